@@ -1,0 +1,227 @@
+"""The `bantay` console script: one verb per pipeline step, the same code the Airflow DAGs call.
+
+Errors the user can act on print one line (`bantay: error: ...`) on stderr and exit 1; `--debug` shows the
+traceback. Anything that is not a `BantayError` is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bantay import __version__
+from bantay.errors import BantayError
+
+app = typer.Typer(
+    name="bantay",
+    help="Detect customers paying for suspected online child sexual exploitation (OCSE) and draft SARs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state: dict[str, Any] = {"debug": False}
+
+LedgerOpt = Annotated[Path, typer.Option("--ledger", help="Ledger root (transactions/, customers/, fx_rates/, labels/).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output root (features/, scores/, cases/, quarantine/, ...).")]
+AsOfOpt = Annotated[
+    datetime,
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date D: only data booked before D is used."),
+]
+MasterOpt = Annotated[str | None, typer.Option("--master", help="Spark master URL (default local[*]).")]
+
+
+def _settings(ledger: Path | None, out: Path | None, master: str | None = None, **extra: Any):  # noqa: ANN202
+    from bantay import settings
+
+    return settings.load(ledger_root=ledger, output_root=out, spark_master=master, **extra)
+
+
+def _echo(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=True))
+
+
+@app.callback()
+def _main(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (also BANTAY_CONFIG).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING.")] = "INFO",
+) -> None:
+    """Bantay command line. Settings come from defaults, then --config / BANTAY_CONFIG, then BANTAY_* variables."""
+    from bantay import log
+
+    _state["debug"] = debug
+    if config is not None:
+        os.environ["BANTAY_CONFIG"] = str(config)
+    log.configure(log_level)
+
+
+@app.command()
+def version() -> None:
+    """Print Bantay's version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Ledger root to write.")],
+    customers: Annotated[int, typer.Option(help="Number of customers.", min=50)] = 20_000,
+    days: Annotated[int, typer.Option(help="Days of history.", min=7)] = 180,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same ledger).")] = 7,
+    end_date: Annotated[
+        datetime | None, typer.Option("--end-date", formats=["%Y-%m-%d"], help="Last booking date (default: yesterday).")
+    ] = None,
+    truth: Annotated[Path | None, typer.Option("--truth", help="Folder for the ground truth (never in the ledger).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write a synthetic ledger to the contract's layout (and its truth to --truth)."""
+    from bantay.synth import generate as gen
+
+    summary = gen.run(out=out, customers=customers, days=days, seed=seed,
+                      end_date=end_date.date() if end_date else None, truth=truth, fmt=fmt)
+    _echo(summary)
+
+
+@app.command()
+def validate(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    full: Annotated[bool, typer.Option("--full", help="Re-validate every booking day before D.")] = False,
+    master: MasterOpt = None,
+) -> None:
+    """Check every input table with GX; quarantine bad rows with their rule; pass the rest on."""
+    from bantay.jobs import validate_ledger
+
+    _echo(validate_ledger.run(_settings(ledger, out, master), as_of.date(), full=full))
+
+
+@app.command()
+def features(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    until: Annotated[
+        datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Backfill every as-of date up to this one.")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild the state from scratch.")] = False,
+    master: MasterOpt = None,
+) -> None:
+    """Build the point-in-time feature table OUT/features/as_of=D/ (incremental from the saved state)."""
+    from bantay.jobs import build_features
+
+    settings = _settings(ledger, out, master)
+    if until is not None:
+        paths = build_features.backfill(settings, as_of.date(), until.date(), full=full)
+        _echo({"written": [str(p) for p in paths]})
+    else:
+        _echo({"written": str(build_features.run(settings, as_of.date(), full=full))})
+
+
+@app.command()
+def train(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    promote: Annotated[bool, typer.Option("--promote", help="Run the promotion gate after training.")] = False,
+    master: MasterOpt = None,
+) -> None:
+    """Fit XGBoost on labels decided before D, evaluate against the rules baseline, log and register in MLflow."""
+    from bantay.models import train as training
+
+    _echo(training.run(_settings(ledger, out, master), as_of.date(), promote=promote))
+
+
+@app.command()
+def promote(
+    out: OutOpt,
+    version: Annotated[str | None, typer.Option(help="Model version to consider (default: the challenger).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote without the gate (recorded as forced).")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger")] = None,
+) -> None:
+    """Promotion gate: move alias `champion` to the challenger only if it beats the champion by the margin."""
+    from bantay.models import registry
+
+    _echo(registry.promote(_settings(ledger, out), version=version, force=force))
+
+
+@app.command()
+def score(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    model: Annotated[str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")] = None,
+    master: MasterOpt = None,
+) -> None:
+    """Score every customer in OUT/features/as_of=D/ and pick the alerts within the budget, with reasons."""
+    from bantay.jobs import score_customers
+
+    _echo({"written": str(score_customers.run(_settings(ledger, out, master), as_of.date(), model_uri=model))})
+
+
+@app.command()
+def draft(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
+    master: MasterOpt = None,
+) -> None:
+    """Write a case folder with the SAR drafts (JSON, HTML, FinCEN XML, goAML XML, NCA text) for each alert."""
+    from bantay.jobs import draft_cases
+
+    _echo({"written": str(draft_cases.run(_settings(ledger, out, master), as_of.date(), pdf=pdf))})
+
+
+@app.command()
+def run(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    as_of: AsOfOpt,
+    model: Annotated[str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
+    master: MasterOpt = None,
+) -> None:
+    """Validate, build features, score and draft for one as-of date (training first if no champion exists)."""
+    from bantay.jobs import pipeline
+
+    _echo(pipeline.run(_settings(ledger, out, master), as_of.date(), model_uri=model, pdf=pdf))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app, turn `BantayError` into one line on stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args, standalone_mode=False)
+    except BantayError as error:
+        if _state["debug"] or "--debug" in args:
+            raise
+        message = " ".join(str(error).split())
+        typer.echo(f"bantay: error: {message}", err=True)
+        return 1
+    except typer.Abort:
+        typer.echo("bantay: aborted", err=True)
+        return 1
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            return error.exit_code
+        raise
+    return 0
+
+
+def as_date(value: str | date) -> date:
+    """Parse an ISO date given by Airflow or a user."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""Typed errors. Only `bantay.cli.main` catches them and turns them into one line on stderr."""
+
+from __future__ import annotations
+
+
+class BantayError(Exception):
+    """Base of every error the user can act on (bad input, bad configuration, missing artefact)."""
+
+
+class ConfigError(BantayError):
+    """The settings or a configuration file are unusable."""
+
+
+class LedgerLayoutError(BantayError):
+    """A ledger root or one of its tables is missing or unreadable."""
+
+
+class TableUnusableError(BantayError):
+    """A whole input table cannot be used (missing, unreadable, lacking a required column)."""
+
+    def __init__(self, table: str, column: str, rule: str, count: int, example: str) -> None:
+        self.table, self.column, self.rule, self.count, self.example = table, column, rule, count, example
+        super().__init__(
+            f"table {table}: column {column}: rule {rule} failed for {count} row(s) or file(s), e.g. {example}"
+        )
+
+
+class MissingArtefactError(BantayError):
+    """An earlier step's output (features, scores, model) that this step needs does not exist."""
+
+
+class ModelError(BantayError):
+    """Training, registry or promotion cannot proceed (too few labels, no champion, ...)."""

@@ -1,0 +1,226 @@
+"""Ledger and output-root I/O: the contract's schemas, readers, and atomic writers.
+
+Every write in Bantay goes through `replace_partition` or `atomic_dir`: output is staged under a `_staging`
+folder (which Spark and our readers skip) and renamed into place, so a rerun replaces and a crash leaves
+nothing that a later step would read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from bantay.errors import LedgerLayoutError, MissingArtefactError
+
+TABLES = ("transactions", "customers", "fx_rates", "labels")
+
+TRANSACTIONS_SCHEMA = T.StructType(
+    [
+        T.StructField("txn_id", T.StringType()),
+        T.StructField("booked_at", T.TimestampType()),
+        T.StructField("customer_id", T.StringType()),
+        T.StructField("account_id", T.StringType()),
+        T.StructField("direction", T.StringType()),
+        T.StructField("channel", T.StringType()),
+        T.StructField("amount", T.DecimalType(18, 2)),
+        T.StructField("currency", T.StringType()),
+        T.StructField("counterparty_id", T.StringType()),
+        T.StructField("counterparty_name", T.StringType()),
+        T.StructField("counterparty_country", T.StringType()),
+        T.StructField("counterparty_city", T.StringType()),
+        T.StructField("counterparty_phone", T.StringType()),
+        T.StructField("counterparty_account", T.StringType()),
+        T.StructField("mcc", T.StringType()),
+        T.StructField("reference", T.StringType()),
+        T.StructField("ip_address", T.StringType()),
+        T.StructField("device_id", T.StringType()),
+    ]
+)
+CUSTOMERS_SCHEMA = T.StructType(
+    [
+        T.StructField("customer_id", T.StringType()),
+        T.StructField("full_name", T.StringType()),
+        T.StructField("birth_date", T.DateType()),
+        T.StructField("gender", T.StringType()),
+        T.StructField("nationality", T.StringType()),
+        T.StructField("residence_country", T.StringType()),
+        T.StructField("timezone", T.StringType()),
+        T.StructField("address_line", T.StringType()),
+        T.StructField("city", T.StringType()),
+        T.StructField("postcode", T.StringType()),
+        T.StructField("id_type", T.StringType()),
+        T.StructField("id_number", T.StringType()),
+        T.StructField("occupation", T.StringType()),
+        T.StructField("onboarded_at", T.TimestampType()),
+    ]
+)
+FX_RATES_SCHEMA = T.StructType(
+    [
+        T.StructField("rate_date", T.DateType()),
+        T.StructField("currency", T.StringType()),
+        T.StructField("usd_per_unit", T.DoubleType()),
+    ]
+)
+LABELS_SCHEMA = T.StructType(
+    [
+        T.StructField("customer_id", T.StringType()),
+        T.StructField("label", T.IntegerType()),
+        T.StructField("decided_at", T.TimestampType()),
+        T.StructField("typology", T.StringType()),
+    ]
+)
+SCHEMAS: dict[str, T.StructType] = {
+    "transactions": TRANSACTIONS_SCHEMA,
+    "customers": CUSTOMERS_SCHEMA,
+    "fx_rates": FX_RATES_SCHEMA,
+    "labels": LABELS_SCHEMA,
+}
+# Columns without which a table is unusable (the run stops); the others may be absent or null.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "transactions": ("txn_id", "booked_at", "customer_id", "direction", "channel", "amount", "currency",
+                     "counterparty_id", "counterparty_country"),
+    "customers": ("customer_id", "birth_date", "nationality", "residence_country", "timezone", "onboarded_at"),
+    "fx_rates": ("rate_date", "currency", "usd_per_unit"),
+    "labels": ("customer_id", "label", "decided_at"),
+}
+PARTITION_COLUMN = "booking_date"
+
+
+def table_format(root: Path, table: str) -> str | None:
+    """'parquet' or 'csv' by the files under `root/table`, or None when the table is absent or empty."""
+    folder = root / table
+    if not folder.is_dir():
+        return None
+    for pattern, fmt in (("*.parquet", "parquet"), ("*.csv", "csv")):
+        if any(p for p in folder.rglob(pattern) if not _hidden(p.relative_to(folder))):
+            return fmt
+    return None
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(("_", ".")) for part in relative.parts)
+
+
+def read_raw(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
+    """Read a ledger table as stored: Parquet with its own types, CSV with every column as a string.
+
+    Returns None when the table is absent. The transactions table keeps its `booking_date` partition
+    column as a string so that the validator can check it against `booked_at`.
+    """
+    fmt = table_format(root, table)
+    if fmt is None:
+        return None
+    path = str(root / table)
+    reader = spark.read.option("basePath", path)
+    if table == "transactions":
+        # Partition values stay strings: a malformed folder name must be quarantined, not crash type inference.
+        reader = reader.option("recursiveFileLookup", "false")
+        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    if fmt == "csv":
+        return reader.option("header", "true").option("inferSchema", "false").option("mode", "PERMISSIVE").csv(path)
+    return reader.parquet(path)
+
+
+def validated_path(output_root: Path, table: str) -> Path:
+    return output_root / "validated" / table
+
+
+def read_validated(
+    spark: SparkSession,
+    output_root: Path,
+    table: str,
+    start: date | None = None,
+    before: date | None = None,
+) -> DataFrame:
+    """Read a table that `bantay validate` accepted, typed to the contract; transactions pruned by booking date.
+
+    `start` is inclusive, `before` exclusive: features as of D read `before=D`.
+    """
+    path = validated_path(output_root, table)
+    if not path.is_dir() or not any(path.rglob("*.parquet")):
+        raise MissingArtefactError(f"{path}: no validated {table}; run `bantay validate` for this date first")
+    frame = spark.read.option("basePath", str(path)).parquet(str(path))
+    if table == "transactions":
+        if start is not None:
+            frame = frame.where(F.col(PARTITION_COLUMN) >= F.lit(start))
+        if before is not None:
+            frame = frame.where(F.col(PARTITION_COLUMN) < F.lit(before))
+    return frame
+
+
+def partition_path(base: Path, key: str, value: date | str) -> Path:
+    return base / f"{key}={value.isoformat() if isinstance(value, date) else value}"
+
+
+def replace_partition(frame: DataFrame, base: Path, key: str, value: date | str, files: int | None = None) -> Path:
+    """Write `frame` as the single partition `base/key=value`, replacing any earlier one atomically."""
+    target = partition_path(base, key, value)
+    with atomic_dir(target) as staging:
+        out = frame.coalesce(files) if files else frame
+        out.write.mode("overwrite").parquet(str(staging))
+    return target
+
+
+@contextlib.contextmanager
+def atomic_dir(target: Path, mode: int = 0o700) -> Iterator[Path]:
+    """Yield an empty staging folder beside `target`; on success swap it into place, on error remove it.
+
+    The staging and trash folders start with `_` so that Spark and `read_validated` never read them.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging_root = target.parent / "_staging"
+    staging_root.mkdir(exist_ok=True)
+    staging = staging_root / f"{target.name}.{uuid.uuid4().hex}"
+    try:
+        yield staging
+        if not staging.exists():
+            staging.mkdir(mode=mode)
+        os.chmod(staging, mode)
+        trash = staging_root / f"_old.{target.name}.{uuid.uuid4().hex}"
+        if target.exists():
+            os.rename(target, trash)
+        os.rename(staging, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staging_root.rmdir()
+
+
+def write_private(path: Path, data: str | bytes) -> Path:
+    """Write a file readable by its owner only (0600), replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(path: Path, payload: Any) -> Path:
+    """Write JSON (sorted keys, ISO dates) with owner-only permissions."""
+    return write_private(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def require_ledger(root: Path) -> None:
+    """Fail with one clear line when `root` is not a ledger root at all."""
+    if not root.is_dir():
+        raise LedgerLayoutError(f"{root}: ledger root does not exist")
+    if table_format(root, "transactions") is None:
+        raise LedgerLayoutError(
+            f"{root}: no transactions/ table (expected transactions/booking_date=YYYY-MM-DD/*.parquet or *.csv)"
+        )

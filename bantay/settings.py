@@ -1,0 +1,123 @@
+"""One typed settings object: defaults, then an optional TOML config file, then `BANTAY_*` environment variables.
+
+Nested values use a double underscore in the environment: `BANTAY_INSTITUTION__NAME="First Bank"`.
+The config file is named by `BANTAY_CONFIG` (or the CLI's `--config`); its keys are the field names below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bantay.errors import ConfigError
+
+
+class Institution(BaseModel):
+    """The filing (reporting) institution, as the SAR forms need it. Defaults are a fictional demo bank."""
+
+    model_config = {"frozen": True}
+
+    name: str = "Demo Bank (synthetic)"
+    tin: str = "000000000"
+    tin_type: str = "EIN"
+    rssd_id: str = "0000000"
+    primary_regulator: str = "OCC"
+    institution_type: str = "Depository institution"
+    address: str = "1 Example Street"
+    city: str = "Springfield"
+    state: str = "VA"
+    postcode: str = "22150"
+    country: str = "US"
+    contact_office: str = "Financial Intelligence Unit"
+    contact_phone: str = "5555550100"
+    goaml_reporting_entity_id: str = "0"
+    nca_reporter_id: str = ""
+
+
+class Settings(BaseSettings):
+    """Everything a Bantay step needs to know about where it runs and what it writes."""
+
+    model_config = SettingsConfigDict(env_prefix="BANTAY_", env_nested_delimiter="__", frozen=True, extra="ignore")
+
+    ledger_root: Path | None = None
+    output_root: Path = Path("out")
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "6g"
+    spark_shuffle_partitions: int = 8
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking URI; default sqlite under OUT/mlflow (MLFLOW_TRACKING_URI wins)"
+    )
+    mlflow_experiment: str = "bantay-ocse"
+    model_name: str = "bantay-ocse"
+    alert_budget: float = Field(default=0.01, gt=0, le=1, description="share of scored customers alerted")
+    alert_capacity: int | None = Field(default=None, description="max alerts a day (overrides the budget if lower)")
+    min_alert_score: float = Field(default=0.2, ge=0, le=1)
+    realert_margin: float = Field(default=0.15, ge=0, le=1, description="score rise needed to re-alert a cleared customer")
+    realert_cooldown_days: int = 180
+    promotion_margin: float = Field(default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion")
+    reporting_currency: str = "USD"
+    goaml_config: Path | None = None
+    goaml_xsd: Path | None = None
+    institution: Institution = Institution()
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _iso4217(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("reporting_currency must be an ISO 4217 alpha-3 code")
+        return value.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get("BANTAY_CONFIG")
+        if config:
+            if not Path(config).is_file():
+                raise ConfigError(f"BANTAY_CONFIG={config}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+        return tuple(sources)
+
+    # Derived locations: one place decides the output layout.
+    @property
+    def ledger(self) -> Path:
+        if self.ledger_root is None:
+            raise ConfigError("no ledger given: pass --ledger or set BANTAY_LEDGER_ROOT")
+        return self.ledger_root
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking URI: MLFLOW_TRACKING_URI, then the setting, then SQLite under the output root."""
+        explicit = os.environ.get("MLFLOW_TRACKING_URI") or self.mlflow_tracking_uri
+        if explicit:
+            return explicit
+        return f"sqlite:///{(self.output_root / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return (self.output_root / "mlflow" / "artifacts").resolve()
+
+
+def load(**overrides: Any) -> Settings:
+    """Build settings from defaults, config file and environment, then explicit CLI overrides (None ignored)."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        first = str(error).splitlines()
+        raise ConfigError("invalid settings: " + " ".join(line.strip() for line in first[:3])) from None

@@ -1,0 +1,55 @@
+"""The one Spark session builder used by jobs, the CLI, Airflow tasks and tests."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from pyspark import SparkConf
+from pyspark.sql import SparkSession
+
+from bantay.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
+    """Return the active session or build one: `local[*]` unless the settings (or spark-submit) name a master.
+
+    UTC session time zone (timestamps in the ledger are UTC; local hours use each row's IANA zone),
+    Arrow for pandas conversion, adaptive execution to coalesce small shuffles, quiet logs.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
+    submitted = SparkConf()  # under spark-submit this already holds --master and --conf values
+    builder = SparkSession.builder.appName(app_name)
+    if not submitted.contains("spark.master"):
+        builder = builder.master(settings.spark_master)
+    defaults = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.parquet.compression.codec": "zstd",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.sql.ansi.enabled": "false",
+    }
+    for key, value in defaults.items():
+        if not submitted.contains(key):
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    logger.info("spark session on %s", spark.sparkContext.master)
+    return spark
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
