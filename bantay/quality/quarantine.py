@@ -1,0 +1,198 @@
+"""Row-level quarantine in Spark: type each table to the contract, flag every rule, split accepted from bad rows.
+
+Everything is built-in Column expressions (try-cast, joins, windows, `filter` over an array): no Python UDFs.
+A table goes through `prepare` (typed columns and cross-row helpers), `flag` (the `rules` array and the first
+`rule`), then `quarantined` (the original columns, unchanged, plus the rule and the run) and `accepted` (the
+contract columns, typed). `counts` derives every number of the run summary from one aggregation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from bantay import ledger
+from bantay.quality.rules import (
+    BOOKING_DAY,
+    CUSTOMER_KNOWN,
+    DUP_RANK,
+    SEEN_BEFORE,
+    USD_PER_UNIT,
+    Rule,
+    typed,
+)
+
+RULE, RULES = "__rule", "__rules"
+FILE, POSITION = "__file", "__position"
+LABEL_NUMBER = "__label_number"
+
+
+class ConservationError(RuntimeError):
+    """Rows read != rows accepted + rows quarantined: a bug in the validator, never bad input."""
+
+
+def with_position(raw: DataFrame) -> DataFrame:
+    """Add the source file and the row's position in the read, so that "keep the first copy" is well defined.
+
+    Call on the frame straight from the reader (the hidden `_metadata` column exists only there).
+    """
+    return raw.withColumn(FILE, F.col("_metadata.file_path")).withColumn(POSITION, F.monotonically_increasing_id())
+
+
+def _typed_value(raw: DataFrame, field: T.StructField) -> Column:
+    """The contract-typed value of one column; a value that does not parse becomes null, never an error."""
+    if field.name not in raw.columns:
+        return F.lit(None).cast(field.dataType)
+    source = F.col(field.name)
+    if isinstance(field.dataType, T.StringType):
+        text = source.cast("string")
+        # Blank is missing: CSV cannot tell "" from null, so Parquet must not either.
+        return F.when(F.trim(text) == "", F.lit(None).cast("string")).otherwise(text)
+    if field.name == "label":
+        # 1.0 is a label, 0.5 is not (a plain cast to int would truncate it to 0).
+        number = F.col(LABEL_NUMBER)
+        return F.when(number == F.floor(number), number.cast("int"))
+    return source.try_cast(field.dataType)
+
+
+def typed_columns(raw: DataFrame, table: str) -> list[Column]:
+    """Every contract column of `table`, typed, under `__<name>`."""
+    return [_typed_value(raw, field).alias(f"__{field.name}") for field in ledger.SCHEMAS[table].fields]
+
+
+def _first_copy_rank(keys: list[Column], order: list[Column]) -> Column:
+    """1 for the first copy of a key in `order`, 2.. for later copies, null when any key part is null."""
+    window = Window.partitionBy(*keys).orderBy(*order).rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    any_null = F.lit(False)
+    for key in keys:
+        any_null = any_null | key.isNull()
+    return F.when(~any_null, F.row_number().over(window))
+
+
+def _known(frame: DataFrame, key: Column, known_ids: DataFrame) -> DataFrame:
+    """Add CUSTOMER_KNOWN: whether `key` is among `known_ids` (one column of unique ids); never null."""
+    lookup = known_ids.select(F.col(known_ids.columns[0]).alias("__known_id")).distinct()
+    joined = frame.join(lookup, key == F.col("__known_id"), how="left")
+    return joined.withColumn(CUSTOMER_KNOWN, F.col("__known_id").isNotNull()).drop("__known_id")
+
+
+def prepare(
+    raw: DataFrame,
+    table: str,
+    known_customers: DataFrame | None = None,
+    fx_rates: DataFrame | None = None,
+    seen_txn_ids: DataFrame | None = None,
+) -> DataFrame:
+    """Original columns, `__<name>` typed contract columns, and the helper columns the rules of `table` read.
+
+    transactions: `known_customers` (accepted customer ids), `fx_rates` (accepted, contract-typed) and
+    `seen_txn_ids` (txn_ids validated earlier, or None); the raw frame keeps `booking_date` as a string.
+    customers, fx_rates: the raw frame comes from `with_position` (first copy wins). labels: `known_customers`.
+    """
+    frame = raw
+    if table == "labels" and "label" in raw.columns:
+        frame = frame.withColumn(LABEL_NUMBER, F.col("label").try_cast("double"))
+    frame = frame.select("*", *typed_columns(frame, table))
+    if table == "transactions":
+        assert known_customers is not None and fx_rates is not None
+        frame = frame.withColumn(BOOKING_DAY, F.col(ledger.PARTITION_COLUMN).try_cast("date"))
+        contract = [typed(f.name).asc_nulls_last() for f in ledger.TRANSACTIONS_SCHEMA.fields if f.name != "txn_id"]
+        # The earliest booking is the original; ties are broken by every other column, so the choice does not
+        # depend on file order (and CSV and Parquet ledgers agree).
+        order = [typed("booked_at").asc_nulls_last(), F.col(BOOKING_DAY).asc_nulls_last(), *contract]
+        frame = frame.withColumn(DUP_RANK, _first_copy_rank([typed("txn_id")], order))
+        if seen_txn_ids is None:
+            frame = frame.withColumn(SEEN_BEFORE, F.lit(False))
+        else:
+            seen = seen_txn_ids.select(F.col("txn_id").alias("__seen_id")).distinct()
+            frame = (frame.join(seen, typed("txn_id") == F.col("__seen_id"), how="left")
+                     .withColumn(SEEN_BEFORE, F.col("__seen_id").isNotNull()).drop("__seen_id"))
+        frame = _known(frame, typed("customer_id"), known_customers)
+        rates = F.broadcast(fx_rates.select(
+            F.col("rate_date").alias("__rate_date"), F.col("currency").alias("__rate_currency"),
+            F.col("usd_per_unit").alias(USD_PER_UNIT)))
+        on = (typed("currency") == F.col("__rate_currency")) & (F.col(BOOKING_DAY) == F.col("__rate_date"))
+        frame = frame.join(rates, on, how="left").drop("__rate_date", "__rate_currency")
+    elif table == "customers":
+        frame = frame.withColumn(DUP_RANK, _first_copy_rank([typed("customer_id")], [F.col(FILE), F.col(POSITION)]))
+    elif table == "fx_rates":
+        frame = frame.withColumn(
+            DUP_RANK, _first_copy_rank([typed("currency"), typed("rate_date")], [F.col(FILE), F.col(POSITION)]))
+    elif table == "labels":
+        assert known_customers is not None
+        frame = _known(frame, typed("customer_id"), known_customers)
+    return frame
+
+
+def flag(prepared: DataFrame, rules: tuple[Rule, ...]) -> DataFrame:
+    """Add `__rules` (every rule the row breaks, in order of precedence) and `__rule` (the first, or null)."""
+    hits = F.array(*[F.when(F.coalesce(rule.broken, F.lit(False)), F.lit(rule.id)) for rule in rules])
+    return (prepared.withColumn(RULES, F.filter(hits, lambda hit: hit.isNotNull()))
+            .withColumn(RULE, F.get(F.col(RULES), 0)))
+
+
+def counts(flagged: DataFrame, rules: tuple[Rule, ...]) -> dict[str, Any]:
+    """Rows read, accepted and quarantined, and per rule (by first rule, and rows breaking it at all): one action."""
+    aggregates = [F.count(F.lit(1)).alias("read"), F.count_if(F.col(RULE).isNull()).alias("accepted")]
+    for index, rule in enumerate(rules):
+        aggregates.append(F.count_if(F.col(RULE) == rule.id).alias(f"first_{index}"))
+        aggregates.append(F.count_if(F.array_contains(F.col(RULES), rule.id)).alias(f"any_{index}"))
+    row = flagged.agg(*aggregates).first()
+    assert row is not None
+    by_rule = {rule.id: int(row[f"first_{i}"]) for i, rule in enumerate(rules)}
+    result = {
+        "read": int(row["read"]),
+        "accepted": int(row["accepted"]),
+        "quarantined": sum(by_rule.values()),
+        "by_rule": by_rule,
+        "breaking_rule": {rule.id: int(row[f"any_{i}"]) for i, rule in enumerate(rules)},
+    }
+    check_conservation("", result["read"], result["accepted"], result["quarantined"])
+    return result
+
+
+def check_conservation(table: str, read: int, accepted: int, quarantined: int) -> None:
+    if read != accepted + quarantined:
+        raise ConservationError(
+            f"table {table}: {read} rows read but {accepted} accepted + {quarantined} quarantined"
+        )
+
+
+def quarantined(flagged: DataFrame, original_columns: list[str], run_date: date, run_id: str) -> DataFrame:
+    """The bad rows, whole and unchanged as read, with `rule`, `rules`, `run_date` and `run_id`."""
+    return flagged.where(F.col(RULE).isNotNull()).select(
+        *[F.col(name) for name in original_columns],
+        F.col(RULE).alias("rule"),
+        F.col(RULES).alias("rules"),
+        F.lit(run_date).alias("run_date"),
+        F.lit(run_id).alias("run_id"),
+    )
+
+
+def accepted(flagged: DataFrame, table: str) -> DataFrame:
+    """The good rows typed to the contract; transactions add `amount_usd` and `booking_date` (date)."""
+    good = flagged.where(F.col(RULE).isNull())
+    columns = [typed(field.name).alias(field.name) for field in ledger.SCHEMAS[table].fields]
+    if table == "transactions":
+        columns.append((typed("amount").cast("double") * F.col(USD_PER_UNIT)).alias("amount_usd"))
+        columns.append(F.col(BOOKING_DAY).alias(ledger.PARTITION_COLUMN))
+    return good.select(*columns)
+
+
+def checked(flagged: DataFrame, table: str) -> DataFrame:
+    """Every row read, typed to the contract, with the cross-table facts the GX suite of `table` checks."""
+    columns = [typed(field.name).alias(field.name) for field in ledger.SCHEMAS[table].fields]
+    if table == "transactions":
+        columns += [
+            F.col(BOOKING_DAY).alias(ledger.PARTITION_COLUMN),
+            F.to_date(typed("booked_at")).alias("booked_date"),
+            F.col(CUSTOMER_KNOWN).alias("customer_known"),
+            F.col(USD_PER_UNIT).alias("usd_per_unit"),
+        ]
+    elif table == "labels":
+        columns.append(F.col(CUSTOMER_KNOWN).alias("customer_known"))
+    return flagged.select(*columns)

@@ -1,0 +1,52 @@
+"""The who / what / when / where / why / how narrative, rendered from draft.json by a template and nothing else.
+
+Every number in the narrative is a value of the draft (amounts printed with the cents the draft holds), so an
+investigator can trace each one; the tests check that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import jinja2
+
+SECTIONS = ("WHO", "WHAT", "WHEN", "WHERE", "WHY", "HOW")
+MAX_PAYEES = 25  # payees named in the narrative; the full list is in the draft and the HTML
+
+
+def money(value: Any) -> str:
+    """An amount as the draft holds it, with thousands separators and cents ('1,234.50'); '0.00' when absent."""
+    return f"{float(value or 0):,.2f}"
+
+
+@cache
+def environment(autoescape: bool) -> jinja2.Environment:
+    """Templates shipped in bantay/sar/templates; HTML environments autoescape, text ones do not."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bantay.sar", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["money"] = money
+    return env
+
+
+def narrative(draft: Mapping[str, Any]) -> str:
+    """The full narrative text (sections in the order of SECTIONS, then the internal reference)."""
+    text = environment(False).get_template("narrative.txt.j2").render(draft=draft, max_payees=MAX_PAYEES)
+    return text.strip() + "\n"
+
+
+def sections(draft: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The narrative split into (heading, text) pairs, for the HTML."""
+    parts: list[tuple[str, str]] = []
+    for block in narrative(draft).split("\n\n"):
+        head, _, body = block.partition(": ")
+        if head in SECTIONS:
+            parts.append((head, body.strip()))
+        else:
+            parts.append(("", block.strip()))
+    return parts

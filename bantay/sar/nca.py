@@ -1,0 +1,20 @@
+"""UK NCA SAR reason-for-suspicion text: glossary codes first, then who / what / when / where / why / how.
+
+Structured as the UKFIU's guidance on better-quality SARs asks (shared/formats/nca_sar.md): codes on the first
+line (XXV3XX always, XXMSHTXX where trafficking is suspected, XXVAXX for virtual assets), the subject with
+UNKNOWN for what is not held, the exact date of each transaction, and the immediate-risk prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bantay.sar.narrative import environment, narrative
+from bantay.sar.text import xml_text
+
+
+def render(draft: Mapping[str, Any]) -> str:
+    """The NCA text for one draft (plain UTF-8, control and bidi-override characters removed)."""
+    text = environment(False).get_template("nca_sar.txt.j2").render(draft=draft, narrative=narrative(draft))
+    return xml_text(text)

@@ -1,0 +1,75 @@
+"""Text hygiene for the SAR forms: strip what XML 1.0 forbids, meet the schemas' patterns, clip to length limits.
+
+Every clip is recorded as a `Truncation` so that draft.json can say which form field lost how many characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# XML 1.0 Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# C1 controls and Unicode bidi overrides/isolates: legal in XML, but they reorder or hide text in a viewer.
+_INVISIBLE = re.compile("[\u0080-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"[ \t\r\n]+")
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """One value clipped to fit a form field."""
+
+    form: str
+    field: str
+    original_length: int
+    kept_length: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"form": self.form, "field": self.field, "original_length": self.original_length,
+                "kept_length": self.kept_length}
+
+
+@dataclass
+class Clipper:
+    """Clips values for one form and remembers what it clipped."""
+
+    form: str
+    notes: list[Truncation] = field(default_factory=list)
+
+    def text(self, value: object, limit: int, where: str) -> str:
+        """Multi-line free text: XML-safe, at most `limit` characters."""
+        cleaned = xml_text(value)
+        return self._clip(cleaned, limit, where)
+
+    def line(self, value: object, limit: int, where: str) -> str:
+        """One-line value for a schema string with `\\S+( +\\S+)*|`: single spaces, no ends, <= `limit`."""
+        cleaned = one_line(value)
+        clipped = self._clip(cleaned, limit, where)
+        return clipped.rstrip(" ")
+
+    def _clip(self, value: str, limit: int, where: str) -> str:
+        if len(value) <= limit:
+            return value
+        self.notes.append(Truncation(self.form, where, len(value), limit))
+        return value[:limit]
+
+
+def xml_text(value: object) -> str:
+    """`value` as text that XML 1.0 can carry and a reader sees as written (controls and bidi overrides removed)."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
+    text = _XML_FORBIDDEN.sub("", text)
+    return _INVISIBLE.sub("", text)
+
+
+def one_line(value: object) -> str:
+    """XML-safe, whitespace runs collapsed to one space, no leading or trailing space."""
+    return _SPACES.sub(" ", xml_text(value)).strip(" ")
+
+
+def display(value: object, limit: int = 200) -> str:
+    """A short one-line form for HTML tables and indexes (the full value stays in draft.json)."""
+    text = one_line(value)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

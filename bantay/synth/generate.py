@@ -1,0 +1,170 @@
+"""`bantay generate`: a synthetic ledger in the contract's layout, with its ground truth kept apart.
+
+Customers are drawn in chunks (each with its own seeded generator), so memory stays flat as the book grows and
+the same seed gives the same ledger. Shared counterparties (facilitator clusters and their innocent twins) come
+from one `World` built first, so that customers in different chunks can pay the same payee.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from bantay.errors import ConfigError
+from bantay.synth import defects, population, tables, world
+from bantay.synth.activity import Activity
+from bantay.synth.population import KIND, KIND_NAMES, OCSE_RATE
+from bantay.synth.writer import FORMATS, LedgerWriter
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5_000
+DAY = timedelta(days=1)
+TRUTH_CUSTOMERS = pa.schema([("customer_id", pa.string()), ("kind", pa.string()),
+                             ("first_ocse_at", tables.TS), ("ocse_payments", pa.int32())])
+# How often a customer is investigated, and how its case is closed (label 0 typology).
+INVESTIGATED = {"ocse_payer": 0.85, "sextortion_victim": 0.5, "romance_victim": 0.4, "online_dater": 0.18,
+                "ofw": 0.1, "diaspora": 0.1, "mixed_family": 0.15, "online_buyer": 0.1, "gamer_tipper": 0.1,
+                "small_business_va": 0.1, "freelancer_payer": 0.1, "church_donor": 0.1, "webcam_customer": 0.08,
+                "child_sponsor": 0.02, "retail": 0.003}
+CLEARED_AS = {"sextortion_victim": "sextortion_victim", "romance_victim": "romance_scam_victim"}
+LABEL_NOISE = 0.04
+
+
+def run(out: Path, customers: int, days: int, seed: int, end_date: date | None, truth: Path | None,
+        fmt: str = "parquet") -> dict[str, Any]:
+    """Write a ledger of `customers` customers over `days` days ending `end_date` (default yesterday, UTC)."""
+    from bantay import ledger
+
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt}: expected one of {', '.join(FORMATS)}")
+    if customers < 1 or days < 1:
+        raise ConfigError("--customers and --days must be positive")
+    clock = time.perf_counter()
+    end = end_date or (datetime.now(UTC).date() - DAY)
+    start = end - timedelta(days=days - 1)
+    shared = world.build(seed, start, days, customers, OCSE_RATE)
+    parties = shared.parties.to_arrow()
+    counts = {"transactions": 0, "customers": 0, "fx_rates": 0, "labels": 0}
+    kinds = dict.fromkeys(KIND_NAMES, 0)
+    truth_rows: list[dict[str, Any]] = []
+    label_parts: list[pa.Table] = []
+    truth_customers: list[pa.Table] = []
+    booking_dates = [(start + k * DAY).isoformat() for k in range(days)]
+    n_chunks = -(-customers // CHUNK)
+    with ledger.atomic_dir(Path(out)) as staging:
+        writer = LedgerWriter(staging, fmt)
+        for index in tqdm(range(n_chunks), desc="generate", unit="chunk", leave=False):
+            first = index * CHUNK
+            size = min(CHUNK, customers - first)
+            rng = np.random.default_rng([seed, 1, index])
+            chunk = population.build(shared, rng, index, first, size)
+            act = Activity(shared, chunk, rng)
+            events = act.run()
+            both = {k: pa.concat_arrays([parties[k], v]) for k, v in act.local.to_arrow().items()}
+            txns, day, ocse = tables.transactions(shared, chunk, act, events, rng, both)
+            txns, day, bad = defects.transactions(txns, day, ocse, rng, start, days, index)
+            order = np.argsort(day, kind="stable")
+            txns, day = txns.take(pa.array(order)), day[order]
+            edges = np.searchsorted(day, np.arange(days + 1))
+            writer.transactions(txns, booking_dates, list(zip(edges[:-1], edges[1:], strict=True)))
+            good = tables.customers(shared, chunk)
+            extra, bad_customers = defects.customers(good, rng, customers + index * 1_000, end + 30 * DAY)
+            writer.table("customers", pa.concat_tables([good, extra]))
+            labels = _labels(chunk, act, rng, end)
+            label_parts.append(labels)
+            truth_customers.append(_truth_customers(chunk, act))
+            truth_rows += bad + bad_customers
+            counts["transactions"] += txns.num_rows
+            counts["customers"] += good.num_rows + extra.num_rows
+            for k, v in zip(*np.unique(chunk.kind, return_counts=True), strict=True):
+                kinds[KIND_NAMES[k]] += int(v)
+        fx, bad_fx = defects.fx_rates(tables.fx_rates(shared), np.random.default_rng([seed, 2]), start, days)
+        writer.table("fx_rates", fx)
+        labels = pa.concat_tables(label_parts)
+        labels, bad_labels = defects.labels(labels, np.random.default_rng([seed, 3]), 95_000_000)
+        writer.table("labels", labels)
+        writer.close()
+        counts["fx_rates"], counts["labels"] = fx.num_rows, labels.num_rows
+        truth_rows += bad_fx + bad_labels
+    if truth is not None:
+        with ledger.atomic_dir(Path(truth)) as folder:
+            folder.mkdir(mode=0o700)
+            _write(folder / "customers.parquet", pa.concat_tables(truth_customers))
+            _write(folder / "bad_rows.parquet", pa.Table.from_pylist(truth_rows, schema=defects.TRUTH))
+    seconds = round(time.perf_counter() - clock, 2)
+    summary = {
+        "ledger": str(out), "format": fmt, "start": start.isoformat(), "end": end.isoformat(), "seed": seed,
+        "rows": counts, "customers_by_kind": kinds, "bad_rows": len(truth_rows),
+        "labels": {"positive": int(np.sum(np.asarray(labels.column("label")) == 1)),
+                   "negative": int(np.sum(np.asarray(labels.column("label")) == 0))},
+        "seconds": seconds,
+    }
+    logger.info("generated %d transactions for %d customers over %d days in %.1f s", counts["transactions"],
+                customers, days, seconds)
+    return summary
+
+
+def _write(path: Path, table: pa.Table) -> None:
+    from bantay.synth.writer import _private
+
+    with _private(path) as handle:
+        pq.write_table(table, handle, compression="zstd")
+
+
+def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:
+    n = len(chunk)
+    first = np.full(n, -1, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int32)
+    for i, ts in act.ocse_first_us.items():
+        first[i], count[i] = ts, act.ocse_count[i]
+    return pa.table({
+        "customer_id": pa.array(chunk.ids, pa.string()),
+        "kind": pa.array([KIND_NAMES[k] for k in chunk.kind], pa.string()),
+        "first_ocse_at": pa.array(first, tables.TS, mask=first < 0),
+        "ocse_payments": pa.array(count, pa.int32()),
+    }, schema=TRUTH_CUSTOMERS)
+
+
+def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, end: date) -> pa.Table:
+    """Partial, time-stamped case outcomes: confirmed payers 30-150 days after their first OCSE payment, cleared
+    look-alikes after their first payment abroad, a few cleared ordinary customers; about 4% wrong."""
+    end_us = int(datetime.combine(end + DAY, datetime.min.time(), UTC).timestamp() * 1_000_000)
+    start_us = end_us - act.w.days * world.DAY_US
+    ids = chunk.ids
+    rows = []
+    for i in range(len(chunk)):
+        kind = KIND_NAMES[chunk.kind[i]]
+        if rng.random() >= INVESTIGATED.get(kind, 0.0):
+            continue
+        if kind == "ocse_payer":
+            if i not in act.ocse_first_us:
+                continue
+            decided = act.ocse_first_us[i] + int(rng.uniform(30, 150) * world.DAY_US)
+            label, typology = 1, "ocse_payer"
+        else:
+            since = act.abroad_first_us.get(i, start_us + int(rng.uniform(0, act.w.days) * world.DAY_US))
+            decided = since + int(rng.uniform(20, 120) * world.DAY_US)
+            label, typology = 0, CLEARED_AS.get(kind, "cleared")
+        if decided >= end_us:
+            continue
+        if rng.random() < LABEL_NOISE:  # some confirmed cases are wrong, some cleared customers were offenders
+            label, typology = (0, "cleared") if label == 1 else (1, "ocse_payer")
+        rows.append({"customer_id": ids[i], "label": label, "decided_at": decided, "typology": typology})
+    return pa.table({
+        "customer_id": pa.array([r["customer_id"] for r in rows], pa.string()),
+        "label": pa.array([r["label"] for r in rows], pa.int32()),
+        "decided_at": pa.array([r["decided_at"] for r in rows], tables.TS),
+        "typology": pa.array([r["typology"] for r in rows], pa.string()),
+    }, schema=tables.LABELS)
+
+
+KIND_IDS = KIND

@@ -1,0 +1,193 @@
+"""Bantay daily run: validate the ledger, build features, score with the champion model, draft SAR cases.
+
+One run per day. The as-of date D of a run is the end of its data interval, as a UTC date: with Airflow 3's
+default `@daily` timetable (CronTriggerTimetable) that is the run's logical date, midnight UTC of D, when day
+D-1 has just closed. Every step uses only data booked before D, so the run dated D covers bookings up to D-1;
+`airflow dags test bantay_daily 2025-06-01` scores as of 2025-06-01 with everything booked until 31 May.
+
+Runs advance in date order (the feature state is incremental): `max_active_runs=1`, and the stateful tasks
+have `depends_on_past=True`, which also orders the runs of a backfill
+(`airflow backfill create --dag-id bantay_daily --from-date 2025-05-01 --to-date 2025-05-31`). Rerunning a
+day replaces that day's outputs and nothing else.
+
+Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT,
+BANTAY_SPARK_MASTER, ... or a TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of
+a run override them. Spark tasks share the pool `bantay_spark` (create it once:
+`airflow pools set bantay_spark 1 "Bantay Spark jobs"`) so that no more Spark jobs run at once than the
+machine holds. Bad input (`bantay.errors.BantayError`) fails the task at once, without retries, with the
+one-line reason; anything else (a lost executor, a full disk) is retried with exponential back-off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import Asset, AssetAlias, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+SPARK_POOL = os.environ.get("BANTAY_AIRFLOW_POOL", "bantay_spark")
+
+# Logical assets: the concrete folders depend on the settings of the run and go into each event's `extra`.
+LEDGER = Asset(name="bantay_ledger", uri="x-bantay://ledger")
+VALIDATED = Asset(name="bantay_validated", uri="x-bantay://output/validated")
+LABELS = Asset(name="bantay_labels", uri="x-bantay://output/validated/labels")
+FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
+MODEL = Asset(name="bantay_model", uri="x-bantay://mlflow/champion")
+SCORES = Asset(name="bantay_scores", uri="x-bantay://output/scores")
+CASES = Asset(name="bantay_cases", uri="x-bantay://output/cases")
+# Validate adds a `bantay_labels` event through this alias only when the ledger's labels changed.
+LABELS_CHANGED = AssetAlias(name="bantay_labels_changed")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "bantay",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(hours=3),
+}
+PARAMS = {
+    "ledger_root": Param(None, type=["null", "string"], description="Ledger root (else BANTAY_LEDGER_ROOT)"),
+    "output_root": Param(None, type=["null", "string"], description="Output root (else BANTAY_OUTPUT_ROOT)"),
+}
+
+
+@contextlib.contextmanager
+def _fail_fast() -> Iterator[None]:
+    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
+    from bantay.errors import BantayError
+
+    try:
+        yield
+    except BantayError as error:
+        raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
+
+
+def _jsonable(payload: Any) -> Any:
+    """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
+    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _settings(context: dict[str, Any]) -> Any:
+    """Settings of this run: environment and config file, then the run's params."""
+    from bantay import log, settings
+
+    log.configure()
+    params = context.get("params") or {}
+    return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
+
+
+def _as_of(context: dict[str, Any]) -> date:
+    """The run's as-of date D: end of the data interval (UTC); runs without a logical date use `run_after`."""
+    moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone("UTC").date()
+
+
+def _labels_fingerprint(ledger_root: Path) -> str | None:
+    """sha256 over the ledger's label files (names and bytes); None when the ledger has no labels."""
+    folder = ledger_root / "labels"
+    if not folder.is_dir():
+        return None
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix in {".parquet", ".csv"}
+        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dag(
+    dag_id="bantay_daily",
+    schedule="@daily",
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params=PARAMS,
+    tags=["bantay"],
+    doc_md=__doc__,
+)
+def bantay_daily() -> None:
+    @task(
+        pool=SPARK_POOL,
+        depends_on_past=True,
+        inlets=[LEDGER, LABELS],
+        outlets=[VALIDATED, LABELS_CHANGED],
+    )
+    def validate_ledger() -> dict[str, Any]:
+        """Check the ledger with GX, quarantine bad rows, write the validated layer for the days before D."""
+        from bantay.jobs import validate_ledger as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings, as_of = _settings(context), _as_of(context)
+            summary = job.run(settings, as_of)
+            fingerprint = _labels_fingerprint(settings.ledger)
+        context["outlet_events"][VALIDATED].extra = {
+            "as_of": as_of.isoformat(),
+            "out": str(settings.output_root),
+        }
+        previous = list(context["inlet_events"][LABELS].ascending(False).limit(1))
+        seen = previous[0].extra.get("fingerprint") if previous else None
+        if fingerprint is not None and fingerprint != seen:
+            context["outlet_events"][LABELS_CHANGED].add(
+                LABELS, extra={"as_of": as_of.isoformat(), "fingerprint": fingerprint}
+            )
+        return _jsonable(summary)
+
+    @task(pool=SPARK_POOL, depends_on_past=True, inlets=[VALIDATED], outlets=[FEATURES])
+    def build_features() -> str:
+        """Advance the incremental feature state and write OUT/features/as_of=D/."""
+        from bantay.jobs import build_features as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings, as_of = _settings(context), _as_of(context)
+            path = str(job.run(settings, as_of))
+        context["outlet_events"][FEATURES].extra = {"as_of": as_of.isoformat(), "path": path}
+        return path
+
+    @task(pool=SPARK_POOL, depends_on_past=True, inlets=[FEATURES, MODEL], outlets=[SCORES])
+    def score_customers() -> str:
+        """Score every customer with the `champion` model and pick the alerts: OUT/scores/as_of=D/."""
+        from bantay.jobs import score_customers as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings, as_of = _settings(context), _as_of(context)
+            path = str(job.run(settings, as_of, model_uri=f"models:/{settings.model_name}@champion"))
+        context["outlet_events"][SCORES].extra = {"as_of": as_of.isoformat(), "path": path}
+        return path
+
+    @task(pool=SPARK_POOL, inlets=[SCORES, FEATURES], outlets=[CASES])
+    def draft_cases() -> str:
+        """Write one case folder of SAR drafts per alert: OUT/cases/as_of=D/."""
+        from bantay.jobs import draft_cases as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings, as_of = _settings(context), _as_of(context)
+            path = str(job.run(settings, as_of))
+        context["outlet_events"][CASES].extra = {"as_of": as_of.isoformat(), "path": path}
+        return path
+
+    validate_ledger() >> build_features() >> score_customers() >> draft_cases()
+
+
+bantay_daily()

@@ -1,0 +1,156 @@
+"""Bantay training: fit and evaluate a challenger model, then run the promotion gate.
+
+Runs when the daily validate task reports changed labels (an event on the `bantay_labels` asset) and, in any
+case, weekly (Sunday 03:00 UTC). The as-of date of a run is the as-of date of the daily run that reported the
+labels, or, for the weekly run, the latest date the daily DAG validated (`OUT/runs/validate/run_date=D/`):
+training uses labels decided before it and features as of each label's decision date.
+
+`train` registers a new version with alias `challenger`; `promote` moves alias `champion` to it only if it
+beats the current champion (or, while there is none, the rules baseline) by the configured margin, on the
+challenger's evaluation set. The daily DAG always scores with `champion`. Settings, the `bantay_spark` pool and the failure policy are as in
+`bantay_daily`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+SPARK_POOL = os.environ.get("BANTAY_AIRFLOW_POOL", "bantay_spark")
+
+LABELS = Asset(name="bantay_labels", uri="x-bantay://output/validated/labels")
+FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
+CHALLENGER = Asset(name="bantay_challenger", uri="x-bantay://mlflow/challenger")
+MODEL = Asset(name="bantay_model", uri="x-bantay://mlflow/champion")
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "bantay",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=60),
+    "execution_timeout": timedelta(hours=6),
+}
+PARAMS = {
+    "ledger_root": Param(None, type=["null", "string"], description="Ledger root (else BANTAY_LEDGER_ROOT)"),
+    "output_root": Param(None, type=["null", "string"], description="Output root (else BANTAY_OUTPUT_ROOT)"),
+}
+_RUN_DATE = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})$")
+
+
+@contextlib.contextmanager
+def _fail_fast() -> Iterator[None]:
+    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
+    from bantay.errors import BantayError
+
+    try:
+        yield
+    except BantayError as error:
+        raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
+
+
+def _jsonable(payload: Any) -> Any:
+    """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
+    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _settings(context: dict[str, Any]) -> Any:
+    """Settings of this run: environment and config file, then the run's params."""
+    from bantay import log, settings
+
+    log.configure()
+    params = context.get("params") or {}
+    return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
+
+
+def _latest_validated(output_root: Path, not_after: date) -> date | None:
+    """The latest as-of date the daily DAG validated, not after `not_after`."""
+    dates = [
+        date.fromisoformat(match.group(1))
+        for folder in (output_root / "runs" / "validate").glob("run_date=*")
+        if (match := _RUN_DATE.search(folder.name)) and (folder / "summary.json").is_file()
+    ]
+    dates = [day for day in dates if day <= not_after]
+    return max(dates) if dates else None
+
+
+def _training_as_of(context: dict[str, Any], output_root: Path) -> date:
+    """As-of of the labels event that triggered the run, else the latest validated date up to the run date."""
+    events = context["triggering_asset_events"].get(LABELS, [])
+    reported = [date.fromisoformat(e.extra["as_of"]) for e in events if (e.extra or {}).get("as_of")]
+    if reported:
+        return max(reported)
+    moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
+    latest = _latest_validated(output_root, pendulum.instance(moment).in_timezone("UTC").date())
+    if latest is None:
+        raise AirflowSkipException(f"{output_root}: nothing validated yet, so nothing to train on")
+    return latest
+
+
+def _plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """The scalar entries of a step's summary, for an asset event's `extra` (which must be JSON)."""
+    return {k: v for k, v in payload.items() if isinstance(v, str | int | float | bool) or v is None}
+
+
+@dag(
+    dag_id="bantay_train",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 3 * * 0", timezone="UTC"), assets=LABELS),
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params=PARAMS,
+    tags=["bantay"],
+    doc_md=__doc__,
+)
+def bantay_train() -> None:
+    @task(pool=SPARK_POOL, inlets=[LABELS, FEATURES], outlets=[CHALLENGER])
+    def train() -> dict[str, Any]:
+        """Fit XGBoost on labels decided before the as-of date, evaluate, log, register as `challenger`."""
+        from bantay.models import train as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings = _settings(context)
+            as_of = _training_as_of(context, settings.output_root)
+            summary = job.run(settings, as_of, promote=False)
+        summary = _jsonable(summary)
+        context["outlet_events"][CHALLENGER].extra = {"as_of": as_of.isoformat(), **_plain(summary)}
+        return summary
+
+    @task(inlets=[CHALLENGER], outlets=[MODEL])
+    def promote(trained: dict[str, Any]) -> dict[str, Any]:
+        """Promotion gate: move alias `champion` to the version just trained only if it beats the champion."""
+        from bantay.models import registry
+
+        context = get_current_context()
+        version = trained.get("version")
+        with _fail_fast():
+            decision = _jsonable(
+                registry.promote(_settings(context), version=None if version is None else str(version))
+            )
+        context["outlet_events"][MODEL].extra = _plain(decision)
+        return decision
+
+    promote(train())
+
+
+bantay_train()

@@ -1,0 +1,255 @@
+"""Recipient-side features (typology F1-F5): payee clusters seen across all senders, and each customer's exposure.
+
+`cluster_table` describes every payee cluster (from `bantay.features.payees.resolve_clusters`): how many
+members, how many distinct senders from how many countries paid it in the last quarter, how much of it was
+collected in cash, where it is, and how many confirmed payers paid it. `customer_network_features` turns that
+into per-customer columns.
+
+Point in time: only payments with `booking_date < as_of` and labels with `decided_at < as_of` are used (both
+filtered here again, whatever the caller passed). A customer's own label never feeds its own features: the
+confirmed-risk of a cluster is recomputed for each customer with that customer's own confirmed label taken out.
+
+Innocent twins (popular sellers, parishes, agencies) are paid by many unrelated senders and share phones and
+wallets too, so the sender counts here are not evidence alone; the confirmed-risk columns and the combination
+with the sender-side features are what separate them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from bantay.features.common import FeatureSpec
+from bantay.features.payees import fold_text
+
+# F1 counts senders "a quarter" (AUSTRAC, AMLC); the other cluster facts use the whole look-back year.
+QUARTER_DAYS = 90
+YEAR_DAYS = 365
+# Confirmed-risk of a cluster = confirmed payers / (distinct senders + RISK_PSEUDO_SENDERS): shrinks a cluster
+# with one sender who happens to be confirmed (1/3) below one where 3 of 4 senders are (3/6).
+RISK_PSEUDO_SENDERS = 2.0
+
+# F4: where facilitators are (AMLC, DSWD): Metro Manila about 30%, Pampanga / Central Luzon 25%, Cebu / Central
+# Visayas 25%, Zamboanga 10%. Cities and provinces (normalised as `fold_text` does) by PSGC administrative
+# region. "san fernando" is taken as San Fernando, Pampanga (the Central Luzon regional centre); San Fernando,
+# La Union (Ilocos) has to be written with its province to be told apart, and then falls into "PH-other".
+PH_REGION_CITIES: dict[str, tuple[str, ...]] = {
+    "PH-NCR": (
+        "metro manila", "manila", "ncr", "quezon city", "makati", "makati city", "pasig", "pasig city", "taguig",
+        "taguig city", "caloocan", "caloocan city", "pasay", "pasay city", "paranaque", "paranaque city",
+        "las pinas", "las pinas city", "muntinlupa", "muntinlupa city", "mandaluyong", "mandaluyong city",
+        "marikina", "marikina city", "valenzuela", "valenzuela city", "malabon", "navotas", "san juan",
+        "san juan city", "pateros", "tondo", "sampaloc", "ermita", "binondo", "cubao",
+    ),
+    "PH-Central Luzon": (
+        "central luzon", "pampanga", "angeles", "angeles city", "san fernando", "san fernando pampanga",
+        "city of san fernando", "mabalacat", "mabalacat city", "clark", "guagua", "porac", "mexico", "lubao",
+        "apalit", "bulacan", "malolos", "malolos city", "meycauayan", "san jose del monte", "marilao",
+        "bocaue", "tarlac", "tarlac city", "nueva ecija", "cabanatuan", "cabanatuan city", "gapan", "palayan",
+        "san jose city", "zambales", "olongapo", "olongapo city", "subic", "bataan", "balanga", "balanga city",
+        "mariveles", "aurora", "baler",
+    ),
+    "PH-Central Visayas": (
+        "central visayas", "cebu", "cebu city", "mandaue", "mandaue city", "lapu lapu", "lapulapu",
+        "lapu lapu city", "lapulapu city", "talisay cebu", "minglanilla", "consolacion", "liloan", "danao",
+        "danao city", "toledo city", "carcar", "bogo", "bohol", "tagbilaran", "tagbilaran city",
+        "negros oriental", "dumaguete", "dumaguete city", "bais", "siquijor",
+    ),
+    "PH-Zamboanga Peninsula": (
+        "zamboanga peninsula", "zamboanga", "zamboanga city", "zamboanga del norte", "zamboanga del sur",
+        "zamboanga sibugay", "dipolog", "dipolog city", "dapitan", "dapitan city", "pagadian", "pagadian city",
+        "ipil",
+    ),
+}
+PH_FOCUS_REGIONS = tuple(PH_REGION_CITIES)
+PH_OTHER_REGION = "PH-other"
+
+_CONFIRMED = "confirmed payers (labels with label 1 decided before the as-of date)"
+NETWORK_FEATURES: tuple[FeatureSpec, ...] = (
+    # F1 many unrelated foreign senders to one recipient cluster
+    FeatureSpec("share_pay_shared_cluster_90d", "F1",
+                "share of the customer's p2p payments that go to a payee cluster also paid by another customer "
+                "in the same window", 90, "share"),
+    FeatureSpec("share_pay_shared_cluster_365d", "F1",
+                "share of the customer's p2p payments that go to a payee cluster also paid by another customer "
+                "in the same window", 365, "share"),
+    FeatureSpec("max_other_senders_cluster_90d", "F1",
+                "most distinct other customers paying one of the payee clusters the customer paid", 90, "count"),
+    FeatureSpec("sum_other_senders_cluster_90d", "F1",
+                "distinct other customers paying each payee cluster the customer paid, summed over clusters", 90,
+                "count"),
+    FeatureSpec("max_sender_countries_cluster_90d", "F1",
+                "most distinct sender residence countries of one payee cluster the customer paid", 90, "count"),
+    # F2 family-run collection: several payees linked by phone, account, address or surname + town
+    FeatureSpec("max_members_cluster_365d", "F2",
+                "most payees (beneficiary records) in one payee cluster the customer paid", 365, "count"),
+    FeatureSpec("share_pay_multi_member_cluster_365d", "F2",
+                "share of the customer's p2p payments that go to a payee cluster of 2 or more linked payees", 365,
+                "share"),
+    # F3 quick cash-out
+    FeatureSpec("cash_pickup_share_clusters_365d", "F3",
+                "cash pick-up share (cash channel, or remittance to a payee without an account number) of the "
+                "payee clusters paid, weighted by the customer's payments to each", 365, "share"),
+    # F4 where recipients are
+    FeatureSpec("share_pay_ph_focus_region_365d", "F4",
+                "share of the customer's p2p payments to payees in Metro Manila, Central Luzon, Central Visayas "
+                "or the Zamboanga Peninsula", 365, "share"),
+    # F5 shared facilitators: propagation of confirmed cases through payee clusters
+    FeatureSpec("n_pay_confirmed_cluster_365d", "F5",
+                f"the customer's p2p payments to payee clusters also paid by {_CONFIRMED} other than the customer",
+                365, "count", monotone=1),
+    FeatureSpec("max_confirmed_risk_cluster_365d", "F5",
+                "highest confirmed-risk of the payee clusters paid: confirmed payers other than the customer / "
+                f"(distinct senders + {RISK_PSEUDO_SENDERS:g})", 365, "ratio", monotone=1),
+)
+
+
+def _window(days: int, as_of: date) -> Column:
+    """`as_of - days <= booking_date < as_of`."""
+    return (F.col("booking_date") >= F.lit(as_of - timedelta(days=days))) & (F.col("booking_date") < F.lit(as_of))
+
+
+def payment_region(city: str = "counterparty_city", country: str = "counterparty_country") -> Column:
+    """'PH-NCR', 'PH-Central Luzon', 'PH-Central Visayas', 'PH-Zamboanga Peninsula', 'PH-other', or the country."""
+    regions = F.create_map(
+        *[F.lit(v) for region, cities in PH_REGION_CITIES.items() for city_name in cities for v in (city_name, region)]
+    )
+    ph_region = F.coalesce(regions[fold_text(F.col(city))], F.lit(PH_OTHER_REGION))
+    return F.when(F.upper(F.col(country)) == "PH", ph_region).otherwise(F.upper(F.col(country)))
+
+
+def is_cash_pickup() -> Column:
+    """Collected in cash: the cash channel, or a remittance to a payee without an account number (F3)."""
+    no_account = F.coalesce(F.trim(F.col("counterparty_account")), F.lit("")) == ""
+    return (F.col("channel") == "cash") | ((F.col("channel") == "remittance") & no_account)
+
+
+def confirmed_payers(labels: DataFrame, as_of: date) -> DataFrame:
+    """`customer_id, confirmed` (1 or 0): each customer's latest label decided before `as_of`."""
+    return (
+        labels.where(F.col("decided_at") < F.lit(as_of).cast("timestamp"))
+        .where(F.col("label").isNotNull() & F.col("customer_id").isNotNull())
+        .groupBy("customer_id")
+        # Latest decision wins (a case reopened and cleared); ties by the higher label, to stay deterministic.
+        .agg(F.max_by("label", F.struct("decided_at", "label")).alias("label"))
+        .select("customer_id", (F.col("label") == 1).cast("int").alias("confirmed"))
+    )
+
+
+def _payments(p2p: DataFrame, clusters: DataFrame, as_of: date) -> DataFrame:
+    """The year's p2p payments with their cluster (a payee missing from `clusters` is its own cluster)."""
+    return (
+        p2p.where(_window(YEAR_DAYS, as_of))
+        .join(clusters.select("counterparty_id", "cluster_id"), on="counterparty_id", how="left")
+        .select(
+            "customer_id",
+            "residence_country",
+            "amount_usd",
+            F.coalesce("cluster_id", "counterparty_id").alias("cluster_id"),
+            _window(QUARTER_DAYS, as_of).alias("in_quarter"),
+            is_cash_pickup().alias("cash_pickup"),
+            payment_region().alias("region"),
+        )
+    )
+
+
+def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of: date) -> DataFrame:
+    """One row per cluster_id: members and what its payments and payers looked like before `as_of`.
+
+    Columns: cluster_id, n_members, n_senders_90d, n_sender_countries_90d (residence countries),
+    n_payments_90d, amount_usd_90d, n_senders_365d, n_payments_365d, share_cash_pickup_365d (null when not
+    paid), region (most paid region; null when not paid), n_confirmed_payers_365d, confirmed_risk_365d
+    (= n_confirmed_payers_365d / (n_senders_365d + RISK_PSEUDO_SENDERS)). Every cluster of `clusters` has a
+    row, plus any paid payee missing from it (as a cluster of one).
+    """
+    quarter = F.col("in_quarter")
+    paid = (
+        _payments(p2p, clusters, as_of)
+        .join(confirmed_payers(labels, as_of), on="customer_id", how="left")
+        .groupBy("cluster_id")
+        .agg(
+            F.count_distinct(F.when(quarter, F.col("customer_id"))).alias("n_senders_90d"),
+            F.count_distinct(F.when(quarter, F.col("residence_country"))).alias("n_sender_countries_90d"),
+            F.count(F.when(quarter, True)).alias("n_payments_90d"),
+            F.sum(F.when(quarter, F.col("amount_usd"))).alias("amount_usd_90d"),
+            F.count_distinct("customer_id").alias("n_senders_365d"),
+            F.count("*").alias("n_payments_365d"),
+            F.avg(F.col("cash_pickup").cast("double")).alias("share_cash_pickup_365d"),
+            F.mode("region", deterministic=True).alias("region"),
+            F.count_distinct(F.when(F.col("confirmed") == 1, F.col("customer_id"))).alias("n_confirmed_payers_365d"),
+        )
+    )
+    members = clusters.groupBy("cluster_id").agg(F.count_distinct("counterparty_id").alias("n_members"))
+    counts = ("n_senders_90d", "n_sender_countries_90d", "n_payments_90d", "n_senders_365d", "n_payments_365d",
+              "n_confirmed_payers_365d")
+    return members.join(paid, on="cluster_id", how="full").select(
+        "cluster_id",
+        F.coalesce("n_members", F.lit(1)).cast("long").alias("n_members"),
+        *[F.coalesce(name, F.lit(0)).cast("long").alias(name) for name in counts[:3]],
+        F.coalesce("amount_usd_90d", F.lit(0.0)).cast("double").alias("amount_usd_90d"),
+        *[F.coalesce(name, F.lit(0)).cast("long").alias(name) for name in counts[3:5]],
+        F.col("share_cash_pickup_365d").cast("double"),
+        "region",
+        F.coalesce("n_confirmed_payers_365d", F.lit(0)).cast("long").alias("n_confirmed_payers_365d"),
+        (F.coalesce("n_confirmed_payers_365d", F.lit(0))
+         / (F.coalesce("n_senders_365d", F.lit(0)) + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
+    )
+
+
+def customer_network_features(
+    p2p: DataFrame, clusters: DataFrame, cluster_table: DataFrame, labels: DataFrame, as_of: date
+) -> DataFrame:
+    """`customer_id` + the `NETWORK_FEATURES` columns, for every customer with a p2p payment in the year before `as_of`.
+
+    `cluster_table` must come from `cluster_table(p2p, clusters, labels, as_of)` with the same arguments: the
+    customer's own share of each cluster's counts is taken out here. Counts are 0 and shares null when the
+    customer made no p2p payment in that window.
+    """
+    quarter = F.col("in_quarter")
+    per_cluster = (
+        _payments(p2p, clusters, as_of)
+        .withColumn("focus_region", F.col("region").isin(*PH_FOCUS_REGIONS))
+        .groupBy("customer_id", "cluster_id")
+        .agg(
+            F.count(F.when(quarter, True)).alias("n_90d"),
+            F.count("*").alias("n_365d"),
+            F.count(F.when(F.col("focus_region"), True)).alias("n_focus_365d"),
+        )
+        .join(cluster_table, on="cluster_id", how="left")
+        .join(confirmed_payers(labels, as_of), on="customer_id", how="left")
+    )
+    own_confirmed = F.coalesce(F.col("confirmed"), F.lit(0))
+    # The customer is one of the cluster's senders in every window where it paid the cluster; take it out.
+    other_90d = F.when(F.col("n_90d") > 0, F.greatest(F.col("n_senders_90d") - 1, F.lit(0)))
+    other_365d = F.greatest(F.col("n_senders_365d") - 1, F.lit(0))
+    other_confirmed = F.greatest(F.col("n_confirmed_payers_365d") - own_confirmed, F.lit(0))
+    risk_without_own = other_confirmed / (F.col("n_senders_365d") + F.lit(RISK_PSEUDO_SENDERS))
+
+    n_90d, n_365d = F.sum("n_90d"), F.sum("n_365d")
+
+    def share(part: Column, total: Column) -> Column:
+        return F.when(total > 0, part / total)
+
+    features = per_cluster.groupBy("customer_id").agg(
+        share(F.sum(F.when(other_90d > 0, F.col("n_90d")).otherwise(0)), n_90d)
+        .alias("share_pay_shared_cluster_90d"),
+        share(F.sum(F.when(other_365d > 0, F.col("n_365d")).otherwise(0)), n_365d)
+        .alias("share_pay_shared_cluster_365d"),
+        F.coalesce(F.max(other_90d), F.lit(0)).alias("max_other_senders_cluster_90d"),
+        F.coalesce(F.sum(other_90d), F.lit(0)).alias("sum_other_senders_cluster_90d"),
+        F.coalesce(F.max(F.when(F.col("n_90d") > 0, F.col("n_sender_countries_90d"))), F.lit(0))
+        .alias("max_sender_countries_cluster_90d"),
+        F.max("n_members").alias("max_members_cluster_365d"),
+        share(F.sum(F.when(F.col("n_members") >= 2, F.col("n_365d")).otherwise(0)), n_365d)
+        .alias("share_pay_multi_member_cluster_365d"),
+        share(F.sum(F.col("n_365d") * F.col("share_cash_pickup_365d")), n_365d)
+        .alias("cash_pickup_share_clusters_365d"),
+        share(F.sum("n_focus_365d"), n_365d).alias("share_pay_ph_focus_region_365d"),
+        F.sum(F.when(other_confirmed > 0, F.col("n_365d")).otherwise(0)).alias("n_pay_confirmed_cluster_365d"),
+        F.max(risk_without_own).alias("max_confirmed_risk_cluster_365d"),
+    )
+    return features.select(
+        "customer_id", *[F.col(spec.name).cast("double").alias(spec.name) for spec in NETWORK_FEATURES]
+    )

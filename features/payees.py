@@ -1,0 +1,280 @@
+"""Payee entity resolution: normalised payee attributes, a payee registry, and payee clusters.
+
+"New payee clusters" (typology F2 + F5) are payees that look unrelated by name but share a phone, a wallet or
+account number, an address, or a surname in the same town: a family collecting in turns, or one facilitator
+using several beneficiary records. `resolve_clusters` links them with a Spark-native connected-components
+algorithm (min-label propagation over a star-shaped edge list), so the graph never goes to the driver.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from bantay.features.common import is_cross_border_p2p
+
+logger = logging.getLogger(__name__)
+
+# Accented letters by their ASCII base letter, for F.translate (one character to one character). Covers
+# Spanish and Filipino (ñ), Romanian (ă â î ș ț and the cedilla forms ş ţ), Nordic, German, French, Portuguese,
+# Polish, Czech and Vietnamese letters that show up in beneficiary names.
+_FOLDS = {
+    "a": "àáâãäåāăąǎạảấầẩẫậắằẳẵặ",
+    "c": "çćĉċč",
+    "d": "ďđ",
+    "e": "èéêëēĕėęěẹẻẽếềểễệ",
+    "i": "ìíîïĩīĭįıǐịỉ",
+    "l": "ł",
+    "n": "ñńņň",
+    "o": "òóôõöøōŏőǒọỏốồổỗộớờởỡợơ",
+    "s": "šśŝşș",
+    "t": "ťţț",
+    "u": "ùúûüũūŭůűųǔụủứừửữựư",
+    "y": "ýÿŷỳỵỷỹ",
+    "z": "žźż",
+}
+_ACCENTED = "".join(_FOLDS.values())
+_ASCII = "".join(base * len(letters) for base, letters in _FOLDS.items())
+
+# Letters that fold to two ASCII letters cannot go through translate; they are replaced first.
+_LIGATURES = {"ß": "ss", "æ": "ae", "œ": "oe", "þ": "th"}
+
+# Generational suffixes are not surnames: "Juan Dela Cruz Jr." has surname "cruz".
+_NAME_SUFFIXES = ("jr", "sr", "ii", "iii", "iv")
+
+# Calling code and national trunk prefix for the contract's countries: the destinations of typology O1
+# (PH, TH, CO, DO, MX, GH, RO), the senders' countries (O10: GB, US, AU, CA, SE and the EU), and the common
+# diaspora corridors. Trunk prefix None: national numbers are dialled as they are (IT keeps its leading 0).
+# Source: ITU-T E.164 assigned country codes and national numbering plans.
+CALLING_CODES: dict[str, tuple[str, str | None]] = {
+    "PH": ("63", "0"),
+    "TH": ("66", "0"),
+    "CO": ("57", None),   # 10-digit closed plan since 2021
+    "DO": ("1", "1"),     # North American Numbering Plan
+    "MX": ("52", None),   # 10-digit closed plan since 2019
+    "GH": ("233", "0"),
+    "RO": ("40", "0"),
+    "GB": ("44", "0"),
+    "US": ("1", "1"),
+    "CA": ("1", "1"),
+    "AU": ("61", "0"),
+    "NZ": ("64", "0"),
+    "SE": ("46", "0"),
+    "NO": ("47", None),
+    "DK": ("45", None),
+    "FI": ("358", "0"),
+    "DE": ("49", "0"),
+    "FR": ("33", "0"),
+    "NL": ("31", "0"),
+    "BE": ("32", "0"),
+    "IE": ("353", "0"),
+    "ES": ("34", None),
+    "IT": ("39", None),
+    "PT": ("351", None),
+    "CH": ("41", "0"),
+    "AT": ("43", "0"),
+    "PL": ("48", None),
+    "VN": ("84", "0"),
+    "ID": ("62", "0"),
+    "MY": ("60", "0"),
+    "IN": ("91", "0"),
+    "KE": ("254", "0"),
+    "NG": ("234", "0"),
+    "AE": ("971", "0"),
+    "SG": ("65", None),
+    "HK": ("852", None),
+    "JP": ("81", "0"),
+}
+# Fewer digits than this after the calling code is not a phone number (placeholders such as "0" or "000").
+_MIN_NATIONAL_DIGITS = 7
+# A number that already starts with its calling code and has at least this many more digits was written in
+# international form without the "+" (e.g. "639171234567"); shorter ones are national numbers without a trunk.
+_MIN_NSN_AFTER_CODE = 9
+
+# Account or wallet values that mean "unknown": they must not link payees.
+_ACCOUNT_PLACEHOLDERS = ("NA", "NONE", "NULL", "UNKNOWN", "CASH", "CASHPICKUP", "0")
+
+# Surname + town is weak evidence: a family runs 2-6 collectors (IJM, AMLC). A surname shared by more payees
+# than this in one town is a common name (Santos in Quezon City), not a family, and is not used as a link.
+MAX_SURNAME_CITY_GROUP = 8
+
+_ITERATIONS_PER_CHECKPOINT = 3
+_MAX_ITERATIONS = 60
+
+
+def fold_text(column: Column) -> Column:
+    """Lower case, diacritics folded, punctuation dropped, hyphens and runs of spaces as one space."""
+    text = F.lower(F.trim(column))
+    for letter, ascii_letters in _LIGATURES.items():
+        text = F.replace(text, F.lit(letter), F.lit(ascii_letters))
+    text = F.translate(text, _ACCENTED, _ASCII)
+    text = F.regexp_replace(text, r"[-_/,;:|]+", " ")   # separators split words: "Santos-Reyes" -> "santos reyes"
+    text = F.regexp_replace(text, r"[^a-z0-9 ]", "")     # other punctuation goes: "O'Neil" -> "oneil", "Ma." -> "ma"
+    text = F.trim(F.regexp_replace(text, r"\s+", " "))
+    return F.when(text != "", text)
+
+
+def _surname(name_norm: Column) -> Column:
+    tokens = F.split(name_norm, " ")
+    last = F.element_at(tokens, -1)
+    before_last = F.element_at(tokens, -2)
+    has_suffix = last.isin(*_NAME_SUFFIXES) & (F.size(tokens) >= 2)
+    return F.when(name_norm.isNotNull(), F.when(has_suffix, before_last).otherwise(last))
+
+
+def _phone_e164(phone: Column, country: Column) -> Column:
+    """E.164 ("+" and digits) from international ("+63-917...", "0063 917...") or national ("0917 ...") forms.
+
+    National numbers take the calling code of the payee's country; unknown countries give null (no link).
+    """
+    raw = F.regexp_replace(F.trim(phone), r"\(0\)", "")  # "+44 (0)20 ..." carries the trunk 0 in brackets
+    digits = F.regexp_replace(raw, r"[^0-9]", "")
+    codes = F.create_map(*[F.lit(v) for iso, (code, _) in CALLING_CODES.items() for v in (iso, code)])
+    trunks = F.create_map(*[F.lit(v) for iso, (_, trunk) in CALLING_CODES.items() if trunk for v in (iso, trunk)])
+    code = codes[F.upper(country)]
+    trunk = trunks[F.upper(country)]
+    # Every trunk prefix in the table is one digit.
+    without_trunk = F.when(trunk.isNotNull() & digits.startswith(trunk), F.substring(digits, 2, 64)).otherwise(digits)
+    national = F.when(
+        code.isNotNull() & digits.startswith(code) & (F.length(digits) >= F.length(code) + _MIN_NSN_AFTER_CODE),
+        digits,
+    ).when(code.isNotNull(), F.concat(code, without_trunk))
+    international = (
+        F.when(raw.startswith("+"), digits)
+        .when(digits.startswith("00"), F.substring(digits, 3, 64))
+        .when(digits.startswith("011") & (code == "1"), F.substring(digits, 4, 64))  # NANP international prefix
+        .otherwise(national)
+    )
+    e164 = F.when(F.length(international) >= _MIN_NATIONAL_DIGITS + 1, F.concat(F.lit("+"), international))
+    # Placeholders made of one repeated digit ("0000000", "9999999") are not phone numbers.
+    return F.when(~F.regexp_like(F.coalesce(digits, F.lit("")), F.lit(r"^(\d)\1*$")), e164)
+
+
+def normalise_payees(frame: DataFrame) -> DataFrame:
+    """Add `name_norm`, `surname_norm`, `phone_e164`, `account_norm`, `city_norm` (and `address_norm`).
+
+    Reads `counterparty_name`, `counterparty_phone`, `counterparty_account`, `counterparty_city`,
+    `counterparty_country` and, when the ledger has it, the optional `counterparty_address`. Values that cannot
+    be normalised (empty, placeholders, unknown calling codes) become null, so that they never link payees.
+    """
+    name_norm = fold_text(F.col("counterparty_name"))
+    account = F.regexp_replace(F.upper(F.col("counterparty_account")), r"[^A-Z0-9]", "")
+    account_norm = F.when((account != "") & ~account.isin(*_ACCOUNT_PLACEHOLDERS), account)
+    address_norm = (
+        fold_text(F.col("counterparty_address")) if "counterparty_address" in frame.columns else F.lit(None)
+    ).cast("string")
+    return (
+        frame.withColumn("name_norm", name_norm)
+        .withColumn("surname_norm", _surname(F.col("name_norm")))
+        .withColumn("phone_e164", _phone_e164(F.col("counterparty_phone"), F.col("counterparty_country")))
+        .withColumn("account_norm", account_norm)
+        .withColumn("city_norm", fold_text(F.col("counterparty_city")))
+        .withColumn("address_norm", address_norm)
+    )
+
+
+def payee_registry(txns: DataFrame) -> DataFrame:
+    """One row per payee (`counterparty_id`) of outbound cross-border person-to-person payments.
+
+    Columns: counterparty_id, counterparty_country, name_norm, surname_norm, phone_e164, account_norm,
+    city_norm, address_norm (each the latest non-null value by `booked_at`, ties by `txn_id`), first_seen_date
+    and last_seen_date (min and max booking_date). The caller bounds `txns` in time (booking_date < as_of).
+    """
+    payments = normalise_payees(txns.where(is_cross_border_p2p()))
+    attributes = ("counterparty_country", "name_norm", "surname_norm", "phone_e164", "account_norm", "city_norm",
+                  "address_norm")
+    order = F.struct("booked_at", "txn_id")
+    return (
+        payments.groupBy("counterparty_id")
+        .agg(
+            *[F.max_by(name, F.when(F.col(name).isNotNull(), order)).alias(name) for name in attributes],
+            F.min("booking_date").alias("first_seen_date"),
+            F.max("booking_date").alias("last_seen_date"),
+        )
+        .select("counterparty_id", *attributes, "first_seen_date", "last_seen_date")
+    )
+
+
+def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
+    """Undirected links `src, dst` between payees sharing a phone, account, address or surname + town.
+
+    Each key links its payees to one hub, the smallest counterparty_id holding the key (a star, not all pairs):
+    a wallet shared by 500 payees gives 499 edges, not 124,750. Accounts, addresses and surnames are compared
+    within one country; phones are already global (E.164).
+    """
+    country = F.coalesce(F.upper(F.col("counterparty_country")), F.lit(""))
+    city = F.col("city_norm")
+    keys = F.array(
+        F.when(F.col("phone_e164").isNotNull(), F.concat(F.lit("phone|"), F.col("phone_e164"))),
+        F.when(F.col("account_norm").isNotNull(),
+               F.concat(F.lit("account|"), country, F.lit("|"), F.col("account_norm"))),
+        F.when(F.col("address_norm").isNotNull(),
+               F.concat(F.lit("address|"), country, F.lit("|"), F.coalesce(city, F.lit("")), F.lit("|"),
+                        F.col("address_norm"))),
+        F.when(F.col("surname_norm").isNotNull() & city.isNotNull(),
+               F.concat(F.lit("surname|"), country, F.lit("|"), city, F.lit("|"), F.col("surname_norm"))),
+    )
+    by_key = Window.partitionBy("key")
+    holders = (
+        registry.select("counterparty_id", F.explode(keys).alias("key"))
+        .where(F.col("key").isNotNull())
+        .withColumn("hub", F.min("counterparty_id").over(by_key))
+        .withColumn("holders", F.count("*").over(by_key))
+    )
+    too_common = F.col("key").startswith("surname|") & (F.col("holders") > max_surname_city_group)
+    spokes = holders.where(~too_common & (F.col("counterparty_id") != F.col("hub"))).select(
+        F.col("counterparty_id").alias("src"), F.col("hub").alias("dst")
+    )
+    return spokes.unionByName(spokes.select(F.col("dst").alias("src"), F.col("src").alias("dst"))).distinct()
+
+
+def resolve_clusters(registry: DataFrame, checkpoint_dir: str, max_iterations: int = _MAX_ITERATIONS) -> DataFrame:
+    """`counterparty_id, cluster_id`: connected components of `link_edges`, cluster_id = smallest member id.
+
+    Min-label propagation: every payee starts with its own id as label and repeatedly takes the smallest label
+    among itself and its neighbours, then the label of its label (pointer jumping, so long chains converge in
+    a logarithmic number of rounds). It stops when a round changes no label. Labels are checkpointed to
+    `checkpoint_dir` every few rounds so that the plan does not grow with the iterations. Singletons are their
+    own cluster.
+    """
+    spark = registry.sparkSession
+    spark.sparkContext.setCheckpointDir(checkpoint_dir)
+    edges = link_edges(registry).checkpoint(eager=True)
+    cached = (
+        registry.select("counterparty_id").distinct()
+        .select(F.col("counterparty_id").alias("node"), F.col("counterparty_id").alias("label"))
+        .checkpoint(eager=True)
+    )
+    labels = cached
+    for iteration in range(1, max_iterations + 1):
+        messages = edges.join(labels, edges["dst"] == labels["node"], how="inner").select(
+            F.col("src").alias("node"), "label", F.lit(False).alias("own")
+        )
+        proposed = (
+            labels.select("node", "label", F.lit(True).alias("own"))
+            .unionByName(messages)
+            .groupBy("node")
+            .agg(
+                F.min("label").alias("label"),
+                F.min(F.when(F.col("own"), F.col("label"))).alias("previous"),
+            )
+        )
+        parent = proposed.select(F.col("node").alias("parent"), F.col("label").alias("grandparent_label"))
+        jumped = proposed.join(parent, F.col("label") == F.col("parent"), how="left").select(
+            "node",
+            F.least("label", F.coalesce("grandparent_label", "label")).alias("label"),
+            (F.col("label") < F.col("previous")).alias("changed"),
+        )
+        if iteration % _ITERATIONS_PER_CHECKPOINT == 0:
+            next_cached = jumped.checkpoint(eager=True)
+        else:
+            next_cached = jumped.persist()
+        changed = next_cached.where(F.col("changed")).count()
+        cached.unpersist()
+        cached, labels = next_cached, next_cached.select("node", "label")
+        if changed == 0:
+            logger.info("payee clusters converged after %d rounds", iteration)
+            return labels.select(F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id"))
+    raise RuntimeError(f"payee clustering did not converge in {max_iterations} rounds")

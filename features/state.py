@@ -1,0 +1,121 @@
+"""The compact state the daily feature run keeps, so that day D+1 reads only the new validated day.
+
+Two tables, both Hive-partitioned by `booking_date`, so replaying a day replaces exactly its partition:
+
+- `p2p`: one row per outbound cross-border person-to-person payment (a small fraction of all transactions),
+  with the sender's residence, nationality, time zone and surname as of the day it was added, the local hour,
+  the USD and PHP amounts, and the row flags (night, round, reference keyword). No free-text reference is kept.
+- `daily`: one row per customer and booking day with any transaction: counts and USD totals of all traffic,
+  card spend by merchant group (O8, O11), salary-like inflows and night outbound counts.
+
+Both are pure functions of one or more days of validated transactions plus the customers and FX tables.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from bantay.features.common import (
+    is_airline,
+    is_cash_in_destination,
+    is_cross_border_p2p,
+    is_lodging_abroad,
+    is_night_hour,
+    is_related_spend,
+    is_round_amount,
+    local_hour,
+    reference_keyword,
+    surname,
+)
+
+P2P_COLUMNS = (
+    "customer_id", "txn_id", "booking_date", "booked_at", "direction", "channel", "mcc", "amount", "currency",
+    "amount_usd", "amount_php", "counterparty_id", "counterparty_name", "counterparty_country", "counterparty_city",
+    "counterparty_phone", "counterparty_account", "residence_country", "nationality", "timezone", "sender_surname",
+    "local_hour", "is_night", "is_round", "is_keyword",
+)
+DAILY_COLUMNS = (
+    "customer_id", "booking_date", "n_txn", "n_out", "out_usd", "n_in", "in_usd", "salary_like_in_usd", "n_card",
+    "n_out_night", "n_p2p", "p2p_usd", "n_related_card", "related_card_usd", "n_airline", "n_lodging_abroad",
+    "cash_in_destination_usd",
+)
+
+
+def sender_columns(customers: DataFrame) -> DataFrame:
+    """The KYC columns the state needs per customer: residence, nationality, IANA time zone, surname."""
+    return customers.select(
+        "customer_id", "residence_country", "nationality", "timezone",
+        surname("full_name").alias("sender_surname"),
+    )
+
+
+def _with_sender(txns: DataFrame, customers: DataFrame) -> DataFrame:
+    # Customers are one small row each: Spark broadcasts them under its size threshold.
+    return txns.join(sender_columns(customers), on="customer_id", how="inner")
+
+
+def php_rates(fx_rates: DataFrame) -> DataFrame:
+    """USD per PHP by booking day (`booking_date`, `usd_per_php`), for the PHP landing amount of O6."""
+    return fx_rates.where(F.col("currency") == "PHP").select(
+        F.col("rate_date").alias("booking_date"), F.col("usd_per_unit").alias("usd_per_php")
+    )
+
+
+def p2p_rows(txns: DataFrame, customers: DataFrame, fx_rates: DataFrame) -> DataFrame:
+    """Slim table of outbound cross-border p2p payments (columns `P2P_COLUMNS`), local hour in the sender's zone."""
+    rows = _with_sender(txns, customers).where(is_cross_border_p2p())
+    rows = rows.join(F.broadcast(php_rates(fx_rates)), on="booking_date", how="left")
+    amount_php = F.when(F.col("currency") == "PHP", F.col("amount").cast("double")).otherwise(
+        F.col("amount_usd") / F.col("usd_per_php")
+    )
+    return (
+        rows.withColumn("amount_php", amount_php)
+        .withColumn("local_hour", local_hour())
+        .withColumn("is_night", is_night_hour(F.col("local_hour")))
+        .withColumn("is_round", is_round_amount())
+        .withColumn("is_keyword", reference_keyword())
+        .select(*P2P_COLUMNS)
+    )
+
+
+def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
+    """Per customer and booking day: counts and USD totals of all traffic (columns `DAILY_COLUMNS`)."""
+    rows = _with_sender(txns, customers)
+    out = F.col("direction") == "out"
+    inbound = F.col("direction") == "in"
+    usd = F.col("amount_usd")
+    salary_like = (
+        inbound & (F.col("channel") == "bank_transfer")
+        & (F.coalesce(F.col("counterparty_country"), F.col("residence_country")) == F.col("residence_country"))
+    )
+
+    def count(condition: F.Column) -> F.Column:
+        return F.sum(F.when(condition, 1).otherwise(0)).cast("int")
+
+    def total(condition: F.Column) -> F.Column:
+        return F.sum(F.when(condition, usd).otherwise(0.0))
+
+    night = is_night_hour(local_hour())
+    p2p = is_cross_border_p2p()
+    return (
+        rows.groupBy("customer_id", "booking_date")
+        .agg(
+            F.count(F.lit(1)).cast("int").alias("n_txn"),
+            count(out).alias("n_out"),
+            total(out).alias("out_usd"),
+            count(inbound).alias("n_in"),
+            total(inbound).alias("in_usd"),
+            total(salary_like).alias("salary_like_in_usd"),
+            count(out & (F.col("channel") == "card")).alias("n_card"),
+            count(out & night).alias("n_out_night"),
+            count(p2p).alias("n_p2p"),
+            total(p2p).alias("p2p_usd"),
+            count(is_related_spend()).alias("n_related_card"),
+            total(is_related_spend()).alias("related_card_usd"),
+            count(is_airline()).alias("n_airline"),
+            count(is_lodging_abroad()).alias("n_lodging_abroad"),
+            total(is_cash_in_destination()).alias("cash_in_destination_usd"),
+        )
+        .select(*DAILY_COLUMNS)
+    )

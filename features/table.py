@@ -1,0 +1,66 @@
+"""Assembly: the contract's feature table, one row per (customer_id, as_of), catalogue columns as doubles.
+
+`at_as_of` (the daily table) and `at_points` (training) put the `as_of` column on state rows and keep only
+the look-back `as_of - 365 <= booking_date < as_of`; everything downstream is the same code for both, so a
+training point sees exactly what the daily table would have seen on its date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from bantay.features import catalog, payments, spending
+from bantay.features.common import KEYS, LOOKBACK_DAYS
+from bantay.features.profile import kyc_profile
+
+
+def at_as_of(rows: DataFrame, as_of: date) -> DataFrame:
+    """State rows of the look-back before `as_of`, with a literal `as_of` column (booking_date prunes files)."""
+    start = as_of - timedelta(days=LOOKBACK_DAYS)
+    return rows.where(F.col("booking_date").between(F.lit(start), F.lit(as_of - timedelta(days=1)))).withColumn(
+        "as_of", F.lit(as_of)
+    )
+
+
+def at_points(rows: DataFrame, points: DataFrame) -> DataFrame:
+    """State rows of each point's own look-back: one copy of a row per (customer_id, as_of) point it precedes."""
+    wanted = points.select(F.col("customer_id").alias("_point_customer"), "as_of").distinct()
+    condition = (
+        (F.col("customer_id") == F.col("_point_customer"))
+        & (F.col("booking_date") < F.col("as_of"))
+        & (F.col("booking_date") >= F.date_sub(F.col("as_of"), LOOKBACK_DAYS))
+    )
+    return rows.join(F.broadcast(wanted), on=condition, how="inner").drop("_point_customer")
+
+
+def feature_table(
+    p2p: DataFrame,
+    daily: DataFrame,
+    customers: DataFrame,
+    network: DataFrame | None = None,
+    spine: DataFrame | None = None,
+) -> DataFrame:
+    """Join every family into `customer_id, as_of, <catalog.FEATURES in order as doubles>`.
+
+    `p2p` and `daily` are state rows with `as_of` (from `at_as_of` / `at_points`); `network` is
+    `customer_id, as_of` plus the network columns (absent: those columns are null). `spine` fixes the rows
+    (training points); by default it is every customer with a transaction in the 365 days before as_of.
+    Counts and USD totals are 0 when nothing matched; shares, ratios and medians stay null (undefined).
+    """
+    activity = spending.activity_features(daily)
+    sender = payments.p2p_features(payments.prepare(p2p))
+    keys = activity.select(*KEYS) if spine is None else spine.select(*KEYS).distinct()
+    table = keys.join(activity, on=list(KEYS), how="left").join(sender, on=list(KEYS), how="left")
+    table = table.join(kyc_profile(keys, customers), on=list(KEYS), how="left")
+    if network is not None:
+        table = table.join(network, on=list(KEYS), how="left")
+    columns = []
+    for spec in catalog.FEATURES:
+        value = F.col(spec.name) if spec.name in table.columns else F.lit(None)
+        if spec.unit in catalog.ZERO_UNITS:
+            value = F.coalesce(value, F.lit(0.0))
+        columns.append(value.cast("double").alias(spec.name))
+    return table.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns)

@@ -1,0 +1,97 @@
+"""`bantay score --as-of D [--model URI]`: score OUT/features/as_of=D/, pick the alerts, write OUT/scores/as_of=D/.
+
+Reads the feature table of D, the validated labels (for the re-alert rule) and earlier score tables; writes
+`customer_id, score, rank, alert, model_version, reasons` atomically (`ledger.replace_partition`). The alert
+and re-alert rules are documented in `bantay.models.score`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from bantay import ledger
+from bantay import spark as spark_session
+from bantay.errors import MissingArtefactError, ModelError
+from bantay.models import registry, score
+from bantay.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def features_path(settings: Settings, as_of: date) -> Path:
+    return ledger.partition_path(settings.output_root / "features", "as_of", as_of)
+
+
+def scores_base(settings: Settings) -> Path:
+    return settings.output_root / "scores"
+
+
+def read_features(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame:
+    path = features_path(settings, as_of)
+    if not path.is_dir() or not any(path.glob("*.parquet")):
+        raise MissingArtefactError(f"{path}: no feature table; run `bantay features --as-of {as_of}` first")
+    return spark.read.parquet(str(path))
+
+
+def prior_scores(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame | None:
+    """`customer_id, score, as_of` of every score table written before `as_of`, or None when there is none."""
+    base = scores_base(settings)
+    days = sorted(
+        p.name.removeprefix("as_of=") for p in base.glob("as_of=*") if p.is_dir() and p.name < f"as_of={as_of}"
+    )
+    if not days:
+        return None
+    paths = [str(base / f"as_of={day}") for day in days]
+    return (
+        spark.read.option("basePath", str(base)).parquet(*paths)
+        .select("customer_id", "score", F.col("as_of").cast("date").alias("as_of"))
+    )
+
+
+def labels_or_none(spark: SparkSession, settings: Settings) -> DataFrame | None:
+    try:
+        return ledger.read_validated(spark, settings.output_root, "labels")
+    except MissingArtefactError:
+        return None
+
+
+def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
+    """Score every customer of the feature table of `as_of` with the model (default: the champion)."""
+    started = time.monotonic()
+    spark = spark_session.session(settings)
+    features = read_features(spark, settings, as_of)
+    booster, version = registry.load_booster(settings, model_uri)
+    columns = list(booster.feature_names or [])
+    missing = [c for c in columns if c not in features.columns]
+    if missing:
+        raise ModelError(
+            f"model {version} needs {len(missing)} column(s) the feature table of {as_of} lacks "
+            f"({', '.join(missing[:5])}); rebuild features or retrain"
+        )
+    customers = features.count()
+    allowed = score.alert_count(customers, settings.alert_budget, settings.alert_capacity)
+    scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns)
+    labels = labels_or_none(spark, settings)
+    bars = None
+    if labels is not None:
+        bars = score.realert_bars(labels, prior_scores(spark, settings, as_of), as_of,
+                                  settings.realert_cooldown_days, settings.realert_margin, settings.min_alert_score)
+    table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version)
+    path = ledger.replace_partition(table, scores_base(settings), "as_of", as_of)
+    alerts = spark.read.parquet(str(path)).where(F.col("alert")).count()
+    logger.info("scored %d customers for %s with %s: %d alerts (at most %d) in %.1f s",
+                customers, as_of, version, alerts, allowed, time.monotonic() - started)
+    return path
+
+
+if __name__ == "__main__":  # spark-submit jobs/score_customers.py --ledger L --out O --as-of 2025-03-31
+    from bantay.cli import main
+
+    raise SystemExit(main(["score", *sys.argv[1:]]))

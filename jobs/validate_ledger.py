@@ -1,0 +1,327 @@
+"""`bantay validate`: check every ledger table with GX, quarantine bad rows with their rule, pass the rest on.
+
+Reads LEDGER (Parquet or CSV), writes
+  OUT/validated/transactions/booking_date=D/   one partition per booking day processed, typed, + amount_usd
+  OUT/validated/{customers,fx_rates,labels}/   whole tables, typed, replaced every run
+  OUT/quarantine/table=T/run_date=D/           bad rows as read, with rule, rules, run_date, run_id
+  OUT/runs/validate/run_date=D/                summary.json and GX's gx_<table>.json
+Days processed for run date D: every booking day < D without a validated partition, plus D-1 always; with
+`full`, every day < D. Days >= D are never read. Reference tables are validated first, because transactions and
+labels must name an accepted customer and transactions need an accepted FX rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+import bantay.spark
+from bantay import ledger
+from bantay.errors import TableUnusableError
+from bantay.quality import quarantine, suites
+from bantay.quality.rules import rules_for
+from bantay.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PARTITION = ledger.PARTITION_COLUMN
+
+
+def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
+    """Validate the ledger for run date `as_of`; return the run summary (also written as summary.json)."""
+    started = time.monotonic()
+    spark = bantay.spark.session(settings)
+    root, out = settings.ledger, settings.output_root
+    run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+    validated_days = partition_days(ledger.validated_path(out, "transactions"))
+    ledger_days = _partition_values(root / "transactions")
+    days = days_to_process(ledger_days, validated_days, as_of, full)
+    logger.info("validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental")
+
+    raw = {table: read_table(spark, root, table) for table in ledger.TABLES}
+    context = suites.ephemeral_context()
+    tables: dict[str, dict[str, Any]] = {}
+    gx_results: dict[str, dict[str, Any]] = {}
+    cached: list[DataFrame] = []
+    try:
+        customers = _flag(raw["customers"], "customers", as_of, cached)
+        known = customers.where(F.col(quarantine.RULE).isNull()).select(F.col("__customer_id").alias("customer_id"))
+        fx = _flag(raw["fx_rates"], "fx_rates", as_of, cached)
+        rates = quarantine.accepted(fx, "fx_rates")
+        labels = _flag(raw["labels"], "labels", as_of, cached, known_customers=known)
+        transactions_raw = _select_days(raw["transactions"], days)
+        seen = _seen_txn_ids(spark, out, validated_days, days, as_of)
+        transactions = _flag(transactions_raw, "transactions", as_of, cached,
+                             known_customers=known, fx_rates=rates, seen_txn_ids=seen)
+
+        flagged = {"customers": customers, "fx_rates": fx, "labels": labels, "transactions": transactions}
+        originals = {table: _original_columns(raw[table], table) for table in ledger.TABLES}
+        for table in ledger.TABLES:
+            frame = flagged[table]
+            tables[table] = quarantine.counts(frame, rules_for(table, as_of))
+            logger.info("%s: %d read, %d accepted, %d quarantined", table, tables[table]["read"],
+                        tables[table]["accepted"], tables[table]["quarantined"])
+            result = suites.run_suite(quarantine.checked(frame, table), suites.suite_for(table, as_of), context)
+            gx_results[table] = result
+            tables[table]["gx"] = {"success": bool(result["success"]), "evaluated": len(result["results"]),
+                                   "failed": suites.failures(result)}
+            verify = _verifier(table, tables[table], _raw_count(raw[table], table, days))
+            _write(spark, out, table, frame, originals[table], as_of, run_id, days, verify)
+    finally:
+        for frame in cached:
+            frame.unpersist()
+
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "full": full,
+        "ledger": str(root),
+        "days": [day.isoformat() for day in days],
+        "tables": tables,
+        "quarantine": str(out / "quarantine"),
+        "validated": str(out / "validated"),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    with ledger.atomic_dir(ledger.partition_path(out / "runs" / "validate", "run_date", as_of)) as staging:
+        for table, result in gx_results.items():
+            ledger.write_json(staging / f"gx_{table}.json", result)
+        ledger.write_json(staging / "summary.json", summary)
+    logger.info("validate %s done in %.1fs (run %s)", as_of, summary["seconds"], run_id)
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------------- days
+
+
+def _partition_values(folder: Path) -> list[str]:
+    """The values of `booking_date=...` folders under `folder`, as written (skipping `_` and `.` folders)."""
+    if not folder.is_dir():
+        return []
+    prefix = f"{PARTITION}="
+    return sorted(p.name[len(prefix):] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def _as_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def partition_days(folder: Path) -> set[date]:
+    """The booking days that have a partition folder under `folder`."""
+    return {day for day in map(_as_date, _partition_values(folder)) if day is not None}
+
+
+def days_to_process(ledger_days: list[str], validated_days: set[date], as_of: date, full: bool) -> list[str]:
+    """Partition values to read: days < as_of without a validated partition, plus as_of - 1; all < as_of if full.
+
+    A folder whose name is not a date is read on every run: its rows cannot be placed on a day, so they are
+    quarantined (`booked_at_not_partition_date`) rather than silently skipped.
+    """
+    chosen = []
+    for value in ledger_days:
+        day = _as_date(value)
+        if day is None:
+            chosen.append(value)
+        elif day < as_of and (full or day not in validated_days or day == as_of - timedelta(days=1)):
+            chosen.append(value)
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+
+def _files(root: Path, table: str) -> list[Path]:
+    folder = root / table
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".parquet", ".csv")
+                  and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts))
+
+
+def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
+    """Read a ledger table as stored; stop with TableUnusableError when it is missing, unreadable or incomplete.
+
+    Labels may be absent (None: an empty validated labels table follows).
+    """
+    files = _files(root, table)
+    if not files:
+        if table == "labels":
+            return None
+        raise TableUnusableError(table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv")
+    try:
+        frame = ledger.read_raw(spark, root, table)
+        columns = frame.columns if frame is not None else []
+    except (PySparkException, Py4JJavaError) as error:
+        first = type(error).__name__
+        raise TableUnusableError(table, "(all)", "table_unreadable", len(files), f"{files[0].name} ({first})") from None
+    if frame is None:
+        raise TableUnusableError(table, "(all)", "table_missing", 1, f"{root / table}/")
+    missing = [name for name in ledger.REQUIRED_COLUMNS[table] if name not in columns]
+    if missing:
+        present = ", ".join(c for c in columns if c != PARTITION)
+        raise TableUnusableError(table, ", ".join(missing), "column_missing", len(files), f"columns present: {present}")
+    if table in ("customers", "fx_rates"):
+        frame = quarantine.with_position(frame)
+    return frame
+
+
+def _select_days(frame: DataFrame | None, days: list[str]) -> DataFrame | None:
+    assert frame is not None
+    # booking_date is the partition column: this filter prunes folders, so days >= D are never read.
+    return frame.where(F.col(PARTITION).isin(*days)) if days else frame.where(F.lit(False))
+
+
+def _seen_txn_ids(
+    spark: SparkSession, out: Path, validated_days: set[date], days: list[str], as_of: date
+) -> DataFrame | None:
+    """txn_ids already validated on days < as_of that this run does not rewrite (only that column is read)."""
+    rewritten = {_as_date(value) for value in days}
+    keep = sorted(day for day in validated_days if day < as_of and day not in rewritten)
+    if not keep:
+        return None
+    base = ledger.validated_path(out, "transactions")
+    paths = [str(ledger.partition_path(base, PARTITION, day)) for day in keep]
+    return spark.read.option("basePath", str(base)).parquet(*paths).select("txn_id")
+
+
+def _original_columns(frame: DataFrame | None, table: str) -> list[str]:
+    if frame is None:
+        return [field.name for field in ledger.SCHEMAS[table].fields]
+    return [name for name in frame.columns if name not in (quarantine.FILE, quarantine.POSITION)]
+
+
+def _empty(spark: SparkSession, table: str) -> DataFrame:
+    return spark.createDataFrame([], ledger.SCHEMAS[table])
+
+
+def _flag(
+    frame: DataFrame | None, table: str, as_of: date, cached: list[DataFrame], **lookups: DataFrame | None
+) -> DataFrame:
+    """Prepared and flagged, cached once: counts, GX, quarantine and accepted rows all read this frame."""
+    if frame is None:  # labels absent: an empty table with the contract schema
+        spark = SparkSession.getActiveSession()
+        assert spark is not None
+        frame = _empty(spark, table)
+    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules_for(table, as_of)).cache()
+    cached.append(flagged)
+    return flagged
+
+
+def _raw_count(frame: DataFrame | None, table: str, days: list[str]) -> int:
+    """Rows in the input as read, before any join: Parquet answers from file footers."""
+    if frame is None:
+        return 0
+    if table == "transactions":
+        frame = _select_days(frame, days)
+        assert frame is not None
+    return frame.count()
+
+
+# ---------------------------------------------------------------------------------------------------- writing
+
+
+def _private(folder: Path) -> None:
+    """Owner-only: folders 0700, files 0600 (quarantined and validated rows hold personal data)."""
+    for current, subdirs, files in os.walk(folder):
+        os.chmod(current, 0o700)
+        for name in subdirs:
+            os.chmod(os.path.join(current, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(current, name), 0o600)
+
+
+def _write(
+    spark: SparkSession,
+    out: Path,
+    table: str,
+    flagged: DataFrame,
+    original_columns: list[str],
+    as_of: date,
+    run_id: str,
+    days: list[str],
+    verify: Callable[[int, int], None],
+) -> None:
+    """Write the quarantine partition and the accepted rows; `verify(accepted, quarantined)`, counted on the
+    staged files, runs before anything is swapped into place, so a failed check leaves the old output as it was."""
+    bad = quarantine.quarantined(flagged, original_columns, as_of, run_id)
+    good = quarantine.accepted(flagged, table)
+    target = ledger.partition_path(out / "quarantine" / f"table={table}", "run_date", as_of)
+    with ledger.atomic_dir(target) as staging:
+        bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
+        _private(staging)
+        n_bad = spark.read.parquet(str(staging)).count()
+        if table == "transactions":
+            _write_transactions(spark, out, good, days, lambda n_good: verify(n_good, n_bad))
+        else:
+            with ledger.atomic_dir(ledger.validated_path(out, table)) as valid:
+                good.coalesce(1).write.mode("overwrite").parquet(str(valid))
+                _private(valid)
+                verify(spark.read.parquet(str(valid)).count(), n_bad)
+
+
+def _write_transactions(
+    spark: SparkSession, out: Path, good: DataFrame, days: list[str], verify: Callable[[int], None]
+) -> None:
+    """One validated partition per processed booking day, from one Spark write; each day swapped in atomically.
+
+    A day whose rows were all quarantined still gets an (empty) partition, so that a stale one is replaced
+    and the day counts as validated.
+    """
+    base = ledger.validated_path(out, "transactions")
+    batch = base / "_staging" / f"_batch.{uuid.uuid4().hex}"
+    schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
+    try:
+        good.repartition(PARTITION).write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
+        verify(spark.read.parquet(str(batch)).count() if any(batch.rglob("*.parquet")) else 0)
+        for value in days:
+            day = _as_date(value)
+            if day is None:
+                continue  # not a date: every row of that folder was quarantined
+            produced = ledger.partition_path(batch, PARTITION, day)
+            with ledger.atomic_dir(ledger.partition_path(base, PARTITION, day)) as staging:
+                if produced.is_dir():
+                    os.rename(produced, staging)
+                else:
+                    spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(str(staging))
+                _private(staging)
+    finally:
+        shutil.rmtree(batch, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            batch.parent.rmdir()
+
+
+def _verifier(table: str, counted: dict[str, Any], read: int) -> Callable[[int, int], None]:
+    """Rows read (counted on the input, before any join) = rows accepted + rows quarantined, as staged."""
+
+    def verify(accepted: int, quarantined: int) -> None:
+        quarantine.check_conservation(table, read, accepted, quarantined)
+        if (counted["accepted"], counted["quarantined"]) != (accepted, quarantined):
+            raise quarantine.ConservationError(
+                f"table {table}: counted {counted['accepted']} accepted / {counted['quarantined']} quarantined, "
+                f"staged {accepted} / {quarantined}"
+            )
+
+    return verify
+
+
+if __name__ == "__main__":  # spark-submit jobs/validate_ledger.py --ledger L --out O --as-of 2025-03-31
+    from bantay.cli import main
+
+    raise SystemExit(main(["validate", *sys.argv[1:]]))

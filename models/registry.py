@@ -1,0 +1,189 @@
+"""The MLflow registry: experiment, aliases, loading a booster, and the promotion gate.
+
+Every training run registers a new version of `settings.model_name` with alias `challenger`; scoring loads
+`models:/<name>@champion`. The gate (`promote`) re-scores the challenger and the champion on the
+challenger's evaluation set (logged by training as `evaluation/eval_set.parquet`: feature columns, label and
+label typology, no customer ids) and moves `champion` only when the challenger's PR-AUC beats the champion's
+by `promotion_margin`; with no champion yet it must beat the rules baseline by the same margin. The decision
+is returned as a dict and recorded on the version (tag `promotion_decision`, and its description).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import average_precision_score
+
+from bantay.errors import MissingArtefactError, ModelError
+from bantay.models import rules
+from bantay.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+EVAL_ARTIFACT_DIR = "evaluation"
+EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
+LABEL = "label"
+
+
+def client(settings: Settings) -> MlflowClient:
+    """An MLflow client on the settings' tracking store (also the registry), set as the global URI."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def ensure_experiment(settings: Settings) -> str:
+    """The experiment id of `settings.mlflow_experiment`, created with artifacts under `artifact_root`."""
+    mlflow_client = client(settings)
+    experiment = mlflow_client.get_experiment_by_name(settings.mlflow_experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    settings.artifact_root.mkdir(parents=True, exist_ok=True)
+    return str(
+        mlflow_client.create_experiment(settings.mlflow_experiment, artifact_location=settings.artifact_root.as_uri())
+    )
+
+
+def alias_version(settings: Settings, alias: str) -> ModelVersion | None:
+    """The model version holding `alias`, or None (no registered model, or no such alias)."""
+    try:
+        return client(settings).get_model_version_by_alias(settings.model_name, alias)
+    except MlflowException:
+        return None
+
+
+def has_champion(settings: Settings) -> bool:
+    """Whether a version of the model holds alias `champion`."""
+    return alias_version(settings, CHAMPION) is not None
+
+
+def _as_booster(model: Any) -> xgb.Booster:
+    return model if isinstance(model, xgb.Booster) else model.get_booster()
+
+
+def load_booster(settings: Settings, model_uri: str | None = None) -> tuple[xgb.Booster, str]:
+    """(booster, version label) for `model_uri`, default `models:/<name>@champion`.
+
+    The label is `<name>/<version>` for a registry URI, else the URI itself.
+    """
+    mlflow_client = client(settings)
+    uri = model_uri or f"models:/{settings.model_name}@{CHAMPION}"
+    label = uri
+    if uri.startswith("models:/"):
+        name, _, ref = uri.removeprefix("models:/").partition("@")
+        try:
+            if ref:
+                version = mlflow_client.get_model_version_by_alias(name, ref).version
+            else:
+                name, _, version = name.partition("/")
+                mlflow_client.get_model_version(name, version)
+        except MlflowException:
+            hint = "run `bantay train --promote` (or `bantay promote`) first" if ref == CHAMPION else "check --model"
+            raise MissingArtefactError(f"{uri}: no such registered model version; {hint}") from None
+        label = f"{name}/{version}"
+    try:
+        booster = _as_booster(mlflow.xgboost.load_model(uri))
+    except (MlflowException, OSError) as error:
+        raise ModelError(f"{uri}: cannot load the model ({type(error).__name__})") from None
+    if not booster.feature_names:
+        raise ModelError(f"{uri}: the model has no feature names; retrain with `bantay train`")
+    return booster, label
+
+
+def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
+    """The evaluation set a training run logged (feature columns, label, typology)."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=EVAL_ARTIFACT, dst_path=folder, tracking_uri=settings.tracking_uri
+            )
+        except (MlflowException, OSError):
+            raise ModelError(f"run {run_id}: no {EVAL_ARTIFACT} artifact; retrain with `bantay train`") from None
+        return pd.read_parquet(Path(local))
+
+
+def pr_auc(labels: Sequence[int] | np.ndarray, scores: np.ndarray) -> float:
+    """Average precision (the area under the precision-recall curve)."""
+    return float(average_precision_score(np.asarray(labels), scores))
+
+
+def booster_scores(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
+    """Scores of `frame` with the booster's own feature columns; ModelError when `frame` lacks some."""
+    columns = list(booster.feature_names or [])
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ModelError(f"the evaluation set lacks {len(missing)} model column(s): {', '.join(missing[:5])}")
+    matrix = xgb.DMatrix(frame[columns].astype("float64"), feature_names=columns)
+    return booster.predict(matrix).astype("float64")
+
+
+def promote(settings: Settings, version: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Run the promotion gate for `version` (default: the challenger); return and record the decision."""
+    mlflow_client = client(settings)
+    name = settings.model_name
+    if version is None:
+        challenger = alias_version(settings, CHALLENGER)
+        if challenger is None:
+            raise ModelError(f"model {name}: no version with alias {CHALLENGER}; run `bantay train` first")
+        version = str(challenger.version)
+    try:
+        candidate = mlflow_client.get_model_version(name, str(version))
+    except MlflowException:
+        raise ModelError(f"model {name}: no version {version}") from None
+    champion = alias_version(settings, CHAMPION)
+    decision: dict[str, Any] = {
+        "model": name,
+        "version": str(candidate.version),
+        "champion_before": str(champion.version) if champion else None,
+        "margin": settings.promotion_margin,
+        "forced": force,
+        "decided_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if champion is not None and str(champion.version) == str(candidate.version):
+        decision |= {"promoted": False, "reason": f"version {candidate.version} is already the champion"}
+        return decision
+
+    evaluation = evaluation_set(settings, candidate.run_id)
+    labels = evaluation[LABEL].to_numpy(dtype="int64")
+    challenger_booster, _ = load_booster(settings, f"models:/{name}/{candidate.version}")
+    decision["eval_rows"] = int(len(evaluation))
+    decision["challenger_pr_auc"] = pr_auc(labels, booster_scores(challenger_booster, evaluation))
+    if champion is not None:
+        champion_booster, _ = load_booster(settings, f"models:/{name}/{champion.version}")
+        decision["baseline"] = f"champion version {champion.version}"
+        decision["baseline_pr_auc"] = pr_auc(labels, booster_scores(champion_booster, evaluation))
+    else:
+        decision["baseline"] = "rules"
+        decision["baseline_pr_auc"] = pr_auc(labels, rules.score(evaluation))
+    gain = decision["challenger_pr_auc"] - decision["baseline_pr_auc"]
+    better = gain >= settings.promotion_margin
+    decision["promoted"] = bool(better or force)
+    verdict = "beats" if better else "does not beat"
+    decision["reason"] = (
+        f"PR-AUC {decision['challenger_pr_auc']:.4f} {verdict} {decision['baseline']} "
+        f"({decision['baseline_pr_auc']:.4f}) by the margin {settings.promotion_margin:.4f} "
+        f"on the challenger's evaluation set ({decision['eval_rows']} rows)"
+        + ("; promoted by force" if force and not better else "")
+    )
+    if decision["promoted"]:
+        mlflow_client.set_registered_model_alias(name, CHAMPION, str(candidate.version))
+    mlflow_client.set_model_version_tag(name, str(candidate.version), "promotion_decision", json.dumps(decision))
+    mlflow_client.set_model_version_tag(name, str(candidate.version), "promoted", str(decision["promoted"]).lower())
+    mlflow_client.update_model_version(name, str(candidate.version), description=decision["reason"])
+    logger.info("promotion gate for %s version %s: %s", name, candidate.version, decision["reason"])
+    return decision

@@ -1,0 +1,137 @@
+"""Score a feature table in Spark, rank it, pick the alerts within the budget, with reasons.
+
+Scoring runs on the executors: the booster is broadcast once as raw bytes and applied batch by batch with
+`mapInPandas` (Arrow batches, no collect of the table to the driver); reasons come from `pred_contribs`.
+
+Alert rule (the daily budget): `K = min(floor(alert_budget x customers scored), alert_capacity)`. Going down
+the ranking (score descending, customer id ascending on ties), a customer is *eligible* when
+`score >= min_alert_score` and it is not a recently cleared customer held back by the re-alert rule; the first
+`K` eligible customers are alerted. A held-back customer does not use up a place in the budget.
+
+Re-alert rule: a customer whose latest label decided before D is 0 (investigated and cleared) and was decided
+within `realert_cooldown_days` before D is alerted again only if its score reached its score at the last
+scoring on or before the decision day plus `realert_margin`. When no earlier score exists, the bar is
+`min_alert_score + realert_margin`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+import xgboost as xgb
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from bantay.models import explain
+
+SCORED_SCHEMA = (
+    "customer_id string, score double, "
+    "reasons array<struct<code:string, text:string, contribution:double, value:double>>"
+)
+OUTPUT_COLUMNS = ("customer_id", "score", "rank", "alert", "model_version", "reasons")
+
+
+def score_features(
+    features: DataFrame,
+    booster_raw: bytes,
+    columns: Sequence[str],
+    top_k: int = explain.TOP_REASONS,
+) -> DataFrame:
+    """`customer_id, score, reasons` for every row of `features` (which must hold `columns`)."""
+    columns = list(columns)
+    info = explain.feature_info(columns)
+    shared = features.sparkSession.sparkContext.broadcast(booster_raw)
+
+    def _score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        booster = xgb.Booster()
+        booster.load_model(bytearray(shared.value))
+        booster.set_param({"nthread": 1})  # one Spark task per core already
+        for batch in batches:
+            if batch.empty:
+                continue
+            scores, contribs = explain.contributions(booster, batch, columns)
+            yield pd.DataFrame({
+                "customer_id": batch["customer_id"].astype("string"),
+                "score": scores,
+                "reasons": explain.top_reasons(contribs, batch, columns, info, top_k),
+            })
+
+    numeric = [F.col(c).cast("double").alias(c) for c in columns]
+    return features.select(F.col("customer_id"), *numeric).mapInPandas(_score, SCORED_SCHEMA)
+
+
+def alert_count(customers: int, budget: float, capacity: int | None) -> int:
+    """How many alerts the day allows: the budget share of customers scored, capped by the capacity."""
+    allowed = math.floor(budget * customers + 1e-9)
+    return min(allowed, capacity) if capacity is not None else allowed
+
+
+def realert_bars(
+    labels: DataFrame,
+    prior_scores: DataFrame | None,
+    as_of: date,
+    cooldown_days: int,
+    margin: float,
+    min_score: float,
+) -> DataFrame:
+    """`customer_id, required_score` for customers cleared within the cooldown (see the module docstring).
+
+    `labels` has the contract columns; `prior_scores` has `customer_id, score, as_of` (earlier score tables).
+    """
+    cut = datetime.combine(as_of, time.min)
+    since = datetime.combine(as_of - timedelta(days=cooldown_days), time.min)
+    latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").asc())
+    cleared = (
+        labels.where(F.col("decided_at") < F.lit(cut))
+        .withColumn("_n", F.row_number().over(latest))
+        .where((F.col("_n") == 1) & (F.col("label") == 0) & (F.col("decided_at") >= F.lit(since)))
+        .select("customer_id", F.to_date("decided_at").alias("decided_on"))
+    )
+    if prior_scores is None:
+        return cleared.select("customer_id", F.lit(min_score + margin).alias("required_score"))
+    before = (
+        cleared.join(prior_scores.withColumnRenamed("as_of", "scored_on"), on="customer_id", how="inner")
+        .where(F.col("scored_on") <= F.col("decided_on"))
+        .withColumn("_n", F.row_number().over(Window.partitionBy("customer_id").orderBy(F.col("scored_on").desc())))
+        .where(F.col("_n") == 1)
+        .select("customer_id", F.col("score").alias("score_before"))
+    )
+    return cleared.join(before, on="customer_id", how="left").select(
+        "customer_id",
+        F.coalesce(F.col("score_before") + F.lit(margin), F.lit(min_score + margin)).alias("required_score"),
+    )
+
+
+def rank_and_alert(
+    scored: DataFrame,
+    alerts_allowed: int,
+    min_score: float,
+    bars: DataFrame | None,
+    model_version: str,
+) -> DataFrame:
+    """Add `rank` (1 = riskiest) and `alert` to `customer_id, score, reasons`; the output contract's columns.
+
+    The ranking window has no partition key: Spark moves the (narrow) scored rows to one partition to number
+    them, which is fine for tens of millions of rows of three columns.
+    """
+    order = Window.orderBy(F.col("score").desc(), F.col("customer_id").asc())
+    running = order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    frame = scored
+    if bars is not None:
+        frame = frame.join(F.broadcast(bars), on="customer_id", how="left")
+    else:
+        frame = frame.withColumn("required_score", F.lit(None).cast("double"))
+    eligible = (F.col("score") >= F.lit(min_score)) & (
+        F.col("required_score").isNull() | (F.col("score") >= F.col("required_score"))
+    )
+    return (
+        frame.withColumn("rank", F.row_number().over(order).cast("int"))
+        .withColumn("_eligible", eligible)
+        .withColumn("_place", F.sum(F.col("_eligible").cast("int")).over(running))
+        .withColumn("alert", F.col("_eligible") & (F.col("_place") <= F.lit(alerts_allowed)))
+        .withColumn("model_version", F.lit(model_version))
+        .select(*OUTPUT_COLUMNS)
+    )

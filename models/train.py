@@ -1,0 +1,436 @@
+"""`bantay train --as-of D`: fit XGBoost on labels decided before D, evaluate, log to MLflow, register.
+
+Training set (point in time):
+- Labelled customers: validated labels with `decided_at < D` (UTC midnight); a customer with several keeps
+  its latest. Each is joined to its features *as of its decision date* (`features_for_points`, which only
+  uses data booked before that date): the model never sees what was known only after the decision.
+- Unlabelled is not negative, but the scored population is nearly all unlabelled, and a model fitted on
+  investigated customers alone has never seen an ordinary customer. So a deterministic random sample of
+  customers with transactions before D and no label decided before D (`UNLABELLED_RATIO` times the labelled
+  count, at most `UNLABELLED_MAX`) enters as negatives with weight `UNLABELLED_WEIGHT` < 1 (a few may be
+  undetected payers), typology `unlabelled`. Each gets a pseudo decision date drawn from the labelled
+  decision dates (so the sample spreads over the same time split), and its features as of that date.
+  Both variants are measured on every run: `pr_auc` (with the sample) and `variant_labels_only_pr_auc` (the
+  same model settings fitted on labels alone), on the same evaluation set.
+- Split by time: the evaluation set is every point decided on or after the date that leaves the last
+  `EVAL_SHARE` of labelled decisions; the earlier part is fitted, with early stopping on its own tail (the
+  last `STOP_SHARE` of its decisions). The registered model is the one fitted on the earlier part only, so
+  the promotion gate compares models on decisions neither has seen.
+
+Model: XGBoost `hist`, `scale_pos_weight` = weighted negatives / positives of the fitted part, monotone
+constraints from `FeatureSpec.monotone`. The training table is one row per labelled customer plus the
+sample (thousands of rows), so it is fitted on the driver with pandas. Above `DRIVER_ROWS_LIMIT` rows the
+distributed path (`xgboost.spark.SparkXGBClassifier` on the Spark frame, same parameters) would be the
+one to use; it is not implemented, and training stops with a ModelError instead of exhausting the driver.
+
+MLflow: params, metrics (model and rules baseline), plots, the model with signature and an input example of
+feature columns, the training and evaluation inputs (feature columns and label only), and the evaluation set
+as `evaluation/eval_set.parquet` (feature columns, label, typology; never customer ids), tags `as_of`,
+`ledger_fingerprint`, `code_version`, `feature_list_hash`. The new version gets alias `challenger`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time as clock
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from mlflow.models import infer_signature
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+import bantay
+from bantay import ledger
+from bantay import spark as spark_session
+from bantay.errors import ModelError
+from bantay.models import evaluate, plots, registry, rules
+from bantay.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EVAL_SHARE = 0.25
+STOP_SHARE = 0.15
+UNLABELLED_RATIO = 3
+UNLABELLED_MAX = 20_000
+UNLABELLED_WEIGHT = 0.5
+SAMPLE_SEED = 20_240_601
+DRIVER_ROWS_LIMIT = 2_000_000
+MAX_ROUNDS = 400
+EARLY_STOPPING_ROUNDS = 40
+PARAMS: dict[str, Any] = {
+    "objective": "binary:logistic",
+    "tree_method": "hist",
+    "eval_metric": "logloss",
+    "max_depth": 4,
+    "learning_rate": 0.08,
+    "min_child_weight": 2.0,
+    "subsample": 0.9,
+    "colsample_bytree": 0.9,
+    "reg_lambda": 1.0,
+    "seed": 0,
+    "nthread": 2,
+}
+MIN_POSITIVES = 2
+
+
+def catalogue() -> tuple[Any, ...]:
+    """The feature catalogue (`FeatureSpec`s in model column order)."""
+    from bantay.features.catalog import FEATURES
+
+    return tuple(FEATURES)
+
+
+def catalogue_columns() -> list[str]:
+    return [spec.name for spec in catalogue()]
+
+
+def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
+    """Features of each (customer_id, as_of) point, each as of its own date (the features job's function)."""
+    from bantay.jobs import build_features
+
+    return build_features.features_for_points(spark, settings, points)
+
+
+# --- the training set ---------------------------------------------------------------------------------------
+
+
+def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
+    """`customer_id, as_of, label, typology`: each customer's latest label decided before `as_of` (UTC)."""
+    latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").desc())
+    return (
+        labels.where(F.col("decided_at") < F.lit(datetime.combine(as_of, time.min)))
+        .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
+        .withColumn("_n", F.row_number().over(latest))
+        .where(F.col("_n") == 1)
+        .select(
+            "customer_id",
+            F.to_date("decided_at").alias("as_of"),
+            F.col("label").cast("int").alias("label"),
+            F.coalesce(F.col("typology"), F.when(F.col("label") == 1, "confirmed").otherwise("cleared")).alias(
+                "typology"
+            ),
+        )
+    )
+
+
+def unlabelled_points(population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int) -> DataFrame:
+    """A deterministic sample of `size` customers of `population` without a label, each on a pseudo date.
+
+    Customers are ordered by a seeded hash of their id (a reproducible random order); each gets one of the
+    labelled decision `dates`, picked by a second hash.
+    """
+    if size <= 0 or not dates:
+        return population.sparkSession.createDataFrame([], "customer_id string, as_of date, label int, typology string")
+    choices = F.array(*[F.lit(d) for d in sorted(dates)])
+    pick = F.pmod(F.xxhash64(F.col("customer_id"), F.lit(SAMPLE_SEED + 1)), F.lit(len(dates))) + 1
+    return (
+        population.select("customer_id").distinct()
+        .join(labelled.select("customer_id"), on="customer_id", how="left_anti")
+        .orderBy(F.xxhash64(F.col("customer_id"), F.lit(SAMPLE_SEED)), F.col("customer_id"))
+        .limit(size)
+        .select(
+            "customer_id",
+            F.element_at(choices, pick.cast("int")).alias("as_of"),
+            F.lit(0).alias("label"),
+            F.lit(evaluate.UNLABELLED).alias("typology"),
+        )
+    )
+
+
+def training_table(spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
+    """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
+    labels = ledger.read_validated(spark, settings.output_root, "labels")
+    labelled = labelled_points(labels, as_of).cache()
+    counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
+    if counts.get(1, 0) < 2 * MIN_POSITIVES or counts.get(0, 0) < MIN_POSITIVES:
+        raise ModelError(
+            f"labels decided before {as_of}: {counts.get(1, 0)} confirmed and {counts.get(0, 0)} cleared; "
+            f"training needs at least {2 * MIN_POSITIVES} confirmed and {MIN_POSITIVES} cleared"
+        )
+    dates = [row["as_of"] for row in labelled.select("as_of").distinct().collect()]
+    size = min(UNLABELLED_RATIO * (counts[0] + counts[1]), UNLABELLED_MAX)
+    population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
+    points = labelled.unionByName(unlabelled_points(population, labelled, dates, size))
+    rows = points.count()
+    if rows > DRIVER_ROWS_LIMIT:
+        raise ModelError(
+            f"{rows} training points exceed the driver limit {DRIVER_ROWS_LIMIT}; "
+            "the distributed path (SparkXGBClassifier) is not implemented"
+        )
+    features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
+    missing = [c for c in columns if c not in features.columns]
+    if missing:
+        raise ModelError(f"features_for_points lacks {len(missing)} catalogue column(s): {', '.join(missing[:5])}")
+    table = points.join(
+        features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns),
+        on=["customer_id", "as_of"],
+        how="inner",
+    )
+    frame = table.toPandas()
+    labelled.unpersist()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+# --- split, fit, evaluate -----------------------------------------------------------------------------------
+
+
+def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Boolean masks (fit, stop, evaluation) of `frame` by its `as_of` (decision date).
+
+    Cut dates are quantiles of the labelled decisions; every point on or after a cut date falls after it.
+    """
+    labelled_dates = np.sort(frame.loc[frame["typology"] != evaluate.UNLABELLED, "as_of"].to_numpy())
+    if len(set(labelled_dates.tolist())) < 3:
+        raise ModelError("labels were decided on fewer than 3 different days; a time-ordered split needs more")
+    eval_cut = labelled_dates[int(np.floor((1 - EVAL_SHARE) * (len(labelled_dates) - 1)))]
+    if eval_cut == labelled_dates[0]:
+        eval_cut = sorted(set(labelled_dates.tolist()))[1]
+    earlier = labelled_dates[labelled_dates < eval_cut]
+    stop_cut = earlier[int(np.floor((1 - STOP_SHARE) * (len(earlier) - 1)))]
+    if stop_cut == earlier[0]:
+        stop_cut = max(earlier)
+    evaluation = frame["as_of"] >= eval_cut
+    stop = (frame["as_of"] >= stop_cut) & ~evaluation
+    fit = ~evaluation & ~stop
+    for name, mask in (("fitted", fit), ("early-stopping", stop), ("evaluation", evaluation)):
+        if int(frame.loc[mask, "label"].sum()) < 1:
+            raise ModelError(f"the {name} part of the time split has no confirmed label; more labels are needed")
+    if int(frame.loc[fit, "label"].sum()) < MIN_POSITIVES:
+        raise ModelError(f"the fitted part has fewer than {MIN_POSITIVES} confirmed labels")
+    return fit, stop, evaluation
+
+
+def weights(frame: pd.DataFrame) -> np.ndarray:
+    """Sample weights: 1 for labelled customers, `UNLABELLED_WEIGHT` for the unlabelled sample."""
+    return np.where(frame["typology"] == evaluate.UNLABELLED, UNLABELLED_WEIGHT, 1.0)
+
+
+def fit(
+    frame: pd.DataFrame,
+    fit_mask: pd.Series,
+    stop_mask: pd.Series,
+    columns: Sequence[str],
+    monotone: Sequence[int],
+) -> tuple[xgb.Booster, dict[str, Any]]:
+    """Fit on the `fit_mask` rows with early stopping on `stop_mask`; return the booster cut at its best round."""
+    columns = list(columns)
+    train_rows, stop_rows = frame[fit_mask], frame[stop_mask]
+    train_weights = weights(train_rows)
+    positive = train_weights[train_rows["label"].to_numpy() == 1].sum()
+    negative = train_weights[train_rows["label"].to_numpy() == 0].sum()
+    params = {
+        **PARAMS,
+        "scale_pos_weight": float(negative / positive),
+        "monotone_constraints": "(" + ",".join(str(int(m)) for m in monotone) + ")",
+    }
+    dtrain = xgb.DMatrix(train_rows[columns].astype("float64"), label=train_rows["label"], weight=train_weights,
+                         feature_names=columns)
+    dstop = xgb.DMatrix(stop_rows[columns].astype("float64"), label=stop_rows["label"], weight=weights(stop_rows),
+                        feature_names=columns)
+    booster = xgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, evals=[(dstop, "stop")],
+                        early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
+    best = int(booster.best_iteration)
+    booster = booster[: best + 1]
+    return booster, {**params, "best_iteration": best, "max_rounds": MAX_ROUNDS}
+
+
+def predict(booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    matrix = xgb.DMatrix(frame[list(columns)].astype("float64"), feature_names=list(columns))
+    return booster.predict(matrix).astype("float64")
+
+
+# --- provenance ---------------------------------------------------------------------------------------------
+
+
+def ledger_fingerprint(output_root: Path, as_of: date) -> str:
+    """sha256 of the validated files' relative names and sizes (transactions partitions before `as_of`)."""
+    root = output_root / "validated"
+    digest = hashlib.sha256()
+    cut = f"{ledger.PARTITION_COLUMN}={as_of.isoformat()}"
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or any(part.startswith(("_", ".")) for part in relative.parts):
+            continue
+        partition = next((p for p in relative.parts if p.startswith(f"{ledger.PARTITION_COLUMN}=")), None)
+        if partition is not None and partition >= cut:
+            continue
+        digest.update(f"{relative.as_posix()}:{path.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """Package version plus a short hash of the model code."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{bantay.__version__}+{digest.hexdigest()[:12]}"
+
+
+def feature_list_hash(columns: Sequence[str], monotone: Sequence[int]) -> str:
+    return hashlib.sha256(",".join(f"{c}:{m}" for c, m in zip(columns, monotone, strict=True)).encode()).hexdigest()
+
+
+# --- the step -----------------------------------------------------------------------------------------------
+
+
+def run(settings: Settings, as_of: date, promote: bool = False) -> dict[str, Any]:
+    """Train as of `as_of`, log and register the model (alias `challenger`); optionally run the gate."""
+    started = clock.monotonic()
+    spark = spark_session.session(settings)
+    specs = catalogue()
+    columns = [spec.name for spec in specs]
+    monotone = [int(spec.monotone) for spec in specs]
+    frame = training_table(spark, settings, as_of, columns)
+    fit_mask, stop_mask, eval_mask = time_split(frame)
+    booster, params = fit(frame, fit_mask, stop_mask, columns, monotone)
+    labelled_only = frame["typology"] != evaluate.UNLABELLED
+    variant, _ = fit(frame, fit_mask & labelled_only, stop_mask & labelled_only, columns, monotone)
+    fit_seconds = clock.monotonic() - started
+
+    evaluation = frame[eval_mask].reset_index(drop=True)
+    model_scores = predict(booster, evaluation, columns)
+    rules_scores = rules.score(evaluation[columns])
+    variant_scores = predict(variant, evaluation, columns)
+    budget, floor = settings.alert_budget, settings.min_alert_score
+    metrics = {
+        **evaluate.metrics(evaluation, model_scores, budget, floor),
+        **evaluate.metrics(evaluation, rules_scores, budget, 0.0, prefix="rules_"),
+    }
+    variant_metrics = evaluate.metrics(evaluation, variant_scores, budget, floor, prefix="variant_labels_only_")
+    metrics |= {k: v for k, v in variant_metrics.items() if k.endswith(("pr_auc", "pr_auc_labelled", "recall_at_budget"))}
+    metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / metrics["rules_pr_auc"] if metrics["rules_pr_auc"] else float("nan")
+    metrics["fit_seconds"] = fit_seconds
+
+    counts = {
+        "rows_fit": int(fit_mask.sum()),
+        "rows_stop": int(stop_mask.sum()),
+        "rows_eval": int(eval_mask.sum()),
+        "positives_fit": int(frame.loc[fit_mask, "label"].sum()),
+        "positives_eval": int(evaluation["label"].sum()),
+        "unlabelled_sample": int((~labelled_only).sum()),
+        "eval_from": str(evaluation["as_of"].min()),
+        "stop_from": str(frame.loc[stop_mask, "as_of"].min()),
+    }
+    run_info = _log(settings, as_of, frame, fit_mask, evaluation, columns, monotone, booster, params, counts,
+                    metrics, model_scores, rules_scores)
+    result: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        **run_info,
+        **counts,
+        "metrics": {k: round(v, 4) for k, v in metrics.items() if np.isfinite(v)},
+        "seconds": round(clock.monotonic() - started, 1),
+    }
+    logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
+                settings.model_name, run_info["version"], as_of, metrics["pr_auc"], metrics["rules_pr_auc"],
+                counts["rows_eval"])
+    if promote:
+        result["promotion"] = registry.promote(settings, version=run_info["version"])
+    return result
+
+
+def _log(
+    settings: Settings,
+    as_of: date,
+    frame: pd.DataFrame,
+    fit_mask: pd.Series,
+    evaluation: pd.DataFrame,
+    columns: list[str],
+    monotone: list[int],
+    booster: xgb.Booster,
+    params: dict[str, Any],
+    counts: dict[str, Any],
+    metrics: dict[str, float],
+    model_scores: np.ndarray,
+    rules_scores: np.ndarray,
+) -> dict[str, str]:
+    """Everything MLflow keeps of a run: no customer id ever leaves this function."""
+    experiment_id = registry.ensure_experiment(settings)
+    mlflow_client = registry.client(settings)
+    fitted = frame[fit_mask]
+    inputs = fitted[columns].astype("float64")
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{as_of.isoformat()}") as active:
+        mlflow.set_tags({
+            "as_of": as_of.isoformat(),
+            "ledger_fingerprint": ledger_fingerprint(settings.output_root, as_of),
+            "code_version": code_version(),
+            "feature_list_hash": feature_list_hash(columns, monotone),
+        })
+        mlflow.log_params({
+            **{k: v for k, v in params.items() if k != "monotone_constraints"},
+            "monotone_features": sum(1 for m in monotone if m),
+            "features": len(columns),
+            "eval_share": EVAL_SHARE,
+            "stop_share": STOP_SHARE,
+            "unlabelled_ratio": UNLABELLED_RATIO,
+            "unlabelled_weight": UNLABELLED_WEIGHT,
+            "alert_budget": settings.alert_budget,
+            "min_alert_score": settings.min_alert_score,
+            **counts,
+        })
+        mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+        _log_plots(evaluation, columns, booster, model_scores, rules_scores)
+        mlflow.log_input(
+            mlflow.data.from_pandas(fitted[[*columns, "label"]].reset_index(drop=True), targets="label",
+                                    name="bantay-training"),
+            context="training",
+        )
+        mlflow.log_input(
+            mlflow.data.from_pandas(evaluation[[*columns, "label"]], targets="label", name="bantay-evaluation"),
+            context="evaluation",
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
+            evaluation[[*columns, "label", "typology"]].to_parquet(path, index=False)
+            mlflow.log_artifact(str(path), artifact_path=registry.EVAL_ARTIFACT_DIR)
+        info = mlflow.xgboost.log_model(
+            booster,
+            name="model",
+            signature=infer_signature(inputs, predict(booster, fitted.head(200), columns)),
+            input_example=inputs.head(3),
+            registered_model_name=settings.model_name,
+            pip_requirements=[f"xgboost=={xgb.__version__}"],
+            model_format="ubj",
+        )
+        run_id = active.info.run_id
+    version = str(info.registered_model_version)
+    mlflow_client.set_registered_model_alias(settings.model_name, registry.CHALLENGER, version)
+    mlflow_client.set_model_version_tag(settings.model_name, version, "as_of", as_of.isoformat())
+    mlflow_client.set_model_version_tag(settings.model_name, version, "pr_auc", f"{metrics['pr_auc']:.4f}")
+    return {"run_id": run_id, "version": version, "model_uri": f"models:/{settings.model_name}/{version}"}
+
+
+def _log_plots(
+    evaluation: pd.DataFrame,
+    columns: list[str],
+    booster: xgb.Booster,
+    model_scores: np.ndarray,
+    rules_scores: np.ndarray,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    labels = evaluation["label"].to_numpy(dtype="int64")
+    groups = np.where(labels == 1, "confirmed",
+                      np.where(evaluation["typology"] == evaluate.UNLABELLED, "unlabelled sample", "cleared"))
+    matrix = xgb.DMatrix(evaluation[columns].astype("float64"), feature_names=columns)
+    contribs = booster.predict(matrix, pred_contribs=True)[:, : len(columns)]
+    gains = booster.get_score(importance_type="total_gain")
+    figures = {
+        "pr_curve": plots.pr_curves(labels, {"model": model_scores, "rules": rules_scores}),
+        "score_distribution": plots.score_distribution(model_scores, groups),
+        "shap_summary": plots.shap_summary(contribs, evaluation[columns].to_numpy(dtype="float64"), columns),
+        "feature_importance": plots.importance({c: float(gains.get(c, 0.0)) for c in columns}),
+        "reliability": plots.reliability(labels, model_scores),
+    }
+    for name, figure in figures.items():
+        mlflow.log_figure(figure, f"plots/{name}.png")
+        plt.close(figure)

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Bantay end to end on a synthetic ledger, on one machine:
+#   1. a virtualenv (.venv, with uv) holding the locked dependencies and Bantay itself;
+#   2. a synthetic ledger (10,000 customers x 150 days, seed 7) under demo/ledger;
+#   3. validate, features, train and promote a first model as of a cut-off four weeks before the last day;
+#   4. the Airflow DAG `bantay_daily` for the day after the last booking day (`airflow dags test`, SQLite
+#      metadata DB under demo/airflow), which validates the new days, advances the features, scores with the
+#      champion model and drafts the SARs.
+# Safe to rerun: finished steps are kept (the ledger, the first model), the daily run replaces its own output.
+#
+# Knobs (environment): DEMO_CUSTOMERS, DEMO_DAYS, DEMO_SEED, DEMO_END_DATE, DEMO_CUTOFF_DAYS, BANTAY_DEMO_DIR,
+# PYTHON (an interpreter for Python 3.11 used to create .venv).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${ROOT}"
+
+CUSTOMERS="${DEMO_CUSTOMERS:-10000}"
+DAYS="${DEMO_DAYS:-150}"
+SEED="${DEMO_SEED:-7}"
+END_DATE="${DEMO_END_DATE:-2025-06-30}"   # fixed, so that a rerun tomorrow finds the same ledger
+CUTOFF_DAYS="${DEMO_CUTOFF_DAYS:-28}"     # the first model is trained as of END_DATE + 1 - CUTOFF_DAYS
+STARTED=${SECONDS}
+
+say() { printf '==> [%02d:%02d] %s\n' $(((SECONDS - STARTED) / 60)) $(((SECONDS - STARTED) % 60)) "$*"; }
+die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command with its output in a log file; on failure show the end of the log.
+logged() {
+    local name="$1"; shift
+    local log="${LOGS}/${name}.log"
+    if ! "$@" >"${log}" 2>&1; then
+        tail -n 40 "${log}" >&2
+        die "${name} failed; full log: ${log}"
+    fi
+}
+
+# --- 1. Python environment ---------------------------------------------------------------------------------
+python_311() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.11 python3 python; do
+        [ -n "${candidate}" ] || continue
+        if command -v "${candidate}" >/dev/null 2>&1 &&
+            "${candidate}" -c 'import sys; raise SystemExit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            command -v "${candidate}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+PY311="$(python_311)" || die "Python 3.11 not found (set PYTHON=/path/to/python3.11)"
+if command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+else
+    if ! "${PY311}" -m uv --version >/dev/null 2>&1; then
+        say "installing uv (pip install --user uv)"
+        "${PY311}" -m pip install --quiet --user uv || "${PY311}" -m pip install --quiet uv
+    fi
+    UV=("${PY311}" -m uv)
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    say "creating .venv with Python 3.11"
+    "${UV[@]}" venv --quiet --python "${PY311}" .venv
+fi
+say "installing the locked dependencies and Bantay into .venv"
+"${UV[@]}" pip install --quiet --python .venv/bin/python -r requirements.lock
+"${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
+
+# shellcheck source=scripts/airflow_env.sh
+source "${ROOT}/scripts/airflow_env.sh"
+DEMO="${BANTAY_DEMO_DIR}"
+LOGS="${DEMO}/logs"
+mkdir -p "${DEMO}" "${LOGS}" "${AIRFLOW_HOME}"
+PY="${ROOT}/.venv/bin/python"
+export BANTAY_LOG_LEVEL="${BANTAY_LOG_LEVEL:-INFO}"
+
+RUN_DATE="$("${PY}" -c 'import sys, datetime as d; print(d.date.fromisoformat(sys.argv[1]) + d.timedelta(days=1))' "${END_DATE}")"
+CUTOFF="$("${PY}" -c 'import sys, datetime as d; print(d.date.fromisoformat(sys.argv[1]) - d.timedelta(days=int(sys.argv[2])))' "${RUN_DATE}" "${CUTOFF_DAYS}")"
+
+# --- 2. Synthetic ledger -----------------------------------------------------------------------------------
+LEDGER_ID="customers=${CUSTOMERS} days=${DAYS} seed=${SEED} end=${END_DATE}"
+if [ -f "${DEMO}/ledger.done" ] && [ "$(cat "${DEMO}/ledger.done")" = "${LEDGER_ID}" ]; then
+    say "ledger already generated (${LEDGER_ID})"
+else
+    say "generating the synthetic ledger (${LEDGER_ID})"
+    # A different ledger invalidates everything derived from the old one.
+    rm -rf "${DEMO}/ledger.done" "${BANTAY_LEDGER_ROOT}" "${DEMO}/truth" "${BANTAY_OUTPUT_ROOT}" "${AIRFLOW_HOME}"
+    mkdir -p "${AIRFLOW_HOME}"
+    logged generate .venv/bin/bantay generate --out "${BANTAY_LEDGER_ROOT}" --customers "${CUSTOMERS}" \
+        --days "${DAYS}" --seed "${SEED}" --end-date "${END_DATE}" --truth "${DEMO}/truth"
+    echo "${LEDGER_ID}" >"${DEMO}/ledger.done"
+fi
+
+# --- 3. First model ----------------------------------------------------------------------------------------
+say "first model: validate, features, train and promote as of ${CUTOFF} (skipped when a champion exists)"
+"${PY}" - "${CUTOFF}" <<'PYTHON' 2>"${LOGS}/first_model.log" || { tail -n 40 "${LOGS}/first_model.log" >&2; die "first model failed"; }
+import sys
+import time
+from datetime import date
+
+from bantay import log, settings
+from bantay.jobs import build_features, validate_ledger
+from bantay.models import registry, train
+
+log.configure()
+cutoff = date.fromisoformat(sys.argv[1])
+config = settings.load()
+if registry.has_champion(config):
+    print("    a champion model is already registered: nothing to do", flush=True)
+    raise SystemExit(0)
+for name, step in (
+    ("validate", lambda: validate_ledger.run(config, cutoff)),
+    ("features", lambda: build_features.run(config, cutoff)),
+    ("train + promotion gate", lambda: train.run(config, cutoff, promote=True)),
+):
+    started = time.monotonic()
+    result = step()
+    print(f"    {name}: done in {time.monotonic() - started:.0f} s", flush=True)
+print(f"    trained {result['model_uri']} on labels decided before {cutoff}", flush=True)
+print(f"    promotion gate: {result['promotion']['reason']}", flush=True)
+if not registry.has_champion(config):
+    # The daily DAG scores with the champion; a demo without one would stop there.
+    forced = registry.promote(config, version=result["version"], force=True)
+    print(f"    promoted version {forced['version']} by force so that the demo can score", flush=True)
+PYTHON
+
+# --- 4. The daily DAG through Airflow ----------------------------------------------------------------------
+say "Airflow metadata DB (${AIRFLOW_HOME})"
+logged airflow_db_migrate airflow db migrate
+logged airflow_pool airflow pools set bantay_spark 1 "Bantay Spark jobs: one at a time on this machine"
+
+say "airflow dags test bantay_daily ${RUN_DATE} (validate -> build_features -> score_customers -> draft_cases)"
+set +e
+airflow dags test bantay_daily "${RUN_DATE}" 2>&1 | tee "${LOGS}/bantay_daily.log" |
+    grep --line-buffered -E "\[DAG TEST\] (starting|end) task|Task failed|AirflowFailException" |
+    sed -u -E 's/.*\[DAG TEST\] starting task task_id=([a-z_]+).*/    task \1: started/; s/.*\[DAG TEST\] end task task_id=([a-z_]+).*/    task \1: finished/'
+status=${PIPESTATUS[0]}
+set -e
+[ "${status}" -eq 0 ] || { tail -n 40 "${LOGS}/bantay_daily.log" >&2; die "bantay_daily failed; full log: ${LOGS}/bantay_daily.log"; }
+
+CASES="${BANTAY_OUTPUT_ROOT}/cases/as_of=${RUN_DATE}"
+[ -d "${CASES}" ] || die "the daily run finished but ${CASES} is missing"
+N_CASES="$(find "${CASES}" -mindepth 1 -maxdepth 1 -type d -name 'C-*' | wc -l | tr -d ' ')"
+MLFLOW_DB="${BANTAY_OUTPUT_ROOT}/mlflow/mlflow.db"
+
+say "done in $(((SECONDS - STARTED) / 60)) min $(((SECONDS - STARTED) % 60)) s"
+cat <<EOF
+
+SAR drafts (${N_CASES} cases) for ${RUN_DATE}:
+    ${CASES}/index.html
+    ${CASES}/C-*/draft.html, fincen_sar.xml, goaml_str.xml, nca_sar.txt
+Scores:   ${BANTAY_OUTPUT_ROOT}/scores/as_of=${RUN_DATE}/
+Logs:     ${LOGS}/
+
+MLflow UI (runs, metrics, the registered model and its aliases):
+    .venv/bin/mlflow ui --backend-store-uri sqlite:///${MLFLOW_DB} --port 5000     # http://127.0.0.1:5000
+
+Airflow UI (the DAGs start paused; the admin password is in ${AIRFLOW_HOME}/simple_auth_manager_passwords.json.generated):
+    source scripts/airflow_env.sh && airflow standalone                             # http://localhost:8080
+EOF

@@ -1,0 +1,160 @@
+"""Payee normalisation, the payee registry and payee clusters, on hand-built rows with the real Spark engine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.testing import assertDataFrameEqual
+
+from bantay.features.payees import link_edges, normalise_payees, payee_registry, resolve_clusters
+
+RAW = ("counterparty_name string, counterparty_phone string, counterparty_account string, counterparty_city string, "
+       "counterparty_country string")
+REGISTRY = ("counterparty_id string, counterparty_country string, surname_norm string, phone_e164 string, "
+            "account_norm string, city_norm string, address_norm string")
+
+
+@pytest.fixture()
+def checkpoint_dir(spark: SparkSession, tmp_path) -> str:
+    path = str(tmp_path / "checkpoints")
+    spark.sparkContext.setCheckpointDir(path)
+    return path
+
+
+def _normalised(spark: SparkSession, rows: list[tuple], columns: str) -> list[tuple]:
+    frame = normalise_payees(spark.createDataFrame(rows, RAW))
+    return [tuple(row) for row in frame.select(*columns.split()).collect()]
+
+
+def test_normalise_payees_folds_names(spark):
+    rows = [
+        ("  María  DE LA Cruz-Santos ", None, None, None, "PH"),  # accents, case, spacing, hyphenated surname
+        ("José O'Neil Jr.", None, None, None, "PH"),  # apostrophe dropped, generational suffix is not a surname
+        ("Jose\u0301 Nin\u0303o", None, None, None, "PH"),  # decomposed accents (NFD) lose their marks
+        ("ŞTEFAN Ţepeş", None, None, None, "RO"),  # Romanian cedilla letters, upper case
+        ("Groß", None, None, None, "DE"),  # a letter that folds to two
+        (" ... ", None, None, None, "PH"),  # nothing left: null, never an empty key
+    ]
+    assert _normalised(spark, rows, "name_norm surname_norm") == [
+        ("maria de la cruz santos", "santos"),
+        ("jose oneil jr", "oneil"),
+        ("jose nino", "nino"),
+        ("stefan tepes", "tepes"),
+        ("gross", "gross"),
+        (None, None),
+    ]
+
+
+def test_normalise_payees_writes_phones_in_e164(spark):
+    rows = [
+        (None, "0917 123 4567", None, None, "PH"),  # national with trunk 0
+        (None, "+63-917-1234567", None, None, "PH"),  # international with dashes
+        (None, "0063 917 123 4567", None, None, "PH"),  # 00 international prefix
+        (None, "639171234567", None, None, "PH"),  # international without the plus
+        (None, "9171234567", None, None, "PH"),  # national without the trunk 0
+        (None, "+44 (0)20 7946 0958", None, None, "GB"),  # trunk 0 in brackets after the calling code
+        (None, "(555) 123-4567", None, None, "US"),  # NANP national
+        (None, "1-555-123-4567", None, None, "US"),  # NANP with the leading 1
+        (None, "081 234 5678", None, None, "TH"),
+        (None, "0917 123 4567", None, None, "XX"),  # national number, unknown calling code: no key
+        (None, "0000000", None, None, "PH"),  # placeholder
+        (None, "  ", None, None, "PH"),
+        (None, None, None, None, "PH"),
+    ]
+    assert [row[0] for row in _normalised(spark, rows, "phone_e164")] == [
+        "+639171234567", "+639171234567", "+639171234567", "+639171234567", "+639171234567",
+        "+442079460958", "+15551234567", "+15551234567", "+66812345678", None, None, None, None,
+    ]
+
+
+def test_normalise_payees_cleans_accounts_and_cities(spark):
+    rows = [
+        (None, None, "ph-12 34 5678", "  Quezon   City ", "PH"),
+        (None, None, "n/a", "Lapu-Lapu", "PH"),  # placeholder account: no key
+        (None, None, "   ", "Parañaque", "PH"),
+    ]
+    assert _normalised(spark, rows, "account_norm city_norm address_norm") == [
+        ("PH12345678", "quezon city", None),
+        (None, "lapu lapu", None),
+        (None, "paranaque", None),
+    ]
+
+
+def test_payee_registry_keeps_latest_attributes_of_cross_border_p2p(spark):
+    schema = ("txn_id string, customer_id string, booking_date date, booked_at timestamp, direction string, "
+              "channel string, mcc string, residence_country string, counterparty_id string, "
+              "counterparty_name string, counterparty_country string, counterparty_city string, "
+              "counterparty_phone string, counterparty_account string")
+    rows = [
+        # First payment: old phone and city.
+        ("t1", "c1", date(2025, 1, 5), datetime(2025, 1, 5, 10), "out", "remittance", None, "GB", "p1",
+         "Ana Reyes", "PH", "Cebu", "0917 000 1111", None),
+        # Later payment: new phone, no city captured: the city stays the latest non-null one.
+        ("t2", "c2", date(2025, 2, 5), datetime(2025, 2, 5, 10), "out", "wallet", None, "US", "p1",
+         "Ana Reyes", "PH", None, "+63 917 000 2222", "w-77"),
+        # Not cross-border p2p: a card purchase, a domestic transfer and an inbound payment.
+        ("t3", "c1", date(2025, 3, 1), datetime(2025, 3, 1, 10), "out", "card", "5967", "GB", "p1",
+         "Other", "PH", "Manila", "0917 999 9999", None),
+        ("t4", "c1", date(2025, 3, 2), datetime(2025, 3, 2, 10), "out", "bank_transfer", None, "GB", "p2",
+         "Domestic", "GB", "London", None, None),
+        ("t5", "c1", date(2025, 3, 3), datetime(2025, 3, 3, 10), "in", "bank_transfer", None, "GB", "p3",
+         "Sender", "PH", "Manila", None, None),
+    ]
+    registry = payee_registry(spark.createDataFrame(rows, schema))
+    expected = spark.createDataFrame(
+        [("p1", "PH", "ana reyes", "reyes", "+639170002222", "W77", "cebu", None, date(2025, 1, 5), date(2025, 2, 5))],
+        "counterparty_id string, counterparty_country string, name_norm string, surname_norm string, "
+        "phone_e164 string, account_norm string, city_norm string, address_norm string, first_seen_date date, "
+        "last_seen_date date",
+    )
+    assertDataFrameEqual(registry, expected)
+
+
+def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(spark, checkpoint_dir):
+    registry = spark.createDataFrame(
+        [
+            ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
+            ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # A's phone ...
+            ("pc", "PH", "tan", None, "W1", "davao", None),  # ... and B's wallet: A, B, C are one cluster
+            ("pd", "PH", "go", "+639170000002", None, "manila", None),  # shares nothing
+            ("pe", "PH", "santos", None, None, "cebu", None),  # same surname, different towns: unrelated
+            ("pf", "PH", "santos", None, None, "manila", None),
+            ("pg", "PH", "reyes", None, None, "iloilo", None),  # same surname, same town: a family
+            ("ph", "PH", "reyes", None, None, "iloilo", None),
+            ("pi", "TH", "reyes", None, "W1", "iloilo", None),  # same wallet number in another country: no link
+        ],
+        REGISTRY,
+    )
+    expected = spark.createDataFrame(
+        [("pa", "pa"), ("pb", "pa"), ("pc", "pa"), ("pd", "pd"), ("pe", "pe"), ("pf", "pf"), ("pg", "pg"),
+         ("ph", "pg"), ("pi", "pi")],
+        "counterparty_id string, cluster_id string",
+    )
+    assertDataFrameEqual(resolve_clusters(registry, checkpoint_dir), expected)
+
+
+def test_resolve_clusters_follows_a_long_chain_across_checkpoints(spark, checkpoint_dir):
+    # Node i shares a phone with node i+1 when i is even and a wallet when i is odd: a path of 16 payees,
+    # smallest id at one end, so the label must travel the whole path (several rounds and checkpoints).
+    rows = []
+    for i in range(16):
+        phone = f"+63917000{(i - i % 2):04d}"
+        wallet = f"W{(i + i % 2):02d}"
+        rows.append((f"q{i:02d}", "PH", None, phone, wallet, None, None))
+    registry = spark.createDataFrame(rows, REGISTRY)
+    clusters = resolve_clusters(registry, checkpoint_dir)
+    assert sorted(tuple(r) for r in clusters.collect()) == [(f"q{i:02d}", "q00") for i in range(16)]
+
+
+def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkpoint_dir):
+    # 200 payees share one wallet (a popular seller): 199 links to the hub, each both ways, not 200 x 199.
+    popular = [(f"w{i:03d}", "PH", None, None, "POPULAR1", None, None) for i in range(200)]
+    # 10 payees named Santos in one town share nothing else: a common name, not a family, so no links.
+    common = [(f"s{i:02d}", "PH", "santos", None, None, "quezon city", None) for i in range(10)]
+    registry = spark.createDataFrame(popular + common, REGISTRY)
+    assert link_edges(registry).count() == 2 * 199
+    clusters = resolve_clusters(registry, checkpoint_dir)
+    counts = {tuple(r) for r in clusters.groupBy("cluster_id").count().collect()}
+    assert counts == {("w000", 200), *{(f"s{i:02d}", 1) for i in range(10)}}

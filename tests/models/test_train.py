@@ -1,0 +1,91 @@
+"""Training: point-in-time training set, time split, MLflow run and registration, no personal data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import mlflow
+import pandas as pd
+from bantay.models import evaluate, registry, train
+from mlflow.tracking import MlflowClient
+from model_worlds import CUTOFF, customer_id, write_validated
+
+
+def test_labelled_points_keeps_the_latest_label_decided_before_the_cutoff(spark):
+    labels = spark.createDataFrame(
+        [
+            ("a", 0, datetime(2025, 3, 1, 9), "cleared"),      # superseded by the confirmation below
+            ("a", 1, datetime(2025, 4, 2, 15), "ocse_payer"),  # latest before the cut-off: kept, as of 2025-04-02
+            ("b", 1, datetime(2025, 5, 31, 23, 59), "ocse_payer"),  # the last minute before the cut-off: kept
+            ("c", 1, datetime(2025, 6, 1, 0, 0), "ocse_payer"),  # decided at the cut-off: never used
+            ("d", 0, datetime(2025, 5, 1), None),                # no typology: "cleared"
+        ],
+        "customer_id string, label int, decided_at timestamp, typology string",
+    )
+    rows = sorted(tuple(r) for r in train.labelled_points(labels, CUTOFF).collect())
+    assert rows == [
+        ("a", date(2025, 4, 2), 1, "ocse_payer"),
+        ("b", date(2025, 5, 31), 1, "ocse_payer"),
+        ("d", date(2025, 5, 1), 0, "cleared"),
+    ]
+
+
+def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world):
+    late = customer_id("payer", 99)
+    labels = [*world["labels"], (late, 1, datetime(2025, 6, 2, 8), "ocse_payer")]
+    write_validated(spark, world["out"], labels, [*world["population"], late])
+    frame = train.training_table(spark, world["settings"], CUTOFF, train.catalogue_columns())
+    assert int(frame["label"].sum()) == 30  # the 30 payers decided before the cut-off, not the late one
+    assert frame.loc[frame["customer_id"] == late, "label"].tolist() in ([], [0])
+    labelled = frame[frame["typology"] != evaluate.UNLABELLED]
+    assert len(labelled) == 60
+    # Each labelled row carries the features of its own decision date, never a later one.
+    decided = {c: d.date() for c, _, d, _ in labels}
+    assert all(row.as_of == decided[row.customer_id] for row in labelled.itertuples())
+    assert (frame["as_of"] < CUTOFF).all()
+    # The unlabelled sample: 3 x 60 wanted, 120 ordinary + 1 late customer available.
+    assert (frame["typology"] == evaluate.UNLABELLED).sum() == 121
+
+
+def test_time_split_evaluates_on_the_latest_decisions():
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(20)]
+    frame = pd.DataFrame({"as_of": days * 2, "label": [1, 0] * 20, "typology": ["x"] * 40})
+    fit, stop, evaluation = train.time_split(frame)
+    assert frame.loc[evaluation, "as_of"].min() > frame.loc[stop, "as_of"].max()
+    assert frame.loc[stop, "as_of"].min() > frame.loc[fit, "as_of"].max()
+    # 40 labelled rows: the cut is the date of row floor(0.75 x 39) = 29 in date order, i.e. day 14.
+    assert frame.loc[evaluation, "as_of"].min() == date(2025, 1, 15)
+
+
+def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
+    result = train.run(world["settings"], CUTOFF)
+    client = MlflowClient(world["settings"].tracking_uri)
+    version = client.get_model_version_by_alias("bantay-ocse", "challenger")
+    assert version.version == result["version"] == "1"
+    run = client.get_run(result["run_id"])
+    assert run.data.tags["as_of"] == "2025-06-01"
+    assert len(run.data.tags["ledger_fingerprint"]) == 64
+    assert {"pr_auc", "rules_pr_auc", "recall_at_budget", "precision_at_budget", "brier",
+            "alert_rate_ofw_remitter", "variant_labels_only_pr_auc"} <= set(run.data.metrics)
+    # The look-alikes trip the rules as often as the payers: the model, which sees the separating column, wins.
+    assert run.data.metrics["pr_auc"] > run.data.metrics["rules_pr_auc"] + 0.1
+    artifacts = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
+    assert artifacts == {f"plots/{n}.png" for n in
+                         ("pr_curve", "score_distribution", "shap_summary", "feature_importance", "reliability")}
+    evaluation = registry.evaluation_set(world["settings"], result["run_id"])
+    assert "customer_id" not in evaluation.columns
+    assert len(evaluation) == result["rows_eval"]
+    assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["bantay-training", "bantay-evaluation"]
+    model = mlflow.xgboost.load_model("models:/bantay-ocse@challenger")
+    assert model.feature_names == train.catalogue_columns()
+
+
+def test_run_leaves_no_personal_data_in_the_mlflow_store(spark, world):
+    result = train.run(world["settings"], CUTOFF, promote=True)
+    assert result["promotion"]["promoted"] is True
+    store = [world["tmp"] / "mlruns.sqlite", *sorted(world["settings"].artifact_root.rglob("*"))]
+    blobs = [p.read_bytes() for p in store if p.is_file()]
+    assert len(blobs) > 10
+    for customer in world["population"]:
+        assert not any(customer.encode() in blob for blob in blobs), "a customer id reached MLflow"
+    assert not any(b"zq-" in blob for blob in blobs)
