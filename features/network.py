@@ -165,23 +165,29 @@ def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of:
     row, plus any paid payee missing from it (as a cluster of one).
     """
     quarter = F.col("in_quarter")
+
+    def n_distinct(column: Column) -> Column:
+        # One aggregation pass for all distinct counts (count_distinct of several columns expands every row).
+        return F.size(F.collect_set(column))
+
     paid = (
         _payments(p2p, clusters, as_of)
-        .join(confirmed_payers(labels, as_of), on="customer_id", how="left")
+        .join(F.broadcast(confirmed_payers(labels, as_of)), on="customer_id", how="left")
         .groupBy("cluster_id")
         .agg(
-            F.count_distinct(F.when(quarter, F.col("customer_id"))).alias("n_senders_90d"),
-            F.count_distinct(F.when(quarter, F.col("residence_country"))).alias("n_sender_countries_90d"),
+            n_distinct(F.when(quarter, F.col("customer_id"))).alias("n_senders_90d"),
+            n_distinct(F.when(quarter, F.col("residence_country"))).alias("n_sender_countries_90d"),
             F.count(F.when(quarter, True)).alias("n_payments_90d"),
             F.sum(F.when(quarter, F.col("amount_usd"))).alias("amount_usd_90d"),
-            F.count_distinct("customer_id").alias("n_senders_365d"),
+            n_distinct(F.col("customer_id")).alias("n_senders_365d"),
             F.count("*").alias("n_payments_365d"),
             F.avg(F.col("cash_pickup").cast("double")).alias("share_cash_pickup_365d"),
             F.mode("region", deterministic=True).alias("region"),
-            F.count_distinct(F.when(F.col("confirmed") == 1, F.col("customer_id"))).alias("n_confirmed_payers_365d"),
+            n_distinct(F.when(F.col("confirmed") == 1, F.col("customer_id"))).alias("n_confirmed_payers_365d"),
         )
     )
-    members = clusters.groupBy("cluster_id").agg(F.count_distinct("counterparty_id").alias("n_members"))
+    # counterparty_id is unique in `clusters` (one row per payee).
+    members = clusters.groupBy("cluster_id").agg(F.count("*").alias("n_members"))
     counts = ("n_senders_90d", "n_sender_countries_90d", "n_payments_90d", "n_senders_365d", "n_payments_365d",
               "n_confirmed_payers_365d")
     return members.join(paid, on="cluster_id", how="full").select(
@@ -218,7 +224,7 @@ def customer_network_features(
             F.count(F.when(F.col("focus_region"), True)).alias("n_focus_365d"),
         )
         .join(cluster_table, on="cluster_id", how="left")
-        .join(confirmed_payers(labels, as_of), on="customer_id", how="left")
+        .join(F.broadcast(confirmed_payers(labels, as_of)), on="customer_id", how="left")
     )
     own_confirmed = F.coalesce(F.col("confirmed"), F.lit(0))
     # The customer is one of the cluster's senders in every window where it paid the cluster; take it out.

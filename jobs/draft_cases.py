@@ -55,21 +55,23 @@ def build_drafts(
     drafts = []
     for score in inputs.scores.to_dict("records"):
         customer_id = str(score["customer_id"])
-        drafts.append(build.build_draft(
-            as_of=as_of,
-            generated_at=generated_at,
-            score=score,
-            customer=customers.get(customer_id, {"customer_id": customer_id}),
-            transactions=by_customer.get(customer_id, empty),
-            features=features.get(customer_id),
-            clusters=inputs.clusters,
-            cluster_payers=inputs.cluster_payers,
-            case_ids=case_ids,
-            institution=settings.institution.model_dump(),
-            reporting_currency=settings.reporting_currency,
-            catalogue=catalogue,
-            goaml=config,
-        ))
+        drafts.append(
+            build.build_draft(
+                as_of=as_of,
+                generated_at=generated_at,
+                score=score,
+                customer=customers.get(customer_id, {"customer_id": customer_id}),
+                transactions=by_customer.get(customer_id, empty),
+                features=features.get(customer_id),
+                clusters=inputs.clusters,
+                cluster_payers=inputs.cluster_payers,
+                case_ids=case_ids,
+                institution=settings.institution.model_dump(),
+                reporting_currency=settings.reporting_currency,
+                catalogue=catalogue,
+                goaml=config,
+            )
+        )
     return drafts
 
 

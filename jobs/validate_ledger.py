@@ -73,15 +73,20 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
         originals = {table: _original_columns(raw[table], table) for table in ledger.TABLES}
         for table in ledger.TABLES:
             frame = flagged[table]
+            step = time.monotonic()
             tables[table] = quarantine.counts(frame, rules_for(table, as_of))
+            counted = time.monotonic()
             logger.info("%s: %d read, %d accepted, %d quarantined", table, tables[table]["read"],
                         tables[table]["accepted"], tables[table]["quarantined"])
             result = suites.run_suite(quarantine.checked(frame, table), suites.suite_for(table, as_of), context)
             gx_results[table] = result
+            checked = time.monotonic()
             tables[table]["gx"] = {"success": bool(result["success"]), "evaluated": len(result["results"]),
                                    "failed": suites.failures(result)}
             verify = _verifier(table, tables[table], _raw_count(raw[table], table, days))
             _write(spark, out, table, frame, originals[table], as_of, run_id, days, verify)
+            logger.info("%s: counted in %.1fs, GX in %.1fs, written in %.1fs", table, counted - step,
+                        checked - counted, time.monotonic() - checked)
     finally:
         for frame in cached:
             frame.unpersist()
@@ -91,7 +96,7 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
         "as_of": as_of.isoformat(),
         "full": full,
         "ledger": str(root),
-        "days": [day.isoformat() for day in days],
+        "days": days,
         "tables": tables,
         "quarantine": str(out / "quarantine"),
         "validated": str(out / "validated"),

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -121,7 +121,9 @@ def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
     txns = transactions.copy()
     txns["booked_at"] = pd.to_datetime(txns["booked_at"], utc=True)
     txns["booking_date"] = pd.to_datetime(txns["booking_date"]).dt.date
-    txns = txns[(txns["booking_date"] < as_of) & (txns["booking_date"] >= as_of - timedelta(days=LOOKBACK_DAYS))]
+    txns = txns[
+        (txns["booking_date"] < as_of) & (txns["booking_date"] >= as_of - timedelta(days=LOOKBACK_DAYS))
+    ]
     txns = txns.sort_values(["booked_at", "txn_id"], kind="stable").reset_index(drop=True)
     p2p = txns["is_p2p"].astype(bool)
     txns["is_p2p"] = p2p
@@ -212,21 +214,27 @@ def _indicators(
         ids = [str(t) for t in rows["txn_id"]]
         for txn_id in ids:
             evidence.setdefault(txn_id, []).append(reason["code"])
-        indicators.append({
-            "code": reason["code"],
-            "typology_id": typology,
-            "feature": feature,
-            "definition": info.definition if info else None,
-            "unit": info.unit if info else None,
-            "text": reason["text"],
-            "value": reason["value"],
-            "feature_value": _num(features.get(feature), 4),
-            "contribution": reason["contribution"],
-            "window": {"days": window, "from": start.isoformat(), "to": (as_of - timedelta(days=1)).isoformat()},
-            "n_transactions": len(ids),
-            "amount_reporting": _money(rows["amount_reporting"].sum(min_count=1)) if ids else None,
-            "txn_ids": ids,
-        })
+        indicators.append(
+            {
+                "code": reason["code"],
+                "typology_id": typology,
+                "feature": feature,
+                "definition": info.definition if info else None,
+                "unit": info.unit if info else None,
+                "text": reason["text"],
+                "value": reason["value"],
+                "feature_value": _num(features.get(feature), 4),
+                "contribution": reason["contribution"],
+                "window": {
+                    "days": window,
+                    "from": start.isoformat(),
+                    "to": (as_of - timedelta(days=1)).isoformat(),
+                },
+                "n_transactions": len(ids),
+                "amount_reporting": money_cents(rows["amount_reporting"].sum(min_count=1)) if ids else None,
+                "txn_ids": ids,
+            }
+        )
     return indicators, evidence
 
 
@@ -237,9 +245,9 @@ def _txn(row: Any, evidence: Mapping[str, list[str]]) -> dict[str, Any]:
         "local_time": _text(row.local_time),
         "direction": _text(row.direction),
         "channel": _text(row.channel),
-        "amount": _money(row.amount),
+        "amount": money_cents(row.amount),
         "currency": _text(row.currency),
-        "amount_reporting": _money(row.amount_reporting),
+        "amount_reporting": money_cents(row.amount_reporting),
         "counterparty_id": _text(row.counterparty_id),
         "counterparty_name": _text(row.counterparty_name),
         "counterparty_country": _text(row.counterparty_country),
@@ -256,18 +264,34 @@ def _txn(row: Any, evidence: Mapping[str, list[str]]) -> dict[str, Any]:
 
 
 def _subject(customer: Mapping[str, Any], txns: pd.DataFrame) -> dict[str, Any]:
-    fields = ("customer_id", "full_name", "birth_date", "gender", "nationality", "residence_country", "timezone",
-              "address_line", "city", "postcode", "id_type", "id_number", "occupation", "onboarded_at")
+    fields = (
+        "customer_id",
+        "full_name",
+        "birth_date",
+        "gender",
+        "nationality",
+        "residence_country",
+        "timezone",
+        "address_line",
+        "city",
+        "postcode",
+        "id_type",
+        "id_number",
+        "occupation",
+        "onboarded_at",
+    )
     subject: dict[str, Any] = {name: _plain(customer.get(name)) for name in fields}
     with_ip = txns[txns["ip_address"].notna()]
     ips = []
     for ip, group in with_ip.groupby("ip_address", sort=False):
-        ips.append({
-            "ip_address": str(ip),
-            "n_transactions": len(group),
-            "first_seen": group["booked_at"].min().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "last_seen": group["booked_at"].max().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        })
+        ips.append(
+            {
+                "ip_address": str(ip),
+                "n_transactions": len(group),
+                "first_seen": group["booked_at"].min().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "last_seen": group["booked_at"].max().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
     ips.sort(key=lambda item: (-item["n_transactions"], item["ip_address"]))
     subject["ip_addresses"] = ips[:MAX_IP_ADDRESSES]
     subject["device_ids"] = sorted({str(d) for d in txns["device_id"].dropna()})
@@ -277,16 +301,31 @@ def _subject(customer: Mapping[str, Any], txns: pd.DataFrame) -> dict[str, Any]:
 
 def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
     if case_txns.empty:
-        return {"from": None, "to": None, "days_since_last": None, "n_transactions": 0, "n_payees": 0,
-                "countries": [], "channels": []}
+        return {
+            "from": None,
+            "to": None,
+            "days_since_last": None,
+            "n_transactions": 0,
+            "n_payees": 0,
+            "countries": [],
+            "channels": [],
+        }
     first, last = case_txns["booking_date"].min(), case_txns["booking_date"].max()
     countries = [
-        {"country": str(c), "n_transactions": len(g), "amount_reporting": _money(g["amount_reporting"].sum())}
+        {
+            "country": str(c),
+            "n_transactions": len(g),
+            "amount_reporting": money_cents(g["amount_reporting"].sum()),
+        }
         for c, g in case_txns.groupby("counterparty_country", dropna=False)
     ]
     countries.sort(key=lambda item: (-item["n_transactions"], str(item["country"])))
     channels = [
-        {"channel": str(c), "n_transactions": len(g), "amount_reporting": _money(g["amount_reporting"].sum())}
+        {
+            "channel": str(c),
+            "n_transactions": len(g),
+            "amount_reporting": money_cents(g["amount_reporting"].sum()),
+        }
         for c, g in case_txns.groupby("channel", dropna=False)
     ]
     channels.sort(key=lambda item: (-item["n_transactions"], item["channel"]))
@@ -306,14 +345,20 @@ def _totals(case_txns: pd.DataFrame, reporting_currency: str) -> dict[str, Any]:
     by_currency = []
     for currency, group in out.groupby("currency"):
         total = sum((Decimal(str(a)) for a in group["amount"]), Decimal("0"))
-        by_currency.append({"currency": str(currency), "amount": _money(total), "n_transactions": len(group)})
+        by_currency.append(
+            {"currency": str(currency), "amount": money_cents(total), "n_transactions": len(group)}
+        )
     missing = int(out["amount_reporting"].isna().sum())
     return {
         "by_currency": sorted(by_currency, key=lambda item: item["currency"]),
-        "reporting": {"currency": reporting_currency, "amount": _money(out["amount_reporting"].sum()),
-                      "n_transactions": len(out) - missing, "n_without_rate": missing},
+        "reporting": {
+            "currency": reporting_currency,
+            "amount": money_cents(out["amount_reporting"].sum()),
+            "n_transactions": len(out) - missing,
+            "n_without_rate": missing,
+        },
         # FinCEN's amount fields are in US dollars whatever the reporting currency.
-        "usd_amount": _money(out["amount_usd"].sum()) if len(out) else None,
+        "usd_amount": money_cents(out["amount_usd"].sum()) if len(out) else None,
     }
 
 
@@ -321,25 +366,29 @@ def _totals(case_txns: pd.DataFrame, reporting_currency: str) -> dict[str, Any]:
 
 
 def _payees(case_txns: pd.DataFrame, clusters: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    cluster_of = {str(k): str(v) for k, v in zip(clusters.get("counterparty_id", []), clusters.get("cluster_id", []),
-                                                 strict=False)}
+    cluster_of = {
+        str(k): str(v)
+        for k, v in zip(clusters.get("counterparty_id", []), clusters.get("cluster_id", []), strict=False)
+    }
     payees = []
     out = case_txns[(case_txns["direction"] == "out") & case_txns["counterparty_id"].notna()]
     for counterparty, group in out.groupby("counterparty_id", sort=False):
         latest = group.iloc[-1]
-        payees.append({
-            "counterparty_id": str(counterparty),
-            "name": _text(latest["counterparty_name"]),
-            "country": _text(latest["counterparty_country"]),
-            "city": _text(latest["counterparty_city"]),
-            "phone": _text(latest["counterparty_phone"]),
-            "account": _text(latest["counterparty_account"]),
-            "n_transactions": len(group),
-            "amount_reporting": _money(group["amount_reporting"].sum()),
-            "first_paid": group["booking_date"].min().isoformat(),
-            "last_paid": group["booking_date"].max().isoformat(),
-            "cluster_id": None,
-        })
+        payees.append(
+            {
+                "counterparty_id": str(counterparty),
+                "name": _text(latest["counterparty_name"]),
+                "country": _text(latest["counterparty_country"]),
+                "city": _text(latest["counterparty_city"]),
+                "phone": _text(latest["counterparty_phone"]),
+                "account": _text(latest["counterparty_account"]),
+                "n_transactions": len(group),
+                "amount_reporting": money_cents(group["amount_reporting"].sum()),
+                "first_paid": group["booking_date"].min().isoformat(),
+                "last_paid": group["booking_date"].max().isoformat(),
+                "cluster_id": None,
+            }
+        )
     payees.sort(key=lambda p: (-p["n_transactions"], p["counterparty_id"]))
     return payees, cluster_of
 
@@ -353,28 +402,36 @@ def _clusters(
 ) -> list[dict[str, Any]]:
     if clusters.empty:
         return []
-    frame = clusters.assign(counterparty_id=clusters["counterparty_id"].astype(str),
-                            cluster_id=clusters["cluster_id"].astype(str))
+    frame = clusters.assign(
+        counterparty_id=clusters["counterparty_id"].astype(str), cluster_id=clusters["cluster_id"].astype(str)
+    )
     paid = {p["counterparty_id"] for p in payees}
     mine = sorted(set(frame.loc[frame["counterparty_id"].isin(paid), "cluster_id"]))
-    payer_frame = payers.assign(cluster_id=payers["cluster_id"].astype(str), customer_id=payers["customer_id"].astype(str))
+    payer_frame = payers.assign(
+        cluster_id=payers["cluster_id"].astype(str), customer_id=payers["customer_id"].astype(str)
+    )
     linked = []
     for cluster in mine:
         rows = frame[frame["cluster_id"] == cluster]
         attributes = {
-            col: _plain(rows[col].iloc[0]) for col in rows.columns
+            col: _plain(rows[col].iloc[0])
+            for col in rows.columns
             if col not in _CLUSTER_ID_COLUMNS and _is_scalar(rows[col].iloc[0])
         }
-        others = sorted(set(payer_frame.loc[payer_frame["cluster_id"] == cluster, "customer_id"]) - {customer_id})
-        linked.append({
-            "cluster_id": cluster,
-            "attributes": attributes,
-            "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
-            "n_members": len(rows),
-            "other_case_ids": sorted(case_ids[c] for c in others if c in case_ids),
-            "other_customer_ids": [c for c in others if c not in case_ids],
-            "n_other_customers": len(others),
-        })
+        others = sorted(
+            set(payer_frame.loc[payer_frame["cluster_id"] == cluster, "customer_id"]) - {customer_id}
+        )
+        linked.append(
+            {
+                "cluster_id": cluster,
+                "attributes": attributes,
+                "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
+                "n_members": len(rows),
+                "other_case_ids": sorted(case_ids[c] for c in others if c in case_ids),
+                "other_customer_ids": [c for c in others if c not in case_ids],
+                "n_other_customers": len(others),
+            }
+        )
     return linked
 
 
@@ -383,8 +440,12 @@ def _clusters(
 
 def _reason(raw: Any) -> dict[str, Any]:
     get = raw.get if isinstance(raw, Mapping) else (lambda key: getattr(raw, key, None))
-    return {"code": str(get("code")), "text": _text(get("text")) or "",
-            "contribution": _num(get("contribution"), 4), "value": _num(get("value"), 4)}
+    return {
+        "code": str(get("code")),
+        "text": _text(get("text")) or "",
+        "contribution": _num(get("contribution"), 4),
+        "value": _num(get("value"), 4),
+    }
 
 
 def _flags(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame) -> dict[str, bool]:
@@ -398,7 +459,9 @@ def _flags(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame) -> 
     }
 
 
-def _filing(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame, goaml: Mapping[str, Any] | None) -> dict[str, Any]:
+def _filing(
+    indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame, goaml: Mapping[str, Any] | None
+) -> dict[str, Any]:
     trafficking = any(i["typology_id"] == "O11" and i["n_transactions"] for i in indicators)
     codes = ["XXV3XX"]
     if trafficking:
@@ -411,8 +474,10 @@ def _filing(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame, go
     return {
         "fincen": {"key_term": FINCEN_KEY_TERM, "classifications": classifications},
         "nca": {"glossary_codes": codes},
-        "goaml": {"report_code": (goaml or {}).get("report_code"),
-                  "indicators": list((goaml or {}).get("indicators") or [])},
+        "goaml": {
+            "report_code": (goaml or {}).get("report_code"),
+            "indicators": list((goaml or {}).get("indicators") or []),
+        },
     }
 
 
@@ -427,7 +492,9 @@ def recommended_actions(draft: Mapping[str, Any]) -> list[str]:
         "Do not tell the customer or anyone outside the investigation that a report is being considered.",
     ]
     if draft["clusters"]:
-        actions.append("Review the other customers paying the same payee clusters (listed by case or customer id).")
+        actions.append(
+            "Review the other customers paying the same payee clusters (listed by case or customer id)."
+        )
     if draft["subject"]["ip_addresses"]:
         actions.append("Preserve session records (IP addresses, devices) for law enforcement requests.")
     return actions
@@ -454,7 +521,11 @@ def _missing(value: Any) -> bool:
 
 
 def _is_scalar(value: Any) -> bool:
-    return _missing(value) or isinstance(value, str | int | float | bool | date | datetime | Decimal) or hasattr(value, "item")
+    return (
+        _missing(value)
+        or isinstance(value, str | int | float | bool | date | datetime | Decimal)
+        or hasattr(value, "item")
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -488,7 +559,8 @@ def _int(value: Any) -> int | None:
     return None if _missing(value) else int(value)
 
 
-def _money(value: Any) -> float | None:
+def money_cents(value: Any) -> float | None:
+    """An amount rounded half up to cents (None when missing)."""
     if _missing(value):
         return None
-    return float(Decimal(str(value)).quantize(Decimal("0.01")))
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -23,7 +23,11 @@ class DraftSchemaError(BantayError):
 
 @cache
 def draft_schema() -> dict[str, Any]:
-    with resources.files("bantay.sar").joinpath("schemas", DRAFT_SCHEMA_FILE).open("r", encoding="utf-8") as handle:
+    with (
+        resources.files("bantay.sar")
+        .joinpath("schemas", DRAFT_SCHEMA_FILE)
+        .open("r", encoding="utf-8") as handle
+    ):
         schema: dict[str, Any] = json.load(handle)
     return schema
 
@@ -34,7 +38,9 @@ def validate_draft(draft: Mapping[str, Any]) -> None:
     error = next(iter(sorted(validator.iter_errors(draft), key=lambda e: list(e.absolute_path))), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise DraftSchemaError(f"case {draft.get('case_id')}: draft.json fails its schema at {where} ({error.validator})")
+        raise DraftSchemaError(
+            f"case {draft.get('case_id')}: draft.json fails its schema at {where} ({error.validator})"
+        )
 
 
 def render_forms(
@@ -47,7 +53,9 @@ def render_forms(
     validate_draft(draft)
     page = html.render(draft)
     files = {
-        "draft.json": (json.dumps(draft, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"),
+        "draft.json": (json.dumps(draft, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
+            "utf-8"
+        ),
         "draft.html": page.encode("utf-8"),
         "fincen_sar.xml": fincen_xml,
         "goaml_str.xml": goaml_xml,

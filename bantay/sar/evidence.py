@@ -27,10 +27,29 @@ LOOKBACK_DAYS = common.LOOKBACK_DAYS
 PARTITION = ledger.PARTITION_COLUMN
 FLAG_COLUMNS = ("is_p2p", "is_night", "is_round", "is_keyword", "is_related_spend", "is_travel")
 TXN_COLUMNS = (
-    "txn_id", "booked_at", "booking_date", "local_time", "customer_id", "account_id", "direction", "channel",
-    "amount", "currency", "amount_usd", "amount_reporting", "counterparty_id", "counterparty_name",
-    "counterparty_country", "counterparty_city", "counterparty_phone", "counterparty_account", "mcc", "reference",
-    "ip_address", "device_id", *FLAG_COLUMNS,
+    "txn_id",
+    "booked_at",
+    "booking_date",
+    "local_time",
+    "customer_id",
+    "account_id",
+    "direction",
+    "channel",
+    "amount",
+    "currency",
+    "amount_usd",
+    "amount_reporting",
+    "counterparty_id",
+    "counterparty_name",
+    "counterparty_country",
+    "counterparty_city",
+    "counterparty_phone",
+    "counterparty_account",
+    "mcc",
+    "reference",
+    "ip_address",
+    "device_id",
+    *FLAG_COLUMNS,
 )
 
 
@@ -44,7 +63,9 @@ class CaseInputs:
     transactions: pd.DataFrame  # alerted customers' transactions in the 365 days before as_of, with flags
     features: pd.DataFrame  # feature rows of alerted customers (may be empty)
     clusters: pd.DataFrame  # cluster rows of the payees alerted customers paid (may be empty)
-    cluster_payers: pd.DataFrame  # cluster_id, customer_id: every customer paying those clusters in the window
+    cluster_payers: (
+        pd.DataFrame
+    )  # cluster_id, customer_id: every customer paying those clusters in the window
 
 
 def partition(settings: Settings, name: str, as_of: date) -> Path:
@@ -70,7 +91,9 @@ def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.Data
 def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFrame) -> CaseInputs:
     """Read validated transactions, KYC, features and clusters for the alerted customers of `as_of`."""
     start = as_of - timedelta(days=LOOKBACK_DAYS)
-    ids = spark.createDataFrame(pd.DataFrame({"customer_id": alerts["customer_id"].astype(str)}), "customer_id string")
+    ids = spark.createDataFrame(
+        pd.DataFrame({"customer_id": alerts["customer_id"].astype(str)}), "customer_id string"
+    )
     customers = ledger.read_validated(spark, settings.output_root, "customers")
     txns = ledger.read_validated(spark, settings.output_root, "transactions", start=start, before=as_of)
     # Partition values may come back as strings (partition type inference is off in some sessions).
@@ -80,7 +103,8 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     alerted_customers = customers.join(F.broadcast(ids), on="customer_id", how="left_semi")
     own = txns.join(F.broadcast(ids), on="customer_id", how="left_semi").join(
         F.broadcast(alerted_customers.select("customer_id", "residence_country", "timezone")),
-        on="customer_id", how="left",
+        on="customer_id",
+        how="left",
     )
     flagged = _with_flags(_with_rates(own, fx, settings.reporting_currency))
     transactions = flagged.select(*TXN_COLUMNS).toPandas()
@@ -88,16 +112,25 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     features = _read_partition(spark, partition(settings, "features", as_of))
     features_pd = (
         features.join(F.broadcast(ids), on="customer_id", how="left_semi").toPandas()
-        if features is not None else pd.DataFrame({"customer_id": pd.Series(dtype=str)})
+        if features is not None
+        else pd.DataFrame({"customer_id": pd.Series(dtype=str)})
     )
     clusters_pd, payers_pd = _clusters(spark, settings, as_of, txns, transactions)
-    logger.info("draft inputs for %s: %d alerts, %d transactions, %d cluster rows",
-                as_of, len(alerts), len(transactions), len(clusters_pd))
-    return CaseInputs(as_of, alerts, alerted_customers.toPandas(), transactions, features_pd, clusters_pd, payers_pd)
+    logger.info(
+        "draft inputs for %s: %d alerts, %d transactions, %d cluster rows",
+        as_of,
+        len(alerts),
+        len(transactions),
+        len(clusters_pd),
+    )
+    return CaseInputs(
+        as_of, alerts, alerted_customers.toPandas(), transactions, features_pd, clusters_pd, payers_pd
+    )
 
 
 def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> DataFrame:
     """Add `amount_php` (for the round-PHP test) and `amount_reporting` (USD amount in the reporting currency)."""
+
     def rate(currency: str, alias: str) -> DataFrame:
         return fx.where(F.col("currency") == currency).select(
             F.col("rate_date").alias(PARTITION), F.col("usd_per_unit").alias(alias)
@@ -141,12 +174,16 @@ def _clusters(
         pd.DataFrame({"counterparty_id": own["counterparty_id"].dropna().astype(str).unique()}),
         "counterparty_id string",
     )
-    cluster_ids = clusters.join(F.broadcast(payees), on="counterparty_id", how="left_semi").select("cluster_id")
+    cluster_ids = clusters.join(F.broadcast(payees), on="counterparty_id", how="left_semi").select(
+        "cluster_id"
+    )
     involved = clusters.join(F.broadcast(cluster_ids.distinct()), on="cluster_id", how="left_semi")
     involved_pd = involved.toPandas()
     payers = (
         txns.where(F.col("direction") == "out")
-        .join(F.broadcast(involved.select("counterparty_id", "cluster_id")), on="counterparty_id", how="inner")
+        .join(
+            F.broadcast(involved.select("counterparty_id", "cluster_id")), on="counterparty_id", how="inner"
+        )
         .select("cluster_id", "customer_id")
         .distinct()
         .toPandas()

@@ -25,13 +25,43 @@ SCHEMA_FILE = "EFL_SARXBatchSchema.xsd"
 # FinCEN's test Transmitter Control Code; an institution files with the TCC FinCEN issued to it.
 DEFAULT_TCC = "TBSATEST"
 NARRATIVE_LIMITS = (4000, 4000, 4000, 4000, 1000)  # blocks 1-5: 17,000 characters in all
-REGULATOR_CODES = {"CFTC": "9", "FRB": "1", "FEDERAL RESERVE": "1", "FDIC": "2", "IRS": "7", "NCUA": "3",
-                   "OCC": "4", "SEC": "6", "FHFA": "13"}
-ORGANIZATION_CODES = {"casino": "1", "card club": "1", "depository": "2", "insurance": "3", "money services": "4",
-                      "msb": "4", "securities": "5", "futures": "5", "loan": "11", "finance company": "11",
-                      "housing gse": "12"}
-ID_TYPE_CODES = {"ssn": "1", "itin": "1", "ein": "2", "tin": "4", "driving_licence": "5", "driving_license": "5",
-                 "drivers_license": "5", "state_id": "5", "passport": "6", "alien_registration": "7", "foreign": "9"}
+REGULATOR_CODES = {
+    "CFTC": "9",
+    "FRB": "1",
+    "FEDERAL RESERVE": "1",
+    "FDIC": "2",
+    "IRS": "7",
+    "NCUA": "3",
+    "OCC": "4",
+    "SEC": "6",
+    "FHFA": "13",
+}
+ORGANIZATION_CODES = {
+    "casino": "1",
+    "card club": "1",
+    "depository": "2",
+    "insurance": "3",
+    "money services": "4",
+    "msb": "4",
+    "securities": "5",
+    "futures": "5",
+    "loan": "11",
+    "finance company": "11",
+    "housing gse": "12",
+}
+ID_TYPE_CODES = {
+    "ssn": "1",
+    "itin": "1",
+    "ein": "2",
+    "tin": "4",
+    "driving_licence": "5",
+    "driving_license": "5",
+    "drivers_license": "5",
+    "state_id": "5",
+    "passport": "6",
+    "alien_registration": "7",
+    "foreign": "9",
+}
 
 
 class FincenSchemaError(BantayError):
@@ -50,7 +80,9 @@ class _Builder:
         self.seq = 0
         self.clip = clipper
 
-    def el(self, parent: etree._Element, name: str, text: str | None = None, seq: bool = False) -> etree._Element:
+    def el(
+        self, parent: etree._Element, name: str, text: str | None = None, seq: bool = False
+    ) -> etree._Element:
         child = etree.SubElement(parent, f"{{{NS}}}{name}")
         if seq:
             self.seq += 1
@@ -106,7 +138,9 @@ def build(draft: Mapping[str, Any], tcc: str = DEFAULT_TCC) -> tuple[bytes, list
     document = etree.ElementTree(root)
     if not schema().validate(document):
         first = schema().error_log.filter_from_errors()[0]
-        raise FincenSchemaError(f"case {draft['case_id']}: FinCEN XML invalid at line {first.line}: {first.message}")
+        raise FincenSchemaError(
+            f"case {draft['case_id']}: FinCEN XML invalid at line {first.line}: {first.message}"
+        )
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True), clipper.notes
 
 
@@ -115,28 +149,44 @@ def narrative_blocks(draft: Mapping[str, Any], clipper: Clipper) -> list[str]:
     from bantay.sar.narrative import narrative
 
     key = draft["filing"]["fincen"]["key_term"]
-    text = clipper.text(f"{key}. DRAFT prepared for investigator review.\n\n{narrative(draft)}",
-                        sum(NARRATIVE_LIMITS), "ActivityNarrativeText")
+    text = clipper.text(
+        f"{key}. DRAFT prepared for investigator review.\n\n{narrative(draft)}",
+        sum(NARRATIVE_LIMITS),
+        "ActivityNarrativeText",
+    )
     blocks, start = [], 0
     for limit in NARRATIVE_LIMITS:
         if start >= len(text):
             break
-        blocks.append(text[start:start + limit])
+        blocks.append(text[start : start + limit])
         start += limit
     return blocks
 
 
-def _institution_party(b: _Builder, activity: etree._Element, role: str, inst: Mapping[str, Any],
-                       tcc: str | None = None) -> etree._Element:
+def _institution_party(
+    b: _Builder, activity: etree._Element, role: str, inst: Mapping[str, Any], tcc: str | None = None
+) -> etree._Element:
     party = b.el(activity, "Party", seq=True)
     b.el(party, "ActivityPartyTypeCode", role)
     if role == "34":
         b.el(party, "NoBranchActivityInvolvedIndicator", "Y")
     if role in ("30", "34"):
-        b.el(party, "PrimaryRegulatorTypeCode", REGULATOR_CODES.get(str(inst.get("primary_regulator", "")).upper(), "99"))
+        b.el(
+            party,
+            "PrimaryRegulatorTypeCode",
+            REGULATOR_CODES.get(str(inst.get("primary_regulator", "")).upper(), "99"),
+        )
     _name(b, party, full=inst["name"], role=role)
-    _address(b, party, inst.get("address"), inst.get("city"), inst.get("state"), inst.get("postcode"),
-             inst.get("country"), role)
+    _address(
+        b,
+        party,
+        inst.get("address"),
+        inst.get("city"),
+        inst.get("state"),
+        inst.get("postcode"),
+        inst.get("country"),
+        role,
+    )
     if role == "35" and inst.get("contact_phone"):
         phone = b.el(party, "PhoneNumber", seq=True)
         b.line(phone, "PhoneNumberText", _digits(inst["contact_phone"]), 16, "Party35/PhoneNumberText")
@@ -152,11 +202,19 @@ def _institution_party(b: _Builder, activity: etree._Element, role: str, inst: M
         code = _organization_code(str(inst.get("institution_type", "")))
         b.el(org, "OrganizationTypeID", code)
         if code == "999":
-            b.line(org, "OtherOrganizationTypeText", inst.get("institution_type"), 50, f"Party{role}/OtherOrganizationType")
+            b.line(
+                org,
+                "OtherOrganizationTypeText",
+                inst.get("institution_type"),
+                50,
+                f"Party{role}/OtherOrganizationType",
+            )
     return party
 
 
-def _contact_party(b: _Builder, activity: etree._Element, role: str, name: str, phone: str | None) -> etree._Element:
+def _contact_party(
+    b: _Builder, activity: etree._Element, role: str, name: str, phone: str | None
+) -> etree._Element:
     party = b.el(activity, "Party", seq=True)
     b.el(party, "ActivityPartyTypeCode", role)
     _name(b, party, full=name, role=role)
@@ -194,24 +252,50 @@ def _subject_party(b: _Builder, activity: etree._Element, subject: Mapping[str, 
         b.el(name, "RawEntityIndividualLastName", last_text)
     if first_text:
         b.el(name, "RawIndividualFirstName", first_text)
-    _address(b, party, subject.get("address_line"), subject.get("city"), None, subject.get("postcode"),
-             subject.get("residence_country"), "33")
+    _address(
+        b,
+        party,
+        subject.get("address_line"),
+        subject.get("city"),
+        None,
+        subject.get("postcode"),
+        subject.get("residence_country"),
+        "33",
+    )
     ident = b.el(party, "PartyIdentification", seq=True)
     if subject.get("id_number"):
         id_type = str(subject.get("id_type") or "").strip().lower().replace(" ", "_")
         code = ID_TYPE_CODES.get(id_type, "999")
-        b.line(ident, "OtherIssuerCountryText", subject.get("nationality") if code in ("6", "9") else None, 2,
-               "Party33/OtherIssuerCountryText")
+        b.line(
+            ident,
+            "OtherIssuerCountryText",
+            subject.get("nationality") if code in ("6", "9") else None,
+            2,
+            "Party33/OtherIssuerCountryText",
+        )
         if code == "999":
-            b.line(ident, "OtherPartyIdentificationTypeText", subject.get("id_type") or "Other", 50,
-                   "Party33/OtherPartyIdentificationTypeText")
-        b.line(ident, "PartyIdentificationNumberText", subject["id_number"], 25, "Party33/PartyIdentificationNumberText")
+            b.line(
+                ident,
+                "OtherPartyIdentificationTypeText",
+                subject.get("id_type") or "Other",
+                50,
+                "Party33/OtherPartyIdentificationTypeText",
+            )
+        b.line(
+            ident,
+            "PartyIdentificationNumberText",
+            subject["id_number"],
+            25,
+            "Party33/PartyIdentificationNumberText",
+        )
         b.el(ident, "PartyIdentificationTypeCode", code)
     else:
         b.el(ident, "TINUnknownIndicator", "Y")
     if subject.get("occupation"):
         occupation = b.el(party, "PartyOccupationBusiness", seq=True)
-        b.line(occupation, "OccupationBusinessText", subject["occupation"], 50, "Party33/OccupationBusinessText")
+        b.line(
+            occupation, "OccupationBusinessText", subject["occupation"], 50, "Party33/OccupationBusinessText"
+        )
     return party
 
 
@@ -221,8 +305,16 @@ def _name(b: _Builder, party: etree._Element, full: Any, role: str) -> None:
     b.line(name, "RawPartyFullName", full, 150, f"Party{role}/RawPartyFullName")
 
 
-def _address(b: _Builder, party: etree._Element, street: Any, city: Any, state: Any, postcode: Any, country: Any,
-             role: str) -> None:
+def _address(
+    b: _Builder,
+    party: etree._Element,
+    street: Any,
+    city: Any,
+    state: Any,
+    postcode: Any,
+    country: Any,
+    role: str,
+) -> None:
     address = b.el(party, "Address", seq=True)
     city_text = b.clip.line(city, 50, f"Party{role}/RawCityText")
     street_text = b.clip.line(street, 100, f"Party{role}/RawStreetAddress1Text")
@@ -263,7 +355,13 @@ def _suspicious_activity(b: _Builder, activity: etree._Element, draft: Mapping[s
     for item in _classifications(draft["filing"]["fincen"]["classifications"]):
         entry = b.el(block, "SuspiciousActivityClassification", seq=True)
         if item.get("other_text"):
-            b.line(entry, "OtherSuspiciousActivityTypeText", item["other_text"], 50, "OtherSuspiciousActivityTypeText")
+            b.line(
+                entry,
+                "OtherSuspiciousActivityTypeText",
+                item["other_text"],
+                50,
+                "OtherSuspiciousActivityTypeText",
+            )
         b.el(entry, "SuspiciousActivitySubtypeID", str(item["subtype_id"]))
         b.el(entry, "SuspiciousActivityTypeID", str(item["type_id"]))
     return total

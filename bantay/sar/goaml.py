@@ -45,9 +45,15 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"goaml_config={path}: expected a YAML mapping of settings")
     unknown = sorted(set(override) - set(config))
     if unknown:
-        raise ConfigError(f"goaml_config={path}: unknown keys {', '.join(unknown)} (see bantay/sar/goaml_default.yaml)")
+        raise ConfigError(
+            f"goaml_config={path}: unknown keys {', '.join(unknown)} (see bantay/sar/goaml_default.yaml)"
+        )
     for key, value in override.items():
-        config[key] = {**config[key], **value} if isinstance(config.get(key), dict) and isinstance(value, dict) else value
+        config[key] = (
+            {**config[key], **value}
+            if isinstance(config.get(key), dict) and isinstance(value, dict)
+            else value
+        )
     return config
 
 
@@ -59,7 +65,9 @@ def _schema(path: str) -> etree.XMLSchema:
         raise ConfigError(f"goaml_xsd={path}: cannot load the schema ({error})") from None
 
 
-def build(draft: Mapping[str, Any], config: Mapping[str, Any], xsd: Path | None = None) -> tuple[bytes, list[Truncation]]:
+def build(
+    draft: Mapping[str, Any], config: Mapping[str, Any], xsd: Path | None = None
+) -> tuple[bytes, list[Truncation]]:
     """The STR for one draft and the clips made; validated against `xsd` when given."""
     from bantay.sar.narrative import narrative
 
@@ -86,15 +94,38 @@ def build(draft: Mapping[str, Any], config: Mapping[str, Any], xsd: Path | None 
     add(report, "submission_date", _sql_date(draft["generated_at"]))
     add(report, "currency_code_local", local)
     if config.get("reporting_user_code"):
-        add(report, "reporting_user_code", clip.line(config["reporting_user_code"], 255, "reporting_user_code"))
+        add(
+            report,
+            "reporting_user_code",
+            clip.line(config["reporting_user_code"], 255, "reporting_user_code"),
+        )
     else:
         person = add(report, "reporting_person")
         add(person, "first_name", "Nominated officer")
-        add(person, "last_name", clip.line(inst.get("contact_office") or unknown, NAME_LIMIT, "reporting_person/last_name"))
+        add(
+            person,
+            "last_name",
+            clip.line(inst.get("contact_office") or unknown, NAME_LIMIT, "reporting_person/last_name"),
+        )
     location = add(report, "location")
-    _address(add, clip, location, config["business_contact_type"], inst.get("address"), inst.get("city"),
-             inst.get("postcode"), inst.get("country"), inst.get("state"), unknown, "location")
-    add(report, "reason", clip.text(f"{draft['wording'].capitalize()}.\n\n{narrative(draft)}", COMMENTS_LIMIT, "reason"))
+    _address(
+        add,
+        clip,
+        location,
+        config["business_contact_type"],
+        inst.get("address"),
+        inst.get("city"),
+        inst.get("postcode"),
+        inst.get("country"),
+        inst.get("state"),
+        unknown,
+        "location",
+    )
+    add(
+        report,
+        "reason",
+        clip.text(f"{draft['wording'].capitalize()}.\n\n{narrative(draft)}", COMMENTS_LIMIT, "reason"),
+    )
     add(report, "action", clip.text(config["action"], COMMENTS_LIMIT, "action"))
 
     payments = [t for t in draft["transactions"] if t["direction"] == "out"]
@@ -109,16 +140,30 @@ def build(draft: Mapping[str, Any], config: Mapping[str, Any], xsd: Path | None 
         schema = _schema(str(xsd))
         if not schema.validate(document):
             first = schema.error_log.filter_from_errors()[0]
-            raise GoamlSchemaError(f"case {draft['case_id']}: goAML XML invalid at line {first.line}: {first.message}")
+            raise GoamlSchemaError(
+                f"case {draft['case_id']}: goAML XML invalid at line {first.line}: {first.message}"
+            )
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True), clip.notes
 
 
-def _transaction(add: Any, clip: Clipper, report: etree._Element, txn: Mapping[str, Any], subject: Mapping[str, Any],
-                 config: Mapping[str, Any], local: str, unknown: str) -> None:
+def _transaction(
+    add: Any,
+    clip: Clipper,
+    report: etree._Element,
+    txn: Mapping[str, Any],
+    subject: Mapping[str, Any],
+    config: Mapping[str, Any],
+    local: str,
+    unknown: str,
+) -> None:
     channel = txn["channel"] or ""
     element = add(report, "transaction")
     add(element, "transactionnumber", clip.line(txn["txn_id"], 100, "transactionnumber"))
-    add(element, "transaction_location", clip.line(config["transaction_location"], 255, "transaction_location"))
+    add(
+        element,
+        "transaction_location",
+        clip.line(config["transaction_location"], 255, "transaction_location"),
+    )
     description = f"{channel} payment abroad, {txn['amount']:.2f} {txn['currency']}"
     if txn.get("reference"):
         description += f"; reference: {txn['reference']}"
@@ -152,8 +197,14 @@ def _transaction(add: Any, clip: Clipper, report: etree._Element, txn: Mapping[s
     add(receiver, "to_country", txn.get("counterparty_country") or unknown)
 
 
-def _client(add: Any, clip: Clipper, person: etree._Element, subject: Mapping[str, Any], config: Mapping[str, Any],
-            unknown: str) -> None:
+def _client(
+    add: Any,
+    clip: Clipper,
+    person: etree._Element,
+    subject: Mapping[str, Any],
+    config: Mapping[str, Any],
+    unknown: str,
+) -> None:
     """A `t_person_my_client`: the fields that type requires, UNKNOWN (configurable) where KYC does not hold them."""
     gender = config["gender_codes"].get(str(subject.get("gender") or "").upper())
     if gender:
@@ -178,9 +229,19 @@ def _client(add: Any, clip: Clipper, person: etree._Element, subject: Mapping[st
     add(phone, "tph_number", unknown)
     if subject.get("address_line"):
         addresses = add(person, "addresses")
-        _address(add, clip, add(addresses, "address"), config["contact_type"], subject.get("address_line"),
-                 subject.get("city"), subject.get("postcode"), subject.get("residence_country"), None, unknown,
-                 "from_person/address")
+        _address(
+            add,
+            clip,
+            add(addresses, "address"),
+            config["contact_type"],
+            subject.get("address_line"),
+            subject.get("city"),
+            subject.get("postcode"),
+            subject.get("residence_country"),
+            None,
+            unknown,
+            "from_person/address",
+        )
     add(person, "occupation", clip.line(subject.get("occupation") or unknown, 255, "from_person/occupation"))
     code = config["identifier_types"].get(id_type)
     if code and subject.get("id_number") and subject.get("nationality"):
@@ -190,8 +251,19 @@ def _client(add: Any, clip: Clipper, person: etree._Element, subject: Mapping[st
         add(ident, "issue_country", subject["nationality"])
 
 
-def _address(add: Any, clip: Clipper, parent: etree._Element, contact_type: str, street: Any, city: Any, postcode: Any,
-             country: Any, state: Any, unknown: str, where: str) -> None:
+def _address(
+    add: Any,
+    clip: Clipper,
+    parent: etree._Element,
+    contact_type: str,
+    street: Any,
+    city: Any,
+    postcode: Any,
+    country: Any,
+    state: Any,
+    unknown: str,
+    where: str,
+) -> None:
     add(parent, "address_type", contact_type)
     add(parent, "address", clip.line(street or unknown, 100, f"{where}/address"))
     add(parent, "city", clip.line(city or unknown, 255, f"{where}/city"))

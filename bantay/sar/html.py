@@ -36,7 +36,9 @@ def render_pdf(html: str) -> bytes:
 
 def timeline_svg(draft: Mapping[str, Any]) -> Markup:
     """Each payment as a dot: time across, amount in the reporting currency up; dots behind an indicator in red."""
-    payments = [t for t in draft["transactions"] if t["direction"] == "out" and t["amount_reporting"] is not None]
+    payments = [
+        t for t in draft["transactions"] if t["direction"] == "out" and t["amount_reporting"] is not None
+    ]
     currency = draft["reporting_currency"]
     end = datetime.fromisoformat(draft["as_of"])
     start = end - timedelta(days=365)
@@ -61,20 +63,30 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
     ]
     for fraction in (0.0, 0.5, 1.0):
         value = top * fraction
-        parts.append(f'<text x="{_MARGIN_LEFT - 6}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end">'
-                     f"{escape(money(value))}</text>")
+        parts.append(
+            f'<text x="{_MARGIN_LEFT - 6}" y="{y(value) + 4:.1f}" font-size="10" text-anchor="end">'
+            f"{escape(money(value))}</text>"
+        )
     for label, moment in _month_ticks(start, end):
         tick = _MARGIN_LEFT + plot_w * (moment - start).total_seconds() / span
-        parts.append(f'<line x1="{tick:.1f}" y1="{_MARGIN_TOP + plot_h}" x2="{tick:.1f}" '
-                     f'y2="{_MARGIN_TOP + plot_h + 4}" stroke="#666"/>')
-        parts.append(f'<text x="{tick:.1f}" y="{SVG_HEIGHT - 18}" font-size="9" text-anchor="middle">{escape(label)}</text>')
-    parts.append(f'<text x="{_MARGIN_LEFT}" y="{SVG_HEIGHT - 3}" font-size="10">amount in {escape(currency)}; '
-                 "red: payment behind an indicator</text>")
+        parts.append(
+            f'<line x1="{tick:.1f}" y1="{_MARGIN_TOP + plot_h}" x2="{tick:.1f}" '
+            f'y2="{_MARGIN_TOP + plot_h + 4}" stroke="#666"/>'
+        )
+        parts.append(
+            f'<text x="{tick:.1f}" y="{SVG_HEIGHT - 18}" font-size="9" text-anchor="middle">{escape(label)}</text>'
+        )
+    parts.append(
+        f'<text x="{_MARGIN_LEFT}" y="{SVG_HEIGHT - 3}" font-size="10">amount in {escape(currency)}; '
+        "red: payment behind an indicator</text>"
+    )
     for txn in payments:
         colour = "#b00000" if txn["indicators"] else "#555555"
         title = f"{txn['booked_at']} {money(txn['amount_reporting'])} {currency}"
-        parts.append(f'<circle cx="{x(txn["booked_at"]):.1f}" cy="{y(txn["amount_reporting"]):.1f}" r="3.5" '
-                     f'fill="{colour}" fill-opacity="0.75"><title>{escape(title)}</title></circle>')
+        parts.append(
+            f'<circle cx="{x(txn["booked_at"]):.1f}" cy="{y(txn["amount_reporting"]):.1f}" r="3.5" '
+            f'fill="{colour}" fill-opacity="0.75"><title>{escape(title)}</title></circle>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -83,6 +95,11 @@ def _month_ticks(start: datetime, end: datetime) -> Sequence[tuple[str, datetime
     ticks, moment = [], datetime(start.year, start.month, 1)
     while moment <= end:
         if moment >= start:
-            ticks.append((moment.strftime("%b %Y") if moment.month == 1 or not ticks else moment.strftime("%b"), moment))
+            ticks.append(
+                (
+                    moment.strftime("%b %Y") if moment.month == 1 or not ticks else moment.strftime("%b"),
+                    moment,
+                )
+            )
         moment = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
     return ticks

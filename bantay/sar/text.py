@@ -26,8 +26,12 @@ class Truncation:
     kept_length: int
 
     def as_dict(self) -> dict[str, object]:
-        return {"form": self.form, "field": self.field, "original_length": self.original_length,
-                "kept_length": self.kept_length}
+        return {
+            "form": self.form,
+            "field": self.field,
+            "original_length": self.original_length,
+            "kept_length": self.kept_length,
+        }
 
 
 @dataclass

@@ -32,7 +32,7 @@ ANY_P = np.full(24, 1 / 24) * 0.5 + BASE_P * 0.5
 # Reference vocabulary: the fixed words, then social handles shared by everyone who writes one.
 HANDLES = tuple(f"@{name.lower()}{suffix}" for name in ("jen", "mika", "angel", "bea", "kim", "joy", "nica",
                                                          "pau", "aly", "cha", "ploy", "nok", "vale", "dani")
-                for suffix in ("_ph", "_22", ".official", "x", "_live", "99"))
+                for suffix in ("_ph", "_live"))
 REF_VOCAB = ref.REFERENCES + HANDLES
 REF = {word: i for i, word in enumerate(REF_VOCAB)}
 
@@ -90,7 +90,7 @@ class Activity:
              online: bool | np.ndarray = False, round_to: float | np.ndarray = 0.0,
              land_php: float | np.ndarray = 0.0, cash_pickup: bool | np.ndarray = False,
              travel: int | np.ndarray = -1, ocse: bool = False, utc_offset_s: int | None = None,
-             minute_s: np.ndarray | None = None) -> None:
+             minute_s: np.ndarray | None = None, fixed_local: float | np.ndarray = 0.0) -> None:
         """Append events at local (day, hour) of each customer; drops those outside the window in UTC."""
         day = np.asarray(day, dtype=np.int64)
         n = len(day)
@@ -117,7 +117,8 @@ class Activity:
             cust=cust_arr[keep], ts=ts[keep], out=col(out, bool), channel=col(channel, np.int8),
             usd=col(usd, np.float64), cp=col(cp, np.int64), ref=col(ref_id, np.int64), online=online_arr,
             vpn=vpn, round_to=col(round_to, np.float64), land_php=col(land_php, np.float64),
-            cash_pickup=col(cash_pickup, bool), travel=col(travel, np.int8), ocse=col(ocse, bool))
+            cash_pickup=col(cash_pickup, bool), travel=col(travel, np.int8), ocse=col(ocse, bool),
+            fixed_local=col(fixed_local, np.float64))
 
     def span(self, i: int) -> tuple[int, int]:
         """Days in the window when customer i is a customer: [first, last]."""
@@ -191,7 +192,8 @@ class Activity:
         mday = np.concatenate([mday[~biweekly], np.tile(fridays, len(biw_ids))])
         share = np.where(pay_day[cust] == 0, 0.5, 1.0)
         self.emit(cust, mday, rng.integers(2, 7, len(cust)), out=False, channel=BANK,
-                  usd=salary_local[cust] * share * fx0[cust], cp=employer[cust], ref_id=REF["salary"])
+                  usd=salary_local[cust] * share * fx0[cust], cp=employer[cust], ref_id=REF["salary"],
+                  fixed_local=np.round(salary_local[cust] * share, 2))
 
         renter = rng.random(n) < 0.65
         ids = np.flatnonzero(renter)
@@ -200,6 +202,7 @@ class Activity:
         landlord = np.array([w.landlords[ref.RESIDENCES[r].code][rng.integers(12)] for r in c.residence])
         self.emit(cust, np.tile(month_starts, len(ids)) + rng.integers(0, 3, len(cust)),
                   rng.integers(7, 11, len(cust)), out=True, channel=BANK, usd=rent[cust] * fx0[cust],
+                  fixed_local=np.round(rent[cust]),
                   cp=landlord[cust], ref_id=self.local_ref("rent"), online=True,
                   round_to=1.0)
         n_bills = rng.integers(2, 6, n)
@@ -245,6 +248,16 @@ class Activity:
                       usd=rng.lognormal(np.log(220), 0.9, len(cust)), cp=cp,
                       ref_id=words[rng.integers(0, len(words), len(cust))], online=True, cash_pickup=pickup,
                       round_to=self.round_amounts(np.full(len(cust), 100.0), 0.5))
+
+        # Crypto purchases on exchanges (a few percent of customers), with the exchange as counterparty.
+        ids = np.flatnonzero(rng.random(n) < 0.04)
+        counts = rng.poisson(0.8 * active[ids] / 30.0)
+        cust = np.repeat(ids, counts)
+        day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
+        pool = w.merchants["crypto"]
+        self.emit(cust, day, self.hours(len(cust), ANY_P), out=True, channel=CRYPTO,
+                  usd=rng.lognormal(np.log(150), 1.0, len(cust)), cp=pool[rng.integers(0, len(pool), len(cust))],
+                  online=True, round_to=np.where(rng.random(len(cust)) < 0.6, 10.0, 0.0))
 
         # Subscriptions that offenders also buy (O8), common among ordinary customers: VPN, dating, capture tools.
         for kind, share, per_month in (("vpn", 0.12, 1.0), ("dating", 0.08, 1.0), ("screen_capture", 0.015, 0.2),
@@ -343,7 +356,7 @@ class Activity:
         hour = np.where(overflow, (hour + minute // 3600) % 24, hour)
         minute = minute % 3600
         # O1: log-normal around USD 45 (5th-95th percentile about 12-200); some payers send USD 150-500.
-        median = 45 * rng.lognormal(0, 0.22) * (rng.uniform(3.5, 6) if rng.random() < 0.08 else 1.0)
+        median = 33 * rng.lognormal(0, 0.22) * (rng.uniform(3.5, 6) if rng.random() < 0.08 else 1.0)
         usd = np.clip(median * growth[parent] * rng.lognormal(0, 0.78, m), 5, 2500)
         # O6: round in the sending currency, or landing on PHP 1,000 / 2,000 / 3,000.
         round_share = float(np.clip(rng.normal(0.7, 0.12), 0.2, 0.95))
@@ -365,7 +378,7 @@ class Activity:
         land = np.where(other, 0.0, land)
         # O7: innocent-sounding references or a social handle in 30-50% of payments, varying by payer.
         ref_share = float(np.clip(rng.normal(0.4, 0.15), 0.0, 0.9))
-        words = np.array([REF[r] for r in ref.REF_INNOCENT_SOUNDING] + [REF[h] for h in HANDLES[:20]])
+        words = np.array([REF[r] for r in ref.REF_INNOCENT_SOUNDING] + [REF[h] for h in HANDLES])
         plain = np.array([NO_REF, NO_REF, NO_REF, REF["payment"], REF["for you"], REF["help"], REF["load"]])
         ref_id = np.where(rng.random(m) < ref_share, words[rng.integers(0, len(words), m)],
                           plain[rng.integers(0, len(plain), m)])
@@ -525,7 +538,7 @@ class Activity:
             night = 0.4 if rng.random() < 0.15 else 0.08  # night-shift nurses and carers
             self.p2p(i, days, self.night_mixed(len(days), night), usd, payees[rng.integers(0, len(payees), len(days))],
                      words("school fees", "medical", "family support", "padala", "allowance", "tuition",
-                           "Merry Christmas", "bills"), (0.62, 0.28, 0.1, 0.4), 0.8, 0.55, 0.4)
+                           "Merry Christmas", "bills", "uniform", "gift"), (0.62, 0.28, 0.1, 0.4), 0.8, 0.55, 0.4)
             if rng.random() < 0.4:  # small top-ups ("load") to younger relatives, sometimes new ones
                 extra = np.concatenate([payees, self.family_payees(i, code, 1, 0.0)])
                 k = rng.poisson(2 * (w.days - self.span(i)[0]) / 30)
@@ -550,8 +563,10 @@ class Activity:
         elif kind == "child_sponsor":
             pool = w.charities[ref.RESIDENCES[self.c.residence[i]].code]
             days = self.periodic(i, 30.44, 0.0)
-            usd = np.full(len(days), rng.uniform(25, 43))
-            self.emit(i, days, rng.integers(4, 8, len(days)), out=True, channel=BANK, usd=usd,
+            amount = rng.uniform(25, 43)
+            usd = np.full(len(days), amount)
+            fixed = round(amount / w.usd_per_unit[self.c.ccy[i], 0])  # a fixed direct debit in local currency
+            self.emit(i, days, rng.integers(4, 8, len(days)), out=True, channel=BANK, usd=usd, fixed_local=fixed,
                       cp=pool[rng.integers(len(pool))], ref_id=self.local_ref(f"SPONSOR {rng.integers(10**5, 10**6)}"),
                       round_to=1.0)
         elif kind in ("freelancer_payer", "small_business_va"):
@@ -584,7 +599,8 @@ class Activity:
             gifts = np.flatnonzero(m_channel < 0.15)
             if len(gifts):
                 self.emit(i, days[gifts] + 1, self.hours(len(gifts)), out=True, channel=CARD,
-                          usd=rng.uniform(100, 500, len(gifts)), cp=w.merchants["giftcard"][0], online=True,
+                          usd=rng.uniform(100, 500, len(gifts)),
+                          cp=w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), len(gifts))], online=True,
                           round_to=50.0)
         elif kind == "webcam_customer":
             lo, _ = self.span(i)
@@ -625,7 +641,7 @@ class Activity:
                                 for _ in range(int((~popular).sum()))]
                 self.p2p(i, lo + rng.integers(0, active, k), self.night_mixed(k, 0.35),
                          np.clip(rng.lognormal(np.log(15), 0.7, k), 2, 150), cp,
-                         np.array([HANDLE_REF, REF["tips"], REF["thanks"], REF["gift"]] + [REF[h] for h in HANDLES[:10]]),
+                         np.array([HANDLE_REF, REF["tips"], REF["thanks"], REF["gift"]] + [REF[h] for h in HANDLES]),
                          (0.15, 0.05, 0.8, 0.1), 0.6, 0.7)
             else:
                 weekly = rng.random() < 0.4
@@ -649,7 +665,7 @@ class Activity:
             usd = np.clip(rng.lognormal(np.log(50), 0.6, k) * escalate, 10, 600)
             self.p2p(i, days, self.night_mixed(k, 0.25), usd, women[who],
                      np.array([REF["gift"], REF["load"], REF["for you"], REF["birthday"], REF["help"]]
-                              + [REF[h] for h in HANDLES[::7]]), (0.7, 0.1, 0.2, 0.4), 0.6, 0.5, 0.3)
+                              + [REF[h] for h in HANDLES]), (0.7, 0.1, 0.2, 0.4), 0.6, 0.5, 0.3)
 
     def run(self) -> dict[str, np.ndarray]:
         self.retail()

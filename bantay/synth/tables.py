@@ -49,6 +49,7 @@ def local_cents(world: World, ev: dict[str, np.ndarray], ccy: np.ndarray, day: n
     step = ev["round_to"]
     rounded = np.maximum(step, np.round(local / np.where(step > 0, step, 1.0)) * step)
     local = np.where(step > 0, rounded, local)
+    local = np.where(ev["fixed_local"] > 0, ev["fixed_local"], local)
     return np.maximum(1, np.round(local * 100)).astype(np.int64)
 
 

@@ -29,7 +29,8 @@ def as_csv(table: pa.Table) -> pa.Table:
     for field in table.schema:
         column = table.column(field.name)
         if pa.types.is_timestamp(field.type):
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ")
+            seconds = pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False)
+            column = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 

@@ -61,7 +61,7 @@ def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
     result = train.run(world["settings"], CUTOFF)
     client = MlflowClient(world["settings"].tracking_uri)
     version = client.get_model_version_by_alias("bantay-ocse", "challenger")
-    assert version.version == result["version"] == "1"
+    assert str(version.version) == result["version"] == "1"
     run = client.get_run(result["run_id"])
     assert run.data.tags["as_of"] == "2025-06-01"
     assert len(run.data.tags["ledger_fingerprint"]) == 64

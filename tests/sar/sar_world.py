@@ -20,38 +20,97 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bantay.sar import reasons
+
 AS_OF = date(2025, 3, 1)
 GENERATED_AT = datetime(2025, 3, 1, 6, 0, 0)
 RATES = {"USD": 1.0, "GBP": 1.25, "PHP": 0.0175}
 
 TXN_FIELDS = [
-    ("txn_id", pa.string()), ("booked_at", pa.timestamp("us", tz="UTC")), ("customer_id", pa.string()),
-    ("account_id", pa.string()), ("direction", pa.string()), ("channel", pa.string()),
-    ("amount", pa.decimal128(18, 2)), ("currency", pa.string()), ("counterparty_id", pa.string()),
-    ("counterparty_name", pa.string()), ("counterparty_country", pa.string()), ("counterparty_city", pa.string()),
-    ("counterparty_phone", pa.string()), ("counterparty_account", pa.string()), ("mcc", pa.string()),
-    ("reference", pa.string()), ("ip_address", pa.string()), ("device_id", pa.string()),
+    ("txn_id", pa.string()),
+    ("booked_at", pa.timestamp("us", tz="UTC")),
+    ("customer_id", pa.string()),
+    ("account_id", pa.string()),
+    ("direction", pa.string()),
+    ("channel", pa.string()),
+    ("amount", pa.decimal128(18, 2)),
+    ("currency", pa.string()),
+    ("counterparty_id", pa.string()),
+    ("counterparty_name", pa.string()),
+    ("counterparty_country", pa.string()),
+    ("counterparty_city", pa.string()),
+    ("counterparty_phone", pa.string()),
+    ("counterparty_account", pa.string()),
+    ("mcc", pa.string()),
+    ("reference", pa.string()),
+    ("ip_address", pa.string()),
+    ("device_id", pa.string()),
     ("amount_usd", pa.float64()),
 ]
 CUSTOMER_FIELDS = [
-    ("customer_id", pa.string()), ("full_name", pa.string()), ("birth_date", pa.date32()), ("gender", pa.string()),
-    ("nationality", pa.string()), ("residence_country", pa.string()), ("timezone", pa.string()),
-    ("address_line", pa.string()), ("city", pa.string()), ("postcode", pa.string()), ("id_type", pa.string()),
-    ("id_number", pa.string()), ("occupation", pa.string()), ("onboarded_at", pa.timestamp("us", tz="UTC")),
+    ("customer_id", pa.string()),
+    ("full_name", pa.string()),
+    ("birth_date", pa.date32()),
+    ("gender", pa.string()),
+    ("nationality", pa.string()),
+    ("residence_country", pa.string()),
+    ("timezone", pa.string()),
+    ("address_line", pa.string()),
+    ("city", pa.string()),
+    ("postcode", pa.string()),
+    ("id_type", pa.string()),
+    ("id_number", pa.string()),
+    ("occupation", pa.string()),
+    ("onboarded_at", pa.timestamp("us", tz="UTC")),
 ]
-REASON_TYPE = pa.list_(pa.struct([("code", pa.string()), ("text", pa.string()), ("contribution", pa.float64()),
-                                  ("value", pa.float64())]))
+REASON_TYPE = pa.list_(
+    pa.struct(
+        [
+            ("code", pa.string()),
+            ("text", pa.string()),
+            ("contribution", pa.float64()),
+            ("value", pa.float64()),
+        ]
+    )
+)
 
 
-def txn(txn_id: str, customer: str, when: datetime, amount: str, currency: str, payee: str | None, name: str | None,
-        country: str, city: str | None = None, *, direction: str = "out", channel: str = "remittance",
-        mcc: str | None = None, reference: str | None = None, ip: str | None = None) -> dict[str, Any]:
+def txn(
+    txn_id: str,
+    customer: str,
+    when: datetime,
+    amount: str,
+    currency: str,
+    payee: str | None,
+    name: str | None,
+    country: str,
+    city: str | None = None,
+    *,
+    direction: str = "out",
+    channel: str = "remittance",
+    mcc: str | None = None,
+    reference: str | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
     return {
-        "txn_id": txn_id, "booked_at": when, "customer_id": customer, "account_id": f"A-{customer}",
-        "direction": direction, "channel": channel, "amount": Decimal(amount), "currency": currency,
-        "counterparty_id": payee, "counterparty_name": name, "counterparty_country": country,
-        "counterparty_city": city, "counterparty_phone": None, "counterparty_account": None, "mcc": mcc,
-        "reference": reference, "ip_address": ip, "device_id": f"D-{customer}" if ip else None,
+        "txn_id": txn_id,
+        "booked_at": when,
+        "customer_id": customer,
+        "account_id": f"A-{customer}",
+        "direction": direction,
+        "channel": channel,
+        "amount": Decimal(amount),
+        "currency": currency,
+        "counterparty_id": payee,
+        "counterparty_name": name,
+        "counterparty_country": country,
+        "counterparty_city": city,
+        "counterparty_phone": None,
+        "counterparty_account": None,
+        "mcc": mcc,
+        "reference": reference,
+        "ip_address": ip,
+        "device_id": f"D-{customer}" if ip else None,
         "amount_usd": float(Decimal(amount)) * RATES[currency],
     }
 
@@ -59,77 +118,275 @@ def txn(txn_id: str, customer: str, when: datetime, amount: str, currency: str, 
 def base_transactions() -> list[dict[str, Any]]:
     return [
         # c1: 22:30 UTC in February is 22:30 in London: night (O5); "school fees" is a reference keyword (O7).
-        txn("t1", "c1", datetime(2025, 2, 3, 22, 30), "50.00", "GBP", "P1", "Maria Santos", "PH", "Angeles City",
-            reference="school fees", ip="203.0.113.5"),
+        txn(
+            "t1",
+            "c1",
+            datetime(2025, 2, 3, 22, 30),
+            "50.00",
+            "GBP",
+            "P1",
+            "Maria Santos",
+            "PH",
+            "Angeles City",
+            reference="school fees",
+            ip="203.0.113.5",
+        ),
         # t2 and t3 are 45 minutes apart: a burst (O12); both at night.
-        txn("t2", "c1", datetime(2025, 2, 10, 23, 0), "40.00", "GBP", "P2", "Ana Reyes", "PH", "Cebu City",
-            reference="gift", ip="203.0.113.5"),
-        txn("t3", "c1", datetime(2025, 2, 10, 23, 45), "25.00", "GBP", "P1", "Maria Santos", "PH", "Angeles City",
-            reference="payment", ip="198.51.100.7"),
+        txn(
+            "t2",
+            "c1",
+            datetime(2025, 2, 10, 23, 0),
+            "40.00",
+            "GBP",
+            "P2",
+            "Ana Reyes",
+            "PH",
+            "Cebu City",
+            reference="gift",
+            ip="203.0.113.5",
+        ),
+        txn(
+            "t3",
+            "c1",
+            datetime(2025, 2, 10, 23, 45),
+            "25.00",
+            "GBP",
+            "P1",
+            "Maria Santos",
+            "PH",
+            "Angeles City",
+            reference="payment",
+            ip="198.51.100.7",
+        ),
         # Daytime payment, not round (33.30), no keyword.
-        txn("t4", "c1", datetime(2025, 2, 20, 12, 0), "33.30", "GBP", "P2", "Ana Reyes", "PH", "Cebu City",
-            reference="thanks"),
+        txn(
+            "t4",
+            "c1",
+            datetime(2025, 2, 20, 12, 0),
+            "33.30",
+            "GBP",
+            "P2",
+            "Ana Reyes",
+            "PH",
+            "Cebu City",
+            reference="thanks",
+        ),
         # Card payment to a token seller (O8), in GB: related spend, not p2p.
-        txn("t5", "c1", datetime(2025, 2, 21, 20, 0), "15.00", "GBP", "M1", "CamSite Tokens Ltd", "GB", "London",
-            channel="card", mcc="5967"),
+        txn(
+            "t5",
+            "c1",
+            datetime(2025, 2, 21, 20, 0),
+            "15.00",
+            "GBP",
+            "M1",
+            "CamSite Tokens Ltd",
+            "GB",
+            "London",
+            channel="card",
+            mcc="5967",
+        ),
         # Inbound salary: not in the case.
-        txn("t6", "c1", datetime(2025, 2, 1, 9, 0), "2500.00", "GBP", "E1", "Employer Ltd", "GB", "London",
-            direction="in", channel="bank_transfer"),
-        # 366 days before as_of: outside the window.
-        txn("t7", "c1", datetime(2024, 3, 1, 10, 0), "80.00", "GBP", "P1", "Maria Santos", "PH", "Angeles City"),
+        txn(
+            "t6",
+            "c1",
+            datetime(2025, 2, 1, 9, 0),
+            "2500.00",
+            "GBP",
+            "E1",
+            "Employer Ltd",
+            "GB",
+            "London",
+            direction="in",
+            channel="bank_transfer",
+        ),
+        # 367 days before as_of: outside the 365-day window (which starts on 2024-03-01).
+        txn(
+            "t7",
+            "c1",
+            datetime(2024, 2, 28, 10, 0),
+            "80.00",
+            "GBP",
+            "P1",
+            "Maria Santos",
+            "PH",
+            "Angeles City",
+        ),
         # c2: two USD 100.00 payments to P3 (cluster K1) in Zamboanga.
-        txn("u1", "c2", datetime(2025, 1, 15, 15, 0), "100.00", "USD", "P3", "Rosa Cruz", "PH", "Zamboanga City",
-            ip="192.0.2.44"),
-        txn("u2", "c2", datetime(2025, 2, 15, 15, 0), "100.00", "USD", "P3", "Rosa Cruz", "PH", "Zamboanga City",
-            ip="192.0.2.44"),
+        txn(
+            "u1",
+            "c2",
+            datetime(2025, 1, 15, 15, 0),
+            "100.00",
+            "USD",
+            "P3",
+            "Rosa Cruz",
+            "PH",
+            "Zamboanga City",
+            ip="192.0.2.44",
+        ),
+        txn(
+            "u2",
+            "c2",
+            datetime(2025, 2, 15, 15, 0),
+            "100.00",
+            "USD",
+            "P3",
+            "Rosa Cruz",
+            "PH",
+            "Zamboanga City",
+            ip="192.0.2.44",
+        ),
         # c3 (not alerted) pays P1 once.
-        txn("v1", "c3", datetime(2025, 2, 5, 12, 0), "20.00", "GBP", "P1", "Maria Santos", "PH", "Angeles City"),
+        txn(
+            "v1",
+            "c3",
+            datetime(2025, 2, 5, 12, 0),
+            "20.00",
+            "GBP",
+            "P1",
+            "Maria Santos",
+            "PH",
+            "Angeles City",
+        ),
     ]
 
 
 def base_customers() -> list[dict[str, Any]]:
     onboarded = datetime(2020, 5, 1, 9, 0)
     return [
-        {"customer_id": "c1", "full_name": "John Example", "birth_date": date(1968, 4, 2), "gender": "M",
-         "nationality": "GB", "residence_country": "GB", "timezone": "Europe/London",
-         "address_line": "1 Sample Road", "city": "Leeds", "postcode": "LS1 1AA", "id_type": "passport",
-         "id_number": "123456789", "occupation": "Engineer", "onboarded_at": onboarded},
-        {"customer_id": "c2", "full_name": "Sam Tester", "birth_date": date(1971, 9, 30), "gender": "M",
-         "nationality": "US", "residence_country": "US", "timezone": "America/New_York",
-         "address_line": "2 Example Ave", "city": "Albany", "postcode": "12207", "id_type": "driving_licence",
-         "id_number": "D1234567", "occupation": None, "onboarded_at": onboarded},
-        {"customer_id": "c3", "full_name": "Other Person", "birth_date": date(1980, 1, 1), "gender": "F",
-         "nationality": "GB", "residence_country": "GB", "timezone": "Europe/London", "address_line": None,
-         "city": None, "postcode": None, "id_type": None, "id_number": None, "occupation": None,
-         "onboarded_at": onboarded},
+        {
+            "customer_id": "c1",
+            "full_name": "John Example",
+            "birth_date": date(1968, 4, 2),
+            "gender": "M",
+            "nationality": "GB",
+            "residence_country": "GB",
+            "timezone": "Europe/London",
+            "address_line": "1 Sample Road",
+            "city": "Leeds",
+            "postcode": "LS1 1AA",
+            "id_type": "passport",
+            "id_number": "123456789",
+            "occupation": "Engineer",
+            "onboarded_at": onboarded,
+        },
+        {
+            "customer_id": "c2",
+            "full_name": "Sam Tester",
+            "birth_date": date(1971, 9, 30),
+            "gender": "M",
+            "nationality": "US",
+            "residence_country": "US",
+            "timezone": "America/New_York",
+            "address_line": "2 Example Ave",
+            "city": "Albany",
+            "postcode": "12207",
+            "id_type": "driving_licence",
+            "id_number": "D1234567",
+            "occupation": None,
+            "onboarded_at": onboarded,
+        },
+        {
+            "customer_id": "c3",
+            "full_name": "Other Person",
+            "birth_date": date(1980, 1, 1),
+            "gender": "F",
+            "nationality": "GB",
+            "residence_country": "GB",
+            "timezone": "Europe/London",
+            "address_line": None,
+            "city": None,
+            "postcode": None,
+            "id_type": None,
+            "id_number": None,
+            "occupation": None,
+            "onboarded_at": onboarded,
+        },
     ]
+
+
+def code(feature: str) -> str:
+    """The reason code the scorer emits for a feature (its own code, or the derived fallback)."""
+    return reasons.explain_feature(feature, {}, None, None)[0]
 
 
 def base_scores() -> list[dict[str, Any]]:
     return [
-        {"customer_id": "c1", "score": 0.9134, "rank": 1, "alert": True, "model_version": "7", "reasons": [
-            {"code": "R_SHARE_P2P_NIGHT_90D", "text": "75% of payments abroad made between 21:00 and 03:00 local time",
-             "contribution": 1.2, "value": 0.75},
-            {"code": "R_SHARE_P2P_KEYWORD_90D", "text": "50% of payment references read like school fees or gifts",
-             "contribution": 0.8, "value": 0.5},
-            {"code": "R_RELATED_SPEND", "text": "1 card payments in 90 days to adult platforms or token sellers",
-             "contribution": 0.6, "value": 1.0},
-            {"code": "R_SHARE_P2P_BURST_90D", "text": "50% of payments abroad within 2 hours of another",
-             "contribution": 0.3, "value": 0.5},
-        ]},
-        {"customer_id": "c2", "score": 0.55, "rank": 2, "alert": True, "model_version": "7", "reasons": [
-            {"code": "R_MEDIAN_SMALL", "text": "median cross-border payment to individuals of USD 100 over 90 days",
-             "contribution": 0.4, "value": 100.0},
-        ]},
+        {
+            "customer_id": "c1",
+            "score": 0.9134,
+            "rank": 1,
+            "alert": True,
+            "model_version": "7",
+            "reasons": [
+                {
+                    "code": code("share_p2p_night_90d"),
+                    "text": "75% of payments abroad made between 21:00 and 03:00 local time",
+                    "contribution": 1.2,
+                    "value": 0.75,
+                },
+                {
+                    "code": code("share_p2p_keyword_90d"),
+                    "text": "50% of payment references read like school fees or gifts",
+                    "contribution": 0.8,
+                    "value": 0.5,
+                },
+                {
+                    "code": code("n_related_card_90d"),
+                    "text": "1 card payments in 90 days to adult platforms or token sellers",
+                    "contribution": 0.6,
+                    "value": 1.0,
+                },
+                {
+                    "code": code("share_p2p_burst_90d"),
+                    "text": "50% of payments abroad within 2 hours of another",
+                    "contribution": 0.3,
+                    "value": 0.5,
+                },
+            ],
+        },
+        {
+            "customer_id": "c2",
+            "score": 0.55,
+            "rank": 2,
+            "alert": True,
+            "model_version": "7",
+            "reasons": [
+                {
+                    "code": code("median_p2p_usd_90d"),
+                    "text": "median cross-border payment to individuals of USD 100 over 90 days",
+                    "contribution": 0.4,
+                    "value": 100.0,
+                },
+            ],
+        },
         {"customer_id": "c3", "score": 0.05, "rank": 3, "alert": False, "model_version": "7", "reasons": []},
     ]
 
 
 def base_clusters() -> list[dict[str, Any]]:
     return [
-        {"counterparty_id": "P1", "cluster_id": "K1", "members": 2, "distinct_senders_90d": 3, "region": "Central Luzon"},
-        {"counterparty_id": "P3", "cluster_id": "K1", "members": 2, "distinct_senders_90d": 3, "region": "Central Luzon"},
-        {"counterparty_id": "P2", "cluster_id": "K2", "members": 1, "distinct_senders_90d": 1, "region": None},
+        {
+            "counterparty_id": "P1",
+            "cluster_id": "K1",
+            "members": 2,
+            "distinct_senders_90d": 3,
+            "region": "Central Luzon",
+        },
+        {
+            "counterparty_id": "P3",
+            "cluster_id": "K1",
+            "members": 2,
+            "distinct_senders_90d": 3,
+            "region": "Central Luzon",
+        },
+        {
+            "counterparty_id": "P2",
+            "cluster_id": "K2",
+            "members": 1,
+            "distinct_senders_90d": 1,
+            "region": None,
+        },
     ]
 
 
@@ -160,20 +417,62 @@ class World:
         _write(validated / "customers", self.customers, pa.schema(CUSTOMER_FIELDS))
         days = [AS_OF - timedelta(days=n) for n in range(1, 400)]
         fx = [{"rate_date": d, "currency": c, "usd_per_unit": r} for d in days for c, r in RATES.items()]
-        _write(validated / "fx_rates", fx, pa.schema([("rate_date", pa.date32()), ("currency", pa.string()),
-                                                      ("usd_per_unit", pa.float64())]))
+        _write(
+            validated / "fx_rates",
+            fx,
+            pa.schema(
+                [("rate_date", pa.date32()), ("currency", pa.string()), ("usd_per_unit", pa.float64())]
+            ),
+        )
         part = f"as_of={AS_OF.isoformat()}"
-        _write(self.out / "scores" / part, self.scores, pa.schema([
-            ("customer_id", pa.string()), ("score", pa.float64()), ("rank", pa.int32()), ("alert", pa.bool_()),
-            ("model_version", pa.string()), ("reasons", REASON_TYPE)]))
-        features = [{"customer_id": s["customer_id"], "as_of": AS_OF, "share_p2p_night_90d": 0.75,
-                     "median_p2p_usd_90d": 62.5} for s in self.scores]
-        _write(self.out / "features" / part, features, pa.schema([
-            ("customer_id", pa.string()), ("as_of", pa.date32()), ("share_p2p_night_90d", pa.float64()),
-            ("median_p2p_usd_90d", pa.float64())]))
-        _write(self.out / "clusters" / part, self.clusters, pa.schema([
-            ("counterparty_id", pa.string()), ("cluster_id", pa.string()), ("members", pa.int64()),
-            ("distinct_senders_90d", pa.int64()), ("region", pa.string())]))
+        _write(
+            self.out / "scores" / part,
+            self.scores,
+            pa.schema(
+                [
+                    ("customer_id", pa.string()),
+                    ("score", pa.float64()),
+                    ("rank", pa.int32()),
+                    ("alert", pa.bool_()),
+                    ("model_version", pa.string()),
+                    ("reasons", REASON_TYPE),
+                ]
+            ),
+        )
+        features = [
+            {
+                "customer_id": s["customer_id"],
+                "as_of": AS_OF,
+                "share_p2p_night_90d": 0.75,
+                "median_p2p_usd_90d": 62.5,
+            }
+            for s in self.scores
+        ]
+        _write(
+            self.out / "features" / part,
+            features,
+            pa.schema(
+                [
+                    ("customer_id", pa.string()),
+                    ("as_of", pa.date32()),
+                    ("share_p2p_night_90d", pa.float64()),
+                    ("median_p2p_usd_90d", pa.float64()),
+                ]
+            ),
+        )
+        _write(
+            self.out / "clusters" / part,
+            self.clusters,
+            pa.schema(
+                [
+                    ("counterparty_id", pa.string()),
+                    ("cluster_id", pa.string()),
+                    ("members", pa.int64()),
+                    ("distinct_senders_90d", pa.int64()),
+                    ("region", pa.string()),
+                ]
+            ),
+        )
         return self.out
 
 

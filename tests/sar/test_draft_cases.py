@@ -1,0 +1,168 @@
+"""The draft job end to end on a hand-made output root (real Spark, real files)."""
+
+from __future__ import annotations
+
+import csv
+import stat
+from datetime import UTC
+from pathlib import Path
+
+from conftest import draft_settings, load_draft
+from lxml import etree
+from sar_world import AS_OF, GENERATED_AT, World
+
+from bantay.sar import build
+
+C1 = build.case_id("c1", AS_OF)
+C2 = build.case_id("c2", AS_OF)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_case_id_is_date_and_hash_prefix():
+    # sha256("c1") starts with d0f631ca1d...: the id carries the date and no customer data.
+    assert build.case_id("c1", AS_OF) == "C-20250301-d0f631ca1d"
+
+
+def test_run_writes_one_private_folder_per_alert(drafted: Path):
+    assert drafted.name == "as_of=2025-03-01"
+    cases = sorted(p.name for p in drafted.iterdir() if p.is_dir())
+    assert cases == sorted([C1, C2])  # c3 is not alerted
+    assert _mode(drafted) == 0o700
+    for name in cases:
+        assert _mode(drafted / name) == 0o700
+        files = sorted(p.name for p in (drafted / name).iterdir())
+        assert files == ["draft.html", "draft.json", "fincen_sar.xml", "goaml_str.xml", "nca_sar.txt"]
+        assert all(_mode(drafted / name / f) == 0o600 for f in files)
+    for name in ("index.html", "geography.csv", "geography.png", "network.csv", "network.png"):
+        assert _mode(drafted / name) == 0o600
+    assert not (drafted.parent / "_staging").exists()
+
+
+def test_build_draft_lists_transactions_behind_each_indicator(drafted: Path):
+    draft = load_draft(drafted / C1)
+    by_typology = {i["typology_id"]: i for i in draft["indicators"]}
+    # Night 21:00-03:00 London time (GMT in February): t1 22:30, t2 23:00, t3 23:45; t4 is at noon.
+    assert by_typology["O5"]["txn_ids"] == ["t1", "t2", "t3"]
+    # References "school fees" and "gift"; "payment" and "thanks" are not keywords.
+    assert by_typology["O7"]["txn_ids"] == ["t1", "t2"]
+    # The card payment to a token seller (MCC 5967) is the related spend.
+    assert by_typology["O8"]["txn_ids"] == ["t5"]
+    # t2 and t3 are 45 minutes apart: a burst.
+    assert by_typology["O12"]["txn_ids"] == ["t2", "t3"]
+    assert by_typology["O5"]["window"] == {"days": 90, "from": "2024-12-01", "to": "2025-02-28"}
+    assert by_typology["O5"]["amount_reporting"] == 143.75  # (50 + 40 + 25) GBP x 1.25
+
+
+def test_build_draft_totals_window_and_payees(drafted: Path):
+    draft = load_draft(drafted / C1)
+    # t7 is older than 365 days and t6 is inbound: neither is in the case.
+    assert [t["txn_id"] for t in draft["transactions"]] == ["t1", "t2", "t3", "t4", "t5"]
+    assert draft["totals"]["by_currency"] == [{"currency": "GBP", "amount": 163.3, "n_transactions": 5}]
+    assert draft["totals"]["reporting"]["amount"] == 204.13  # 163.30 x 1.25 = 204.125, half up
+    assert draft["totals"]["usd_amount"] == 204.13
+    assert draft["activity"]["from"] == "2025-02-03"
+    assert draft["activity"]["to"] == "2025-02-21"
+    assert draft["activity"]["days_since_last"] == 8
+    assert draft["activity"]["n_payees"] == 3
+    assert [p["counterparty_id"] for p in draft["payees"]] == ["P1", "P2", "M1"]
+    assert draft["subject"]["ip_addresses"][0]["ip_address"] == "203.0.113.5"  # used twice
+    assert draft["model"] == {
+        "version": "7",
+        "score": 0.9134,
+        "rank": 1,
+        "reasons": draft["model"]["reasons"],
+    }
+    assert draft["institution"]["name"] == "Demo Bank (synthetic)"
+
+
+def test_build_draft_links_other_customers_of_the_same_cluster(drafted: Path):
+    c1, c2 = load_draft(drafted / C1), load_draft(drafted / C2)
+    k1 = next(c for c in c1["clusters"] if c["cluster_id"] == "K1")
+    assert k1["other_case_ids"] == [C2]  # c2 is alerted: named by case id
+    assert k1["other_customer_ids"] == ["c3"]  # c3 is not alerted: by customer id only
+    assert k1["n_other_customers"] == 2
+    assert next(c for c in c2["clusters"] if c["cluster_id"] == "K1")["other_case_ids"] == [C1]
+    assert c1["flags"]["linked_to_other_customers"] is True
+
+
+def test_geography_and_network_reports(drafted: Path):
+    with (drafted / "geography.csv").open() as handle:
+        rows = {(r["level"], r["key"]): r for r in csv.DictReader(handle)}
+    # PH: c1's four payments (148.30 GBP x 1.25 = 185.375 USD) and c2's 200.00 USD; GB: the card payment.
+    assert rows[("destination_country", "PH")]["n_alerts"] == "2"
+    assert rows[("destination_country", "PH")]["n_payments"] == "6"
+    assert float(rows[("destination_country", "PH")]["amount_reporting"]) == 385.38
+    # P1 and P3 are in cluster K1 (region Central Luzon); P2 is in Cebu City.
+    assert float(rows[("ph_region", "Central Visayas")]["amount_reporting"]) == 91.63  # (40 + 33.30) x 1.25
+    assert rows[("ph_region", "NCR")]["n_alerts"] == "0"
+    assert rows[("sender_country", "US")]["n_payments"] == "2"
+    with (drafted / "network.csv").open() as handle:
+        network = list(csv.DictReader(handle))
+    assert [(r["cluster_id"], r["n_alerted_customers"], r["case_ids"]) for r in network] == [
+        ("K1", "2", ";".join(sorted([C1, C2])))
+    ]
+    assert (drafted / "network.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    index = (drafted / "index.html").read_text()
+    assert index.index(C1) < index.index(C2)  # by score
+    assert f'href="{C1}/draft.html"' in index
+
+
+def test_fincen_file_carries_the_ocse_keys(drafted: Path):
+    ns = {"fc2": "www.fincen.gov/base"}
+    doc = etree.parse(str(drafted / C1 / "fincen_sar.xml"))
+    assert doc.findtext(".//fc2:FilingInstitutionNotetoFinCEN", namespaces=ns) == "OCSE-FIN-2021-NTC3"
+    assert doc.findtext(".//fc2:ActivityNarrativeText", namespaces=ns).startswith("OCSE-FIN-2021-NTC3")
+    classification = doc.find(".//fc2:SuspiciousActivityClassification", namespaces=ns)
+    assert [c.text for c in classification] == ["OCSE", "9999", "9"]
+    assert doc.xpath("//fc2:IPAddressText/text()", namespaces=ns) == ["203.0.113.5", "198.51.100.7"]
+    assert doc.findtext(".//fc2:TotalSuspiciousAmountText", namespaces=ns) == "204"
+    roles = doc.xpath("//fc2:Activity/fc2:Party/fc2:ActivityPartyTypeCode/text()", namespaces=ns)
+    assert roles == ["35", "37", "30", "8", "34", "33"]
+    assert doc.findtext(".//fc2:RawEntityIndividualLastName", namespaces=ns) == "Example"
+
+
+def test_every_fincen_file_validates_against_the_xsd(drafted: Path):
+    xsd = Path(build.__file__).parent / "schemas" / "EFL_SARXBatchSchema.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    files = sorted(drafted.glob("*/fincen_sar.xml"))
+    assert len(files) == 2
+    for path in files:
+        assert schema.validate(etree.parse(str(path))), schema.error_log
+
+
+def test_goaml_report_structure(drafted: Path):
+    doc = etree.parse(str(drafted / C1 / "goaml_str.xml"))
+    assert doc.xpath("string(/report/report_code)") == "STR"
+    assert doc.xpath("string(/report/entity_reference)") == C1
+    assert doc.xpath("/report/report_indicators/indicator/text()") == ["CSAM1"]
+    transactions = doc.xpath("/report/transaction")
+    assert [t.findtext("transactionnumber") for t in transactions] == ["t1", "t2", "t3", "t4", "t5"]
+    first = transactions[0]
+    assert first.xpath("string(t_from_my_client/from_person/last_name)") == "Example"
+    assert first.xpath("string(t_from_my_client/from_country)") == "GB"
+    assert first.xpath("string(t_to/to_country)") == "PH"
+    assert first.xpath("string(t_to/to_person/last_name)") == "Santos"
+    assert first.xpath("string(amount_local)") == "62.50"
+    assert first.xpath("string(t_from_my_client/from_foreign_currency/foreign_amount)") == "50.00"
+    assert first.xpath("string(date_transaction)") == "2025-02-03T22:30:00"
+    assert "OCSE" in doc.xpath("string(/report/reason)")
+
+
+def test_rerun_replaces_the_day_and_removes_cases_no_longer_alerted(spark, sar_world: World, drafted: Path):
+    from bantay.jobs import draft_cases
+
+    stale = drafted / C2 / "draft.json"
+    assert stale.exists()
+    sar_world.scores[1]["alert"] = False  # c2 is no longer alerted
+    sar_world.write()
+    path = draft_cases.run(
+        draft_settings(sar_world.out), AS_OF, generated_at=GENERATED_AT.replace(tzinfo=UTC)
+    )
+    assert sorted(p.name for p in path.iterdir() if p.is_dir()) == [C1]
+    assert not stale.exists()
+    assert not (path.parent / "_staging").exists()
+    k1 = next(c for c in load_draft(path / C1)["clusters"] if c["cluster_id"] == "K1")
+    assert k1["other_case_ids"] == [] and k1["other_customer_ids"] == ["c2", "c3"]
