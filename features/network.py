@@ -1,4 +1,4 @@
-"""Recipient-side features (typology F1-F5): payee clusters seen across all senders, and each customer's exposure.
+"""Recipient-side features (typology F1-F5): payee clusters across all senders, and each customer's links.
 
 `cluster_table` describes every payee cluster (from `bantay.features.payees.resolve_clusters`): how many
 members, how many distinct senders from how many countries paid it in the last quarter, how much of it was
@@ -7,7 +7,7 @@ into per-customer columns.
 
 Point in time: only payments with `booking_date < as_of` and labels with `decided_at < as_of` are used (both
 filtered here again, whatever the caller passed). A customer's own label never feeds its own features: the
-confirmed-risk of a cluster is recomputed for each customer with that customer's own confirmed label taken out.
+confirmed-risk of a cluster is recomputed for each customer with that customer's own label taken out.
 
 Innocent twins (popular sellers, parishes, agencies) are paid by many unrelated senders and share phones and
 wallets too, so the sender counts here are not evidence alone; the confirmed-risk columns and the combination
@@ -31,25 +31,25 @@ YEAR_DAYS = 365
 # with one sender who happens to be confirmed (1/3) below one where 3 of 4 senders are (3/6).
 RISK_PSEUDO_SENDERS = 2.0
 
-# F4: where facilitators are (AMLC, DSWD): Metro Manila about 30%, Pampanga / Central Luzon 25%, Cebu / Central
-# Visayas 25%, Zamboanga 10%. Cities and provinces (normalised as `fold_text` does) by PSGC administrative
-# region. "san fernando" is taken as San Fernando, Pampanga (the Central Luzon regional centre); San Fernando,
-# La Union (Ilocos) has to be written with its province to be told apart, and then falls into "PH-other".
+# F4: where facilitators are (AMLC, DSWD): Metro Manila about 30%, Pampanga / Central Luzon 25%,
+# Cebu / Central Visayas 25%, Zamboanga 10%. Cities and provinces (normalised as `fold_text` does) by PSGC
+# administrative region. "san fernando" is taken as San Fernando, Pampanga (the Central Luzon regional
+# centre); San Fernando, La Union (Ilocos) needs its province written out and then falls into "PH-other".
 PH_REGION_CITIES: dict[str, tuple[str, ...]] = {
     "PH-NCR": (
-        "metro manila", "manila", "ncr", "quezon city", "makati", "makati city", "pasig", "pasig city", "taguig",
-        "taguig city", "caloocan", "caloocan city", "pasay", "pasay city", "paranaque", "paranaque city",
-        "las pinas", "las pinas city", "muntinlupa", "muntinlupa city", "mandaluyong", "mandaluyong city",
-        "marikina", "marikina city", "valenzuela", "valenzuela city", "malabon", "navotas", "san juan",
-        "san juan city", "pateros", "tondo", "sampaloc", "ermita", "binondo", "cubao",
+        "metro manila", "manila", "ncr", "quezon city", "makati", "makati city", "pasig", "pasig city",
+        "taguig", "taguig city", "caloocan", "caloocan city", "pasay", "pasay city", "paranaque",
+        "paranaque city", "las pinas", "las pinas city", "muntinlupa", "muntinlupa city", "mandaluyong",
+        "mandaluyong city", "marikina", "marikina city", "valenzuela", "valenzuela city", "malabon",
+        "navotas", "san juan", "san juan city", "pateros", "tondo", "sampaloc", "ermita", "binondo", "cubao",
     ),
     "PH-Central Luzon": (
         "central luzon", "pampanga", "angeles", "angeles city", "san fernando", "san fernando pampanga",
         "city of san fernando", "mabalacat", "mabalacat city", "clark", "guagua", "porac", "mexico", "lubao",
         "apalit", "bulacan", "malolos", "malolos city", "meycauayan", "san jose del monte", "marilao",
-        "bocaue", "tarlac", "tarlac city", "nueva ecija", "cabanatuan", "cabanatuan city", "gapan", "palayan",
-        "san jose city", "zambales", "olongapo", "olongapo city", "subic", "bataan", "balanga", "balanga city",
-        "mariveles", "aurora", "baler",
+        "bocaue", "tarlac", "tarlac city", "nueva ecija", "cabanatuan", "cabanatuan city", "gapan",
+        "palayan", "san jose city", "zambales", "olongapo", "olongapo city", "subic", "bataan", "balanga",
+        "balanga city", "mariveles", "aurora", "baler",
     ),
     "PH-Central Visayas": (
         "central visayas", "cebu", "cebu city", "mandaue", "mandaue city", "lapu lapu", "lapulapu",
@@ -59,63 +59,65 @@ PH_REGION_CITIES: dict[str, tuple[str, ...]] = {
     ),
     "PH-Zamboanga Peninsula": (
         "zamboanga peninsula", "zamboanga", "zamboanga city", "zamboanga del norte", "zamboanga del sur",
-        "zamboanga sibugay", "dipolog", "dipolog city", "dapitan", "dapitan city", "pagadian", "pagadian city",
-        "ipil",
+        "zamboanga sibugay", "dipolog", "dipolog city", "dapitan", "dapitan city", "pagadian",
+        "pagadian city", "ipil",
     ),
 }
 PH_FOCUS_REGIONS = tuple(PH_REGION_CITIES)
 PH_OTHER_REGION = "PH-other"
 
-_CONFIRMED = "confirmed payers (labels with label 1 decided before the as-of date)"
+_CONFIRMED = "confirmed payers (latest label 1, decided before the as-of date)"
+_PAYMENTS = "the customer's p2p payments"
 NETWORK_FEATURES: tuple[FeatureSpec, ...] = (
     # F1 many unrelated foreign senders to one recipient cluster
     FeatureSpec("share_pay_shared_cluster_90d", "F1",
-                "share of the customer's p2p payments that go to a payee cluster also paid by another customer "
-                "in the same window", 90, "share"),
+                f"share of {_PAYMENTS} going to a payee cluster another customer also paid in the window",
+                90, "share"),
     FeatureSpec("share_pay_shared_cluster_365d", "F1",
-                "share of the customer's p2p payments that go to a payee cluster also paid by another customer "
-                "in the same window", 365, "share"),
+                f"share of {_PAYMENTS} going to a payee cluster another customer also paid in the window",
+                365, "share"),
     FeatureSpec("max_other_senders_cluster_90d", "F1",
-                "most distinct other customers paying one of the payee clusters the customer paid", 90, "count"),
+                "most distinct other customers paying one payee cluster the customer paid", 90, "count"),
     FeatureSpec("sum_other_senders_cluster_90d", "F1",
-                "distinct other customers paying each payee cluster the customer paid, summed over clusters", 90,
-                "count"),
+                "distinct other customers paying each payee cluster the customer paid, summed over clusters",
+                90, "count"),
     FeatureSpec("max_sender_countries_cluster_90d", "F1",
-                "most distinct sender residence countries of one payee cluster the customer paid", 90, "count"),
+                "most distinct sender residence countries of one payee cluster the customer paid", 90,
+                "count"),
     # F2 family-run collection: several payees linked by phone, account, address or surname + town
     FeatureSpec("max_members_cluster_365d", "F2",
                 "most payees (beneficiary records) in one payee cluster the customer paid", 365, "count"),
     FeatureSpec("share_pay_multi_member_cluster_365d", "F2",
-                "share of the customer's p2p payments that go to a payee cluster of 2 or more linked payees", 365,
-                "share"),
+                f"share of {_PAYMENTS} going to a payee cluster of 2 or more linked payees", 365, "share"),
     # F3 quick cash-out
     FeatureSpec("cash_pickup_share_clusters_365d", "F3",
-                "cash pick-up share (cash channel, or remittance to a payee without an account number) of the "
-                "payee clusters paid, weighted by the customer's payments to each", 365, "share"),
+                "cash pick-up share (cash channel, or remittance to a payee without an account number) of "
+                "the payee clusters paid, weighted by the customer's payments to each", 365, "share"),
     # F4 where recipients are
     FeatureSpec("share_pay_ph_focus_region_365d", "F4",
-                "share of the customer's p2p payments to payees in Metro Manila, Central Luzon, Central Visayas "
-                "or the Zamboanga Peninsula", 365, "share"),
+                f"share of {_PAYMENTS} to payees in Metro Manila, Central Luzon, Central Visayas or the "
+                "Zamboanga Peninsula", 365, "share"),
     # F5 shared facilitators: propagation of confirmed cases through payee clusters
     FeatureSpec("n_pay_confirmed_cluster_365d", "F5",
-                f"the customer's p2p payments to payee clusters also paid by {_CONFIRMED} other than the customer",
-                365, "count", monotone=1),
+                f"{_PAYMENTS} to payee clusters also paid by {_CONFIRMED} other than the customer", 365,
+                "count", monotone=1),
     FeatureSpec("max_confirmed_risk_cluster_365d", "F5",
-                "highest confirmed-risk of the payee clusters paid: confirmed payers other than the customer / "
-                f"(distinct senders + {RISK_PSEUDO_SENDERS:g})", 365, "ratio", monotone=1),
+                "highest confirmed-risk of the payee clusters paid: confirmed payers other than the customer"
+                f" / (distinct senders + {RISK_PSEUDO_SENDERS:g})", 365, "ratio", monotone=1),
 )
 
 
 def _window(days: int, as_of: date) -> Column:
     """`as_of - days <= booking_date < as_of`."""
-    return (F.col("booking_date") >= F.lit(as_of - timedelta(days=days))) & (F.col("booking_date") < F.lit(as_of))
+    start = as_of - timedelta(days=days)
+    return (F.col("booking_date") >= F.lit(start)) & (F.col("booking_date") < F.lit(as_of))
 
 
 def payment_region(city: str = "counterparty_city", country: str = "counterparty_country") -> Column:
-    """'PH-NCR', 'PH-Central Luzon', 'PH-Central Visayas', 'PH-Zamboanga Peninsula', 'PH-other', or the country."""
-    regions = F.create_map(
-        *[F.lit(v) for region, cities in PH_REGION_CITIES.items() for city_name in cities for v in (city_name, region)]
-    )
+    """F4 region of a payee: 'PH-NCR', 'PH-Central Luzon', 'PH-Central Visayas', 'PH-Zamboanga Peninsula',
+    'PH-other' in the Philippines (by `PH_REGION_CITIES`), elsewhere the country code."""
+    pairs = [(name, region) for region, names in PH_REGION_CITIES.items() for name in names]
+    regions = F.create_map(*[F.lit(value) for pair in pairs for value in pair])
     ph_region = F.coalesce(regions[fold_text(F.col(city))], F.lit(PH_OTHER_REGION))
     return F.when(F.upper(F.col(country)) == "PH", ph_region).otherwise(F.upper(F.col(country)))
 
@@ -183,31 +185,39 @@ def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of:
             F.count("*").alias("n_payments_365d"),
             F.avg(F.col("cash_pickup").cast("double")).alias("share_cash_pickup_365d"),
             F.mode("region", deterministic=True).alias("region"),
-            n_distinct(F.when(F.col("confirmed") == 1, F.col("customer_id"))).alias("n_confirmed_payers_365d"),
+            n_distinct(F.when(F.col("confirmed") == 1, F.col("customer_id"))).alias(
+                "n_confirmed_payers_365d"
+            ),
         )
     )
     # counterparty_id is unique in `clusters` (one row per payee).
     members = clusters.groupBy("cluster_id").agg(F.count("*").alias("n_members"))
-    counts = ("n_senders_90d", "n_sender_countries_90d", "n_payments_90d", "n_senders_365d", "n_payments_365d",
-              "n_confirmed_payers_365d")
+
+    def count(name: str) -> Column:
+        return F.coalesce(F.col(name), F.lit(0)).cast("long").alias(name)
+
+    confirmed = F.coalesce(F.col("n_confirmed_payers_365d"), F.lit(0))
+    senders = F.coalesce(F.col("n_senders_365d"), F.lit(0))
     return members.join(paid, on="cluster_id", how="full").select(
         "cluster_id",
         F.coalesce("n_members", F.lit(1)).cast("long").alias("n_members"),
-        *[F.coalesce(name, F.lit(0)).cast("long").alias(name) for name in counts[:3]],
+        count("n_senders_90d"),
+        count("n_sender_countries_90d"),
+        count("n_payments_90d"),
         F.coalesce("amount_usd_90d", F.lit(0.0)).cast("double").alias("amount_usd_90d"),
-        *[F.coalesce(name, F.lit(0)).cast("long").alias(name) for name in counts[3:5]],
+        count("n_senders_365d"),
+        count("n_payments_365d"),
         F.col("share_cash_pickup_365d").cast("double"),
         "region",
-        F.coalesce("n_confirmed_payers_365d", F.lit(0)).cast("long").alias("n_confirmed_payers_365d"),
-        (F.coalesce("n_confirmed_payers_365d", F.lit(0))
-         / (F.coalesce("n_senders_365d", F.lit(0)) + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
+        count("n_confirmed_payers_365d"),
+        (confirmed / (senders + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
     )
 
 
 def customer_network_features(
     p2p: DataFrame, clusters: DataFrame, cluster_table: DataFrame, labels: DataFrame, as_of: date
 ) -> DataFrame:
-    """`customer_id` + the `NETWORK_FEATURES` columns, for every customer with a p2p payment in the year before `as_of`.
+    """`customer_id` + `NETWORK_FEATURES` columns (doubles), for each customer with a p2p payment in the year.
 
     `cluster_table` must come from `cluster_table(p2p, clusters, labels, as_of)` with the same arguments: the
     customer's own share of each cluster's counts is taken out here. Counts are 0 and shares null when the
@@ -253,7 +263,8 @@ def customer_network_features(
         share(F.sum(F.col("n_365d") * F.col("share_cash_pickup_365d")), n_365d)
         .alias("cash_pickup_share_clusters_365d"),
         share(F.sum("n_focus_365d"), n_365d).alias("share_pay_ph_focus_region_365d"),
-        F.sum(F.when(other_confirmed > 0, F.col("n_365d")).otherwise(0)).alias("n_pay_confirmed_cluster_365d"),
+        F.sum(F.when(other_confirmed > 0, F.col("n_365d")).otherwise(0))
+        .alias("n_pay_confirmed_cluster_365d"),
         F.max(risk_without_own).alias("max_confirmed_risk_cluster_365d"),
     )
     return features.select(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from bantay.features.common import is_cross_border_p2p
@@ -230,51 +230,77 @@ def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CI
     return spokes.unionByName(spokes.select(F.col("dst").alias("src"), F.col("src").alias("dst"))).distinct()
 
 
-def resolve_clusters(registry: DataFrame, checkpoint_dir: str, max_iterations: int = _MAX_ITERATIONS) -> DataFrame:
-    """`counterparty_id, cluster_id`: connected components of `link_edges`, cluster_id = smallest member id.
+def resolve_clusters(
+    registry: DataFrame, checkpoint_dir: str, max_iterations: int = _MAX_ITERATIONS
+) -> DataFrame:
+    """`counterparty_id, cluster_id`: connected components of `link_edges`; cluster_id = smallest member id.
 
-    Min-label propagation: every payee starts with its own id as label and repeatedly takes the smallest label
-    among itself and its neighbours, then the label of its label (pointer jumping, so long chains converge in
-    a logarithmic number of rounds). It stops when a round changes no label. Labels are checkpointed to
-    `checkpoint_dir` every few rounds so that the plan does not grow with the iterations. Singletons are their
-    own cluster.
+    Min-label propagation: every payee starts with its own id as label and repeatedly takes the smallest
+    label among itself and its neighbours, then the label of its label (pointer jumping, so that long chains
+    converge in a logarithmic number of rounds). It stops when a round changes no label. Labels are
+    checkpointed under `checkpoint_dir` every few rounds so that the plan does not grow with the rounds; the
+    result is kept as a local checkpoint and this call's checkpoint files are removed before returning.
+    Singletons are their own cluster.
     """
     spark = registry.sparkSession
-    spark.sparkContext.setCheckpointDir(checkpoint_dir)
-    edges = link_edges(registry).checkpoint(eager=True)
-    cached = (
-        registry.select("counterparty_id").distinct()
-        .select(F.col("counterparty_id").alias("node"), F.col("counterparty_id").alias("label"))
-        .checkpoint(eager=True)
+    context = spark.sparkContext
+    context.setCheckpointDir(checkpoint_dir)
+    run_dir = context.getCheckpointDir()  # checkpoint_dir/<uuid>: this call's own folder
+    persisted: list[DataFrame] = []
+    try:
+        edges = link_edges(registry).checkpoint(eager=True)
+        labels = (
+            registry.select(F.col("counterparty_id").alias("node")).distinct()
+            .withColumn("label", F.col("node"))
+            .checkpoint(eager=True)
+        )
+        for iteration in range(1, max_iterations + 1):
+            stored, changed = _propagate(edges, labels, checkpoint=iteration % _ITERATIONS_PER_CHECKPOINT == 0)
+            for frame in persisted:  # the round before is materialised in `stored` now
+                frame.unpersist()
+            persisted = [stored]
+            labels = stored.select("node", "label")
+            if changed == 0:
+                logger.info("payee clusters converged after %d rounds", iteration)
+                return labels.select(
+                    F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id")
+                ).localCheckpoint(eager=True)
+        raise RuntimeError(f"payee clustering did not converge in {max_iterations} rounds")
+    finally:
+        for frame in persisted:
+            frame.unpersist()
+        if run_dir:
+            _delete_folder(spark, run_dir)
+
+
+def _propagate(edges: DataFrame, labels: DataFrame, checkpoint: bool) -> tuple[DataFrame, int]:
+    """One round: smallest label over self and neighbours, then the label's own label.
+
+    Returns the new `node, label, changed` (checkpointed or persisted) and how many nodes took a smaller
+    label from a neighbour in this round.
+    """
+    messages = edges.join(labels, edges["dst"] == labels["node"], how="inner").select(
+        F.col("src").alias("node"), "label", F.lit(False).alias("own")
     )
-    labels = cached
-    for iteration in range(1, max_iterations + 1):
-        messages = edges.join(labels, edges["dst"] == labels["node"], how="inner").select(
-            F.col("src").alias("node"), "label", F.lit(False).alias("own")
-        )
-        proposed = (
-            labels.select("node", "label", F.lit(True).alias("own"))
-            .unionByName(messages)
-            .groupBy("node")
-            .agg(
-                F.min("label").alias("label"),
-                F.min(F.when(F.col("own"), F.col("label"))).alias("previous"),
-            )
-        )
-        parent = proposed.select(F.col("node").alias("parent"), F.col("label").alias("grandparent_label"))
-        jumped = proposed.join(parent, F.col("label") == F.col("parent"), how="left").select(
-            "node",
-            F.least("label", F.coalesce("grandparent_label", "label")).alias("label"),
-            (F.col("label") < F.col("previous")).alias("changed"),
-        )
-        if iteration % _ITERATIONS_PER_CHECKPOINT == 0:
-            next_cached = jumped.checkpoint(eager=True)
-        else:
-            next_cached = jumped.persist()
-        changed = next_cached.where(F.col("changed")).count()
-        cached.unpersist()
-        cached, labels = next_cached, next_cached.select("node", "label")
-        if changed == 0:
-            logger.info("payee clusters converged after %d rounds", iteration)
-            return labels.select(F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id"))
-    raise RuntimeError(f"payee clustering did not converge in {max_iterations} rounds")
+    proposed = (
+        labels.select("node", "label", F.lit(True).alias("own"))
+        .unionByName(messages)
+        .groupBy("node")
+        .agg(F.min("label").alias("label"), F.min(F.when(F.col("own"), F.col("label"))).alias("previous"))
+    )
+    parent = proposed.select(F.col("node").alias("parent"), F.col("label").alias("parent_label"))
+    # Labels only ever fall, so the label of a node's label is never larger than the node's own label.
+    jumped = proposed.join(parent, F.col("label") == F.col("parent"), how="left").select(
+        "node",
+        F.least("label", F.coalesce("parent_label", "label")).alias("label"),
+        (F.col("label") < F.col("previous")).alias("changed"),
+    )
+    stored = jumped.checkpoint(eager=True) if checkpoint else jumped.persist()
+    return stored, stored.where(F.col("changed")).count()
+
+
+def _delete_folder(spark: SparkSession, folder: str) -> None:
+    """Remove a checkpoint folder on whatever file system holds it (local, HDFS, object store)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(folder)
+    path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)

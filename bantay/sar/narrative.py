@@ -11,6 +11,9 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
+
+from bantay.sar.text import xml_text
 
 SECTIONS = ("WHO", "WHAT", "WHEN", "WHERE", "WHY", "HOW")
 MAX_PAYEES = 25  # payees named in the narrative; the full list is in the draft and the HTML
@@ -29,9 +32,17 @@ def environment(autoescape: bool) -> jinja2.Environment:
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        # Every value printed loses control and bidi-override characters (markup we built ourselves is kept).
+        finalize=_clean,
     )
     env.filters["money"] = money
     return env
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return xml_text(value)
 
 
 def narrative(draft: Mapping[str, Any]) -> str:

@@ -22,17 +22,60 @@ NO_REF = -1
 NIGHT_HOURS = np.array([21, 22, 23, 0, 1, 2])
 NIGHT_WEIGHTS = np.array([0.15, 0.22, 0.24, 0.2, 0.12, 0.07])
 # Ordinary rhythm of the day (local hours 0-23): about 10% of payments fall between 21:00 and 03:00.
-BASE_HOURS = np.array([0.5, 0.25, 0.12, 0.08, 0.08, 0.3, 1.5, 3.0, 5.0, 6.0, 6.5, 7.0, 8.0, 7.5, 6.5, 6.5, 7.0, 7.5,
-                       7.5, 6.5, 5.0, 3.2, 2.0, 1.0])
+BASE_HOURS = np.array(
+    [
+        0.5,
+        0.25,
+        0.12,
+        0.08,
+        0.08,
+        0.3,
+        1.5,
+        3.0,
+        5.0,
+        6.0,
+        6.5,
+        7.0,
+        8.0,
+        7.5,
+        6.5,
+        6.5,
+        7.0,
+        7.5,
+        7.5,
+        6.5,
+        5.0,
+        3.2,
+        2.0,
+        1.0,
+    ]
+)
 BASE_P = BASE_HOURS / BASE_HOURS.sum()
 DAY_P = np.where(np.isin(np.arange(24), NIGHT_HOURS), 0.0, BASE_HOURS)
 DAY_P = DAY_P / DAY_P.sum()
 ANY_P = np.full(24, 1 / 24) * 0.5 + BASE_P * 0.5
 
 # Reference vocabulary: the fixed words, then social handles shared by everyone who writes one.
-HANDLES = tuple(f"@{name.lower()}{suffix}" for name in ("jen", "mika", "angel", "bea", "kim", "joy", "nica",
-                                                         "pau", "aly", "cha", "ploy", "nok", "vale", "dani")
-                for suffix in ("_ph", "_live"))
+HANDLES = tuple(
+    f"@{name.lower()}{suffix}"
+    for name in (
+        "jen",
+        "mika",
+        "angel",
+        "bea",
+        "kim",
+        "joy",
+        "nica",
+        "pau",
+        "aly",
+        "cha",
+        "ploy",
+        "nok",
+        "vale",
+        "dani",
+    )
+    for suffix in ("_ph", "_live")
+)
 REF_VOCAB = ref.REFERENCES + HANDLES
 REF = {word: i for i, word in enumerate(REF_VOCAB)}
 
@@ -85,12 +128,27 @@ class Activity:
         night = self.rng.random(n) < night_share
         return np.where(night, self.rng.choice(NIGHT_HOURS, size=n, p=NIGHT_WEIGHTS), self.hours(n, DAY_P))
 
-    def emit(self, cust: np.ndarray | int, day: np.ndarray, hour: np.ndarray, *, out: bool | np.ndarray,
-             channel: int | np.ndarray, usd: np.ndarray, cp: np.ndarray | int, ref_id: int | np.ndarray = NO_REF,
-             online: bool | np.ndarray = False, round_to: float | np.ndarray = 0.0,
-             land_php: float | np.ndarray = 0.0, cash_pickup: bool | np.ndarray = False,
-             travel: int | np.ndarray = -1, ocse: bool = False, utc_offset_s: int | None = None,
-             minute_s: np.ndarray | None = None, fixed_local: float | np.ndarray = 0.0) -> None:
+    def emit(
+        self,
+        cust: np.ndarray | int,
+        day: np.ndarray,
+        hour: np.ndarray,
+        *,
+        out: bool | np.ndarray,
+        channel: int | np.ndarray,
+        usd: np.ndarray,
+        cp: np.ndarray | int,
+        ref_id: int | np.ndarray = NO_REF,
+        online: bool | np.ndarray = False,
+        round_to: float | np.ndarray = 0.0,
+        land_php: float | np.ndarray = 0.0,
+        cash_pickup: bool | np.ndarray = False,
+        travel: int | np.ndarray = -1,
+        ocse: bool = False,
+        utc_offset_s: int | None = None,
+        minute_s: np.ndarray | None = None,
+        fixed_local: float | np.ndarray = 0.0,
+    ) -> None:
         """Append events at local (day, hour) of each customer; drops those outside the window in UTC."""
         day = np.asarray(day, dtype=np.int64)
         n = len(day)
@@ -98,15 +156,19 @@ class Activity:
             return
         cust_arr = np.broadcast_to(np.asarray(cust, dtype=np.int64), (n,)).copy()
         secs = np.asarray(hour, dtype=np.int64) * 3600 + (
-            minute_s if minute_s is not None else self.rng.integers(0, 3600, n))
+            minute_s if minute_s is not None else self.rng.integers(0, 3600, n)
+        )
         if utc_offset_s is None:
             clipped = np.clip(day, 0, self.w.days)
             offset = self.w.tz_offset_s[self.c.zone[cust_arr], clipped]
         else:
             offset = np.full(n, utc_offset_s)
         ts = self.w.start_us + day * DAY_US + (secs - offset) * 1_000_000
-        keep = (ts >= self.w.start_us) & (ts < self.w.start_us + self.w.days * DAY_US) & (
-            ts >= self.c.onboard_us[cust_arr])
+        keep = (
+            (ts >= self.w.start_us)
+            & (ts < self.w.start_us + self.w.days * DAY_US)
+            & (ts >= self.c.onboard_us[cust_arr])
+        )
 
         def col(value: object, dtype: type) -> np.ndarray:
             return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))[keep]
@@ -114,11 +176,22 @@ class Activity:
         online_arr = col(online, bool)
         vpn = online_arr & (self.rng.random(n)[keep] < self.c.vpn_rate[cust_arr[keep]])
         self.events.add(
-            cust=cust_arr[keep], ts=ts[keep], out=col(out, bool), channel=col(channel, np.int8),
-            usd=col(usd, np.float64), cp=col(cp, np.int64), ref=col(ref_id, np.int64), online=online_arr,
-            vpn=vpn, round_to=col(round_to, np.float64), land_php=col(land_php, np.float64),
-            cash_pickup=col(cash_pickup, bool), travel=col(travel, np.int8), ocse=col(ocse, bool),
-            fixed_local=col(fixed_local, np.float64))
+            cust=cust_arr[keep],
+            ts=ts[keep],
+            out=col(out, bool),
+            channel=col(channel, np.int8),
+            usd=col(usd, np.float64),
+            cp=col(cp, np.int64),
+            ref=col(ref_id, np.int64),
+            online=online_arr,
+            vpn=vpn,
+            round_to=col(round_to, np.float64),
+            land_php=col(land_php, np.float64),
+            cash_pickup=col(cash_pickup, bool),
+            travel=col(travel, np.int8),
+            ocse=col(ocse, bool),
+            fixed_local=col(fixed_local, np.float64),
+        )
 
     def span(self, i: int) -> tuple[int, int]:
         """Days in the window when customer i is a customer: [first, last]."""
@@ -152,7 +225,9 @@ class Activity:
         day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
         hour = self.hours(len(cust))
         hour = np.where(c.night_owl[cust], (hour + 9) % 24, hour)
-        cat = rng.choice(len(ref.CARD_CATEGORIES), size=len(cust), p=np.array(ref.CARD_WEIGHTS) / sum(ref.CARD_WEIGHTS))
+        cat = rng.choice(
+            len(ref.CARD_CATEGORIES), size=len(cust), p=np.array(ref.CARD_WEIGHTS) / sum(ref.CARD_WEIGHTS)
+        )
         medians = np.array([m for _, _, _, m, _ in ref.CARD_CATEGORIES])
         online_cat = np.array([o for *_, o in ref.CARD_CATEGORIES])
         usd = medians[cat] * rng.lognormal(0.0, 0.6, len(cust))
@@ -169,15 +244,30 @@ class Activity:
         counts = rng.poisson(0.05 * active)
         cust = np.repeat(np.arange(n), counts)
         day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
-        cp = np.array([w.merchants[f"6011:{ref.RESIDENCES[r].code}"][0] for r in c.residence[cust]], dtype=np.int64) \
-            if len(cust) else np.zeros(0, dtype=np.int64)
-        self.emit(cust, day, self.hours(len(cust)), out=True, channel=CASH, usd=rng.choice([40, 60, 80, 120, 200],
-                  size=len(cust)) * 1.0, cp=cp, round_to=20.0)
+        cp = (
+            np.array(
+                [w.merchants[f"6011:{ref.RESIDENCES[r].code}"][0] for r in c.residence[cust]], dtype=np.int64
+            )
+            if len(cust)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self.emit(
+            cust,
+            day,
+            self.hours(len(cust)),
+            out=True,
+            channel=CASH,
+            usd=rng.choice([40, 60, 80, 120, 200], size=len(cust)) * 1.0,
+            cp=cp,
+            round_to=20.0,
+        )
 
         # Monthly salary, rent and bills on fixed days.
         months = np.arange(-1, w.days // 28 + 2)
         month_starts = np.array([(w.start.replace(day=1) - w.start).days + int(m * 30.44) for m in months])
-        salary_local = np.array([ref.RESIDENCES[r].salary_median for r in c.residence]) * rng.lognormal(0, 0.35, n)
+        salary_local = np.array([ref.RESIDENCES[r].salary_median for r in c.residence]) * rng.lognormal(
+            0, 0.35, n
+        )
         fx0 = w.usd_per_unit[c.ccy, 0]
         employed = np.array([o not in ("student", "unemployed", "homemaker") for o in c.occupation])
         employer = np.array([w.employers[ref.RESIDENCES[r].code][rng.integers(40)] for r in c.residence])
@@ -191,32 +281,58 @@ class Activity:
         fridays = (4 - w.start.weekday()) % 7 + 14 * np.arange(len(months) * 2)
         mday = np.concatenate([mday[~biweekly], np.tile(fridays, len(biw_ids))])
         share = np.where(pay_day[cust] == 0, 0.5, 1.0)
-        self.emit(cust, mday, rng.integers(2, 7, len(cust)), out=False, channel=BANK,
-                  usd=salary_local[cust] * share * fx0[cust], cp=employer[cust], ref_id=REF["salary"],
-                  fixed_local=np.round(salary_local[cust] * share, 2))
+        self.emit(
+            cust,
+            mday,
+            rng.integers(2, 7, len(cust)),
+            out=False,
+            channel=BANK,
+            usd=salary_local[cust] * share * fx0[cust],
+            cp=employer[cust],
+            ref_id=REF["salary"],
+            fixed_local=np.round(salary_local[cust] * share, 2),
+        )
 
         renter = rng.random(n) < 0.65
         ids = np.flatnonzero(renter)
         cust = np.repeat(ids, len(months))
         rent = np.array([ref.RESIDENCES[r].rent_median for r in c.residence]) * rng.lognormal(0, 0.3, n)
         landlord = np.array([w.landlords[ref.RESIDENCES[r].code][rng.integers(12)] for r in c.residence])
-        self.emit(cust, np.tile(month_starts, len(ids)) + rng.integers(0, 3, len(cust)),
-                  rng.integers(7, 11, len(cust)), out=True, channel=BANK, usd=rent[cust] * fx0[cust],
-                  fixed_local=np.round(rent[cust]),
-                  cp=landlord[cust], ref_id=self.local_ref("rent"), online=True,
-                  round_to=1.0)
+        self.emit(
+            cust,
+            np.tile(month_starts, len(ids)) + rng.integers(0, 3, len(cust)),
+            rng.integers(7, 11, len(cust)),
+            out=True,
+            channel=BANK,
+            usd=rent[cust] * fx0[cust],
+            fixed_local=np.round(rent[cust]),
+            cp=landlord[cust],
+            ref_id=self.local_ref("rent"),
+            online=True,
+            round_to=1.0,
+        )
         n_bills = rng.integers(2, 6, n)
         cust = np.repeat(np.arange(n), n_bills)
-        which = np.concatenate([rng.permutation(6)[:k] for k in n_bills]) if n else np.zeros(0, dtype=np.int64)
-        bill_cp = np.array([w.billers[ref.RESIDENCES[c.residence[i]].code][b] for i, b in zip(cust, which, strict=True)],
-                           dtype=np.int64)
+        which = (
+            np.concatenate([rng.permutation(6)[:k] for k in n_bills]) if n else np.zeros(0, dtype=np.int64)
+        )
+        bill_cp = np.array(
+            [w.billers[ref.RESIDENCES[c.residence[i]].code][b] for i, b in zip(cust, which, strict=True)],
+            dtype=np.int64,
+        )
         bill_usd = rng.lognormal(np.log(70), 0.5, len(cust))
         bill_day = rng.integers(1, 28, len(cust))
         cust_m = np.repeat(cust, len(months))
-        self.emit(cust_m, np.tile(month_starts, len(cust)) + np.repeat(bill_day, len(months)),
-                  rng.integers(3, 8, len(cust_m)), out=True, channel=BANK,
-                  usd=np.repeat(bill_usd, len(months)) * rng.lognormal(0, 0.1, len(cust_m)),
-                  cp=np.repeat(bill_cp, len(months)), ref_id=self.local_ref("direct debit"))
+        self.emit(
+            cust_m,
+            np.tile(month_starts, len(cust)) + np.repeat(bill_day, len(months)),
+            rng.integers(3, 8, len(cust_m)),
+            out=True,
+            channel=BANK,
+            usd=np.repeat(bill_usd, len(months)) * rng.lognormal(0, 0.1, len(cust_m)),
+            cp=np.repeat(bill_cp, len(months)),
+            ref_id=self.local_ref("direct debit"),
+        )
 
         # Domestic person-to-person transfers with a few friends and family of each customer (both ways).
         friends = self.domestic_people(n * 4).reshape(n, 4)
@@ -225,14 +341,37 @@ class Activity:
             cust = np.repeat(np.arange(n), counts)
             day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
             usd = rng.lognormal(np.log(45), 0.9, len(cust))
-            words = np.array([NO_REF, NO_REF, REF["dinner split"], REF["rent share"], REF["thanks"], REF["payment"],
-                              REF["gift"], REF["birthday"], REF["holiday"], REF["ticket"], REF["for you"],
-                              REF["groceries"], REF["loan"], REF["repayment"]])
+            words = np.array(
+                [
+                    NO_REF,
+                    NO_REF,
+                    REF["dinner split"],
+                    REF["rent share"],
+                    REF["thanks"],
+                    REF["payment"],
+                    REF["gift"],
+                    REF["birthday"],
+                    REF["holiday"],
+                    REF["ticket"],
+                    REF["for you"],
+                    REF["groceries"],
+                    REF["loan"],
+                    REF["repayment"],
+                ]
+            )
             channel = np.where(rng.random(len(cust)) < 0.8, BANK, WALLET)
-            self.emit(cust, day, self.hours(len(cust)), out=out, channel=channel, usd=usd,
-                      cp=friends[cust, rng.integers(0, 4, len(cust))], ref_id=words[rng.integers(0, len(words),
-                                                                                                  len(cust))],
-                      online=True, round_to=np.where(rng.random(len(cust)) < 0.5, 5.0, 0.0))
+            self.emit(
+                cust,
+                day,
+                self.hours(len(cust)),
+                out=out,
+                channel=channel,
+                usd=usd,
+                cp=friends[cust, rng.integers(0, 4, len(cust))],
+                ref_id=words[rng.integers(0, len(words), len(cust))],
+                online=True,
+                round_to=np.where(rng.random(len(cust)) < 0.5, 5.0, 0.0),
+            )
 
         # Occasional transfers abroad (family in Europe, a holiday let, a friend in Manila): a fifth of customers.
         abroad = np.flatnonzero(rng.random(n) < 0.2)
@@ -242,12 +381,31 @@ class Activity:
             day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
             cp = self.foreign_people(len(cust))
             channel, pickup = self.channel_mix(len(cust), (0.3, 0.6, 0.1, 0.2))
-            words = np.array([NO_REF, NO_REF, REF["payment"], REF["gift"], REF["holiday"], REF["deposit"],
-                              REF["family support"], REF["birthday"]])
-            self.emit(cust, day, self.hours(len(cust)), out=True, channel=channel,
-                      usd=rng.lognormal(np.log(220), 0.9, len(cust)), cp=cp,
-                      ref_id=words[rng.integers(0, len(words), len(cust))], online=True, cash_pickup=pickup,
-                      round_to=self.round_amounts(np.full(len(cust), 100.0), 0.5))
+            words = np.array(
+                [
+                    NO_REF,
+                    NO_REF,
+                    REF["payment"],
+                    REF["gift"],
+                    REF["holiday"],
+                    REF["deposit"],
+                    REF["family support"],
+                    REF["birthday"],
+                ]
+            )
+            self.emit(
+                cust,
+                day,
+                self.hours(len(cust)),
+                out=True,
+                channel=channel,
+                usd=rng.lognormal(np.log(220), 0.9, len(cust)),
+                cp=cp,
+                ref_id=words[rng.integers(0, len(words), len(cust))],
+                online=True,
+                cash_pickup=pickup,
+                round_to=self.round_amounts(np.full(len(cust), 100.0), 0.5),
+            )
 
         # Crypto purchases on exchanges (a few percent of customers), with the exchange as counterparty.
         ids = np.flatnonzero(rng.random(n) < 0.04)
@@ -255,19 +413,34 @@ class Activity:
         cust = np.repeat(ids, counts)
         day = first[cust] + (rng.random(len(cust)) * active[cust]).astype(np.int64)
         pool = w.merchants["crypto"]
-        self.emit(cust, day, self.hours(len(cust), ANY_P), out=True, channel=CRYPTO,
-                  usd=rng.lognormal(np.log(150), 1.0, len(cust)), cp=pool[rng.integers(0, len(pool), len(cust))],
-                  online=True, round_to=np.where(rng.random(len(cust)) < 0.6, 10.0, 0.0))
+        self.emit(
+            cust,
+            day,
+            self.hours(len(cust), ANY_P),
+            out=True,
+            channel=CRYPTO,
+            usd=rng.lognormal(np.log(150), 1.0, len(cust)),
+            cp=pool[rng.integers(0, len(pool), len(cust))],
+            online=True,
+            round_to=np.where(rng.random(len(cust)) < 0.6, 10.0, 0.0),
+        )
 
         # Subscriptions that offenders also buy (O8), common among ordinary customers: VPN, dating, capture tools.
-        for kind, share, per_month in (("vpn", 0.12, 1.0), ("dating", 0.08, 1.0), ("screen_capture", 0.015, 0.2),
-                                       ("cleaner", 0.01, 0.3), ("webcam", 0.01, 0.8), ("adult", 0.012, 0.8)):
+        for kind, share, per_month in (
+            ("vpn", 0.12, 1.0),
+            ("dating", 0.08, 1.0),
+            ("screen_capture", 0.015, 0.2),
+            ("cleaner", 0.01, 0.3),
+            ("webcam", 0.01, 0.8),
+            ("adult", 0.012, 0.8),
+        ):
             ids = np.flatnonzero(rng.random(n) < share)
             counts = rng.poisson(per_month * active[ids] / 30.0)
             self.related_spend(np.repeat(ids, counts), kind)
 
-    def related_spend(self, cust: np.ndarray, kind: str, days: np.ndarray | None = None,
-                      hours: np.ndarray | None = None) -> None:
+    def related_spend(
+        self, cust: np.ndarray, kind: str, days: np.ndarray | None = None, hours: np.ndarray | None = None
+    ) -> None:
         if len(cust) == 0:
             return
         first = np.maximum(0, self.c.onboard_day[cust])
@@ -278,8 +451,16 @@ class Activity:
         medians = {name: m for _, name, _, m, _ in ref.RELATED_MERCHANTS}
         names = [self.w.parties.names[k][0] for k in cp]
         usd = np.array([medians[name] for name in names]) * self.rng.lognormal(0, 0.35, len(cust))
-        self.emit(cust, days, self.hours(len(cust)) if hours is None else hours, out=True, channel=CARD, usd=usd,
-                  cp=cp, online=True)
+        self.emit(
+            cust,
+            days,
+            self.hours(len(cust)) if hours is None else hours,
+            out=True,
+            channel=CARD,
+            usd=usd,
+            cp=cp,
+            online=True,
+        )
 
     def domestic_people(self, n: int) -> np.ndarray:
         """Friends and family at home: one block of payees per customer, with IBAN-like accounts."""
@@ -291,8 +472,11 @@ class Activity:
         ids = mix_id("P", np.arange(n) + self.c.index * 2**24 + 2**23, 0xD0)
         accounts = self.rng.integers(10**9, 10**10, n)
         for k in range(n):
-            origin = ref.NAME_ORIGIN[nat[k]] if self.rng.random() < 0.5 else ref.NAME_ORIGIN[
-                ref.RESIDENCES[res[k]].code]
+            origin = (
+                ref.NAME_ORIGIN[nat[k]]
+                if self.rng.random() < 0.5
+                else ref.NAME_ORIGIN[ref.RESIDENCES[res[k]].code]
+            )
             pool = ref.FIRST_FEMALE[origin] if firsts[k] < 0.5 else ref.FIRST_MALE[origin]
             first = pool[int(firsts[k] * 2 * len(pool)) % len(pool)]
             last = ref.SURNAMES[origin][int(surnames[k] * len(ref.SURNAMES[origin]))]
@@ -308,12 +492,19 @@ class Activity:
             if code in ref.DESTINATIONS:
                 out[k] = self.payee(code)
             else:
-                origin = {"ES": "ES", "PL": "PL", "IN": "IN", "DE": "DE", "NL": "NL", "MX": "ES"}.get(code, "EN")
+                origin = {"ES": "ES", "PL": "PL", "IN": "IN", "DE": "DE", "NL": "NL", "MX": "ES"}.get(
+                    code, "EN"
+                )
                 first = ref.FIRST_MALE[origin][self.rng.integers(len(ref.FIRST_MALE[origin]))]
                 last = ref.SURNAMES[origin][self.rng.integers(len(ref.SURNAMES[origin]))]
-                out[k] = self.base + self.local.add(self.new_id("P"), f"{first} {last}", code,
-                                                    ref.DOMESTIC_FOREIGN_CURRENCY_CITY[code], None,
-                                                    f"{code}{self.rng.integers(10**12, 10**13)}")
+                out[k] = self.base + self.local.add(
+                    self.new_id("P"),
+                    f"{first} {last}",
+                    code,
+                    ref.DOMESTIC_FOREIGN_CURRENCY_CITY[code],
+                    None,
+                    f"{code}{self.rng.integers(10**12, 10**13)}",
+                )
         return out
 
     # ---- OCSE payers -------------------------------------------------------------------------------------------
@@ -328,7 +519,9 @@ class Activity:
         n = int(min(1 + np.floor(rng.pareto(1.45) * 4.2), 2 * span, 400))
         escalates = n >= 6 and rng.random() < 0.6
         if escalates:  # O3: gaps shrink from about three weeks to 1-3 days, amounts rise 1.5-3x
-            gaps = np.exp(np.linspace(np.log(21), np.log(rng.uniform(1, 3)), n - 1)) * rng.lognormal(0, 0.35, n - 1)
+            gaps = np.exp(np.linspace(np.log(21), np.log(rng.uniform(1, 3)), n - 1)) * rng.lognormal(
+                0, 0.35, n - 1
+            )
             if gaps.sum() > span - 1:
                 gaps *= (span - 1) / gaps.sum()
             t = start + np.concatenate([[0.0], np.cumsum(gaps)])
@@ -362,9 +555,14 @@ class Activity:
         round_share = float(np.clip(rng.normal(0.7, 0.12), 0.2, 0.95))
         round_to = self.round_amounts(usd, round_share)
         # O4 / F2 / F5: payees from the payer's own clusters and, for some, shared facilitator clusters.
-        dest = ref.OCSE_DESTINATIONS[rng.choice(len(ref.OCSE_DESTINATIONS), p=np.array(ref.OCSE_DESTINATION_WEIGHTS))]
-        land = np.where((round_to > 0) & (rng.random(m) < (0.35 if dest == "PH" else 0.0)),
-                        np.clip(np.round(usd / 18.0), 1, 9) * 1000 / 1.0, 0.0)
+        dest = ref.OCSE_DESTINATIONS[
+            rng.choice(len(ref.OCSE_DESTINATIONS), p=np.array(ref.OCSE_DESTINATION_WEIGHTS))
+        ]
+        land = np.where(
+            (round_to > 0) & (rng.random(m) < (0.35 if dest == "PH" else 0.0)),
+            np.clip(np.round(usd / 18.0), 1, 9) * 1000 / 1.0,
+            0.0,
+        )
         round_to = np.where(land > 0, 0.0, round_to)
         cp = self.ocse_payees(i, m, dest, lead)
         # O9: money transfer ~60% (cash pick-up and e-wallet), bank ~35%, crypto or gift cards ~5%.
@@ -372,19 +570,39 @@ class Activity:
         other = rng.random(m) < 0.05
         gift = other & (rng.random(m) < 0.4)
         channel = np.where(other, np.where(gift, CARD, CRYPTO), channel).astype(np.int8)
-        cp = np.where(gift, w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), m)],
-                      np.where(other, w.merchants["crypto"][rng.integers(0, len(w.merchants["crypto"]), m)], cp))
+        cp = np.where(
+            gift,
+            w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), m)],
+            np.where(other, w.merchants["crypto"][rng.integers(0, len(w.merchants["crypto"]), m)], cp),
+        )
         pickup &= ~other
         land = np.where(other, 0.0, land)
         # O7: innocent-sounding references or a social handle in 30-50% of payments, varying by payer.
         ref_share = float(np.clip(rng.normal(0.4, 0.15), 0.0, 0.9))
         words = np.array([REF[r] for r in ref.REF_INNOCENT_SOUNDING] + [REF[h] for h in HANDLES])
         plain = np.array([NO_REF, NO_REF, NO_REF, REF["payment"], REF["for you"], REF["help"], REF["load"]])
-        ref_id = np.where(rng.random(m) < ref_share, words[rng.integers(0, len(words), m)],
-                          plain[rng.integers(0, len(plain), m)])
+        ref_id = np.where(
+            rng.random(m) < ref_share,
+            words[rng.integers(0, len(words), m)],
+            plain[rng.integers(0, len(plain), m)],
+        )
         before = len(self.events.parts.get("ts", []))
-        self.emit(i, day[parent], hour, minute_s=minute, out=True, channel=channel, usd=usd, cp=cp, ref_id=ref_id,
-                  online=True, round_to=round_to, land_php=land, cash_pickup=pickup, ocse=True)
+        self.emit(
+            i,
+            day[parent],
+            hour,
+            minute_s=minute,
+            out=True,
+            channel=channel,
+            usd=usd,
+            cp=cp,
+            ref_id=ref_id,
+            online=True,
+            round_to=round_to,
+            land_php=land,
+            cash_pickup=pickup,
+            ocse=True,
+        )
         if len(self.events.parts.get("ts", [])) > before:
             ts = self.events.parts["ts"][-1]
             self.ocse_first_us[i] = int(ts.min())
@@ -394,13 +612,20 @@ class Activity:
         if rng.random() < 0.7:
             per_month = rng.uniform(1, 4)
             k = rng.poisson(per_month * span / 30)
-            kinds = rng.choice(["webcam", "tokens", "dating", "vpn", "screen_capture", "cleaner", "adult"], size=k,
-                               p=[0.25, 0.2, 0.15, 0.15, 0.08, 0.07, 0.1])
+            kinds = rng.choice(
+                ["webcam", "tokens", "dating", "vpn", "screen_capture", "cleaner", "adult"],
+                size=k,
+                p=[0.25, 0.2, 0.15, 0.15, 0.08, 0.07, 0.1],
+            )
             days = start - 20 + (rng.random(k) * (span + 20)).astype(np.int64)
             for kind in np.unique(kinds):
                 sel = kinds == kind
-                self.related_spend(np.full(int(sel.sum()), i), str(kind), np.maximum(days[sel], 0),
-                                   self.night_mixed(int(sel.sum()), night))
+                self.related_spend(
+                    np.full(int(sel.sum()), i),
+                    str(kind),
+                    np.maximum(days[sel], 0),
+                    self.night_mixed(int(sel.sum()), night),
+                )
         # O11: after escalation some travel: a ticket, then a stay with hotel, heavy ATM cash and jewellery.
         if escalates and n >= 10 and rng.random() < 0.3:
             self.trip(i, int(day[int(n * 0.8)]), dest, tourist=False)
@@ -412,12 +637,19 @@ class Activity:
 
         def private_cluster(code: str, surname: str | None = None) -> np.ndarray:
             size = int(rng.integers(1, 5))
-            family = surname or (ref.SURNAMES[ref.DESTINATIONS[code].origin][
-                rng.integers(len(ref.SURNAMES[ref.DESTINATIONS[code].origin]))] if rng.random() < 0.8 else None)
+            family = surname or (
+                ref.SURNAMES[ref.DESTINATIONS[code].origin][
+                    rng.integers(len(ref.SURNAMES[ref.DESTINATIONS[code].origin]))
+                ]
+                if rng.random() < 0.8
+                else None
+            )
             first = self.payee(code, surname=family)
             phone = self.local.phones[first - self.base] if rng.random() < 0.5 else None
-            members = [first] + [self.payee(code, surname=family, phone=phone,
-                                            city=self.local.city[first - self.base]) for _ in range(size - 1)]
+            members = [first] + [
+                self.payee(code, surname=family, phone=phone, city=self.local.city[first - self.base])
+                for _ in range(size - 1)
+            ]
             return np.array(members)
 
         shared: Hub | None = None
@@ -428,8 +660,9 @@ class Activity:
         own_surname = self.c.surname[i] if rng.random() < 0.08 else None
         p_new = rng.uniform(0.2, 0.5)
         out = np.empty(m, dtype=np.int64)
-        current = private_cluster(dest if rng.random() < 0.85 else ref.OCSE_DESTINATIONS[rng.integers(7)],
-                                  None)
+        current = private_cluster(
+            dest if rng.random() < 0.85 else ref.OCSE_DESTINATIONS[rng.integers(7)], None
+        )
         clusters.append(current)
         if own_surname:
             clusters.append(private_cluster(dest, own_surname))
@@ -452,8 +685,16 @@ class Activity:
     def trip(self, i: int, day: int, code: str, tourist: bool) -> None:
         """An airline ticket, then a stay abroad: hotel nights, ATM cash, a restaurant, sometimes jewellery."""
         rng, w = self.rng, self.w
-        self.emit(i, np.array([day]), self.hours(1), out=True, channel=CARD, usd=np.array([rng.uniform(700, 1500)]),
-                  cp=w.merchants["airline"][rng.integers(len(w.merchants["airline"]))], online=True)
+        self.emit(
+            i,
+            np.array([day]),
+            self.hours(1),
+            out=True,
+            channel=CARD,
+            usd=np.array([rng.uniform(700, 1500)]),
+            cp=w.merchants["airline"][rng.integers(len(w.merchants["airline"]))],
+            online=True,
+        )
         arrive = day + int(rng.integers(7, 22))
         stay = int(rng.integers(7, 21))
         pool = w.merchants[f"abroad:{code}"]
@@ -464,18 +705,53 @@ class Activity:
         travel_idx = list(ref.TRAVEL_PREFIXES).index(code) if code in ref.TRAVEL_PREFIXES else -1
         atm_share = 0.3 if tourist else 0.8
         atm = rng.random(stay) < atm_share
-        self.emit(i, days[atm], rng.integers(9, 22, int(atm.sum())), out=True, channel=CASH,
-                  usd=rng.uniform(170, 360, int(atm.sum())), cp=row[1], round_to=0.0, utc_offset_s=MANILA_OFFSET_S,
-                  travel=travel_idx)
-        self.emit(i, days, rng.integers(18, 23, stay), out=True, channel=CARD, usd=rng.lognormal(np.log(25), 0.5, stay),
-                  cp=row[3], utc_offset_s=MANILA_OFFSET_S, travel=travel_idx)
-        self.emit(i, np.array([days[-1]]), np.array([11]), out=True, channel=CARD,
-                  usd=np.array([rng.uniform(35, 90) * stay]), cp=row[0], utc_offset_s=MANILA_OFFSET_S,
-                  travel=travel_idx)
+        self.emit(
+            i,
+            days[atm],
+            rng.integers(9, 22, int(atm.sum())),
+            out=True,
+            channel=CASH,
+            usd=rng.uniform(170, 360, int(atm.sum())),
+            cp=row[1],
+            round_to=0.0,
+            utc_offset_s=MANILA_OFFSET_S,
+            travel=travel_idx,
+        )
+        self.emit(
+            i,
+            days,
+            rng.integers(18, 23, stay),
+            out=True,
+            channel=CARD,
+            usd=rng.lognormal(np.log(25), 0.5, stay),
+            cp=row[3],
+            utc_offset_s=MANILA_OFFSET_S,
+            travel=travel_idx,
+        )
+        self.emit(
+            i,
+            np.array([days[-1]]),
+            np.array([11]),
+            out=True,
+            channel=CARD,
+            usd=np.array([rng.uniform(35, 90) * stay]),
+            cp=row[0],
+            utc_offset_s=MANILA_OFFSET_S,
+            travel=travel_idx,
+        )
         if not tourist or rng.random() < 0.2:
             k = int(rng.integers(1, 3))
-            self.emit(i, days[rng.integers(0, stay, k)], rng.integers(10, 20, k), out=True, channel=CARD,
-                      usd=rng.uniform(150, 900, k), cp=row[2], utc_offset_s=MANILA_OFFSET_S, travel=travel_idx)
+            self.emit(
+                i,
+                days[rng.integers(0, stay, k)],
+                rng.integers(10, 20, k),
+                out=True,
+                channel=CARD,
+                usd=rng.uniform(150, 900, k),
+                cp=row[2],
+                utc_offset_s=MANILA_OFFSET_S,
+                travel=travel_idx,
+            )
 
     # ---- innocent look-alikes ----------------------------------------------------------------------------------
     def periodic(self, i: int, every: float, jitter: float, offset: float | None = None) -> np.ndarray:
@@ -489,12 +765,32 @@ class Activity:
         first = self.payee(code, surname=surname, female=None)
         phone = self.local.phones[first - self.base] if self.rng.random() < share_phone else None
         city = self.local.city[first - self.base]
-        return np.array([first] + [self.payee(code, surname=surname or self.local.names[first - self.base][0].split()[-1],
-                                              phone=phone, city=city) for _ in range(k - 1)])
+        return np.array(
+            [first]
+            + [
+                self.payee(
+                    code,
+                    surname=surname or self.local.names[first - self.base][0].split()[-1],
+                    phone=phone,
+                    city=city,
+                )
+                for _ in range(k - 1)
+            ]
+        )
 
-    def p2p(self, i: int, days: np.ndarray, hours: np.ndarray, usd: np.ndarray, cp: np.ndarray, words: np.ndarray,
-            mix: tuple[float, float, float, float], round_share: float, ref_share: float = 0.5,
-            land_share: float = 0.0) -> None:
+    def p2p(
+        self,
+        i: int,
+        days: np.ndarray,
+        hours: np.ndarray,
+        usd: np.ndarray,
+        cp: np.ndarray,
+        words: np.ndarray,
+        mix: tuple[float, float, float, float],
+        round_share: float,
+        ref_share: float = 0.5,
+        land_share: float = 0.0,
+    ) -> None:
         m = len(days)
         if m == 0:
             return
@@ -502,11 +798,26 @@ class Activity:
         channel, pickup = self.channel_mix(m, mix)
         round_to = self.round_amounts(usd, round_share)
         countries = np.array([self.party_country(p) for p in np.atleast_1d(cp)])
-        land = np.where((round_to > 0) & (countries == "PH") & (rng.random(m) < land_share),
-                        np.clip(np.round(usd / 18.0 / 5) * 5, 1, 60) * 1000.0, 0.0)
+        land = np.where(
+            (round_to > 0) & (countries == "PH") & (rng.random(m) < land_share),
+            np.clip(np.round(usd / 18.0 / 5) * 5, 1, 60) * 1000.0,
+            0.0,
+        )
         ref_id = np.where(rng.random(m) < ref_share, words[rng.integers(0, len(words), m)], NO_REF)
-        self.emit(i, days, hours, out=True, channel=channel, usd=usd, cp=cp, ref_id=ref_id, online=True,
-                  round_to=np.where(land > 0, 0.0, round_to), land_php=land, cash_pickup=pickup)
+        self.emit(
+            i,
+            days,
+            hours,
+            out=True,
+            channel=channel,
+            usd=usd,
+            cp=cp,
+            ref_id=ref_id,
+            online=True,
+            round_to=np.where(land > 0, 0.0, round_to),
+            land_php=land,
+            cash_pickup=pickup,
+        )
         ts = self.events.parts["ts"][-1]
         if len(ts):
             self.first_abroad(i, int(ts.min()))
@@ -517,9 +828,13 @@ class Activity:
     def hub_member(self, hubs: list[Hub], m: int, favourites: int) -> np.ndarray:
         """Members of popular hubs (weighted by popularity); each customer keeps to a few favourites."""
         weights = np.array([h.weight for h in hubs])
-        chosen = self.rng.choice(len(hubs), size=min(favourites, len(hubs)), replace=False, p=weights / weights.sum())
+        chosen = self.rng.choice(
+            len(hubs), size=min(favourites, len(hubs)), replace=False, p=weights / weights.sum()
+        )
         picks = chosen[self.rng.integers(0, len(chosen), m)]
-        return np.array([hubs[h].members[self.rng.integers(len(hubs[h].members))] for h in picks], dtype=np.int64)
+        return np.array(
+            [hubs[h].members[self.rng.integers(len(hubs[h].members))] for h in picks], dtype=np.int64
+        )
 
     def lookalike(self, i: int, kind: str) -> None:
         rng, w = self.rng, self.w
@@ -536,16 +851,45 @@ class Activity:
             base = rng.uniform(200, 500) * (0.6 if twice else 1.0)
             usd = base * rng.lognormal(0, 0.12, len(days))
             night = 0.4 if rng.random() < 0.15 else 0.08  # night-shift nurses and carers
-            self.p2p(i, days, self.night_mixed(len(days), night), usd, payees[rng.integers(0, len(payees), len(days))],
-                     words("school fees", "medical", "family support", "padala", "allowance", "tuition",
-                           "Merry Christmas", "bills", "uniform", "gift"), (0.62, 0.28, 0.1, 0.4), 0.8, 0.55, 0.4)
+            self.p2p(
+                i,
+                days,
+                self.night_mixed(len(days), night),
+                usd,
+                payees[rng.integers(0, len(payees), len(days))],
+                words(
+                    "school fees",
+                    "medical",
+                    "family support",
+                    "padala",
+                    "allowance",
+                    "tuition",
+                    "Merry Christmas",
+                    "bills",
+                    "uniform",
+                    "gift",
+                ),
+                (0.62, 0.28, 0.1, 0.4),
+                0.8,
+                0.55,
+                0.4,
+            )
             if rng.random() < 0.4:  # small top-ups ("load") to younger relatives, sometimes new ones
                 extra = np.concatenate([payees, self.family_payees(i, code, 1, 0.0)])
                 k = rng.poisson(2 * (w.days - self.span(i)[0]) / 30)
                 days = self.span(i)[0] + rng.integers(0, w.days - self.span(i)[0], k)
-                self.p2p(i, days, self.night_mixed(k, 0.15), rng.lognormal(np.log(20), 0.5, k),
-                         extra[rng.integers(0, len(extra), k)], words("load", "allowance", "gift", "birthday"),
-                         (0.4, 0.1, 0.5, 0.3), 0.7, 0.6, 0.2)
+                self.p2p(
+                    i,
+                    days,
+                    self.night_mixed(k, 0.15),
+                    rng.lognormal(np.log(20), 0.5, k),
+                    extra[rng.integers(0, len(extra), k)],
+                    words("load", "allowance", "gift", "birthday"),
+                    (0.4, 0.1, 0.5, 0.3),
+                    0.7,
+                    0.6,
+                    0.2,
+                )
         elif kind == "mixed_family":
             code = "PH" if rng.random() < 0.7 else "TH"
             payees = self.family_payees(i, code, int(rng.integers(1, 3)), 0.4)
@@ -554,36 +898,70 @@ class Activity:
             k = rng.poisson(2)
             days = np.concatenate([days, self.span(i)[0] + rng.integers(0, w.days - self.span(i)[0], k)])
             usd = np.concatenate([usd, rng.uniform(100, 300, k)])
-            self.p2p(i, days, self.hours(len(days)), usd, payees[rng.integers(0, len(payees), len(days))],
-                     words("family support", "medical", "gift", "bills", "allowance", "school fees"),
-                     (0.45, 0.5, 0.05, 0.2), 0.75, 0.5)
+            self.p2p(
+                i,
+                days,
+                self.hours(len(days)),
+                usd,
+                payees[rng.integers(0, len(payees), len(days))],
+                words("family support", "medical", "gift", "bills", "allowance", "school fees"),
+                (0.45, 0.5, 0.05, 0.2),
+                0.75,
+                0.5,
+            )
             if rng.random() < 0.4:
-                self.trip(i, int(rng.integers(self.span(i)[0], max(self.span(i)[0] + 1, w.days - 30))), code,
-                          tourist=False)
+                self.trip(
+                    i,
+                    int(rng.integers(self.span(i)[0], max(self.span(i)[0] + 1, w.days - 30))),
+                    code,
+                    tourist=False,
+                )
         elif kind == "child_sponsor":
             pool = w.charities[ref.RESIDENCES[self.c.residence[i]].code]
             days = self.periodic(i, 30.44, 0.0)
             amount = rng.uniform(25, 43)
             usd = np.full(len(days), amount)
             fixed = round(amount / w.usd_per_unit[self.c.ccy[i], 0])  # a fixed direct debit in local currency
-            self.emit(i, days, rng.integers(4, 8, len(days)), out=True, channel=BANK, usd=usd, fixed_local=fixed,
-                      cp=pool[rng.integers(len(pool))], ref_id=self.local_ref(f"SPONSOR {rng.integers(10**5, 10**6)}"),
-                      round_to=1.0)
+            self.emit(
+                i,
+                days,
+                rng.integers(4, 8, len(days)),
+                out=True,
+                channel=BANK,
+                usd=usd,
+                fixed_local=fixed,
+                cp=pool[rng.integers(len(pool))],
+                ref_id=self.local_ref(f"SPONSOR {rng.integers(10**5, 10**6)}"),
+                round_to=1.0,
+            )
         elif kind in ("freelancer_payer", "small_business_va"):
             weekly = kind == "small_business_va"
             codes = ("PH", "PH", "PH", "CO", "MX", "RO")
             if weekly and rng.random() < 0.5:
                 payees = self.hub_member(w.agencies, 3, 1)
             else:
-                payees = np.array([self.payee(codes[rng.integers(len(codes))]) for _ in range(rng.integers(1, 3))])
+                payees = np.array(
+                    [self.payee(codes[rng.integers(len(codes))]) for _ in range(rng.integers(1, 3))]
+                )
             days = self.periodic(i, 7.0 if weekly else (14.0 if rng.random() < 0.5 else 30.44), 0.5)
             days = days[np.isin([(w.start.toordinal() + int(d)) % 7 for d in days], (0, 1, 2, 3, 4))]
             base = rng.uniform(80, 250) if weekly else rng.uniform(300, 1500)
             usd = base * rng.lognormal(0, 0.05, len(days))
-            invoice = np.array([self.local_ref(f"INV-{rng.integers(1000, 9999)}") for _ in range(3)]
-                               + [REF["invoice"], REF["services rendered"]])
-            self.p2p(i, days, rng.integers(9, 18, len(days)), usd, payees[rng.integers(0, len(payees), len(days))],
-                     invoice, (0.2, 0.5, 0.3, 0.1), 0.6, 0.8)
+            invoice = np.array(
+                [self.local_ref(f"INV-{rng.integers(1000, 9999)}") for _ in range(3)]
+                + [REF["invoice"], REF["services rendered"]]
+            )
+            self.p2p(
+                i,
+                days,
+                rng.integers(9, 18, len(days)),
+                usd,
+                payees[rng.integers(0, len(payees), len(days))],
+                invoice,
+                (0.2, 0.5, 0.3, 0.1),
+                0.6,
+                0.8,
+            )
         elif kind == "romance_victim":
             code = ("GH", "PH", "TH", "RO", "MX")[rng.choice(5, p=[0.35, 0.3, 0.1, 0.1, 0.15])]
             partner = np.array([self.payee(code, female=self.c.gender[i] == "M")])
@@ -593,15 +971,30 @@ class Activity:
             days = np.minimum(start + np.cumsum(rng.integers(4, 20, n)) - 4, hi)
             usd = 200 * 1.4 ** np.arange(n) * rng.lognormal(0, 0.2, n)
             m_channel = rng.random(n)
-            self.p2p(i, days, self.hours(n), np.minimum(usd, 9000), np.repeat(partner, n),
-                     words("hospital", "emergency", "ticket", "loan", "medical", "help"), (0.35, 0.65, 0.0, 0.3), 0.6,
-                     0.7)
+            self.p2p(
+                i,
+                days,
+                self.hours(n),
+                np.minimum(usd, 9000),
+                np.repeat(partner, n),
+                words("hospital", "emergency", "ticket", "loan", "medical", "help"),
+                (0.35, 0.65, 0.0, 0.3),
+                0.6,
+                0.7,
+            )
             gifts = np.flatnonzero(m_channel < 0.15)
             if len(gifts):
-                self.emit(i, days[gifts] + 1, self.hours(len(gifts)), out=True, channel=CARD,
-                          usd=rng.uniform(100, 500, len(gifts)),
-                          cp=w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), len(gifts))], online=True,
-                          round_to=50.0)
+                self.emit(
+                    i,
+                    days[gifts] + 1,
+                    self.hours(len(gifts)),
+                    out=True,
+                    channel=CARD,
+                    usd=rng.uniform(100, 500, len(gifts)),
+                    cp=w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), len(gifts))],
+                    online=True,
+                    round_to=50.0,
+                )
         elif kind == "webcam_customer":
             lo, _ = self.span(i)
             k = rng.poisson(rng.uniform(3, 15) * (w.days - lo) / 30)
@@ -617,41 +1010,90 @@ class Activity:
             start = int(rng.integers(lo, hi + 1))
             days = np.minimum(start + np.sort(rng.integers(0, 10, n)), hi)
             usd = np.minimum(rng.lognormal(np.log(400), 0.6, n), 1600)
-            self.p2p(i, days, self.night_mixed(n, 0.6), usd, payees[rng.integers(0, len(payees), n)],
-                     words("payment", "help"), (0.5, 0.2, 0.3, 0.3), 0.6, 0.2)
+            self.p2p(
+                i,
+                days,
+                self.night_mixed(n, 0.6),
+                usd,
+                payees[rng.integers(0, len(payees), n)],
+                words("payment", "help"),
+                (0.5, 0.2, 0.3, 0.3),
+                0.6,
+                0.2,
+            )
         elif kind in ("online_buyer", "gamer_tipper", "church_donor"):
             lo, _ = self.span(i)
             active = w.days - lo
             if kind == "online_buyer":
                 k = rng.poisson(rng.uniform(2, 10) * active / 30)
                 popular = rng.random(k) < 0.65
-                private = np.array([self.payee(("PH", "TH")[int(rng.random() < 0.3)], wallet_share=0.7)
-                                    for _ in range(int((~popular).sum()))], dtype=np.int64)
+                private = np.array(
+                    [
+                        self.payee(("PH", "TH")[int(rng.random() < 0.3)], wallet_share=0.7)
+                        for _ in range(int((~popular).sum()))
+                    ],
+                    dtype=np.int64,
+                )
                 cp = self.hub_member(w.shops, k, 6)
                 cp[~popular] = private
                 usd = np.clip(rng.lognormal(np.log(28), 0.55, k), 6, 120)
-                self.p2p(i, lo + rng.integers(0, active, k), self.hours(k, ANY_P), usd, cp,
-                         np.array([HANDLE_REF, HANDLE_REF, REF["order"], REF["payment"], self.local_ref(
-                             f"order #{rng.integers(10**4, 10**6)}")]), (0.3, 0.2, 0.5, 0.15), 0.35, 0.6)
+                self.p2p(
+                    i,
+                    lo + rng.integers(0, active, k),
+                    self.hours(k, ANY_P),
+                    usd,
+                    cp,
+                    np.array(
+                        [
+                            HANDLE_REF,
+                            HANDLE_REF,
+                            REF["order"],
+                            REF["payment"],
+                            self.local_ref(f"order #{rng.integers(10**4, 10**6)}"),
+                        ]
+                    ),
+                    (0.3, 0.2, 0.5, 0.15),
+                    0.35,
+                    0.6,
+                )
             elif kind == "gamer_tipper":
                 k = rng.poisson(rng.uniform(2, 12) * active / 30)
                 popular = rng.random(k) < 0.7
                 cp = self.hub_member(w.creators, k, 4)
-                cp[~popular] = [self.payee(("PH", "TH", "MX")[rng.integers(3)], wallet_share=0.8)
-                                for _ in range(int((~popular).sum()))]
-                self.p2p(i, lo + rng.integers(0, active, k), self.night_mixed(k, 0.35),
-                         np.clip(rng.lognormal(np.log(15), 0.7, k), 2, 150), cp,
-                         np.array([HANDLE_REF, REF["tips"], REF["thanks"], REF["gift"]] + [REF[h] for h in HANDLES]),
-                         (0.15, 0.05, 0.8, 0.1), 0.6, 0.7)
+                cp[~popular] = [
+                    self.payee(("PH", "TH", "MX")[rng.integers(3)], wallet_share=0.8)
+                    for _ in range(int((~popular).sum()))
+                ]
+                self.p2p(
+                    i,
+                    lo + rng.integers(0, active, k),
+                    self.night_mixed(k, 0.35),
+                    np.clip(rng.lognormal(np.log(15), 0.7, k), 2, 150),
+                    cp,
+                    np.array(
+                        [HANDLE_REF, REF["tips"], REF["thanks"], REF["gift"]] + [REF[h] for h in HANDLES]
+                    ),
+                    (0.15, 0.05, 0.8, 0.1),
+                    0.6,
+                    0.7,
+                )
             else:
                 weekly = rng.random() < 0.4
                 days = self.periodic(i, 7.0 if weekly else 30.44, 0.3)
                 days = days - ((w.start.toordinal() + days) % 7 - 6) % 7  # Sundays
                 days = days[days >= lo]
                 cp = self.hub_member(w.parishes, len(days), 1)
-                self.p2p(i, days, rng.integers(7, 13, len(days)), rng.uniform(10, 100) * np.ones(len(days)), cp,
-                         np.array([REF["donation"], REF["tithe"], self.local_ref("mass offering")]),
-                         (0.4, 0.4, 0.2, 0.1), 0.9, 0.9)
+                self.p2p(
+                    i,
+                    days,
+                    rng.integers(7, 13, len(days)),
+                    rng.uniform(10, 100) * np.ones(len(days)),
+                    cp,
+                    np.array([REF["donation"], REF["tithe"], self.local_ref("mass offering")]),
+                    (0.4, 0.4, 0.2, 0.1),
+                    0.9,
+                    0.9,
+                )
         elif kind == "online_dater":
             self.related_spend(np.full(rng.poisson((w.days - self.span(i)[0]) / 30), i), "dating")
             code = ("PH", "TH", "CO")[rng.choice(3, p=[0.6, 0.2, 0.2])]
@@ -661,11 +1103,25 @@ class Activity:
             women = np.array([self.payee(code, female=True) for _ in range(n_women)])
             days = np.sort(lo + rng.integers(0, hi - lo + 1, k))
             who = np.minimum((np.arange(k) * n_women) // max(k, 1), n_women - 1)  # one after another
-            escalate = 1 + (rng.uniform(1, 3) - 1) * np.linspace(0, 1, k) if rng.random() < 0.2 else np.ones(k)
+            escalate = (
+                1 + (rng.uniform(1, 3) - 1) * np.linspace(0, 1, k) if rng.random() < 0.2 else np.ones(k)
+            )
             usd = np.clip(rng.lognormal(np.log(50), 0.6, k) * escalate, 10, 600)
-            self.p2p(i, days, self.night_mixed(k, 0.25), usd, women[who],
-                     np.array([REF["gift"], REF["load"], REF["for you"], REF["birthday"], REF["help"]]
-                              + [REF[h] for h in HANDLES]), (0.7, 0.1, 0.2, 0.4), 0.6, 0.5, 0.3)
+            self.p2p(
+                i,
+                days,
+                self.night_mixed(k, 0.25),
+                usd,
+                women[who],
+                np.array(
+                    [REF["gift"], REF["load"], REF["for you"], REF["birthday"], REF["help"]]
+                    + [REF[h] for h in HANDLES]
+                ),
+                (0.7, 0.1, 0.2, 0.4),
+                0.6,
+                0.5,
+                0.3,
+            )
 
     def run(self) -> dict[str, np.ndarray]:
         self.retail()
@@ -679,8 +1135,12 @@ class Activity:
         for i in np.flatnonzero(self.rng.random(len(self.c)) < 0.01).tolist():
             lo, _ = self.span(i)
             if self.w.days - lo > 40:
-                self.trip(i, int(self.rng.integers(lo, self.w.days - 30)), ("PH", "TH")[int(self.rng.random() < 0.6)],
-                          tourist=True)
+                self.trip(
+                    i,
+                    int(self.rng.integers(lo, self.w.days - 30)),
+                    ("PH", "TH")[int(self.rng.random() < 0.6)],
+                    tourist=True,
+                )
         return self.events.concat()
 
 

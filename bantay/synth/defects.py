@@ -14,19 +14,44 @@ import pyarrow as pa
 
 from bantay.synth.tables import CUSTOMERS, FX_RATES, LABELS, TRANSACTIONS
 
-TXN_RULES = ("txn_id_null", "txn_id_duplicate", "booked_at_null", "booked_at_not_partition_date",
-             "customer_unknown", "direction_invalid", "channel_invalid", "amount_not_positive", "currency_invalid",
-             "counterparty_country_invalid", "fx_rate_missing", "mcc_invalid")
-CUSTOMER_RULES = ("customer_id_null", "customer_id_duplicate", "birth_date_invalid", "nationality_invalid",
-                  "residence_country_invalid", "timezone_invalid", "gender_invalid")
+TXN_RULES = (
+    "txn_id_null",
+    "txn_id_duplicate",
+    "booked_at_null",
+    "booked_at_not_partition_date",
+    "customer_unknown",
+    "direction_invalid",
+    "channel_invalid",
+    "amount_not_positive",
+    "currency_invalid",
+    "counterparty_country_invalid",
+    "fx_rate_missing",
+    "mcc_invalid",
+)
+CUSTOMER_RULES = (
+    "customer_id_null",
+    "customer_id_duplicate",
+    "birth_date_invalid",
+    "nationality_invalid",
+    "residence_country_invalid",
+    "timezone_invalid",
+    "gender_invalid",
+)
 FX_RULES = ("fx_rate_not_positive", "fx_currency_invalid", "fx_duplicate")
 LABEL_RULES = ("label_invalid", "label_customer_unknown", "decided_at_null")
 RATE = 0.001
 # Valid ISO 4217 codes that get no rate in fx_rates (fx_rate_missing), and one that only has bad rates.
 UNRATED = ("JPY", "CHF")
 BAD_RATE_CURRENCY = "NZD"
-TRUTH = pa.schema([("table", pa.string()), ("rule", pa.string()), ("txn_id", pa.string()), ("key", pa.string()),
-                   ("booking_date", pa.date32())])
+TRUTH = pa.schema(
+    [
+        ("table", pa.string()),
+        ("rule", pa.string()),
+        ("txn_id", pa.string()),
+        ("key", pa.string()),
+        ("booking_date", pa.date32()),
+    ]
+)
 
 
 def _rules(rng: np.random.Generator, rules: tuple[str, ...], rows: int, minimum_each: int = 1) -> list[str]:
@@ -34,8 +59,15 @@ def _rules(rng: np.random.Generator, rules: tuple[str, ...], rows: int, minimum_
     return [rules[k % len(rules)] for k in range(count)]
 
 
-def transactions(table: pa.Table, day: np.ndarray, ocse: np.ndarray, rng: np.random.Generator, start: date,
-                 days: int, chunk: int) -> tuple[pa.Table, np.ndarray, list[dict[str, Any]]]:
+def transactions(
+    table: pa.Table,
+    day: np.ndarray,
+    ocse: np.ndarray,
+    rng: np.random.Generator,
+    start: date,
+    days: int,
+    chunk: int,
+) -> tuple[pa.Table, np.ndarray, list[dict[str, Any]]]:
     """Corrupt a few rows of ordinary customers in place (and add duplicate copies); return the truth rows."""
     rules = _rules(rng, TXN_RULES, table.num_rows)
     card = np.asarray(table.column("mcc").is_valid())
@@ -68,8 +100,15 @@ def transactions(table: pa.Table, day: np.ndarray, ocse: np.ndarray, rng: np.ran
             copy["booked_at"] = later
             extra_rows.append(copy)
             extra_days.append((later.date() - start).days)
-            truth.append({"table": "transactions", "rule": rule, "txn_id": row["txn_id"], "key": row["txn_id"],
-                          "booking_date": later.date()})
+            truth.append(
+                {
+                    "table": "transactions",
+                    "rule": rule,
+                    "txn_id": row["txn_id"],
+                    "key": row["txn_id"],
+                    "booking_date": later.date(),
+                }
+            )
             continue
         elif rule == "booked_at_null":
             row["booked_at"] = None
@@ -94,8 +133,15 @@ def transactions(table: pa.Table, day: np.ndarray, ocse: np.ndarray, rng: np.ran
             row["mcc"] = str(rng.choice(["541", "54111", "5X11", "grocery"]))
         if rule != "txn_id_null":
             key = row["txn_id"]
-        truth.append({"table": "transactions", "rule": rule, "txn_id": row["txn_id"], "key": key,
-                      "booking_date": booking})
+        truth.append(
+            {
+                "table": "transactions",
+                "rule": rule,
+                "txn_id": row["txn_id"],
+                "key": key,
+                "booking_date": booking,
+            }
+        )
     keep = np.ones(table.num_rows, dtype=bool)
     keep[picked] = False
     patched = pa.Table.from_pylist(rows + extra_rows, schema=TRANSACTIONS)
@@ -104,8 +150,9 @@ def transactions(table: pa.Table, day: np.ndarray, ocse: np.ndarray, rng: np.ran
     return out, out_days, truth
 
 
-def customers(table: pa.Table, rng: np.random.Generator, first_extra: int,
-              future: date) -> tuple[pa.Table, list[dict[str, Any]]]:
+def customers(
+    table: pa.Table, rng: np.random.Generator, first_extra: int, future: date
+) -> tuple[pa.Table, list[dict[str, Any]]]:
     """Extra customer rows (copies of real people with a new id and name) that each break one rule."""
     rules = _rules(rng, CUSTOMER_RULES, table.num_rows)
     source = table.take(pa.array(rng.integers(0, table.num_rows, len(rules)))).to_pylist()
@@ -121,7 +168,9 @@ def customers(table: pa.Table, rng: np.random.Generator, first_extra: int,
         elif rule == "customer_id_duplicate":
             rows.append(dict(row))  # the first copy is good and kept
         elif rule == "birth_date_invalid":
-            row["birth_date"] = None if rng.random() < 0.5 else future + timedelta(days=int(rng.integers(30, 4000)))
+            row["birth_date"] = (
+                None if rng.random() < 0.5 else future + timedelta(days=int(rng.integers(30, 4000)))
+            )
         elif rule == "nationality_invalid":
             row["nationality"] = str(rng.choice(["UK", "GBR", "XX", "Filipino"]))
         elif rule == "residence_country_invalid":
@@ -135,22 +184,37 @@ def customers(table: pa.Table, rng: np.random.Generator, first_extra: int,
     return pa.Table.from_pylist(rows, schema=CUSTOMERS), truth
 
 
-def fx_rates(table: pa.Table, rng: np.random.Generator, start: date, days: int) -> tuple[pa.Table, list[dict]]:
+def fx_rates(
+    table: pa.Table, rng: np.random.Generator, start: date, days: int
+) -> tuple[pa.Table, list[dict]]:
     rows, truth = [], []
     for k, rule in enumerate(_rules(rng, FX_RULES, table.num_rows, 2)):
         when = start + timedelta(days=int(rng.integers(0, days)))
         if rule == "fx_rate_not_positive":
             # A currency no transaction uses, so quarantining it removes nothing anyone needs; one date each.
-            row = {"rate_date": start + timedelta(days=k % days), "currency": BAD_RATE_CURRENCY,
-                   "usd_per_unit": float(rng.choice([0.0, -0.61]))}
+            row = {
+                "rate_date": start + timedelta(days=k % days),
+                "currency": BAD_RATE_CURRENCY,
+                "usd_per_unit": float(rng.choice([0.0, -0.61])),
+            }
         elif rule == "fx_currency_invalid":
-            row = {"rate_date": when, "currency": f"{rng.choice(['EURO', 'US$', 'ZZ', 'PESO'])}{k}"[:5],
-                   "usd_per_unit": 1.0}
+            row = {
+                "rate_date": when,
+                "currency": f"{rng.choice(['EURO', 'US$', 'ZZ', 'PESO'])}{k}"[:5],
+                "usd_per_unit": 1.0,
+            }
         else:  # an exact copy: whichever copy is kept, the rate is the same
             row = table.slice(int(rng.integers(0, table.num_rows)), 1).to_pylist()[0]
         rows.append(row)
-        truth.append({"table": "fx_rates", "rule": rule, "txn_id": None,
-                      "key": f"{row['currency']}|{row['rate_date'].isoformat()}", "booking_date": None})
+        truth.append(
+            {
+                "table": "fx_rates",
+                "rule": rule,
+                "txn_id": None,
+                "key": f"{row['currency']}|{row['rate_date'].isoformat()}",
+                "booking_date": None,
+            }
+        )
     return pa.concat_tables([table, pa.Table.from_pylist(rows, schema=FX_RATES)]), truth
 
 
@@ -168,7 +232,13 @@ def labels(table: pa.Table, rng: np.random.Generator, first_unknown: int) -> tup
         else:
             row["decided_at"] = None
         rows.append(row)
-        truth.append({"table": "labels", "rule": rule, "txn_id": None,
-                      "key": f"{row['customer_id']}|{row['decided_at'].isoformat() if row['decided_at'] else ''}",
-                      "booking_date": None})
+        truth.append(
+            {
+                "table": "labels",
+                "rule": rule,
+                "txn_id": None,
+                "key": f"{row['customer_id']}|{row['decided_at'].isoformat() if row['decided_at'] else ''}",
+                "booking_date": None,
+            }
+        )
     return pa.concat_tables([table, pa.Table.from_pylist(rows, schema=LABELS)]), truth

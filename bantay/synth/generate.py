@@ -28,19 +28,45 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
 DAY = timedelta(days=1)
-TRUTH_CUSTOMERS = pa.schema([("customer_id", pa.string()), ("kind", pa.string()),
-                             ("first_ocse_at", tables.TS), ("ocse_payments", pa.int32())])
+TRUTH_CUSTOMERS = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("kind", pa.string()),
+        ("first_ocse_at", tables.TS),
+        ("ocse_payments", pa.int32()),
+    ]
+)
 # How often a customer is investigated, and how its case is closed (label 0 typology).
-INVESTIGATED = {"ocse_payer": 0.85, "sextortion_victim": 0.5, "romance_victim": 0.4, "online_dater": 0.18,
-                "ofw": 0.1, "diaspora": 0.1, "mixed_family": 0.15, "online_buyer": 0.1, "gamer_tipper": 0.1,
-                "small_business_va": 0.1, "freelancer_payer": 0.1, "church_donor": 0.1, "webcam_customer": 0.08,
-                "child_sponsor": 0.02, "retail": 0.003}
+INVESTIGATED = {
+    "ocse_payer": 0.85,
+    "sextortion_victim": 0.5,
+    "romance_victim": 0.4,
+    "online_dater": 0.18,
+    "ofw": 0.1,
+    "diaspora": 0.1,
+    "mixed_family": 0.15,
+    "online_buyer": 0.1,
+    "gamer_tipper": 0.1,
+    "small_business_va": 0.1,
+    "freelancer_payer": 0.1,
+    "church_donor": 0.1,
+    "webcam_customer": 0.08,
+    "child_sponsor": 0.02,
+    "retail": 0.003,
+}
 CLEARED_AS = {"sextortion_victim": "sextortion_victim", "romance_victim": "romance_scam_victim"}
 LABEL_NOISE = 0.04
 
 
-def run(out: Path, customers: int, days: int, seed: int, end_date: date | None, truth: Path | None,
-        fmt: str = "parquet") -> dict[str, Any]:
+def run(
+    out: Path,
+    customers: int,
+    days: int,
+    seed: int,
+    end_date: date | None,
+    truth: Path | None,
+    fmt: str = "parquet",
+) -> dict[str, Any]:
     """Write a ledger of `customers` customers over `days` days ending `end_date` (default yesterday, UTC)."""
     from bantay import ledger
 
@@ -102,14 +128,27 @@ def run(out: Path, customers: int, days: int, seed: int, end_date: date | None, 
             _write(folder / "bad_rows.parquet", pa.Table.from_pylist(truth_rows, schema=defects.TRUTH))
     seconds = round(time.perf_counter() - clock, 2)
     summary = {
-        "ledger": str(out), "format": fmt, "start": start.isoformat(), "end": end.isoformat(), "seed": seed,
-        "rows": counts, "customers_by_kind": kinds, "bad_rows": len(truth_rows),
-        "labels": {"positive": int(np.sum(np.asarray(labels.column("label")) == 1)),
-                   "negative": int(np.sum(np.asarray(labels.column("label")) == 0))},
+        "ledger": str(out),
+        "format": fmt,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seed": seed,
+        "rows": counts,
+        "customers_by_kind": kinds,
+        "bad_rows": len(truth_rows),
+        "labels": {
+            "positive": int(np.sum(np.asarray(labels.column("label")) == 1)),
+            "negative": int(np.sum(np.asarray(labels.column("label")) == 0)),
+        },
         "seconds": seconds,
     }
-    logger.info("generated %d transactions for %d customers over %d days in %.1f s", counts["transactions"],
-                customers, days, seconds)
+    logger.info(
+        "generated %d transactions for %d customers over %d days in %.1f s",
+        counts["transactions"],
+        customers,
+        days,
+        seconds,
+    )
     return summary
 
 
@@ -126,12 +165,15 @@ def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:
     count = np.zeros(n, dtype=np.int32)
     for i, ts in act.ocse_first_us.items():
         first[i], count[i] = ts, act.ocse_count[i]
-    return pa.table({
-        "customer_id": pa.array(chunk.ids, pa.string()),
-        "kind": pa.array([KIND_NAMES[k] for k in chunk.kind], pa.string()),
-        "first_ocse_at": pa.array(first, tables.TS, mask=first < 0),
-        "ocse_payments": pa.array(count, pa.int32()),
-    }, schema=TRUTH_CUSTOMERS)
+    return pa.table(
+        {
+            "customer_id": pa.array(chunk.ids, pa.string()),
+            "kind": pa.array([KIND_NAMES[k] for k in chunk.kind], pa.string()),
+            "first_ocse_at": pa.array(first, tables.TS, mask=first < 0),
+            "ocse_payments": pa.array(count, pa.int32()),
+        },
+        schema=TRUTH_CUSTOMERS,
+    )
 
 
 def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, end: date) -> pa.Table:
@@ -156,15 +198,20 @@ def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, en
             label, typology = 0, CLEARED_AS.get(kind, "cleared")
         if decided >= end_us:
             continue
-        if rng.random() < LABEL_NOISE:  # some confirmed cases are wrong, some cleared customers were offenders
+        if (
+            rng.random() < LABEL_NOISE
+        ):  # some confirmed cases are wrong, some cleared customers were offenders
             label, typology = (0, "cleared") if label == 1 else (1, "ocse_payer")
         rows.append({"customer_id": ids[i], "label": label, "decided_at": decided, "typology": typology})
-    return pa.table({
-        "customer_id": pa.array([r["customer_id"] for r in rows], pa.string()),
-        "label": pa.array([r["label"] for r in rows], pa.int32()),
-        "decided_at": pa.array([r["decided_at"] for r in rows], tables.TS),
-        "typology": pa.array([r["typology"] for r in rows], pa.string()),
-    }, schema=tables.LABELS)
+    return pa.table(
+        {
+            "customer_id": pa.array([r["customer_id"] for r in rows], pa.string()),
+            "label": pa.array([r["label"] for r in rows], pa.int32()),
+            "decided_at": pa.array([r["decided_at"] for r in rows], tables.TS),
+            "typology": pa.array([r["typology"] for r in rows], pa.string()),
+        },
+        schema=tables.LABELS,
+    )
 
 
 KIND_IDS = KIND

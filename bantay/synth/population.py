@@ -74,8 +74,10 @@ class Chunk:
 
     @property
     def accounts(self) -> list[str]:
-        return [f"{ref.RESIDENCES[r].code}{(self.first + i) * 7 % 97:02d}BNTY{self.first + i:010d}"
-                for i, r in enumerate(self.residence.tolist())]
+        return [
+            f"{ref.RESIDENCES[r].code}{(self.first + i) * 7 % 97:02d}BNTY{self.first + i:010d}"
+            for i, r in enumerate(self.residence.tolist())
+        ]
 
 
 def kind_counts(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -89,8 +91,10 @@ def kind_counts(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _fill(pattern: str, rng: np.random.Generator) -> str:
     letters = "ABCDEFGHJKLMNPRSTUVWXY"
-    return "".join(str(rng.integers(10)) if ch == "#" else letters[rng.integers(len(letters))] if ch == "A" else ch
-                   for ch in pattern)
+    return "".join(
+        str(rng.integers(10)) if ch == "#" else letters[rng.integers(len(letters))] if ch == "A" else ch
+        for ch in pattern
+    )
 
 
 def _age(kind: str, country: str, rng: np.random.Generator) -> float:
@@ -109,8 +113,16 @@ def _age(kind: str, country: str, rng: np.random.Generator) -> float:
 
 
 def _gender(kind: str, rng: np.random.Generator) -> str | None:
-    male = {"ocse_payer": 0.95, "mixed_family": 0.92, "online_dater": 1.0, "sextortion_victim": 0.9,
-            "romance_victim": 0.45, "webcam_customer": 0.88, "ofw": 0.4, "gamer_tipper": 0.75}.get(kind, 0.49)
+    male = {
+        "ocse_payer": 0.95,
+        "mixed_family": 0.92,
+        "online_dater": 1.0,
+        "sextortion_victim": 0.9,
+        "romance_victim": 0.45,
+        "webcam_customer": 0.88,
+        "ofw": 0.4,
+        "gamer_tipper": 0.75,
+    }.get(kind, 0.49)
     draw = rng.random()
     if draw < 0.004:
         return "X"
@@ -126,7 +138,9 @@ def _nationality(kind: str, home: str, rng: np.random.Generator) -> str:
         return DIASPORA_NATIONALITIES[rng.integers(len(DIASPORA_NATIONALITIES))]
     if kind in ("ocse_payer", "mixed_family", "online_dater") or rng.random() > ref.MIGRANT_SHARE:
         return home
-    return ref.MIGRANT_NATIONALITIES[rng.choice(len(ref.MIGRANT_NATIONALITIES), p=np.array(ref.MIGRANT_WEIGHTS))]
+    return ref.MIGRANT_NATIONALITIES[
+        rng.choice(len(ref.MIGRANT_NATIONALITIES), p=np.array(ref.MIGRANT_WEIGHTS))
+    ]
 
 
 def build(world: World, rng: np.random.Generator, index: int, first: int, n: int) -> Chunk:
@@ -136,8 +150,22 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
     residence = rng.choice(len(ref.RESIDENCES), size=n, p=weights / weights.sum())
     as_of = world.start
     zone = np.zeros(n, dtype=np.int64)
-    cols: dict[str, list] = {k: [] for k in ("nat", "gender", "first", "last", "birth", "city", "address", "postcode",
-                                             "id_type", "id_number", "occupation")}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "nat",
+            "gender",
+            "first",
+            "last",
+            "birth",
+            "city",
+            "address",
+            "postcode",
+            "id_type",
+            "id_number",
+            "occupation",
+        )
+    }
     for i in range(n):
         res = ref.RESIDENCES[residence[i]]
         kind = KIND_NAMES[kinds[i]]
@@ -146,8 +174,11 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
         nat = _nationality(kind, res.code, rng)
         gender = _gender(kind, rng)
         origin = ref.NAME_ORIGIN[nat]
-        pool = ref.FIRST_FEMALE[origin] if gender == "F" or (gender != "M" and rng.random() < 0.5) \
+        pool = (
+            ref.FIRST_FEMALE[origin]
+            if gender == "F" or (gender != "M" and rng.random() < 0.5)
             else ref.FIRST_MALE[origin]
+        )
         age = _age(kind, res.code, rng)
         street = res.streets[rng.integers(len(res.streets))]
         number = int(rng.integers(1, 240))
@@ -157,12 +188,17 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
         cols["last"].append(ref.SURNAMES[origin][rng.integers(len(ref.SURNAMES[origin]))])
         cols["birth"].append((as_of - EPOCH).days - int(age * 365.25) - int(rng.integers(0, 365)))
         cols["city"].append(place[1])
-        cols["address"].append(f"{street} {number}" if res.code in ("DE", "NL", "SE") else f"{number} {street}")
+        cols["address"].append(
+            f"{street} {number}" if res.code in ("DE", "NL", "SE") else f"{number} {street}"
+        )
         cols["postcode"].append(_fill(place[2], rng))
         id_type = res.id_types[rng.integers(len(res.id_types))] if nat == res.code else "passport"
         cols["id_type"].append(id_type)
-        cols["id_number"].append(f"{nat}{_fill('AA#######', rng)}" if id_type == "passport"
-                                 else _fill("###-##-####" if id_type == "ssn" else "A########", rng))
+        cols["id_number"].append(
+            f"{nat}{_fill('AA#######', rng)}"
+            if id_type == "passport"
+            else _fill("###-##-####" if id_type == "ssn" else "A########", rng)
+        )
         if age >= 67:
             occupation = "retired"
         elif age < 22 and rng.random() < 0.6:
@@ -186,20 +222,38 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
     for i in range(n):
         prefixes = ref.RESIDENCES[residence[i]].ip_prefixes
         for k in range(2):
-            home_ips[i, k] = (f"{prefixes[rng.integers(len(prefixes))]}.{rng.integers(0, 256)}."
-                              f"{rng.integers(2, 254)}")
+            home_ips[i, k] = (
+                f"{prefixes[rng.integers(len(prefixes))]}.{rng.integers(0, 256)}.{rng.integers(2, 254)}"
+            )
     # VPN use: most customers never, some often; offenders more often, with overlap.
     vpn_user = rng.random(n) < np.where(kinds == KIND["ocse_payer"], 0.45, 0.14)
     vpn_rate = np.where(vpn_user, rng.beta(2, 4, n), 0.0)
     return Chunk(
-        index=index, first=first, kind=kinds, residence=residence, zone=zone, nationality=cols["nat"],
-        gender=cols["gender"], first_name=cols["first"], surname=cols["last"],
-        birth=np.array(cols["birth"], dtype=np.int64), onboard_day=onboard_day, onboard_us=onboard_us,
-        city=cols["city"], address=cols["address"], postcode=cols["postcode"], id_type=cols["id_type"],
-        id_number=cols["id_number"], occupation=cols["occupation"],
+        index=index,
+        first=first,
+        kind=kinds,
+        residence=residence,
+        zone=zone,
+        nationality=cols["nat"],
+        gender=cols["gender"],
+        first_name=cols["first"],
+        surname=cols["last"],
+        birth=np.array(cols["birth"], dtype=np.int64),
+        onboard_day=onboard_day,
+        onboard_us=onboard_us,
+        city=cols["city"],
+        address=cols["address"],
+        postcode=cols["postcode"],
+        id_type=cols["id_type"],
+        id_number=cols["id_number"],
+        occupation=cols["occupation"],
         ccy=np.array([world.ccy(ref.RESIDENCES[r].currency) for r in residence]),
-        activity=rng.gamma(2.0, 0.55, n), vpn_rate=vpn_rate, night_owl=rng.random(n) < 0.07,
-        n_devices=n_devices, devices=devices, home_ips=home_ips,
+        activity=rng.gamma(2.0, 0.55, n),
+        vpn_rate=vpn_rate,
+        night_owl=rng.random(n) < 0.07,
+        n_devices=n_devices,
+        devices=devices,
+        home_ips=home_ips,
     )
 
 

@@ -13,21 +13,50 @@ from bantay.synth.world import DAY_US, World
 
 TS = pa.timestamp("us", tz="UTC")
 AMOUNT = pa.decimal128(18, 2)
-TRANSACTIONS = pa.schema([
-    ("txn_id", pa.string()), ("booked_at", TS), ("customer_id", pa.string()), ("account_id", pa.string()),
-    ("direction", pa.string()), ("channel", pa.string()), ("amount", AMOUNT), ("currency", pa.string()),
-    ("counterparty_id", pa.string()), ("counterparty_name", pa.string()), ("counterparty_country", pa.string()),
-    ("counterparty_city", pa.string()), ("counterparty_phone", pa.string()), ("counterparty_account", pa.string()),
-    ("mcc", pa.string()), ("reference", pa.string()), ("ip_address", pa.string()), ("device_id", pa.string()),
-])
-CUSTOMERS = pa.schema([
-    ("customer_id", pa.string()), ("full_name", pa.string()), ("birth_date", pa.date32()), ("gender", pa.string()),
-    ("nationality", pa.string()), ("residence_country", pa.string()), ("timezone", pa.string()),
-    ("address_line", pa.string()), ("city", pa.string()), ("postcode", pa.string()), ("id_type", pa.string()),
-    ("id_number", pa.string()), ("occupation", pa.string()), ("onboarded_at", TS),
-])
+TRANSACTIONS = pa.schema(
+    [
+        ("txn_id", pa.string()),
+        ("booked_at", TS),
+        ("customer_id", pa.string()),
+        ("account_id", pa.string()),
+        ("direction", pa.string()),
+        ("channel", pa.string()),
+        ("amount", AMOUNT),
+        ("currency", pa.string()),
+        ("counterparty_id", pa.string()),
+        ("counterparty_name", pa.string()),
+        ("counterparty_country", pa.string()),
+        ("counterparty_city", pa.string()),
+        ("counterparty_phone", pa.string()),
+        ("counterparty_account", pa.string()),
+        ("mcc", pa.string()),
+        ("reference", pa.string()),
+        ("ip_address", pa.string()),
+        ("device_id", pa.string()),
+    ]
+)
+CUSTOMERS = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("full_name", pa.string()),
+        ("birth_date", pa.date32()),
+        ("gender", pa.string()),
+        ("nationality", pa.string()),
+        ("residence_country", pa.string()),
+        ("timezone", pa.string()),
+        ("address_line", pa.string()),
+        ("city", pa.string()),
+        ("postcode", pa.string()),
+        ("id_type", pa.string()),
+        ("id_number", pa.string()),
+        ("occupation", pa.string()),
+        ("onboarded_at", TS),
+    ]
+)
 FX_RATES = pa.schema([("rate_date", pa.date32()), ("currency", pa.string()), ("usd_per_unit", pa.float64())])
-LABELS = pa.schema([("customer_id", pa.string()), ("label", pa.int32()), ("decided_at", TS), ("typology", pa.string())])
+LABELS = pa.schema(
+    [("customer_id", pa.string()), ("label", pa.int32()), ("decided_at", TS), ("typology", pa.string())]
+)
 SCHEMAS = {"transactions": TRANSACTIONS, "customers": CUSTOMERS, "fx_rates": FX_RATES, "labels": LABELS}
 
 
@@ -53,8 +82,14 @@ def local_cents(world: World, ev: dict[str, np.ndarray], ccy: np.ndarray, day: n
     return np.maximum(1, np.round(local * 100)).astype(np.int64)
 
 
-def transactions(world: World, chunk: Chunk, act: Activity, ev: dict[str, np.ndarray],
-                 rng: np.random.Generator, parties: dict[str, pa.Array]) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+def transactions(
+    world: World,
+    chunk: Chunk,
+    act: Activity,
+    ev: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    parties: dict[str, pa.Array],
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     """(table sorted by booked_at, booking day index per row, whether each row is an OCSE payment)."""
     order = np.lexsort((ev["cust"], ev["ts"]))
     ev = {k: v[order] for k, v in ev.items()}
@@ -89,53 +124,64 @@ def transactions(world: World, chunk: Chunk, act: Activity, ev: dict[str, np.nda
     device = pc.if_else(pa.array(online), dev_pool.take(pa.array(dev_idx)), pa.nulls(n, pa.string()))
 
     ids = pa.array(chunk.ids, pa.string())
-    table = pa.table({
-        "txn_id": txn_id,
-        "booked_at": pa.array(ev["ts"], TS),
-        "customer_id": ids.take(pa.array(cust)),
-        "account_id": pa.array(chunk.accounts, pa.string()).take(pa.array(cust)),
-        "direction": pa.array(["in", "out"], pa.string()).take(pa.array(ev["out"].astype(np.int64))),
-        "channel": pa.array(CHANNELS, pa.string()).take(pa.array(ev["channel"].astype(np.int64))),
-        "amount": decimal_from_cents(local_cents(world, ev, ccy, day)),
-        "currency": pa.array(world.currencies, pa.string()).take(pa.array(ccy)),
-        "counterparty_id": parties["counterparty_id"].take(pa.array(cp)),
-        "counterparty_name": parties["names"].take(pa.array(cp * 3 + variant)),
-        "counterparty_country": parties["counterparty_country"].take(pa.array(cp)),
-        "counterparty_city": parties["counterparty_city"].take(pa.array(cp)),
-        "counterparty_phone": parties["phones"].take(pa.array(cp * 3 + phone_variant)),
-        "counterparty_account": account,
-        "mcc": parties["mcc"].take(pa.array(cp)),
-        "reference": ref_source.take(pa.array(ref_idx)),
-        "ip_address": ip,
-        "device_id": device,
-    }, schema=TRANSACTIONS)
+    table = pa.table(
+        {
+            "txn_id": txn_id,
+            "booked_at": pa.array(ev["ts"], TS),
+            "customer_id": ids.take(pa.array(cust)),
+            "account_id": pa.array(chunk.accounts, pa.string()).take(pa.array(cust)),
+            "direction": pa.array(["in", "out"], pa.string()).take(pa.array(ev["out"].astype(np.int64))),
+            "channel": pa.array(CHANNELS, pa.string()).take(pa.array(ev["channel"].astype(np.int64))),
+            "amount": decimal_from_cents(local_cents(world, ev, ccy, day)),
+            "currency": pa.array(world.currencies, pa.string()).take(pa.array(ccy)),
+            "counterparty_id": parties["counterparty_id"].take(pa.array(cp)),
+            "counterparty_name": parties["names"].take(pa.array(cp * 3 + variant)),
+            "counterparty_country": parties["counterparty_country"].take(pa.array(cp)),
+            "counterparty_city": parties["counterparty_city"].take(pa.array(cp)),
+            "counterparty_phone": parties["phones"].take(pa.array(cp * 3 + phone_variant)),
+            "counterparty_account": account,
+            "mcc": parties["mcc"].take(pa.array(cp)),
+            "reference": ref_source.take(pa.array(ref_idx)),
+            "ip_address": ip,
+            "device_id": device,
+        },
+        schema=TRANSACTIONS,
+    )
     return table, day, ev["ocse"]
 
 
 def customers(world: World, chunk: Chunk) -> pa.Table:
-    return pa.table({
-        "customer_id": pa.array(chunk.ids, pa.string()),
-        "full_name": pa.array([f"{f} {s}" for f, s in zip(chunk.first_name, chunk.surname, strict=True)]),
-        "birth_date": pa.array(chunk.birth.astype(np.int32), pa.date32()),
-        "gender": pa.array(chunk.gender, pa.string()),
-        "nationality": pa.array(chunk.nationality, pa.string()),
-        "residence_country": pa.array([ref.RESIDENCES[r].code for r in chunk.residence], pa.string()),
-        "timezone": pa.array([world.tz_names[z] for z in chunk.zone], pa.string()),
-        "address_line": pa.array(chunk.address, pa.string()),
-        "city": pa.array(chunk.city, pa.string()),
-        "postcode": pa.array(chunk.postcode, pa.string()),
-        "id_type": pa.array(chunk.id_type, pa.string()),
-        "id_number": pa.array(chunk.id_number, pa.string()),
-        "occupation": pa.array(chunk.occupation, pa.string()),
-        "onboarded_at": pa.array(chunk.onboard_us, TS),
-    }, schema=CUSTOMERS)
+    return pa.table(
+        {
+            "customer_id": pa.array(chunk.ids, pa.string()),
+            "full_name": pa.array([f"{f} {s}" for f, s in zip(chunk.first_name, chunk.surname, strict=True)]),
+            "birth_date": pa.array(chunk.birth.astype(np.int32), pa.date32()),
+            "gender": pa.array(chunk.gender, pa.string()),
+            "nationality": pa.array(chunk.nationality, pa.string()),
+            "residence_country": pa.array([ref.RESIDENCES[r].code for r in chunk.residence], pa.string()),
+            "timezone": pa.array([world.tz_names[z] for z in chunk.zone], pa.string()),
+            "address_line": pa.array(chunk.address, pa.string()),
+            "city": pa.array(chunk.city, pa.string()),
+            "postcode": pa.array(chunk.postcode, pa.string()),
+            "id_type": pa.array(chunk.id_type, pa.string()),
+            "id_number": pa.array(chunk.id_number, pa.string()),
+            "occupation": pa.array(chunk.occupation, pa.string()),
+            "onboarded_at": pa.array(chunk.onboard_us, TS),
+        },
+        schema=CUSTOMERS,
+    )
 
 
 def fx_rates(world: World) -> pa.Table:
     days = np.arange(world.days)
-    first = (world.start.toordinal() - 719163)  # days since 1970-01-01
-    return pa.table({
-        "rate_date": pa.array(np.tile(first + days, len(world.currencies)).astype(np.int32), pa.date32()),
-        "currency": pa.array(np.repeat(np.array(world.currencies, dtype=object), world.days).tolist(), pa.string()),
-        "usd_per_unit": pa.array(np.round(world.usd_per_unit[:, : world.days].ravel(), 8)),
-    }, schema=FX_RATES)
+    first = world.start.toordinal() - 719163  # days since 1970-01-01
+    return pa.table(
+        {
+            "rate_date": pa.array(np.tile(first + days, len(world.currencies)).astype(np.int32), pa.date32()),
+            "currency": pa.array(
+                np.repeat(np.array(world.currencies, dtype=object), world.days).tolist(), pa.string()
+            ),
+            "usd_per_unit": pa.array(np.round(world.usd_per_unit[:, : world.days].ravel(), 8)),
+        },
+        schema=FX_RATES,
+    )

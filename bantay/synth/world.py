@@ -24,7 +24,9 @@ MANILA_OFFSET_S = 8 * 3600
 
 def mix_id(prefix: str, values: np.ndarray, salt: int) -> list[str]:
     """Stable, unique, non-sequential ids: a bijection on 48 bits of (salt, value), as hex."""
-    mixed = (np.asarray(values, dtype=np.uint64) * np.uint64(0x9E3779B1) + np.uint64(salt)) & np.uint64(2**48 - 1)
+    mixed = (np.asarray(values, dtype=np.uint64) * np.uint64(0x9E3779B1) + np.uint64(salt)) & np.uint64(
+        2**48 - 1
+    )
     return [f"{prefix}{v:012X}" for v in mixed.tolist()]
 
 
@@ -35,16 +37,22 @@ def strip_accents(text: str) -> str:
 def name_variants(first: str, last: str, rng: np.random.Generator) -> tuple[str, str, str]:
     """The same person's name as different clerks and apps capture it: case, accents, spacing, abbreviations."""
     full = f"{first} {last}"
-    variants = [full.upper(), strip_accents(full), f"{last.upper()}, {first}", f"{first}  {last} ",
-                full.replace("Ma. ", "Maria ").replace("Dela ", "de la ").replace("De Leon", "Deleon"),
-                f"{first.split()[0]} {last}", strip_accents(full).lower()]
+    variants = [
+        full.upper(),
+        strip_accents(full),
+        f"{last.upper()}, {first}",
+        f"{first}  {last} ",
+        full.replace("Ma. ", "Maria ").replace("Dela ", "de la ").replace("De Leon", "Deleon"),
+        f"{first.split()[0]} {last}",
+        strip_accents(full).lower(),
+    ]
     picks = rng.choice(len(variants), size=2, replace=False)
     return full, variants[picks[0]], variants[picks[1]]
 
 
 def phone_variants(dest: ref.Destination, mobile: str) -> tuple[str, str, str]:
     """E.164 plus two local ways of writing the same number ("0917 123 4567", "+63-917-1234567")."""
-    prefix, rest = mobile[: len(mobile) - dest.national_digits], mobile[len(mobile) - dest.national_digits:]
+    prefix, rest = mobile[: len(mobile) - dest.national_digits], mobile[len(mobile) - dest.national_digits :]
     e164 = f"+{dest.dial}{mobile}"
     local = f"0{prefix} {rest[:3]} {rest[3:]}" if dest.dial != "1" else f"({prefix}) {rest[:3]}-{rest[3:]}"
     dashed = f"+{dest.dial}-{prefix}-{rest}"
@@ -67,9 +75,17 @@ class Parties:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, pid: str, names: tuple[str, str, str] | str, country: str, city: str | None = None,
-            phones: tuple[str | None, str | None, str | None] | None = None, account: str | None = None,
-            mcc: str | None = None, handle: str | None = None) -> int:
+    def add(
+        self,
+        pid: str,
+        names: tuple[str, str, str] | str,
+        country: str,
+        city: str | None = None,
+        phones: tuple[str | None, str | None, str | None] | None = None,
+        account: str | None = None,
+        mcc: str | None = None,
+        handle: str | None = None,
+    ) -> int:
         self.ids.append(pid)
         self.names.append((names, names, names) if isinstance(names, str) else names)
         self.country.append(country)
@@ -152,15 +168,27 @@ def tz_offsets(start: date, days: int) -> tuple[tuple[str, ...], np.ndarray]:
     for z, name in enumerate(zones):
         info = ZoneInfo(name)
         for d in range(days + 2):
-            noon = datetime.combine(start + timedelta(days=d - 1), datetime.min.time(), UTC) + timedelta(hours=12)
+            noon = datetime.combine(start + timedelta(days=d - 1), datetime.min.time(), UTC) + timedelta(
+                hours=12
+            )
             out[z, d] = int(noon.astimezone(info).utcoffset().total_seconds())
     return zones, out[:, 1:]  # index 0 = the first day; one spare day at the end for late-evening payments
 
 
-def person_abroad(parties: Parties, rng: np.random.Generator, dest: ref.Destination, pid: str, *,
-                  surname: str | None = None, female: bool | None = None, city: str | None = None,
-                  phone: tuple[str, str, str] | None = None, account: str | None = None,
-                  wallet_share: float = 0.5, handle: str | None = None) -> int:
+def person_abroad(
+    parties: Parties,
+    rng: np.random.Generator,
+    dest: ref.Destination,
+    pid: str,
+    *,
+    surname: str | None = None,
+    female: bool | None = None,
+    city: str | None = None,
+    phone: tuple[str, str, str] | None = None,
+    account: str | None = None,
+    wallet_share: float = 0.5,
+    handle: str | None = None,
+) -> int:
     """One payee in a destination country with name variants, a mobile in mixed formats and a wallet or account."""
     origin = dest.origin
     is_female = rng.random() < 0.7 if female is None else female
@@ -171,7 +199,8 @@ def person_abroad(parties: Parties, rng: np.random.Generator, dest: ref.Destinat
         cities, weights = zip(*dest.cities, strict=True)
         city = cities[rng.choice(len(cities), p=np.array(weights) / sum(weights))]
     mobile = f"{dest.mobile_prefixes[rng.integers(len(dest.mobile_prefixes))]}" + "".join(
-        str(d) for d in rng.integers(0, 10, dest.national_digits))
+        str(d) for d in rng.integers(0, 10, dest.national_digits)
+    )
     phones = phone or phone_variants(dest, mobile)
     if account is None:
         draw = rng.random()
@@ -183,8 +212,18 @@ def person_abroad(parties: Parties, rng: np.random.Generator, dest: ref.Destinat
     return parties.add(pid, name_variants(first, last, rng), dest.code, city, phones, account, None, handle)
 
 
-def _hub(parties: Parties, rng: np.random.Generator, code: str, salt: int, start: int, size: int,
-         family_share: float, phone_share: float, wallet_share: float, handle: str | None = None) -> Hub:
+def _hub(
+    parties: Parties,
+    rng: np.random.Generator,
+    code: str,
+    salt: int,
+    start: int,
+    size: int,
+    family_share: float,
+    phone_share: float,
+    wallet_share: float,
+    handle: str | None = None,
+) -> Hub:
     """Members that share a surname (family), a phone, a wallet, or several of these; they take turns collecting."""
     dest = ref.DESTINATIONS[code]
     family = rng.random() < family_share
@@ -199,8 +238,9 @@ def _hub(parties: Parties, rng: np.random.Generator, code: str, salt: int, start
     members = []
     ids = mix_id("B", np.arange(start, start + size), salt)
     for k in range(size):
-        idx = person_abroad(parties, rng, dest, ids[k], surname=surname, city=city, phone=phone,
-                            account=wallet, handle=handle)
+        idx = person_abroad(
+            parties, rng, dest, ids[k], surname=surname, city=city, phone=phone, account=wallet, handle=handle
+        )
         if k == 0:
             phone = parties.phones[idx] if share_phone else None
             wallet = parties.account[idx] if share_wallet and parties.account[idx] else None
@@ -231,20 +271,27 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
                     label = brand if online else f"{brand.upper()} {city.upper()}"
                     rows.append(parties.add(pid, label, res.code, city, mcc=mcc))
             merchants[f"{mcc}:{res.code}"] = np.array(rows)
-        atm = [parties.add(pid, f"ATM {city.upper()}", res.code, city, mcc="6011")
-               for pid, city in zip(ids("M", len(city_names)), city_names, strict=True)]
+        atm = [
+            parties.add(pid, f"ATM {city.upper()}", res.code, city, mcc="6011")
+            for pid, city in zip(ids("M", len(city_names)), city_names, strict=True)
+        ]
         merchants[f"6011:{res.code}"] = np.array(atm)
     for mcc, name, kind, _, country in ref.RELATED_MERCHANTS:
         merchants.setdefault(f"related:{kind}", np.array([], dtype=np.int64))
         idx = parties.add(ids("M", 1)[0], name, country, None, mcc=mcc)
         merchants[f"related:{kind}"] = np.append(merchants[f"related:{kind}"], idx)
-    merchants["giftcard"] = np.array([parties.add(ids("M", 1)[0], name, c, None, mcc=mcc)
-                                      for mcc, name, c in ref.GIFT_CARDS])
-    merchants["airline"] = np.array([parties.add(ids("M", 1)[0], name.upper(), c, None, mcc="4511")
-                                     for name, c in ref.AIRLINES])
-    merchants["crypto"] = np.array([parties.add(ids("X", 1)[0], name, c, None,
-                                                account=f"bc1q{rng.bytes(16).hex()[:30]}")
-                                    for name, c in ref.CRYPTO_EXCHANGES])
+    merchants["giftcard"] = np.array(
+        [parties.add(ids("M", 1)[0], name, c, None, mcc=mcc) for mcc, name, c in ref.GIFT_CARDS]
+    )
+    merchants["airline"] = np.array(
+        [parties.add(ids("M", 1)[0], name.upper(), c, None, mcc="4511") for name, c in ref.AIRLINES]
+    )
+    merchants["crypto"] = np.array(
+        [
+            parties.add(ids("X", 1)[0], name, c, None, account=f"bc1q{rng.bytes(16).hex()[:30]}")
+            for name, c in ref.CRYPTO_EXCHANGES
+        ]
+    )
     for code, dest in ref.DESTINATIONS.items():
         rows = []
         for city, _ in dest.cities:
@@ -257,45 +304,132 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
     employers, billers, landlords, charities = {}, {}, {}, {}
     for res in ref.RESIDENCES:
         origin = ref.NAME_ORIGIN[res.code]
-        emp = [parties.add(pid, f"{ref.SURNAMES[origin][k % len(ref.SURNAMES[origin])]} "
-                                f"{('Holdings', 'Group', 'Ltd', 'Services', 'Logistics', 'Health')[k % 6]}", res.code)
-               for k, pid in enumerate(ids("E", 40))]
+        emp = [
+            parties.add(
+                pid,
+                f"{ref.SURNAMES[origin][k % len(ref.SURNAMES[origin])]} "
+                f"{('Holdings', 'Group', 'Ltd', 'Services', 'Logistics', 'Health')[k % 6]}",
+                res.code,
+            )
+            for k, pid in enumerate(ids("E", 40))
+        ]
         employers[res.code] = np.array(emp)
-        bills = [parties.add(pid, name, res.code)
-                 for pid, name in zip(ids("U", 6), (f"{res.code} Energy", f"{res.code} Water Services",
-                                                    f"{res.code} Mobile", "Broadband Plus", "Home Insurance Co",
-                                                    "City Council Tax"), strict=True)]
+        bills = [
+            parties.add(pid, name, res.code)
+            for pid, name in zip(
+                ids("U", 6),
+                (
+                    f"{res.code} Energy",
+                    f"{res.code} Water Services",
+                    f"{res.code} Mobile",
+                    "Broadband Plus",
+                    "Home Insurance Co",
+                    "City Council Tax",
+                ),
+                strict=True,
+            )
+        ]
         billers[res.code] = np.array(bills)
-        landlords[res.code] = np.array([parties.add(pid, f"{('Lettings', 'Property Mgmt', 'Homes')[k % 3]} "
-                                                         f"{res.places[k % len(res.places)][1]}", res.code)
-                                        for k, pid in enumerate(ids("L", 12))])
-        charities[res.code] = np.array([parties.add(pid, name, res.code) for pid, name in zip(
-            ids("G", 5), ("Plan International", "Compassion", "World Vision", "ChildFund", "Save the Children"),
-            strict=True)])
+        landlords[res.code] = np.array(
+            [
+                parties.add(
+                    pid,
+                    f"{('Lettings', 'Property Mgmt', 'Homes')[k % 3]} {res.places[k % len(res.places)][1]}",
+                    res.code,
+                )
+                for k, pid in enumerate(ids("L", 12))
+            ]
+        )
+        charities[res.code] = np.array(
+            [
+                parties.add(pid, name, res.code)
+                for pid, name in zip(
+                    ids("G", 5),
+                    ("Plan International", "Compassion", "World Vision", "ChildFund", "Save the Children"),
+                    strict=True,
+                )
+            ]
+        )
 
-    def hubs(n: int, codes: tuple[str, ...], weights: tuple[float, ...], size: tuple[int, int], family: float,
-             phone: float, wallet: float, handles: bool) -> list[Hub]:
+    def hubs(
+        n: int,
+        codes: tuple[str, ...],
+        weights: tuple[float, ...],
+        size: tuple[int, int],
+        family: float,
+        phone: float,
+        wallet: float,
+        handles: bool,
+    ) -> list[Hub]:
         out = []
         for _ in range(n):
             code = codes[rng.choice(len(codes), p=np.array(weights) / sum(weights))]
-            handle = f"@{rng.choice(['shop', 'store', 'ukay', 'live', 'tv', 'official', 'ph'])}_{rng.integers(1000, 99999)}" \
-                if handles else None
+            handle = (
+                f"@{rng.choice(['shop', 'store', 'ukay', 'live', 'tv', 'official', 'ph'])}_{rng.integers(1000, 99999)}"
+                if handles
+                else None
+            )
             base = next(serial) * 8
-            out.append(_hub(parties, rng, code, 0xFAC, base, int(rng.integers(size[0], size[1] + 1)),
-                            family, phone, wallet, handle))
+            out.append(
+                _hub(
+                    parties,
+                    rng,
+                    code,
+                    0xFAC,
+                    base,
+                    int(rng.integers(size[0], size[1] + 1)),
+                    family,
+                    phone,
+                    wallet,
+                    handle,
+                )
+            )
         return out
 
     n_payers = max(4.0, customers * ocse_rate)
-    facilitators = hubs(max(3, round(n_payers * 0.09)), ref.OCSE_DESTINATIONS, ref.OCSE_DESTINATION_WEIGHTS,
-                        (2, 6), 0.83, 0.5, 0.4, False)
+    facilitators = hubs(
+        max(3, round(n_payers * 0.09)),
+        ref.OCSE_DESTINATIONS,
+        ref.OCSE_DESTINATION_WEIGHTS,
+        (2, 6),
+        0.83,
+        0.5,
+        0.4,
+        False,
+    )
     scale = max(1.0, customers / 1000)
     shops = hubs(round(6 * scale), ("PH", "TH"), (0.7, 0.3), (1, 4), 0.5, 0.6, 0.5, True)
-    creators = hubs(round(3 * scale), ("PH", "TH", "CO", "MX"), (0.6, 0.2, 0.1, 0.1), (1, 3), 0.4, 0.6, 0.5, True)
+    creators = hubs(
+        round(3 * scale), ("PH", "TH", "CO", "MX"), (0.6, 0.2, 0.1, 0.1), (1, 3), 0.4, 0.6, 0.5, True
+    )
     agencies = hubs(round(1.5 * scale), ("PH",), (1.0,), (2, 6), 0.3, 0.7, 0.6, False)
     parishes = hubs(round(1.0 * scale) + 2, ("PH",), (1.0,), (1, 3), 0.2, 0.8, 0.6, False)
 
     vpn = np.array([f"{p}.{rng.integers(2, 254)}" for p in ref.VPN_PREFIXES for _ in range(8)])
-    travel = {c: np.array([f"{p}.{rng.integers(0, 255)}.{rng.integers(2, 254)}" for p in prefixes for _ in range(20)])
-              for c, prefixes in ref.TRAVEL_PREFIXES.items()}
-    return World(start, days, currencies, usd, zones, offsets, parties, merchants, employers, billers, landlords,
-                 charities, facilitators, shops, creators, agencies, parishes, vpn, travel)
+    travel = {
+        c: np.array(
+            [f"{p}.{rng.integers(0, 255)}.{rng.integers(2, 254)}" for p in prefixes for _ in range(20)]
+        )
+        for c, prefixes in ref.TRAVEL_PREFIXES.items()
+    }
+    return World(
+        start,
+        days,
+        currencies,
+        usd,
+        zones,
+        offsets,
+        parties,
+        merchants,
+        employers,
+        billers,
+        landlords,
+        charities,
+        facilitators,
+        shops,
+        creators,
+        agencies,
+        parishes,
+        vpn,
+        travel,
+    )

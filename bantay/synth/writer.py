@@ -43,7 +43,8 @@ class TableFile:
         self.handle = _private(path)
         if fmt == "parquet":
             self.writer: pq.ParquetWriter | pcsv.CSVWriter = pq.ParquetWriter(
-                self.handle, schema, compression="zstd", coerce_timestamps="us")
+                self.handle, schema, compression="zstd", coerce_timestamps="us"
+            )
         else:
             self.writer = pcsv.CSVWriter(self.handle, as_csv(schema.empty_table()).schema)
 
@@ -81,7 +82,9 @@ class LedgerWriter:
         from bantay.synth.tables import SCHEMAS
 
         if name not in self.tables:
-            self.tables[name] = TableFile(self.root / name / f"part-00000.{self.ext}", SCHEMAS[name], self.fmt)
+            self.tables[name] = TableFile(
+                self.root / name / f"part-00000.{self.ext}", SCHEMAS[name], self.fmt
+            )
         self.tables[name].write(table)
 
     def close(self) -> None:

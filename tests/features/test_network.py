@@ -67,24 +67,29 @@ def frames(spark: SparkSession) -> tuple[DataFrame, DataFrame, DataFrame]:
     return _p2p(spark), _clusters(spark), _labels(spark)
 
 
+CLUSTER_COLUMNS = (
+    "cluster_id string, n_members long, n_senders_90d long, n_sender_countries_90d long, n_payments_90d long, "
+    "amount_usd_90d double, n_senders_365d long, n_payments_365d long, share_cash_pickup_365d double, "
+    "region string, n_confirmed_payers_365d long, confirmed_risk_365d double"
+)
+EXPECTED_CLUSTERS = [
+    # pa+pb: 90d senders c1 c2 c3 from GB US AU paying 50+30+20; a year: 4 payments, 2 cash pick-ups,
+    # 3 NCR and 1 Central Luzon; c2 confirmed (c3 only on the as-of day): risk 1 / (3 + 2).
+    ("pa", 2, 3, 3, 3, 100.0, 3, 4, 0.5, "PH-NCR", 1, 0.2),
+    # pc: c1 and c4 (both GB); c4's 999 on the as-of day is left out; c4's label was reversed.
+    ("pc", 1, 2, 1, 2, 65.0, 2, 2, 0.5, "PH-Central Visayas", 0, 0.0),
+    # pd: only c6 in the year (c5 paid it more than a year ago), in a PH city outside the F4 regions.
+    ("pd", 1, 0, 0, 0, 0.0, 1, 1, 0.0, "PH-other", 0, 0.0),
+    # pe: one cash pick-up in Thailand by confirmed c2: risk 1 / (1 + 2).
+    ("pe", 1, 1, 1, 1, 60.0, 1, 1, 1.0, "TH", 1, 1 / 3),
+    # pf: a known payee nobody paid: zero counts, no cash share or region.
+    ("pf", 1, 0, 0, 0, 0.0, 0, 0, None, None, 0, 0.0),
+]
+
+
 def test_cluster_table_counts_senders_countries_cash_and_region(spark, frames):
     p2p, clusters, labels = frames
-    expected = spark.createDataFrame(
-        [
-            # pa+pb: 90d senders c1 c2 c3 from GB US AU paying 50+30+20; a year: 4 payments, 2 cash pick-ups,
-            # 3 NCR and 1 Central Luzon; c2 confirmed (c3 only on the as-of day): risk 1 / (3 + 2).
-            ("pa", 2, 3, 3, 3, 100.0, 3, 4, 0.5, "PH-NCR", 1, 0.2),
-            # pc: c1 and c4 (both GB); c4's 999 on the as-of day is left out; c4's label was reversed.
-            ("pc", 1, 2, 1, 2, 65.0, 2, 2, 0.5, "PH-Central Visayas", 0, 0.0),
-            # pd: only c6 in the year (c5 paid it more than a year ago).
-            ("pd", 1, 0, 0, 0, 0.0, 1, 1, 0.0, "PH-other", 0, 0.0),
-            ("pe", 1, 1, 1, 1, 60.0, 1, 1, 1.0, "TH", 1, 1 / 3),
-            ("pf", 1, 0, 0, 0, 0.0, 0, 0, None, None, 0, 0.0),
-        ],
-        "cluster_id string, n_members long, n_senders_90d long, n_sender_countries_90d long, n_payments_90d long, "
-        "amount_usd_90d double, n_senders_365d long, n_payments_365d long, share_cash_pickup_365d double, "
-        "region string, n_confirmed_payers_365d long, confirmed_risk_365d double",
-    )
+    expected = spark.createDataFrame(EXPECTED_CLUSTERS, CLUSTER_COLUMNS)
     assertDataFrameEqual(cluster_table(p2p, clusters, labels, AS_OF), expected)
 
 
@@ -101,15 +106,18 @@ EXPECTED_FEATURES = [
 ]
 
 
-def _features(spark, p2p, clusters, labels):
+FEATURE_COLUMNS = "customer_id string, " + ", ".join(f"{spec.name} double" for spec in NETWORK_FEATURES)
+
+
+def _features(p2p: DataFrame, clusters: DataFrame, labels: DataFrame) -> DataFrame:
     table = cluster_table(p2p, clusters, labels, AS_OF)
     return customer_network_features(p2p, clusters, table, labels, AS_OF)
 
 
 def test_customer_network_features_excludes_own_label(spark, frames):
     p2p, clusters, labels = frames
-    schema = "customer_id string, " + ", ".join(f"{spec.name} double" for spec in NETWORK_FEATURES)
-    assertDataFrameEqual(_features(spark, p2p, clusters, labels), spark.createDataFrame(EXPECTED_FEATURES, schema))
+    expected = spark.createDataFrame(EXPECTED_FEATURES, FEATURE_COLUMNS)
+    assertDataFrameEqual(_features(p2p, clusters, labels), expected)
 
 
 def test_customer_network_features_ignores_labels_decided_on_or_after_as_of(spark, frames):
@@ -122,11 +130,11 @@ def test_customer_network_features_ignores_labels_decided_on_or_after_as_of(spar
         ],
         LABELS,
     )
-    before = _features(spark, p2p, clusters, labels)
-    after = _features(spark, p2p, clusters, labels.unionByName(late))
-    assertDataFrameEqual(after, before)
-    table_before = cluster_table(p2p, clusters, labels, AS_OF)
-    assertDataFrameEqual(cluster_table(p2p, clusters, labels.unionByName(late), AS_OF), table_before)
+    labels = labels.unionByName(late)
+    # The same values as without the late labels (the two tests above).
+    assertDataFrameEqual(_features(p2p, clusters, labels), spark.createDataFrame(EXPECTED_FEATURES, FEATURE_COLUMNS))
+    assertDataFrameEqual(cluster_table(p2p, clusters, labels, AS_OF),
+                         spark.createDataFrame(EXPECTED_CLUSTERS, CLUSTER_COLUMNS))
 
 
 def test_network_features_are_in_the_catalogue():

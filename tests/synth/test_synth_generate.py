@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -23,9 +22,14 @@ from bantay.synth.defects import CUSTOMER_RULES, FX_RULES, LABEL_RULES, TXN_RULE
 
 NIGHT = {21, 22, 23, 0, 1, 2}
 P2P_CHANNELS = ("remittance", "bank_transfer", "wallet")
-ARROW = {T.StringType(): pa.string(), T.TimestampType(): pa.timestamp("us", tz="UTC"),
-         T.DecimalType(18, 2): pa.decimal128(18, 2), T.DateType(): pa.date32(), T.DoubleType(): pa.float64(),
-         T.IntegerType(): pa.int32()}
+ARROW = {
+    T.StringType(): pa.string(),
+    T.TimestampType(): pa.timestamp("us", tz="UTC"),
+    T.DecimalType(18, 2): pa.decimal128(18, 2),
+    T.DateType(): pa.date32(),
+    T.DoubleType(): pa.float64(),
+    T.IntegerType(): pa.int32(),
+}
 
 
 def _read(root: Path, table: str) -> pd.DataFrame:
@@ -52,7 +56,10 @@ def payments(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     txns = txns[~txns["txn_id"].isin(bad) & txns["txn_id"].notna() & (txns["direction"] == "out")]
     customers = frames["customers"].drop_duplicates("customer_id")
     rows = txns.merge(frames["truth"][["customer_id", "kind"]], on="customer_id", how="inner").merge(
-        customers[["customer_id", "timezone", "residence_country", "full_name"]], on="customer_id", how="inner")
+        customers[["customer_id", "timezone", "residence_country", "full_name"]],
+        on="customer_id",
+        how="inner",
+    )
     fx = frames["fx_rates"].drop_duplicates(["currency", "rate_date"])
     rows["rate_date"] = pd.to_datetime(rows["booked_at"].dt.date)
     fx = fx.assign(rate_date=pd.to_datetime(fx["rate_date"]))
@@ -61,8 +68,11 @@ def payments(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows["hour"] = -1
     for zone, idx in rows.groupby("timezone").groups.items():
         rows.loc[idx, "hour"] = rows.loc[idx, "booked_at"].dt.tz_convert(zone).dt.hour
-    rows["abroad_p2p"] = rows["channel"].isin(P2P_CHANNELS) & (rows["counterparty_country"] != rows["residence_country"]) \
+    rows["abroad_p2p"] = (
+        rows["channel"].isin(P2P_CHANNELS)
+        & (rows["counterparty_country"] != rows["residence_country"])
         & rows["mcc"].isna()
+    )
     return rows
 
 
@@ -79,7 +89,9 @@ def test_run_writes_the_contract_schema_exactly(ledger: dict[str, Any]) -> None:
     assert sorted(p.name for p in root.iterdir()) == ["customers", "fx_rates", "labels", "transactions"]
 
 
-def test_run_keeps_the_truth_outside_the_ledger(ledger: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
+def test_run_keeps_the_truth_outside_the_ledger(
+    ledger: dict[str, Any], frames: dict[str, pd.DataFrame]
+) -> None:
     names = {p.name for p in ledger["root"].rglob("*")}
     assert "bad_rows.parquet" not in names and "customers.parquet" not in names
     assert "kind" not in frames["customers"].columns and "kind" not in frames["transactions"].columns
@@ -104,12 +116,16 @@ def test_run_plants_every_rule_once_per_row_and_the_truth_finds_them(frames: dic
         & (txns["booked_at"].dt.strftime("%Y-%m-%d") != partition),
         "customer_unknown": ~txns["customer_id"].isin(known),
         "direction_invalid": ~txns["direction"].isin(["in", "out"]),
-        "channel_invalid": ~txns["channel"].isin(["remittance", "bank_transfer", "card", "wallet", "crypto", "cash"]),
+        "channel_invalid": ~txns["channel"].isin(
+            ["remittance", "bank_transfer", "card", "wallet", "crypto", "cash"]
+        ),
         "amount_not_positive": txns["amount"].astype(float) <= 0,
         "currency_invalid": ~txns["currency"].isin(currencies),
         "counterparty_country_invalid": ~txns["counterparty_country"].isin(countries),
         "fx_rate_missing": txns["currency"].isin(currencies)
-        & ~pd.Series([(c, d) in rated for c, d in zip(txns["currency"], partition, strict=True)], index=txns.index),
+        & ~pd.Series(
+            [(c, d) in rated for c, d in zip(txns["currency"], partition, strict=True)], index=txns.index
+        ),
         "mcc_invalid": txns["mcc"].notna() & ~txns["mcc"].fillna("").str.fullmatch(r"\d{4}"),
     }
     matrix = pd.DataFrame(broken)
@@ -125,13 +141,18 @@ def test_run_plants_every_rule_once_per_row_and_the_truth_finds_them(frames: dic
     bad_customers = bad[bad["table"] == "customers"]
     assert not set(bad_customers["key"]) & set(txns["customer_id"])
     assert customers["customer_id"].isna().sum() == (bad_customers["rule"] == "customer_id_null").sum()
-    assert customers["customer_id"].dropna().duplicated().sum() == (bad_customers["rule"] == "customer_id_duplicate").sum()
+    assert (
+        customers["customer_id"].dropna().duplicated().sum()
+        == (bad_customers["rule"] == "customer_id_duplicate").sum()
+    )
     assert 0.0005 < (bad["table"] == "transactions").sum() / len(txns) < 0.002
 
 
 def test_run_leaves_good_rows_valid(frames: dict[str, pd.DataFrame]) -> None:
     bad = set(frames["bad"]["txn_id"].dropna())
-    good = frames["transactions"][~frames["transactions"]["txn_id"].isin(bad) & frames["transactions"]["txn_id"].notna()]
+    good = frames["transactions"][
+        ~frames["transactions"]["txn_id"].isin(bad) & frames["transactions"]["txn_id"].notna()
+    ]
     assert good["txn_id"].is_unique
     assert (good["amount"].astype(float) > 0).all()
     assert (good["booked_at"].dt.strftime("%Y-%m-%d") == good["booking_date"].astype(str)).all()
@@ -170,14 +191,36 @@ def test_run_ocse_payments_follow_the_typology(payments: pd.DataFrame) -> None:
     assert counts.max() >= 4 * counts.median()
     # F4: regions as real city names.
     cities = set(ocse.loc[ocse["counterparty_country"] == "PH", "counterparty_city"])
-    assert cities & {"Manila", "Quezon City", "Angeles", "San Fernando", "Cebu City", "Lapu-Lapu", "Zamboanga City"}
+    assert cities & {
+        "Manila",
+        "Quezon City",
+        "Angeles",
+        "San Fernando",
+        "Cebu City",
+        "Lapu-Lapu",
+        "Zamboanga City",
+    }
 
 
-def test_run_innocent_lookalikes_carry_their_signatures(payments: pd.DataFrame, frames: dict[str, pd.DataFrame]) -> None:
+def test_run_innocent_lookalikes_carry_their_signatures(
+    payments: pd.DataFrame, frames: dict[str, pd.DataFrame]
+) -> None:
     kinds = set(frames["truth"]["kind"])
-    assert kinds >= {"ofw", "diaspora", "mixed_family", "child_sponsor", "freelancer_payer", "small_business_va",
-                     "romance_victim", "webcam_customer", "sextortion_victim", "online_buyer", "gamer_tipper",
-                     "church_donor", "online_dater"}
+    assert kinds >= {
+        "ofw",
+        "diaspora",
+        "mixed_family",
+        "child_sponsor",
+        "freelancer_payer",
+        "small_business_va",
+        "romance_victim",
+        "webcam_customer",
+        "sextortion_victim",
+        "online_buyer",
+        "gamer_tipper",
+        "church_donor",
+        "online_dater",
+    }
     p2p = payments[payments["abroad_p2p"]]
     ofw = p2p[p2p["kind"] == "ofw"]
     assert 150 < ofw["usd"].median() < 450 and (ofw["counterparty_country"] == "PH").mean() > 0.95
@@ -188,11 +231,15 @@ def test_run_innocent_lookalikes_carry_their_signatures(payments: pd.DataFrame, 
     assert buyers.groupby("customer_id")["counterparty_id"].nunique().median() >= 3
     # Popular shops: one payee, many unrelated senders (the innocent twin of a facilitator cluster).
     assert buyers.groupby("counterparty_id")["customer_id"].nunique().max() >= 3
-    sponsors = payments[(payments["kind"] == "child_sponsor") & (payments["reference"].fillna("").str.startswith("SPONSOR"))]
+    sponsors = payments[
+        (payments["kind"] == "child_sponsor") & (payments["reference"].fillna("").str.startswith("SPONSOR"))
+    ]
     assert (sponsors["counterparty_country"] == sponsors["residence_country"]).all()
     assert (sponsors.groupby("customer_id")["amount"].nunique() == 1).all()
     sextortion = p2p[p2p["kind"] == "sextortion_victim"]
-    assert (sextortion.groupby("customer_id")["booked_at"].agg(lambda s: s.max() - s.min()) <= timedelta(days=12)).all()
+    assert (
+        sextortion.groupby("customer_id")["booked_at"].agg(lambda s: s.max() - s.min()) <= timedelta(days=12)
+    ).all()
     # Innocents write the same words, use VPNs and pay at night too.
     innocent = p2p[~p2p["kind"].isin(["ocse_payer"])]
     assert innocent["reference"].isin(["school fees", "gift", "medical", "payment"]).any()
@@ -209,7 +256,9 @@ def test_run_has_no_value_only_offenders_use(payments: pd.DataFrame) -> None:
     assert prefix(ocse["ip_address"]) & prefix(others["ip_address"])
 
 
-def test_run_labels_are_partial_and_time_stamped(frames: dict[str, pd.DataFrame], ledger: dict[str, Any]) -> None:
+def test_run_labels_are_partial_and_time_stamped(
+    frames: dict[str, pd.DataFrame], ledger: dict[str, Any]
+) -> None:
     labels = frames["labels"]
     good = labels[labels["label"].isin([0, 1]) & labels["decided_at"].notna()]
     truth = frames["truth"].set_index("customer_id")
@@ -220,14 +269,25 @@ def test_run_labels_are_partial_and_time_stamped(frames: dict[str, pd.DataFrame]
     delay = (payers["decided_at"] - payers["first_ocse_at"]).dt.days
     assert delay.between(29, 151).all()
     assert (good["decided_at"] < pd.Timestamp("2025-07-01", tz="UTC")).all()
-    assert set(good.loc[good["label"] == 0, "typology"]) <= {"cleared", "sextortion_victim", "romance_scam_victim"}
+    assert set(good.loc[good["label"] == 0, "typology"]) <= {
+        "cleared",
+        "sextortion_victim",
+        "romance_scam_victim",
+    }
     assert ledger["summary"]["labels"]["negative"] > ledger["summary"]["labels"]["positive"]
 
 
 def test_run_same_seed_same_ledger_and_another_seed_differs(tmp_path: Path) -> None:
     def build(name: str, seed: int) -> pa.Table:
-        generate.run(tmp_path / name, customers=300, days=14, seed=seed, end_date=date(2025, 1, 31), truth=None,
-                     fmt="parquet")
+        generate.run(
+            tmp_path / name,
+            customers=300,
+            days=14,
+            seed=seed,
+            end_date=date(2025, 1, 31),
+            truth=None,
+            fmt="parquet",
+        )
         return ds.dataset(tmp_path / name / "transactions", partitioning="hive").to_table().sort_by("txn_id")
 
     first, again, other = build("a", 5), build("b", 5), build("c", 6)
@@ -237,17 +297,24 @@ def test_run_same_seed_same_ledger_and_another_seed_differs(tmp_path: Path) -> N
 
 
 def test_run_csv_has_the_same_folders_and_a_header(tmp_path: Path) -> None:
-    summary = generate.run(tmp_path / "csv", customers=200, days=10, seed=3, end_date=date(2025, 3, 10),
-                           truth=None, fmt="csv")
-    parquet = generate.run(tmp_path / "pq", customers=200, days=10, seed=3, end_date=date(2025, 3, 10),
-                           truth=None, fmt="parquet")
+    summary = generate.run(
+        tmp_path / "csv", customers=200, days=10, seed=3, end_date=date(2025, 3, 10), truth=None, fmt="csv"
+    )
+    parquet = generate.run(
+        tmp_path / "pq", customers=200, days=10, seed=3, end_date=date(2025, 3, 10), truth=None, fmt="parquet"
+    )
     files = sorted((tmp_path / "csv" / "transactions").rglob("*.csv"))
     assert len(files) == 10
     read = pcsv.read_csv(files[0], convert_options=pcsv.ConvertOptions(column_types={"mcc": pa.string()}))
     assert read.column_names == [f.name for f in contract.TRANSACTIONS_SCHEMA.fields]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(pcsv.read_csv(
-        files[0], convert_options=pcsv.ConvertOptions(column_types={"booked_at": pa.string()})
-    ).column("booked_at")[0]))
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+        str(
+            pcsv.read_csv(
+                files[0], convert_options=pcsv.ConvertOptions(column_types={"booked_at": pa.string()})
+            ).column("booked_at")[0]
+        ),
+    )
     total = sum(pcsv.read_csv(f).num_rows for f in files)
     assert total == summary["rows"]["transactions"] == parquet["rows"]["transactions"]
     for table in ("customers", "fx_rates", "labels"):

@@ -1,0 +1,40 @@
+"""One draft.html rendered by headless Chromium: no console errors, and a screenshot to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import load_draft
+from sar_world import AS_OF
+
+from bantay.sar import build
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install -y chromium)")
+def test_draft_html_renders_in_chromium_without_console_errors(drafted: Path, tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    case = drafted / build.case_id("c1", AS_OF)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto((case / "draft.html").as_uri())
+        circles = page.locator("#timeline svg circle").count()
+        rows = page.locator("#transactions tbody tr").count()
+        banner = page.locator("#immediate-risk").inner_text()
+        page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    draft = load_draft(case)
+    assert rows == len(draft["transactions"]) == 5
+    assert circles == 5  # one dot per payment
+    assert "police" in banner
+    assert (tmp_path / "draft.png").stat().st_size > 10_000
