@@ -18,8 +18,9 @@ from bantay.features.common import is_cross_border_p2p
 logger = logging.getLogger(__name__)
 
 # Accented letters by their ASCII base letter, for F.translate (one character to one character). Covers
-# Spanish and Filipino (ñ), Romanian (ă â î ș ț and the cedilla forms ş ţ), Nordic, German, French, Portuguese,
-# Polish, Czech and Vietnamese letters that show up in beneficiary names.
+# Spanish and Filipino (ñ), Romanian (ă â î ș ț and the cedilla forms ş ţ), Nordic, German, French,
+# Portuguese, Polish, Czech and Vietnamese letters that show up in beneficiary names. Decomposed accents
+# (a letter followed by a combining mark) lose the mark with the rest of the punctuation.
 _FOLDS = {
     "a": "àáâãäåāăąǎạảấầẩẫậắằẳẵặ",
     "c": "çćĉċč",
@@ -87,8 +88,8 @@ CALLING_CODES: dict[str, tuple[str, str | None]] = {
     "HK": ("852", None),
     "JP": ("81", "0"),
 }
-# Fewer digits than this after the calling code is not a phone number (placeholders such as "0" or "000").
-_MIN_NATIONAL_DIGITS = 7
+# Fewer digits than this in all, calling code included, is not a phone number (placeholders such as "0").
+_MIN_PHONE_DIGITS = 8
 # A number that already starts with its calling code and has at least this many more digits was written in
 # international form without the "+" (e.g. "639171234567"); shorter ones are national numbers without a trunk.
 _MIN_NSN_AFTER_CODE = 9
@@ -110,8 +111,9 @@ def fold_text(column: Column) -> Column:
     for letter, ascii_letters in _LIGATURES.items():
         text = F.replace(text, F.lit(letter), F.lit(ascii_letters))
     text = F.translate(text, _ACCENTED, _ASCII)
-    text = F.regexp_replace(text, r"[-_/,;:|]+", " ")   # separators split words: "Santos-Reyes" -> "santos reyes"
-    text = F.regexp_replace(text, r"[^a-z0-9 ]", "")     # other punctuation goes: "O'Neil" -> "oneil", "Ma." -> "ma"
+    # Separators split words ("Santos-Reyes" -> "santos reyes"); other punctuation goes ("O'Neil" -> "oneil").
+    text = F.regexp_replace(text, r"[-_/,;:|]+", " ")
+    text = F.regexp_replace(text, r"[^a-z0-9 ]", "")
     text = F.trim(F.regexp_replace(text, r"\s+", " "))
     return F.when(text != "", text)
 
@@ -132,22 +134,25 @@ def _phone_e164(phone: Column, country: Column) -> Column:
     raw = F.regexp_replace(F.trim(phone), r"\(0\)", "")  # "+44 (0)20 ..." carries the trunk 0 in brackets
     digits = F.regexp_replace(raw, r"[^0-9]", "")
     codes = F.create_map(*[F.lit(v) for iso, (code, _) in CALLING_CODES.items() for v in (iso, code)])
-    trunks = F.create_map(*[F.lit(v) for iso, (_, trunk) in CALLING_CODES.items() if trunk for v in (iso, trunk)])
+    trunks = F.create_map(
+        *[F.lit(v) for iso, (_, trunk) in CALLING_CODES.items() if trunk for v in (iso, trunk)]
+    )
     code = codes[F.upper(country)]
     trunk = trunks[F.upper(country)]
     # Every trunk prefix in the table is one digit.
-    without_trunk = F.when(trunk.isNotNull() & digits.startswith(trunk), F.substring(digits, 2, 64)).otherwise(digits)
-    national = F.when(
-        code.isNotNull() & digits.startswith(code) & (F.length(digits) >= F.length(code) + _MIN_NSN_AFTER_CODE),
-        digits,
-    ).when(code.isNotNull(), F.concat(code, without_trunk))
+    has_trunk = trunk.isNotNull() & digits.startswith(trunk)
+    without_trunk = F.when(has_trunk, F.substring(digits, 2, 64)).otherwise(digits)
+    written_with_code = digits.startswith(code) & (F.length(digits) >= F.length(code) + _MIN_NSN_AFTER_CODE)
+    national = F.when(code.isNotNull() & written_with_code, digits).when(
+        code.isNotNull(), F.concat(code, without_trunk)
+    )
     international = (
         F.when(raw.startswith("+"), digits)
         .when(digits.startswith("00"), F.substring(digits, 3, 64))
-        .when(digits.startswith("011") & (code == "1"), F.substring(digits, 4, 64))  # NANP international prefix
+        .when(digits.startswith("011") & (code == "1"), F.substring(digits, 4, 64))  # NANP exit code
         .otherwise(national)
     )
-    e164 = F.when(F.length(international) >= _MIN_NATIONAL_DIGITS + 1, F.concat(F.lit("+"), international))
+    e164 = F.when(F.length(international) >= _MIN_PHONE_DIGITS, F.concat(F.lit("+"), international))
     # Placeholders made of one repeated digit ("0000000", "9999999") are not phone numbers.
     return F.when(~F.regexp_like(F.coalesce(digits, F.lit("")), F.lit(r"^(\d)\1*$")), e164)
 
@@ -156,8 +161,8 @@ def normalise_payees(frame: DataFrame) -> DataFrame:
     """Add `name_norm`, `surname_norm`, `phone_e164`, `account_norm`, `city_norm` (and `address_norm`).
 
     Reads `counterparty_name`, `counterparty_phone`, `counterparty_account`, `counterparty_city`,
-    `counterparty_country` and, when the ledger has it, the optional `counterparty_address`. Values that cannot
-    be normalised (empty, placeholders, unknown calling codes) become null, so that they never link payees.
+    `counterparty_country` and, when the ledger has it, the optional `counterparty_address`. Values that
+    cannot be normalised (empty, placeholders, unknown calling codes) become null: they never link payees.
     """
     name_norm = fold_text(F.col("counterparty_name"))
     account = F.regexp_replace(F.upper(F.col("counterparty_account")), r"[^A-Z0-9]", "")
@@ -183,8 +188,8 @@ def payee_registry(txns: DataFrame) -> DataFrame:
     and last_seen_date (min and max booking_date). The caller bounds `txns` in time (booking_date < as_of).
     """
     payments = normalise_payees(txns.where(is_cross_border_p2p()))
-    attributes = ("counterparty_country", "name_norm", "surname_norm", "phone_e164", "account_norm", "city_norm",
-                  "address_norm")
+    attributes = ("counterparty_country", "name_norm", "surname_norm", "phone_e164", "account_norm",
+                  "city_norm", "address_norm")
     order = F.struct("booked_at", "txn_id")
     return (
         payments.groupBy("counterparty_id")
@@ -200,8 +205,8 @@ def payee_registry(txns: DataFrame) -> DataFrame:
 def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
     """Undirected links `src, dst` between payees sharing a phone, account, address or surname + town.
 
-    Each key links its payees to one hub, the smallest counterparty_id holding the key (a star, not all pairs):
-    a wallet shared by 500 payees gives 499 edges, not 124,750. Accounts, addresses and surnames are compared
+    Each key links its payees to one hub, the smallest counterparty_id holding it (a star, not all pairs): a
+    wallet shared by 500 payees gives 499 edges, not 124,750. Accounts, addresses and surnames are compared
     within one country; phones are already global (E.164).
     """
     country = F.coalesce(F.upper(F.col("counterparty_country")), F.lit(""))
@@ -255,7 +260,8 @@ def resolve_clusters(
             .checkpoint(eager=True)
         )
         for iteration in range(1, max_iterations + 1):
-            stored, changed = _propagate(edges, labels, checkpoint=iteration % _ITERATIONS_PER_CHECKPOINT == 0)
+            checkpoint = iteration % _ITERATIONS_PER_CHECKPOINT == 0
+            stored, changed = _propagate(edges, labels, checkpoint)
             for frame in persisted:  # the round before is materialised in `stored` now
                 frame.unpersist()
             persisted = [stored]

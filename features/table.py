@@ -52,9 +52,8 @@ def feature_table(
     """
     activity = spending.activity_features(daily)
     sender = payments.p2p_features(payments.prepare(p2p))
-    keys = activity.select(*KEYS) if spine is None else spine.select(*KEYS).distinct()
-    table = keys.join(activity, on=list(KEYS), how="left").join(sender, on=list(KEYS), how="left")
-    table = table.join(kyc_profile(keys, customers), on=list(KEYS), how="left")
+    table = activity if spine is None else spine.select(*KEYS).distinct().join(activity, on=list(KEYS), how="left")
+    table = kyc_profile(table.join(sender, on=list(KEYS), how="left"), customers)
     if network is not None:
         table = table.join(network, on=list(KEYS), how="left")
     columns = []

@@ -267,7 +267,7 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     dates = sorted(row["as_of"] for row in points.select("as_of").distinct().collect())
     if not dates:
         return spark.createDataFrame([], table_schema())
-    start = dates[0] - timedelta(days=LOOKBACK_DAYS)
+    start = grid_date(dates[0]) - timedelta(days=LOOKBACK_DAYS)
     update_state(spark, settings, start, dates[-1])
     p2p = read_state(spark, settings, "p2p", start, dates[-1])
     daily = read_state(spark, settings, "daily", start, dates[-1])

@@ -13,6 +13,7 @@ labels must name an accepted customer and transactions need an accepted FX rate.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -50,7 +51,8 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
     run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
     validated_days = partition_days(ledger.validated_path(out, "transactions"))
     ledger_days = _partition_values(root / "transactions")
-    days = days_to_process(ledger_days, validated_days, as_of, full)
+    run_folder = ledger.partition_path(out / "runs" / "validate", "run_date", as_of)
+    days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
     logger.info("validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental")
 
     raw = {table: read_table(spark, root, table) for table in ledger.TABLES}
@@ -102,7 +104,7 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
         "validated": str(out / "validated"),
         "seconds": round(time.monotonic() - started, 1),
     }
-    with ledger.atomic_dir(ledger.partition_path(out / "runs" / "validate", "run_date", as_of)) as staging:
+    with ledger.atomic_dir(run_folder) as staging:
         for table, result in gx_results.items():
             ledger.write_json(staging / f"gx_{table}.json", result)
         ledger.write_json(staging / "summary.json", summary)
@@ -133,20 +135,31 @@ def partition_days(folder: Path) -> set[date]:
     return {day for day in map(_as_date, _partition_values(folder)) if day is not None}
 
 
-def days_to_process(ledger_days: list[str], validated_days: set[date], as_of: date, full: bool) -> list[str]:
+def days_to_process(
+    ledger_days: list[str], validated_days: set[date], as_of: date, full: bool, earlier: frozenset[str] = frozenset()
+) -> list[str]:
     """Partition values to read: days < as_of without a validated partition, plus as_of - 1; all < as_of if full.
 
-    A folder whose name is not a date is read on every run: its rows cannot be placed on a day, so they are
-    quarantined (`booked_at_not_partition_date`) rather than silently skipped.
+    `earlier` are the days an earlier run for the same as_of processed: a rerun processes them again, because
+    it replaces that run's quarantine partition, which must keep holding their bad rows. A folder whose name
+    is not a date is read on every run: its rows cannot be placed on a day, so they are quarantined
+    (`booked_at_not_partition_date`) rather than silently skipped.
     """
     chosen = []
     for value in ledger_days:
         day = _as_date(value)
-        if day is None:
+        if day is None or value in earlier:
             chosen.append(value)
         elif day < as_of and (full or day not in validated_days or day == as_of - timedelta(days=1)):
             chosen.append(value)
     return chosen
+
+
+def _days_of_earlier_run(run_folder: Path) -> frozenset[str]:
+    summary = run_folder / "summary.json"
+    if not summary.is_file():
+        return frozenset()
+    return frozenset(json.loads(summary.read_text()).get("days", []))
 
 
 # ---------------------------------------------------------------------------------------------------- reading

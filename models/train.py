@@ -288,9 +288,19 @@ def run(settings: Settings, as_of: date, promote: bool = False) -> dict[str, Any
     started = clock.monotonic()
     spark = spark_session.session(settings)
     specs = catalogue()
+    frame = training_table(spark, settings, as_of, [spec.name for spec in specs])
+    result = train_frame(settings, as_of, frame, specs)
+    result["seconds"] = round(clock.monotonic() - started, 1)
+    if promote:
+        result["promotion"] = registry.promote(settings, version=result["version"])
+    return result
+
+
+def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Sequence[Any]) -> dict[str, Any]:
+    """Split, fit, evaluate against the rules, log and register; `frame` is `training_table`'s output."""
+    started = clock.monotonic()
     columns = [spec.name for spec in specs]
     monotone = [int(spec.monotone) for spec in specs]
-    frame = training_table(spark, settings, as_of, columns)
     fit_mask, stop_mask, eval_mask = time_split(frame)
     booster, params = fit(frame, fit_mask, stop_mask, columns, monotone)
     labelled_only = frame["typology"] != evaluate.UNLABELLED
@@ -307,8 +317,9 @@ def run(settings: Settings, as_of: date, promote: bool = False) -> dict[str, Any
         **evaluate.metrics(evaluation, rules_scores, budget, 0.0, prefix="rules_"),
     }
     variant_metrics = evaluate.metrics(evaluation, variant_scores, budget, floor, prefix="variant_labels_only_")
-    metrics |= {k: v for k, v in variant_metrics.items() if k.endswith(("pr_auc", "pr_auc_labelled", "recall_at_budget"))}
-    metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / metrics["rules_pr_auc"] if metrics["rules_pr_auc"] else float("nan")
+    metrics |= {k: v for k, v in variant_metrics.items() if k.endswith(("pr_auc", "_labelled", "recall_at_budget"))}
+    rules_auc = metrics["rules_pr_auc"]
+    metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / rules_auc if rules_auc else float("nan")
     metrics["fit_seconds"] = fit_seconds
 
     counts = {
@@ -323,19 +334,14 @@ def run(settings: Settings, as_of: date, promote: bool = False) -> dict[str, Any
     }
     run_info = _log(settings, as_of, frame, fit_mask, evaluation, columns, monotone, booster, params, counts,
                     metrics, model_scores, rules_scores)
-    result: dict[str, Any] = {
+    logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
+                settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc, counts["rows_eval"])
+    return {
         "as_of": as_of.isoformat(),
         **run_info,
         **counts,
         "metrics": {k: round(v, 4) for k, v in metrics.items() if np.isfinite(v)},
-        "seconds": round(clock.monotonic() - started, 1),
     }
-    logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
-                settings.model_name, run_info["version"], as_of, metrics["pr_auc"], metrics["rules_pr_auc"],
-                counts["rows_eval"])
-    if promote:
-        result["promotion"] = registry.promote(settings, version=run_info["version"])
-    return result
 
 
 def _log(
@@ -379,15 +385,10 @@ def _log(
         })
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         _log_plots(evaluation, columns, booster, model_scores, rules_scores)
-        mlflow.log_input(
-            mlflow.data.from_pandas(fitted[[*columns, "label"]].reset_index(drop=True), targets="label",
-                                    name="bantay-training"),
-            context="training",
-        )
-        mlflow.log_input(
-            mlflow.data.from_pandas(evaluation[[*columns, "label"]], targets="label", name="bantay-evaluation"),
-            context="evaluation",
-        )
+        for context, part in (("training", fitted), ("evaluation", evaluation)):
+            logged = part[[*columns, "label"]].astype("float64").reset_index(drop=True)
+            dataset = mlflow.data.from_pandas(logged, targets="label", name=f"bantay-{context}")
+            mlflow.log_input(dataset, context=context)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
             evaluation[[*columns, "label", "typology"]].to_parquet(path, index=False)

@@ -1,6 +1,6 @@
-"""The day's batch views over all drafts: index.html, the geography report and the network of shared payee clusters.
+"""The day's batch views: index.html, the geography report, and the network of shared payee clusters.
 
-All three are built from the drafts (draft.json dicts) alone. Charts use matplotlib's Agg backend (no display).
+All three are built from the drafts (draft.json dicts) alone. Charts use matplotlib's Agg backend.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 
 def _selector(typology: str, feature: str, txns: pd.DataFrame, cluster_payees: set[str]) -> pd.Series | None:
-    """Rows behind an indicator, by its typology id (None: the indicator is about the customer, not payments)."""
+    """Rows behind an indicator, by typology id (None: the indicator is about the customer, not payments)."""
     p2p = txns["is_p2p"]
     if typology in _P2P_TYPOLOGIES:
         rows = p2p
@@ -169,7 +169,7 @@ def _selector(typology: str, feature: str, txns: pd.DataFrame, cluster_payees: s
 
 
 def _same_words(feature: str, catalogue: Mapping[str, FeatureInfo]) -> FeatureInfo | None:
-    """A catalogue feature named with the same words in another order (share_night_p2p_90d ~ share_p2p_night_90d)."""
+    """A catalogue feature with the same words reordered (share_night_p2p_90d ~ share_p2p_night_90d)."""
     words = sorted(feature.split("_"))
     return next((info for name, info in catalogue.items() if sorted(name.split("_")) == words), None)
 
@@ -451,7 +451,7 @@ def _reason(raw: Any) -> dict[str, Any]:
 def _flags(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame) -> dict[str, bool]:
     typologies = {i["typology_id"] for i in indicators if i["n_transactions"] or i["typology_id"] == "O10"}
     return {
-        # O11 (travel to a destination after escalation) is where contact offending, and so trafficking, is suspected.
+        # O11 (travel to a destination after escalation): contact offending, and so trafficking, is suspected.
         "trafficking_suspected": "O11" in typologies,
         "virtual_assets": bool((case_txns["channel"] == "crypto").any()),
         "linked_to_other_customers": False,

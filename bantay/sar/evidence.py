@@ -1,4 +1,4 @@
-"""Gather the data behind the day's alerts: Spark narrows the ledger to alerted customers, pandas takes the rest.
+"""The data behind the day's alerts: Spark narrows the ledger to alerted customers, pandas does the rest.
 
 The row flags (cross-border p2p, night in local time, round amount, reference keyword, related card spend,
 travel) are computed with the very predicates the features use (`bantay.features.common`), so the
@@ -129,7 +129,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
 
 
 def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> DataFrame:
-    """Add `amount_php` (for the round-PHP test) and `amount_reporting` (USD amount in the reporting currency)."""
+    """Add `amount_php` (for the round-PHP test) and `amount_reporting` (USD amount in reporting currency)."""
 
     def rate(currency: str, alias: str) -> DataFrame:
         return fx.where(F.col("currency") == currency).select(

@@ -1,7 +1,7 @@
 """FinCEN BSA E-Filing SAR batch XML (form SARX, schema v1.2) from a draft, validated with lxml.
 
 Follows FinCEN notice FIN-2021-NTC3: key term `OCSE-FIN-2021-NTC3` in field 2 and in the narrative, field
-38(z) Other with "OCSE" (SuspiciousActivityTypeID 9, SubtypeID 9999), field 43 with the subject's IP addresses.
+38(z) Other with "OCSE" (SuspiciousActivityTypeID 9, SubtypeID 9999), field 43 with the subject's IPs.
 Every string is cleaned for XML and clipped to the schema's length; clips are returned for draft.json.
 """
 
@@ -98,7 +98,7 @@ class _Builder:
 
 
 def build(draft: Mapping[str, Any], tcc: str = DEFAULT_TCC) -> tuple[bytes, list[Truncation]]:
-    """The SAR batch for one draft and the clips made to fit it; raises FincenSchemaError if it does not validate."""
+    """The SAR batch for one draft and the clips made to fit it; FincenSchemaError if it does not validate."""
     clipper = Clipper("fincen_sar.xml")
     b = _Builder(clipper)
     inst, subject = draft["institution"], draft["subject"]
@@ -145,7 +145,7 @@ def build(draft: Mapping[str, Any], tcc: str = DEFAULT_TCC) -> tuple[bytes, list
 
 
 def narrative_blocks(draft: Mapping[str, Any], clipper: Clipper) -> list[str]:
-    """The narrative, key term first, cut into at most five blocks (4,000 x 4 + 1,000 characters), in order."""
+    """The narrative, key term first, cut in order into at most five blocks (4 x 4,000 + 1,000 characters)."""
     from bantay.sar.narrative import narrative
 
     key = draft["filing"]["fincen"]["key_term"]

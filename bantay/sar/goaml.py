@@ -205,7 +205,7 @@ def _client(
     config: Mapping[str, Any],
     unknown: str,
 ) -> None:
-    """A `t_person_my_client`: the fields that type requires, UNKNOWN (configurable) where KYC does not hold them."""
+    """A `t_person_my_client`: the fields that type requires, UNKNOWN (configurable) where KYC lacks them."""
     gender = config["gender_codes"].get(str(subject.get("gender") or "").upper())
     if gender:
         add(person, "gender", gender)
@@ -217,6 +217,12 @@ def _client(
     id_type = str(subject.get("id_type") or "").strip().lower().replace(" ", "_")
     id_number = clip.line(subject.get("id_number"), 25, "from_person/ssn") or unknown
     add(person, "ssn", id_number)
+    if subject.get("id_number") and id_type == "passport":
+        add(person, "passport_number", clip.line(subject["id_number"], 255, "from_person/passport_number"))
+        if subject.get("nationality"):
+            add(person, "passport_country", subject["nationality"])
+    if subject.get("id_number"):  # some FIUs (the UAE's) require id_number after the passport block
+        add(person, "id_number", clip.line(subject["id_number"], 255, "from_person/id_number"))
     if subject.get("nationality"):
         add(person, "nationality1", subject["nationality"])
     if subject.get("residence_country"):
@@ -275,7 +281,7 @@ def _address(
 
 
 def _sql_date(stamp: str) -> str:
-    """goAML `sql_date` (xs:dateTime without zone): 'YYYY-MM-DDThh:mm:ss' from an ISO date or UTC timestamp."""
+    """goAML `sql_date` (xs:dateTime, no zone): 'YYYY-MM-DDThh:mm:ss' from an ISO date or UTC timestamp."""
     text = stamp.rstrip("Z")
     return text if "T" in text else f"{text}T00:00:00"
 

@@ -1,4 +1,4 @@
-"""draft.html (Jinja2, autoescaped, print CSS, inline SVG timeline) and draft.pdf (WeasyPrint) from a draft."""
+"""draft.html (Jinja2, autoescaped, print CSS, inline SVG timeline) and draft.pdf (WeasyPrint)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def render_pdf(html: str) -> bytes:
 
 
 def timeline_svg(draft: Mapping[str, Any]) -> Markup:
-    """Each payment as a dot: time across, amount in the reporting currency up; dots behind an indicator in red."""
+    """Each payment as a dot: time across, amount in reporting currency up; red where behind an indicator."""
     payments = [
         t for t in draft["transactions"] if t["direction"] == "out" and t["amount_reporting"] is not None
     ]
@@ -59,7 +59,8 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" width="{SVG_WIDTH}" '
         f'height="{SVG_HEIGHT}" role="img" aria-label="Timeline of payments">',
-        f'<rect x="{_MARGIN_LEFT}" y="{_MARGIN_TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#999"/>',
+        f'<rect x="{_MARGIN_LEFT}" y="{_MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
+        'fill="#fafafa" stroke="#999"/>',
     ]
     for fraction in (0.0, 0.5, 1.0):
         value = top * fraction
@@ -74,7 +75,8 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
             f'y2="{_MARGIN_TOP + plot_h + 4}" stroke="#666"/>'
         )
         parts.append(
-            f'<text x="{tick:.1f}" y="{SVG_HEIGHT - 18}" font-size="9" text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{tick:.1f}" y="{SVG_HEIGHT - 18}" font-size="9" text-anchor="middle">'
+            f"{escape(label)}</text>"
         )
     parts.append(
         f'<text x="{_MARGIN_LEFT}" y="{SVG_HEIGHT - 3}" font-size="10">amount in {escape(currency)}; '

@@ -1,4 +1,4 @@
-"""The who / what / when / where / why / how narrative, rendered from draft.json by a template and nothing else.
+"""The who / what / when / where / why / how narrative, rendered from draft.json by a template alone.
 
 Every number in the narrative is a value of the draft (amounts printed with the cents the draft holds), so an
 investigator can trace each one; the tests check that.
@@ -20,8 +20,13 @@ MAX_PAYEES = 25  # payees named in the narrative; the full list is in the draft 
 
 
 def money(value: Any) -> str:
-    """An amount as the draft holds it, with thousands separators and cents ('1,234.50'); '0.00' when absent."""
+    """An amount as the draft holds it, with separators and cents ('1,234.50'); '0.00' when absent."""
     return f"{float(value or 0):,.2f}"
+
+
+def n_of(count: Any, noun: str) -> str:
+    """'1 payment', '3 payments': a count with its noun."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @cache
@@ -36,6 +41,7 @@ def environment(autoescape: bool) -> jinja2.Environment:
         finalize=_clean,
     )
     env.filters["money"] = money
+    env.filters["n_of"] = n_of
     return env
 
 

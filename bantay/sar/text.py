@@ -1,4 +1,4 @@
-"""Text hygiene for the SAR forms: strip what XML 1.0 forbids, meet the schemas' patterns, clip to length limits.
+"""Text hygiene for the SAR forms: strip what XML 1.0 forbids, meet the schemas' patterns, clip to limits.
 
 Every clip is recorded as a `Truncation` so that draft.json can say which form field lost how many characters.
 """
@@ -60,7 +60,7 @@ class Clipper:
 
 
 def xml_text(value: object) -> str:
-    """`value` as text that XML 1.0 can carry and a reader sees as written (controls and bidi overrides removed)."""
+    """`value` as text XML 1.0 can carry and a reader sees as written (no controls, no bidi overrides)."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", str(value))

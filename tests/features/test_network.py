@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -15,27 +15,31 @@ AS_OF = date(2025, 4, 1)  # the 90-day window starts 2025-01-01, the 365-day win
 
 P2P = ("customer_id string, txn_id string, booking_date date, booked_at timestamp, amount_usd double, "
        "channel string, counterparty_id string, counterparty_name string, counterparty_country string, "
-       "counterparty_city string, counterparty_phone string, counterparty_account string, residence_country string")
+       "counterparty_city string, counterparty_phone string, counterparty_account string, "
+       "residence_country string")
 LABELS = "customer_id string, label int, decided_at timestamp, typology string"
 
 
 def _p2p(spark: SparkSession) -> DataFrame:
     # (customer, residence, day, USD, channel, payee, city, country, account)
     payments = [
-        ("c1", "GB", date(2025, 3, 10), 50.0, "remittance", "pa", "Quezon City", "PH", None),  # cash pick-up, NCR
+        # Cash pick-up (remittance, no account) in Metro Manila.
+        ("c1", "GB", date(2025, 3, 10), 50.0, "remittance", "pa", "Quezon City", "PH", None),
         ("c2", "US", date(2025, 3, 12), 30.0, "cash", "pb", "quezon city", "PH", "X1"),  # cash channel, NCR
         ("c3", "AU", date(2025, 2, 1), 20.0, "wallet", "pa", "Quezon City", "PH", "W1"),  # NCR
-        ("c1", "GB", date(2024, 6, 1), 100.0, "bank_transfer", "pa", "Angeles", "PH", "A1"),  # year only, C. Luzon
+        # Only in the year window, in Central Luzon.
+        ("c1", "GB", date(2024, 6, 1), 100.0, "bank_transfer", "pa", "Angeles", "PH", "A1"),
         ("c1", "GB", date(2025, 3, 20), 40.0, "remittance", "pc", "Cebu City", "PH", "A2"),  # Central Visayas
         ("c4", "GB", date(2025, 3, 25), 25.0, "remittance", "pc", "Cebu City", "PH", None),  # cash pick-up
         ("c4", "GB", date(2025, 4, 1), 999.0, "cash", "pc", "Cebu City", "PH", None),  # the as-of day: never
         ("c5", "US", date(2024, 3, 1), 10.0, "cash", "pd", "Davao", "PH", None),  # older than a year: never
         ("c2", "US", date(2025, 1, 15), 60.0, "remittance", "pe", "Bangkok", "TH", None),  # cash pick-up, TH
-        ("c6", "CA", date(2024, 12, 1), 35.0, "bank_transfer", "pd", "Davao", "PH", "A3"),  # year only, PH other
+        # Only in the year window, in a PH city outside the F4 regions.
+        ("c6", "CA", date(2024, 12, 1), 35.0, "bank_transfer", "pd", "Davao", "PH", "A3"),
     ]
     rows = [
-        (customer, f"t{n}", day, datetime.combine(day, datetime.min.time()) + timedelta(hours=9), usd, channel,
-         payee, "Name", country, city, None, account, residence)
+        (customer, f"t{n}", day, datetime(day.year, day.month, day.day, 9), usd, channel, payee, "Name",
+         country, city, None, account, residence)
         for n, (customer, residence, day, usd, channel, payee, city, country, account) in enumerate(payments)
     ]
     return spark.createDataFrame(rows, P2P)
@@ -68,9 +72,9 @@ def frames(spark: SparkSession) -> tuple[DataFrame, DataFrame, DataFrame]:
 
 
 CLUSTER_COLUMNS = (
-    "cluster_id string, n_members long, n_senders_90d long, n_sender_countries_90d long, n_payments_90d long, "
-    "amount_usd_90d double, n_senders_365d long, n_payments_365d long, share_cash_pickup_365d double, "
-    "region string, n_confirmed_payers_365d long, confirmed_risk_365d double"
+    "cluster_id string, n_members long, n_senders_90d long, n_sender_countries_90d long, "
+    "n_payments_90d long, amount_usd_90d double, n_senders_365d long, n_payments_365d long, "
+    "share_cash_pickup_365d double, region string, n_confirmed_payers_365d long, confirmed_risk_365d double"
 )
 EXPECTED_CLUSTERS = [
     # pa+pb: 90d senders c1 c2 c3 from GB US AU paying 50+30+20; a year: 4 payments, 2 cash pick-ups,
@@ -94,7 +98,7 @@ def test_cluster_table_counts_senders_countries_cash_and_region(spark, frames):
 
 
 EXPECTED_FEATURES = [
-    # c1 pays pa (2 of its 3 payments; 2 other senders, c2 confirmed) and pc (1 other sender, c4 not confirmed).
+    # c1 pays pa (2 of its 3 payments; 2 other senders, c2 confirmed) and pc (1 other sender, not confirmed).
     ("c1", 1.0, 1.0, 2.0, 3.0, 3.0, 2.0, 2 / 3, 0.5, 1.0, 2.0, 0.2),
     # c2 is confirmed itself: its own label must not make pa or pe look confirmed to it.
     ("c2", 0.5, 0.5, 2.0, 2.0, 3.0, 2.0, 0.5, 0.75, 0.5, 0.0, 0.0),
@@ -132,7 +136,8 @@ def test_customer_network_features_ignores_labels_decided_on_or_after_as_of(spar
     )
     labels = labels.unionByName(late)
     # The same values as without the late labels (the two tests above).
-    assertDataFrameEqual(_features(p2p, clusters, labels), spark.createDataFrame(EXPECTED_FEATURES, FEATURE_COLUMNS))
+    expected = spark.createDataFrame(EXPECTED_FEATURES, FEATURE_COLUMNS)
+    assertDataFrameEqual(_features(p2p, clusters, labels), expected)
     assertDataFrameEqual(cluster_table(p2p, clusters, labels, AS_OF),
                          spark.createDataFrame(EXPECTED_CLUSTERS, CLUSTER_COLUMNS))
 

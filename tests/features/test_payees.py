@@ -1,8 +1,9 @@
-"""Payee normalisation, the payee registry and payee clusters, on hand-built rows with the real Spark engine."""
+"""Payee normalisation, the payee registry and payee clusters: hand-built rows, the real Spark engine."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
@@ -10,8 +11,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from bantay.features.payees import link_edges, normalise_payees, payee_registry, resolve_clusters
 
-RAW = ("counterparty_name string, counterparty_phone string, counterparty_account string, counterparty_city string, "
-       "counterparty_country string")
+RAW = ("counterparty_name string, counterparty_phone string, counterparty_account string, "
+       "counterparty_city string, counterparty_country string")
+CLUSTERS = "counterparty_id string, cluster_id string"
 REGISTRY = ("counterparty_id string, counterparty_country string, surname_norm string, phone_e164 string, "
             "account_norm string, city_norm string, address_norm string")
 
@@ -31,7 +33,7 @@ def _normalised(spark: SparkSession, rows: list[tuple], columns: str) -> list[tu
 def test_normalise_payees_folds_names(spark):
     rows = [
         ("  María  DE LA Cruz-Santos ", None, None, None, "PH"),  # accents, case, spacing, hyphenated surname
-        ("José O'Neil Jr.", None, None, None, "PH"),  # apostrophe dropped, generational suffix is not a surname
+        ("José O'Neil Jr.", None, None, None, "PH"),  # apostrophe dropped; a suffix is not a surname
         ("Jose\u0301 Nin\u0303o", None, None, None, "PH"),  # decomposed accents (NFD) lose their marks
         ("ŞTEFAN Ţepeş", None, None, None, "RO"),  # Romanian cedilla letters, upper case
         ("Groß", None, None, None, "DE"),  # a letter that folds to two
@@ -104,48 +106,39 @@ def test_payee_registry_keeps_latest_attributes_of_cross_border_p2p(spark):
     ]
     registry = payee_registry(spark.createDataFrame(rows, schema))
     expected = spark.createDataFrame(
-        [("p1", "PH", "ana reyes", "reyes", "+639170002222", "W77", "cebu", None, date(2025, 1, 5), date(2025, 2, 5))],
+        [("p1", "PH", "ana reyes", "reyes", "+639170002222", "W77", "cebu", None, date(2025, 1, 5),
+          date(2025, 2, 5))],
         "counterparty_id string, counterparty_country string, name_norm string, surname_norm string, "
-        "phone_e164 string, account_norm string, city_norm string, address_norm string, first_seen_date date, "
-        "last_seen_date date",
+        "phone_e164 string, account_norm string, city_norm string, address_norm string, "
+        "first_seen_date date, last_seen_date date",
     )
     assertDataFrameEqual(registry, expected)
 
 
 def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(spark, checkpoint_dir):
-    registry = spark.createDataFrame(
-        [
-            ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
-            ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # A's phone ...
-            ("pc", "PH", "tan", None, "W1", "davao", None),  # ... and B's wallet: A, B, C are one cluster
-            ("pd", "PH", "go", "+639170000002", None, "manila", None),  # shares nothing
-            ("pe", "PH", "santos", None, None, "cebu", None),  # same surname, different towns: unrelated
-            ("pf", "PH", "santos", None, None, "manila", None),
-            ("pg", "PH", "reyes", None, None, "iloilo", None),  # same surname, same town: a family
-            ("ph", "PH", "reyes", None, None, "iloilo", None),
-            ("pi", "TH", "reyes", None, "W1", "iloilo", None),  # same wallet number in another country: no link
-        ],
-        REGISTRY,
-    )
-    expected = spark.createDataFrame(
-        [("pa", "pa"), ("pb", "pa"), ("pc", "pa"), ("pd", "pd"), ("pe", "pe"), ("pf", "pf"), ("pg", "pg"),
-         ("ph", "pg"), ("pi", "pi")],
-        "counterparty_id string, cluster_id string",
-    )
-    assertDataFrameEqual(resolve_clusters(registry, checkpoint_dir), expected)
-
-
-def test_resolve_clusters_follows_a_long_chain_across_checkpoints(spark, checkpoint_dir):
-    # Node i shares a phone with node i+1 when i is even and a wallet when i is odd: a path of 16 payees,
-    # smallest id at one end, so the label must travel the whole path (several rounds and checkpoints).
-    rows = []
+    rows = [
+        ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
+        ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # A's phone ...
+        ("pc", "PH", "tan", None, "W1", "davao", None),  # ... and B's wallet: A, B, C are one cluster
+        ("pd", "PH", "go", "+639170000002", None, "manila", None),  # shares nothing
+        ("pe", "PH", "santos", None, None, "cebu", None),  # same surname, different towns: unrelated
+        ("pf", "PH", "santos", None, None, "manila", None),
+        ("pg", "PH", "reyes", None, None, "iloilo", None),  # same surname, same town: a family
+        ("ph", "PH", "reyes", None, None, "iloilo", None),
+        ("pi", "TH", "reyes", None, "W1", "iloilo", None),  # the same wallet number in another country
+    ]
+    expected = [("pa", "pa"), ("pb", "pa"), ("pc", "pa"), ("pd", "pd"), ("pe", "pe"), ("pf", "pf"),
+                ("pg", "pg"), ("ph", "pg"), ("pi", "pi")]
+    # A path of 16 payees: node i shares a phone with node i+1 when i is even, a wallet when i is odd, and
+    # the smallest id is at one end, so its label must travel the whole path (several rounds, checkpoints).
     for i in range(16):
-        phone = f"+63917000{(i - i % 2):04d}"
-        wallet = f"W{(i + i % 2):02d}"
-        rows.append((f"q{i:02d}", "PH", None, phone, wallet, None, None))
-    registry = spark.createDataFrame(rows, REGISTRY)
-    clusters = resolve_clusters(registry, checkpoint_dir)
-    assert sorted(tuple(r) for r in clusters.collect()) == [(f"q{i:02d}", "q00") for i in range(16)]
+        rows.append((f"q{i:02d}", "PH", None, f"+63917000{i - i % 2:04d}", f"W{i + i % 2:02d}", None, None))
+        expected.append((f"q{i:02d}", "q00"))
+    clusters = resolve_clusters(spark.createDataFrame(rows, REGISTRY), checkpoint_dir)
+    assertDataFrameEqual(clusters, spark.createDataFrame(expected, CLUSTERS))
+    # The result no longer needs the checkpoint files, and they are gone.
+    assert not list(Path(checkpoint_dir).rglob("rdd-*"))
+    assert clusters.count() == len(expected)
 
 
 def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkpoint_dir):

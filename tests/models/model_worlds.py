@@ -104,3 +104,22 @@ def write_features(spark: SparkSession, out: Path, as_of: date, customers: list[
     to_spark(spark, feature_frame((c, as_of) for c in customers)).write.mode("overwrite").parquet(str(path))
     return path
 
+
+
+def training_frame(labels: list[tuple[str, int, datetime, str]], ordinary: int = 120) -> pd.DataFrame:
+    """What `train.training_table` returns for the world, built without Spark (for the gate tests)."""
+    decided = sorted({when.date() for _, _, when, _ in labels})
+    rows = [(c, when.date(), label, typology) for c, label, when, typology in labels]
+    rows += [(customer_id("ordinary", n), decided[n % len(decided)], 0, "unlabelled") for n in range(ordinary)]
+    keys = pd.DataFrame(rows, columns=["customer_id", "as_of", "label", "typology"])
+    features = feature_frame(zip(keys["customer_id"], keys["as_of"], strict=True))
+    frame = keys.merge(features, on=["customer_id", "as_of"], how="inner")
+    return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def blind_before(frame: pd.DataFrame, day: date, column: str = "share_p2p_unrelated_surname_90d") -> pd.DataFrame:
+    """A copy where `column` is noise on every row before `day`: a model fitted on it cannot learn it."""
+    blinded = frame.copy()
+    early = blinded["as_of"] < day
+    blinded.loc[early, column] = np.random.default_rng(1).uniform(0, 1, int(early.sum()))
+    return blinded

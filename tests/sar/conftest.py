@@ -24,16 +24,19 @@ def draft_settings(out: Path, **extra: Any) -> settings_module.Settings:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sar_world(tmp_path_factory: pytest.TempPathFactory) -> World:
     made = world(tmp_path_factory.mktemp("sar") / "out")
     made.write()
     return made
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def drafted(spark, sar_world: World) -> Path:
-    """OUT/cases/as_of=2025-03-01 written by `draft_cases.run` with a fixed generation time."""
+    """OUT/cases/as_of=2025-03-01 written once by `draft_cases.run` with a fixed generation time.
+
+    The rerun test redrafts the same folder last (with c2 no longer alerted); c1's case stays.
+    """
     from bantay.jobs import draft_cases
 
     return draft_cases.run(

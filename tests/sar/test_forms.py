@@ -1,4 +1,4 @@
-"""The forms rendered from a draft, without Spark: hostile input, numbers, NCA codes, goAML config, snapshots."""
+"""Forms rendered from a draft, without Spark: hostile input, numbers, NCA codes, goAML config, snapshots."""
 
 from __future__ import annotations
 
@@ -26,54 +26,135 @@ HOSTILE = "<script>alert('x')</script> & \"Bob\" \x01\x0b\u202eevil\u202c \U0001
 def _txn(txn_id: str, when: datetime, amount: str, **overrides: Any) -> dict[str, Any]:
     row: dict[str, Any] = {name: None for name in TXN_COLUMNS}
     row.update(
-        txn_id=txn_id, booked_at=pd.Timestamp(when, tz="UTC"), booking_date=when.date(),
-        local_time=when.strftime("%Y-%m-%d %H:%M"), customer_id="c9", account_id="A-c9", direction="out",
-        channel="remittance", amount=Decimal(amount), currency="USD", amount_usd=float(amount),
-        amount_reporting=float(amount), counterparty_id="P9", counterparty_name="Lita Ramos",
-        counterparty_country="PH", counterparty_city="Quezon City", is_p2p=True, is_night=False, is_round=True,
-        is_keyword=False, is_related_spend=False, is_travel=False,
+        txn_id=txn_id,
+        booked_at=pd.Timestamp(when, tz="UTC"),
+        booking_date=when.date(),
+        local_time=when.strftime("%Y-%m-%d %H:%M"),
+        customer_id="c9",
+        account_id="A-c9",
+        direction="out",
+        channel="remittance",
+        amount=Decimal(amount),
+        currency="USD",
+        amount_usd=float(amount),
+        amount_reporting=float(amount),
+        counterparty_id="P9",
+        counterparty_name="Lita Ramos",
+        counterparty_country="PH",
+        counterparty_city="Quezon City",
+        is_p2p=True,
+        is_night=False,
+        is_round=True,
+        is_keyword=False,
+        is_related_spend=False,
+        is_travel=False,
     )
     row.update(overrides)
     return row
 
 
 def _customer(**overrides: Any) -> dict[str, Any]:
-    customer = {"customer_id": "c9", "full_name": "Peter Sample", "birth_date": date(1960, 6, 1), "gender": "M",
-                "nationality": "AU", "residence_country": "AU", "timezone": "Australia/Sydney",
-                "address_line": "9 Test Street", "city": "Sydney", "postcode": "2000", "id_type": "passport",
-                "id_number": "PA1234567", "occupation": "Retired", "onboarded_at": datetime(2019, 1, 2, 3, 4, 5)}
+    customer = {
+        "customer_id": "c9",
+        "full_name": "Peter Sample",
+        "birth_date": date(1960, 6, 1),
+        "gender": "M",
+        "nationality": "AU",
+        "residence_country": "AU",
+        "timezone": "Australia/Sydney",
+        "address_line": "9 Test Street",
+        "city": "Sydney",
+        "postcode": "2000",
+        "id_type": "passport",
+        "id_number": "PA1234567",
+        "occupation": "Retired",
+        "onboarded_at": datetime(2019, 1, 2, 3, 4, 5),
+    }
     customer.update(overrides)
     return customer
 
 
-def _draft(rows: list[dict[str, Any]], customer: dict[str, Any] | None = None,
-           reasons: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    score = {"customer_id": "c9", "score": 0.8123, "rank": 4, "model_version": "12",
-             "reasons": reasons or [{"code": code("n_airline_90d"), "text": "2 airline payments in 90 days",
-                                     "contribution": 0.7, "value": 2.0}]}
+def _draft(
+    rows: list[dict[str, Any]],
+    customer: dict[str, Any] | None = None,
+    reasons: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    score = {
+        "customer_id": "c9",
+        "score": 0.8123,
+        "rank": 4,
+        "model_version": "12",
+        "reasons": reasons
+        or [
+            {
+                "code": code("n_airline_90d"),
+                "text": "2 airline payments in 90 days",
+                "contribution": 0.7,
+                "value": 2.0,
+            }
+        ],
+    }
     return build.build_draft(
-        as_of=AS_OF, generated_at=GENERATED_AT.replace(tzinfo=UTC), score=score,
-        customer=customer or _customer(), transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
-        features={}, clusters=pd.DataFrame({"counterparty_id": [], "cluster_id": []}),
-        cluster_payers=pd.DataFrame({"cluster_id": [], "customer_id": []}), case_ids={},
-        institution={"name": "Demo Bank (synthetic)", "tin": "000000000", "tin_type": "EIN", "rssd_id": "0",
-                     "primary_regulator": "OCC", "institution_type": "Depository institution",
-                     "address": "1 Example Street", "city": "Springfield", "state": "VA", "postcode": "22150",
-                     "country": "US", "contact_office": "Financial Intelligence Unit",
-                     "contact_phone": "5555550100", "goaml_reporting_entity_id": "42", "nca_reporter_id": ""},
-        reporting_currency="USD", catalogue=build.feature_catalogue(), goaml=goaml.load_config(),
+        as_of=AS_OF,
+        generated_at=GENERATED_AT.replace(tzinfo=UTC),
+        score=score,
+        customer=customer or _customer(),
+        transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
+        features={},
+        clusters=pd.DataFrame({"counterparty_id": [], "cluster_id": []}),
+        cluster_payers=pd.DataFrame({"cluster_id": [], "customer_id": []}),
+        case_ids={},
+        institution={
+            "name": "Demo Bank (synthetic)",
+            "tin": "000000000",
+            "tin_type": "EIN",
+            "rssd_id": "0",
+            "primary_regulator": "OCC",
+            "institution_type": "Depository institution",
+            "address": "1 Example Street",
+            "city": "Springfield",
+            "state": "VA",
+            "postcode": "22150",
+            "country": "US",
+            "contact_office": "Financial Intelligence Unit",
+            "contact_phone": "5555550100",
+            "goaml_reporting_entity_id": "42",
+            "nca_reporter_id": "",
+        },
+        reporting_currency="USD",
+        catalogue=build.feature_catalogue(),
+        goaml=goaml.load_config(),
     )
 
 
 def _travel_rows() -> list[dict[str, Any]]:
     return [
         _txn("x1", datetime(2025, 1, 10, 11, 0), "50.00"),
-        _txn("x2", datetime(2025, 2, 11, 11, 0), "60.00", channel="crypto", counterparty_id="P8",
-             counterparty_name="Jun Dela Cruz", counterparty_city="Cebu City", is_round=False),
+        _txn(
+            "x2",
+            datetime(2025, 2, 11, 11, 0),
+            "60.00",
+            channel="crypto",
+            counterparty_id="P8",
+            counterparty_name="Jun Dela Cruz",
+            counterparty_city="Cebu City",
+            is_round=False,
+        ),
         # An airline ticket: the travel indicator (O11), which raises the trafficking code.
-        _txn("x3", datetime(2025, 2, 20, 9, 0), "812.40", channel="card", mcc="4511", counterparty_id="AIR",
-             counterparty_name="Example Air", counterparty_country="AU", is_p2p=False, is_round=False,
-             is_travel=True),
+        _txn(
+            "x3",
+            datetime(2025, 2, 20, 9, 0),
+            "812.40",
+            channel="card",
+            mcc="4511",
+            counterparty_id="AIR",
+            counterparty_name="Example Air",
+            counterparty_country="AU",
+            counterparty_city=None,
+            is_p2p=False,
+            is_round=False,
+            is_travel=True,
+        ),
     ]
 
 
@@ -128,10 +209,27 @@ def test_fincen_adds_trafficking_classification_when_travel_fired():
 
 def test_hostile_text_gives_valid_safe_output():
     long_text = HOSTILE + "x" * 10_000
-    rows = [_txn("h1", datetime(2025, 2, 1, 10, 0), "10.00", counterparty_name=long_text, reference=long_text,
-                 counterparty_city=HOSTILE)]
-    draft = _draft(rows, customer=_customer(full_name=long_text, address_line=HOSTILE, city=HOSTILE,
-                                            occupation=long_text, id_number=HOSTILE, postcode=HOSTILE))
+    rows = [
+        _txn(
+            "h1",
+            datetime(2025, 2, 1, 10, 0),
+            "10.00",
+            counterparty_name=long_text,
+            reference=long_text,
+            counterparty_city=HOSTILE,
+        )
+    ]
+    draft = _draft(
+        rows,
+        customer=_customer(
+            full_name=long_text,
+            address_line=HOSTILE,
+            city=HOSTILE,
+            occupation=long_text,
+            id_number=HOSTILE,
+            postcode=HOSTILE,
+        ),
+    )
     forms = case.render_forms(draft, goaml.load_config(), pdf=False)  # raises if FinCEN XML is invalid
     stored = json.loads(forms["draft.json"])
     clipped = {(t["form"], t["field"]) for t in stored["truncations"]}
@@ -196,7 +294,7 @@ def test_render_pdf_writes_a_pdf():
 
 @pytest.mark.parametrize("name", ["draft.html", "nca_sar.txt"])
 def test_render_matches_snapshot(name: str):
-    """Deterministic inputs and a fixed generation time give byte-identical output (UPDATE_SNAPSHOTS=1 rewrites)."""
+    """Fixed inputs and generation time give byte-identical output (UPDATE_SNAPSHOTS=1 rewrites)."""
     forms = case.render_forms(_draft(_travel_rows()), goaml.load_config())
     expected = EXPECTED / f"c9_{name}"
     if os.environ.get("UPDATE_SNAPSHOTS"):

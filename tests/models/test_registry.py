@@ -1,0 +1,59 @@
+"""The promotion gate on a real MLflow SQLite store: promote a better model, refuse a worse one, force."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from mlflow.tracking import MlflowClient
+from model_worlds import CUTOFF, blind_before, training_frame
+
+from bantay.errors import MissingArtefactError
+from bantay.models import registry, train
+
+
+def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training):
+    world = store
+    settings = world["settings"]
+    specs = train.catalogue()
+    frame = training_frame(world["labels"])
+    good = train.train_frame(settings, CUTOFF, frame, specs)
+    assert registry.has_champion(settings) is False
+    with pytest.raises(MissingArtefactError, match="no such registered model version"):
+        registry.load_booster(settings)
+
+    # First model: compared with the rules baseline (the look-alikes fool the rules, not the model).
+    first = registry.promote(settings)
+    assert first["version"] == good["version"] == "1"
+    assert first["baseline"] == "rules"
+    assert first["promoted"] is True
+    assert first["challenger_pr_auc"] >= first["baseline_pr_auc"] + settings.promotion_margin
+    assert registry.has_champion(settings)
+
+    # A model fitted without the separating column, evaluated on the same later (truthful) decisions.
+    worse = train.train_frame(settings, CUTOFF, blind_before(frame, date(2025, 4, 15)), specs)
+    assert worse["version"] == "2"
+    refused = registry.promote(settings)
+    assert refused["version"] == "2"
+    assert refused["baseline"] == "champion version 1"
+    assert refused["promoted"] is False
+    assert refused["baseline_pr_auc"] > refused["challenger_pr_auc"]
+    client = MlflowClient(settings.tracking_uri)
+    assert str(client.get_model_version_by_alias("bantay-ocse", "champion").version) == "1"
+    recorded = client.get_model_version("bantay-ocse", "2")
+    assert json.loads(recorded.tags["promotion_decision"])["promoted"] is False
+    assert "does not beat champion version 1" in recorded.description
+
+    # Forced: promoted whatever the gate says, and recorded as forced.
+    forced = registry.promote(settings, version="2", force=True)
+    assert forced["promoted"] is True and forced["forced"] is True
+    assert forced["reason"].endswith("promoted by force")
+    assert str(client.get_model_version_by_alias("bantay-ocse", "champion").version) == "2"
+
+    # The good model beats the (worse) champion on its own evaluation set: promoted back.
+    back = registry.promote(settings, version="1")
+    assert back["promoted"] is True and back["baseline"] == "champion version 2"
+    booster, label = registry.load_booster(settings)
+    assert label == "bantay-ocse/1"
+    assert booster.feature_names == train.catalogue_columns()
