@@ -41,6 +41,7 @@ class Institution(BaseModel):
     contact_phone: str = "5555550100"
     goaml_reporting_entity_id: str = "0"
     nca_reporter_id: str = ""
+    fincen_tcc: str = "TBSATEST"  # Transmitter Control Code FinCEN issues; TBSATEST is its test code
 
 
 class Settings(BaseSettings):

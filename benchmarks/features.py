@@ -12,7 +12,7 @@ one), validate it (`bantay validate --full`, skipped when validated), then
 
 Shared subset (per customer with a transaction in the 365 days before D): n_out_90d, out_usd_90d, n_in_90d,
 in_usd_90d, n_p2p_30d, n_p2p_90d, p2p_usd_90d, median_p2p_usd_90d (approximate), share_p2p_night_90d (local
-hour in the customer's zone), n_payees_90d. Spark's step 1 computes these and the other ~50 sender features, and
+hour in the customer's zone), n_payees_90d. Spark's step 1 computes these and ~50 other sender features, and
 writes state and table, so the ratio favours DuckDB.
 
 Peak memory: the Spark JVM's VmHWM (resident high-water mark) and the Python driver's max RSS; DuckDB's is the
@@ -43,7 +43,8 @@ WITH t AS (
   SELECT *,
     booking_date >= DATE '{as_of}' - INTERVAL 90 DAY AS w90,
     booking_date >= DATE '{as_of}' - INTERVAL 30 DAY AS w30,
-    direction = 'out' AND channel IN ('remittance', 'bank_transfer', 'wallet', 'crypto', 'cash') AND mcc IS NULL
+    direction = 'out' AND channel IN ('remittance', 'bank_transfer', 'wallet', 'crypto', 'cash')
+      AND mcc IS NULL
       AND counterparty_country IS NOT NULL AND counterparty_country <> residence_country AS p2p,
     hour(timezone(timezone, booked_at::TIMESTAMPTZ)) AS local_hour
   FROM t
@@ -77,7 +78,7 @@ print(json.dumps({"seconds": seconds, "rows": len(rows),
 """
 
 
-def _timed(label: str, fn, timings: dict):  # noqa: ANN001, ANN202 - benchmark glue
+def _timed(label: str, fn, timings: dict):
     started = time.perf_counter()
     result = fn()
     timings[label] = round(time.perf_counter() - started, 1)
@@ -85,7 +86,7 @@ def _timed(label: str, fn, timings: dict):  # noqa: ANN001, ANN202 - benchmark g
     return result
 
 
-def _jvm_peak_mb(spark) -> float | None:  # noqa: ANN001
+def _jvm_peak_mb(spark) -> float | None:
     pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -115,19 +116,36 @@ def main(argv: list[str] | None = None) -> dict:
     timings: dict[str, float] = {}
     ledger_root, out = args.work / "ledger", args.work / "out"
     as_of = args.end_date  # the last generated day stays out of the full build: it is the "new day"
-    settings = settings_module.load(ledger_root=ledger_root, output_root=out, spark_master=args.master,
-                                    spark_driver_memory=args.driver_memory, spark_shuffle_partitions=8)
+    settings = settings_module.load(
+        ledger_root=ledger_root,
+        output_root=out,
+        spark_master=args.master,
+        spark_driver_memory=args.driver_memory,
+        spark_shuffle_partitions=8,
+    )
     if not (ledger_root / "transactions").is_dir():
         from bantay.synth import generate
 
-        _timed("generate", lambda: generate.run(out=ledger_root, customers=args.customers, days=args.days,
-                                                seed=args.seed, end_date=args.end_date, truth=None), timings)
+        _timed(
+            "generate",
+            lambda: generate.run(
+                out=ledger_root,
+                customers=args.customers,
+                days=args.days,
+                seed=args.seed,
+                end_date=args.end_date,
+                truth=None,
+            ),
+            timings,
+        )
     spark = spark_module.session(settings, app_name="bantay-benchmark")
-    from bantay.jobs import build_features, validate_ledger
     from bantay.features.table import at_as_of, feature_table
+    from bantay.jobs import build_features, validate_ledger
 
     if not ledger.validated_path(out, "transactions").is_dir():
-        _timed("validate", lambda: validate_ledger.run(settings, as_of + timedelta(days=1), full=True), timings)
+        _timed(
+            "validate", lambda: validate_ledger.run(settings, as_of + timedelta(days=1), full=True), timings
+        )
     validated = ledger.validated_path(out, "transactions")
     new_day = validated / f"booking_date={as_of.isoformat()}"
     parked = args.work / f"_parked_{new_day.name}"
@@ -155,19 +173,35 @@ def main(argv: list[str] | None = None) -> dict:
     jvm_peak = _jvm_peak_mb(spark)
 
     query = DUCKDB_SUBSET.format(
-        txns=f"{validated}/booking_date=*/*.parquet", customers=f"{ledger.validated_path(out, 'customers')}/*.parquet",
-        start=as_of - timedelta(days=365), as_of=as_of,
+        txns=f"{validated}/booking_date=*/*.parquet",
+        customers=f"{ledger.validated_path(out, 'customers')}/*.parquet",
+        start=as_of - timedelta(days=365),
+        as_of=as_of,
     )
-    child = subprocess.run([sys.executable, "-c", _DUCKDB_CHILD, query], check=True, capture_output=True, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", _DUCKDB_CHILD, query], check=True, capture_output=True, text=True
+    )
     duck = json.loads(child.stdout)
     timings["duckdb_subset"] = round(duck["seconds"], 1)
     report = {
-        "transactions": n_rows, "p2p_state_rows": p2p_rows, "daily_state_rows": daily_rows,
-        "customers": args.customers, "days": args.days, "master": args.master, "seconds": timings,
-        "ratio_full_sender_to_duckdb": round(timings["spark_full_sender_features"] / max(duck["seconds"], 1e-9), 2),
-        "ratio_incremental_to_full": round(timings["spark_incremental_day"] / timings["spark_full_with_network"], 3),
-        "peak_mb": {"spark_jvm": jvm_peak, "python_driver": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                    "duckdb": duck["peak_rss_mb"]},
+        "transactions": n_rows,
+        "p2p_state_rows": p2p_rows,
+        "daily_state_rows": daily_rows,
+        "customers": args.customers,
+        "days": args.days,
+        "master": args.master,
+        "seconds": timings,
+        "ratio_full_sender_to_duckdb": round(
+            timings["spark_full_sender_features"] / max(duck["seconds"], 1e-9), 2
+        ),
+        "ratio_incremental_to_full": round(
+            timings["spark_incremental_day"] / timings["spark_full_with_network"], 3
+        ),
+        "peak_mb": {
+            "spark_jvm": jvm_peak,
+            "python_driver": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "duckdb": duck["peak_rss_mb"],
+        },
         "duckdb_rows": duck["rows"],
     }
     print(json.dumps(report, indent=2))  # noqa: T201 - the benchmark's output

@@ -10,9 +10,10 @@ have `depends_on_past=True`, which also orders the runs of a backfill
 (`airflow backfill create --dag-id bantay_daily --from-date 2025-05-01 --to-date 2025-05-31`). Rerunning a
 day replaces that day's outputs and nothing else.
 
-Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT,
-BANTAY_SPARK_MASTER, ... or a TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of
-a run override them. Spark tasks share the pool `bantay_spark` (create it once:
+Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT, ... or a
+TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of a run override them. Each task
+starts its own Spark driver, `local[*]` by default; BANTAY_SPARK_MASTER=spark://host:7077 (or yarn, k8s://...)
+sends the same jobs to a cluster, the task process being the driver. Spark tasks share the pool `bantay_spark` (create it once:
 `airflow pools set bantay_spark 1 "Bantay Spark jobs"`) so that no more Spark jobs run at once than the
 machine holds. Bad input (`bantay.errors.BantayError`) fails the task at once, without retries, with the
 one-line reason; anything else (a lost executor, a full disk) is retried with exponential back-off.

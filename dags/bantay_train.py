@@ -7,8 +7,8 @@ training uses labels decided before it and features as of each label's decision 
 
 `train` registers a new version with alias `challenger`; `promote` moves alias `champion` to it only if it
 beats the current champion (or, while there is none, the rules baseline) by the configured margin, on the
-challenger's evaluation set. The daily DAG always scores with `champion`. Settings, the `bantay_spark` pool and the failure policy are as in
-`bantay_daily`.
+challenger's evaluation set. The daily DAG always scores with `champion`. Settings, the `bantay_spark` pool
+and the failure policy are as in `bantay_daily`.
 """
 
 from __future__ import annotations

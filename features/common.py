@@ -21,7 +21,7 @@ LOOKBACK_DAYS = 365
 
 # Channels a person-to-person payment can travel through; `card` is a purchase, never p2p.
 P2P_CHANNELS = ("remittance", "bank_transfer", "wallet", "crypto", "cash")
-# Source countries of the typology (O1: PH about 75%, then TH, CO, DO, MX, GH, RO); a regulator's list, not ours.
+# Source countries of the typology (O1: PH about 75%, then TH, CO, DO, MX, GH, RO): regulators' list.
 PRIMARY_DESTINATION = "PH"
 OTHER_SOURCE_COUNTRIES = ("TH", "CO", "DO", "MX", "GH", "RO")
 SOURCE_COUNTRIES = (PRIMARY_DESTINATION, *OTHER_SOURCE_COUNTRIES)
@@ -45,7 +45,7 @@ REFERENCE_PATTERN = (
     r"|for (the )?(kids?|baby|family)|(^|\s)@\w{2,}|\b(ig|fb|insta|tiktok|snap|telegram|tg)\s*[:@])"
 )
 # O8: related card spending by merchant category (FINTRAC, AUSTRAC, ECPAT): direct marketing / adult content,
-# dating and escort services, computer network and information services (VPN), digital goods, games and tokens,
+# dating and escort services, computer network and information services (VPN), digital goods, games, tokens,
 # software stores and services (screen capture), and the same by merchant name where the MCC is generic.
 RELATED_MCCS = ("5967", "7273", "4816", "5815", "5816", "5817", "5818", "5734", "7372")
 RELATED_MERCHANT_PATTERN = (
@@ -76,7 +76,7 @@ class FeatureSpec:
     monotone: int = 0
 
 
-# --- windows -------------------------------------------------------------------------------------------------
+# --- windows ---
 
 
 def before_as_of() -> Column:
@@ -91,7 +91,7 @@ def in_window(days: int, end_days_ago: int = 0) -> Column:
     )
 
 
-# --- row predicates ------------------------------------------------------------------------------------------
+# --- row predicates ---
 
 
 def is_cross_border_p2p() -> Column:
@@ -141,7 +141,7 @@ def is_round_amount(amount: str = "amount", amount_php: str = "amount_php") -> C
 
 
 def reference_keyword(reference: str = "reference") -> Column:
-    """The free-text reference reads like school fees, a gift, medical costs, a uniform, family support or a handle (O7)."""
+    """The reference reads like school fees, a gift, medical, a uniform, family support or a handle (O7)."""
     return F.coalesce(F.col(reference).rlike(REFERENCE_PATTERN), F.lit(False))
 
 
@@ -150,7 +150,7 @@ def _mcc_number() -> Column:
 
 
 def is_related_spend() -> Column:
-    """Outbound card payment to adult / dating / VPN / token / screen-capture merchants, by MCC or name (O8)."""
+    """Outbound card payment to adult, dating, VPN, token or screen-capture merchants, by MCC or name (O8)."""
     by_mcc = F.coalesce(F.col("mcc").isin(*RELATED_MCCS), F.lit(False))
     by_name = F.coalesce(F.col("counterparty_name").rlike(RELATED_MERCHANT_PATTERN), F.lit(False))
     return (F.col("direction") == "out") & (F.col("channel") == "card") & (by_mcc | by_name)
@@ -170,7 +170,11 @@ def is_lodging_abroad() -> Column:
     mcc = _mcc_number()
     low, high = LODGING_MCC_RANGE
     lodging = F.coalesce(mcc.between(low, high) | F.col("mcc").isin(*LODGING_MCCS), F.lit(False))
-    return (F.col("direction") == "out") & lodging & (F.col("counterparty_country") != F.col("residence_country"))
+    return (
+        (F.col("direction") == "out")
+        & lodging
+        & (F.col("counterparty_country") != F.col("residence_country"))
+    )
 
 
 def is_cash_in_destination() -> Column:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bantay.features.common import (
+    BURST_SECONDS,
+    KEYS,
+    SMALL_PAYMENT_USD,
+    destination_group,
+    in_window,
+    surname,
+)
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-
-from bantay.features.common import BURST_SECONDS, KEYS, SMALL_PAYMENT_USD, destination_group, in_window, surname
 
 NEW_PAYEE_DAYS = 30
 # Gaps below an hour count as an hour, so that a burst does not turn the gap ratio infinite.
@@ -33,7 +39,9 @@ def prepare(p2p: DataFrame) -> DataFrame:
     per_payee = Window.partitionBy(*KEYS, "counterparty_id").rowsBetween(
         Window.unboundedPreceding, Window.unboundedFollowing
     )
-    per_day = Window.partitionBy(*KEYS, "booking_date").rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    per_day = Window.partitionBy(*KEYS, "booking_date").rowsBetween(
+        Window.unboundedPreceding, Window.unboundedFollowing
+    )
     whole = by_customer.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     payee_surname = surname("counterparty_name")
     return (
@@ -52,7 +60,7 @@ def prepare(p2p: DataFrame) -> DataFrame:
     )
 
 
-# --- aggregate helpers ---------------------------------------------------------------------------------------
+# --- aggregate helpers ---
 
 
 def _count(condition: Column) -> Column:
@@ -70,7 +78,7 @@ def _share(condition: Column, base: Column) -> Column:
 
 
 def _distinct(value: str, condition: Column) -> Column:
-    # collect_set keeps the aggregation a plain hash aggregate (countDistinct on several columns adds an Expand).
+    # collect_set keeps a plain aggregate (countDistinct on several columns adds an Expand of the rows).
     return F.size(F.collect_set(F.when(condition, F.col(value)))).cast("double")
 
 
@@ -81,10 +89,10 @@ def _percentile(value: Column, percentage: float) -> Column:
 def aggregate(rows: DataFrame, columns: list[Column]) -> DataFrame:
     """One groupBy (customer_id, as_of) computing `columns`, cast to double."""
     grouped = rows.groupBy(*KEYS).agg(*columns)
-    return grouped.select(*KEYS, *[F.col(name).cast("double") for name in grouped.columns[len(KEYS):]])
+    return grouped.select(*KEYS, *[F.col(name).cast("double") for name in grouped.columns[len(KEYS) :]])
 
 
-# --- families: aggregate columns ------------------------------------------------------------------------------
+# --- families: aggregate columns ---
 
 
 def small_payment_columns() -> list[Column]:
@@ -215,7 +223,7 @@ FAMILIES: tuple[Callable[[], list[Column]], ...] = (
 )
 
 
-# --- families: DataFrame -> DataFrame ---------------------------------------------------------------------------
+# --- families: DataFrame -> DataFrame ---
 
 
 def small_payments(p2p: DataFrame) -> DataFrame:

@@ -6,7 +6,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 
-
 def kyc_profile(spine: DataFrame, customers: DataFrame) -> DataFrame:
     """O10 (no window). `spine`: customer_id, as_of (and any other columns, kept); adds age_years, is_male,
     tenure_days.

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-
 from bantay.features.common import in_window
 from bantay.features.payments import aggregate
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 
 def _sum(value: str, days: int) -> Column:
@@ -34,7 +33,7 @@ def related_spending_columns() -> list[Column]:
 
 
 def travel_columns() -> list[Column]:
-    """O11 travel to a destination: airline tickets, lodging abroad, cash withdrawn in a source country (90 days)."""
+    """O11 travel (90 days): airline tickets, lodging abroad, cash withdrawn in a source country."""
     return [
         _sum("n_airline", 90).alias("n_airline_90d"),
         _sum("n_lodging_abroad", 90).alias("n_lodging_abroad_90d"),
@@ -43,7 +42,7 @@ def travel_columns() -> list[Column]:
 
 
 def baseline_columns() -> list[Column]:
-    """Baseline activity (90/365 days) and the night share of all outbound traffic (O5 baseline, about 10%)."""
+    """Baseline activity (90/365 days) and the night share of all outbound traffic (O5 baseline, ~10%)."""
     active = F.col("n_txn") > 0
     return [
         _ratio(_sum("n_out_night", 90), _sum("n_out", 90)).alias("share_out_night_90d"),
@@ -60,7 +59,11 @@ def baseline_columns() -> list[Column]:
     ]
 
 
-FAMILIES: tuple[Callable[[], list[Column]], ...] = (related_spending_columns, travel_columns, baseline_columns)
+FAMILIES: tuple[Callable[[], list[Column]], ...] = (
+    related_spending_columns,
+    travel_columns,
+    baseline_columns,
+)
 
 
 def related_spending(daily: DataFrame) -> DataFrame:
@@ -79,5 +82,5 @@ def baseline_activity(daily: DataFrame) -> DataFrame:
 
 
 def activity_features(daily: DataFrame) -> DataFrame:
-    """Every daily-aggregate family in one groupBy: one row per (customer_id, as_of) with any row in 365 days."""
+    """All daily-aggregate families in one groupBy: a row per (customer_id, as_of) with a row in 365 days."""
     return aggregate(daily, [column for family in FAMILIES for column in family()])

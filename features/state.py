@@ -4,7 +4,7 @@ Two tables, both Hive-partitioned by `booking_date`, so replaying a day replaces
 
 - `p2p`: one row per outbound cross-border person-to-person payment (a small fraction of all transactions),
   with the sender's residence, nationality, time zone and surname as of the day it was added, the local hour,
-  the USD and PHP amounts, and the row flags (night, round, reference keyword). No free-text reference is kept.
+  the USD and PHP amounts, and the row flags (night, round, reference keyword); no free-text reference.
 - `daily`: one row per customer and booking day with any transaction: counts and USD totals of all traffic,
   card spend by merchant group (O8, O11), salary-like inflows and night outbound counts.
 
@@ -12,9 +12,6 @@ Both are pure functions of one or more days of validated transactions plus the c
 """
 
 from __future__ import annotations
-
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from bantay.features.common import (
     is_airline,
@@ -28,16 +25,53 @@ from bantay.features.common import (
     reference_keyword,
     surname,
 )
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 P2P_COLUMNS = (
-    "customer_id", "txn_id", "booking_date", "booked_at", "direction", "channel", "mcc", "amount", "currency",
-    "amount_usd", "amount_php", "counterparty_id", "counterparty_name", "counterparty_country", "counterparty_city",
-    "counterparty_phone", "counterparty_account", "residence_country", "nationality", "timezone", "sender_surname",
-    "local_hour", "is_night", "is_round", "is_keyword",
+    "customer_id",
+    "txn_id",
+    "booking_date",
+    "booked_at",
+    "direction",
+    "channel",
+    "mcc",
+    "amount",
+    "currency",
+    "amount_usd",
+    "amount_php",
+    "counterparty_id",
+    "counterparty_name",
+    "counterparty_country",
+    "counterparty_city",
+    "counterparty_phone",
+    "counterparty_account",
+    "residence_country",
+    "nationality",
+    "timezone",
+    "sender_surname",
+    "local_hour",
+    "is_night",
+    "is_round",
+    "is_keyword",
 )
 DAILY_COLUMNS = (
-    "customer_id", "booking_date", "n_txn", "n_out", "out_usd", "n_in", "in_usd", "salary_like_in_usd", "n_card",
-    "n_out_night", "n_p2p", "p2p_usd", "n_related_card", "related_card_usd", "n_airline", "n_lodging_abroad",
+    "customer_id",
+    "booking_date",
+    "n_txn",
+    "n_out",
+    "out_usd",
+    "n_in",
+    "in_usd",
+    "salary_like_in_usd",
+    "n_card",
+    "n_out_night",
+    "n_p2p",
+    "p2p_usd",
+    "n_related_card",
+    "related_card_usd",
+    "n_airline",
+    "n_lodging_abroad",
     "cash_in_destination_usd",
 )
 
@@ -45,7 +79,10 @@ DAILY_COLUMNS = (
 def sender_columns(customers: DataFrame) -> DataFrame:
     """The KYC columns the state needs per customer: residence, nationality, IANA time zone, surname."""
     return customers.select(
-        "customer_id", "residence_country", "nationality", "timezone",
+        "customer_id",
+        "residence_country",
+        "nationality",
+        "timezone",
         surname("full_name").alias("sender_surname"),
     )
 
@@ -63,7 +100,7 @@ def php_rates(fx_rates: DataFrame) -> DataFrame:
 
 
 def p2p_rows(txns: DataFrame, customers: DataFrame, fx_rates: DataFrame) -> DataFrame:
-    """Slim table of outbound cross-border p2p payments (columns `P2P_COLUMNS`), local hour in the sender's zone."""
+    """Slim table of outbound cross-border p2p payments (`P2P_COLUMNS`), local hour in the sender's zone."""
     rows = _with_sender(txns, customers).where(is_cross_border_p2p())
     rows = rows.join(F.broadcast(php_rates(fx_rates)), on="booking_date", how="left")
     amount_php = F.when(F.col("currency") == "PHP", F.col("amount").cast("double")).otherwise(
@@ -86,8 +123,12 @@ def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
     inbound = F.col("direction") == "in"
     usd = F.col("amount_usd")
     salary_like = (
-        inbound & (F.col("channel") == "bank_transfer")
-        & (F.coalesce(F.col("counterparty_country"), F.col("residence_country")) == F.col("residence_country"))
+        inbound
+        & (F.col("channel") == "bank_transfer")
+        & (
+            F.coalesce(F.col("counterparty_country"), F.col("residence_country"))
+            == F.col("residence_country")
+        )
     )
 
     def count(condition: F.Column) -> F.Column:

@@ -9,24 +9,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-
 from bantay.features import catalog, payments, spending
 from bantay.features.common import KEYS, LOOKBACK_DAYS
 from bantay.features.profile import kyc_profile
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 
 def at_as_of(rows: DataFrame, as_of: date) -> DataFrame:
-    """State rows of the look-back before `as_of`, with a literal `as_of` column (booking_date prunes files)."""
+    """State rows of the look-back before `as_of`, with a literal `as_of` column (prunes booking_date)."""
     start = as_of - timedelta(days=LOOKBACK_DAYS)
-    return rows.where(F.col("booking_date").between(F.lit(start), F.lit(as_of - timedelta(days=1)))).withColumn(
-        "as_of", F.lit(as_of)
-    )
+    return rows.where(
+        F.col("booking_date").between(F.lit(start), F.lit(as_of - timedelta(days=1)))
+    ).withColumn("as_of", F.lit(as_of))
 
 
 def at_points(rows: DataFrame, points: DataFrame) -> DataFrame:
-    """State rows of each point's own look-back: one copy of a row per (customer_id, as_of) point it precedes."""
+    """State rows of each point's own look-back: a copy of the row per (customer_id, as_of) point after it."""
     wanted = points.select(F.col("customer_id").alias("_point_customer"), "as_of").distinct()
     condition = (
         (F.col("customer_id") == F.col("_point_customer"))
@@ -52,7 +51,11 @@ def feature_table(
     """
     activity = spending.activity_features(daily)
     sender = payments.p2p_features(payments.prepare(p2p))
-    table = activity if spine is None else spine.select(*KEYS).distinct().join(activity, on=list(KEYS), how="left")
+    table = (
+        activity
+        if spine is None
+        else spine.select(*KEYS).distinct().join(activity, on=list(KEYS), how="left")
+    )
     table = kyc_profile(table.join(sender, on=list(KEYS), how="left"), customers)
     if network is not None:
         table = table.join(network, on=list(KEYS), how="left")

@@ -21,15 +21,15 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from bantay.features import catalog, state
+from bantay.features.common import LOOKBACK_DAYS
+from bantay.features.table import at_as_of, at_points, feature_table
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
-from bantay.features import catalog, state
-from bantay.features.common import LOOKBACK_DAYS
-from bantay.features.table import at_as_of, at_points, feature_table
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ POINT_GRID_DAYS = 7
 _GRID_ORIGIN = date(2000, 1, 3)  # a Monday
 
 
-# --- stage logging -----------------------------------------------------------------------------------------------
+# --- stage logging ---
 
 
 @contextmanager
@@ -52,7 +52,7 @@ def _stage(name: str, as_of: date | None = None) -> Iterator[None]:
     logger.info("features: %s done in %.1fs", name, time.monotonic() - started)
 
 
-# --- paths and reads ---------------------------------------------------------------------------------------------
+# --- paths and reads ---
 
 
 def state_path(settings: Settings, table: str) -> Path:
@@ -75,8 +75,11 @@ def _partition_days(base: Path) -> dict[date, float]:
 
 def _empty_transactions(spark: SparkSession) -> DataFrame:
     schema = T.StructType(
-        [*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("booking_date", T.DateType()),
-         T.StructField("amount_usd", T.DoubleType())]
+        [
+            *ledger.TRANSACTIONS_SCHEMA.fields,
+            T.StructField("booking_date", T.DateType()),
+            T.StructField("amount_usd", T.DoubleType()),
+        ]
     )
     return spark.createDataFrame([], schema)
 
@@ -117,10 +120,12 @@ def decided_before(labels: DataFrame, as_of: date) -> DataFrame:
     return labels.where(F.col("decided_at") < F.lit(datetime(as_of.year, as_of.month, as_of.day)))
 
 
-# --- state -------------------------------------------------------------------------------------------------------
+# --- state ---
 
 
-def update_state(spark: SparkSession, settings: Settings, start: date, before: date, full: bool = False) -> list[date]:
+def update_state(
+    spark: SparkSession, settings: Settings, start: date, before: date, full: bool = False
+) -> list[date]:
     """Bring the state up to date for booking days start <= day < before; return the days (re)computed.
 
     A day is recomputed when it has no state yet or its validated partition is newer than its state;
@@ -132,13 +137,16 @@ def update_state(spark: SparkSession, settings: Settings, start: date, before: d
         if start <= day < before
     }
     done = _partition_days(state_path(settings, "daily"))
-    todo = sorted(validated) if full else sorted(d for d, t in validated.items() if d not in done or t > done[d])
+    todo = (
+        sorted(validated) if full else sorted(d for d, t in validated.items() if d not in done or t > done[d])
+    )
     if not todo:
         logger.info("features: state up to date (%d days)", len(validated))
         return []
     with _stage(f"state for {len(todo)} day(s) {todo[0]}..{todo[-1]}{' (full)' if full else ''}"):
-        txns = ledger.read_validated(spark, settings.output_root, "transactions", start=todo[0],
-                                     before=todo[-1] + timedelta(days=1))
+        txns = ledger.read_validated(
+            spark, settings.output_root, "transactions", start=todo[0], before=todo[-1] + timedelta(days=1)
+        )
         txns = txns.withColumn("booking_date", F.col("booking_date").cast("date"))
         if len(todo) != (todo[-1] - todo[0]).days + 1:
             txns = txns.where(F.col("booking_date").isin(todo))
@@ -181,10 +189,10 @@ def _replace_days(frame: DataFrame, base: Path, days: list[date]) -> None:
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
-# --- network (payee side, owned by features.payees / features.network) -------------------------------------------
+# --- network (payee side, owned by features.payees / features.network) ---
 
 
-def _network_modules():  # noqa: ANN202 - returns the two modules, or None until they exist
+def _network_modules():
     try:
         from bantay.features import network, payees
     except ModuleNotFoundError as missing:
@@ -215,11 +223,11 @@ def network_features(
     return customers.withColumn("as_of", F.lit(as_of)), linked
 
 
-# --- entry points -------------------------------------------------------------------------------------------------
+# --- entry points ---
 
 
 def run(settings: Settings, as_of: date, full: bool = False) -> Path:
-    """Write OUT/features/as_of=D/ (and OUT/clusters/as_of=D/) from the state, updated first; return the path."""
+    """Update the state, then write OUT/features/as_of=D/ (and OUT/clusters/as_of=D/); return the path."""
     from bantay import spark as spark_module
 
     spark = spark_module.session(settings)
@@ -243,12 +251,14 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
 
 
 def backfill(settings: Settings, start: date, end: date, full: bool = False) -> list[Path]:
-    """Run every as-of date from `start` to `end` (inclusive) in date order; `full` rebuilds the state first."""
+    """Run every as-of date from `start` to `end` (inclusive) in order; `full` rebuilds the state first."""
     from tqdm import tqdm
 
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    return [run(settings, day, full=full and n == 0) for n, day in enumerate(tqdm(days, desc="features",
-                                                                                   disable=len(days) < 2))]
+    return [
+        run(settings, day, full=full and n == 0)
+        for n, day in enumerate(tqdm(days, desc="features", disable=len(days) < 2))
+    ]
 
 
 def grid_date(as_of: date) -> date:
@@ -278,7 +288,8 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     with _stage(f"network features for {len(grid)} grid date(s)"):
         for day in grid:
             window = p2p.where(F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))).where(
-                F.col("booking_date") < F.lit(day))
+                F.col("booking_date") < F.lit(day)
+            )
             result = network_features(settings, window, labels, day)
             if result is None:
                 break
@@ -289,13 +300,16 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
             combined = combined.unionByName(part)
         snapped = points.withColumn("grid_as_of", _grid_column("as_of"))
         network = snapped.join(combined, on=["customer_id", "grid_as_of"], how="inner").drop("grid_as_of")
-    return feature_table(at_points(p2p, points), at_points(daily, points), _customers(spark, settings), network,
-                         spine=points)
+    return feature_table(
+        at_points(p2p, points), at_points(daily, points), _customers(spark, settings), network, spine=points
+    )
 
 
 def _grid_column(name: str) -> Column:
     """`grid_date` as a Column."""
-    return F.date_sub(F.col(name), F.pmod(F.datediff(F.col(name), F.lit(_GRID_ORIGIN)), F.lit(POINT_GRID_DAYS)))
+    return F.date_sub(
+        F.col(name), F.pmod(F.datediff(F.col(name), F.lit(_GRID_ORIGIN)), F.lit(POINT_GRID_DAYS))
+    )
 
 
 def table_schema() -> T.StructType:

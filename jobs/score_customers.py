@@ -1,4 +1,4 @@
-"""`bantay score --as-of D [--model URI]`: score OUT/features/as_of=D/, pick the alerts, write OUT/scores/as_of=D/.
+"""`bantay score --as-of D [--model URI]`: score the features of D, pick alerts, write OUT/scores/as_of=D/.
 
 Reads the feature table of D, the validated labels (for the re-alert rule) and earlier score tables; writes
 `customer_id, score, rank, alert, model_version, reasons` atomically (`ledger.replace_partition`). The alert
@@ -13,13 +13,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bantay.models import registry, score
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import MissingArtefactError, ModelError
-from bantay.models import registry, score
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,9 +43,9 @@ def read_features(spark: SparkSession, settings: Settings, as_of: date) -> DataF
 def prior_scores(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame | None:
     """`customer_id, score, as_of` of every score table written before `as_of`, or None when there is none."""
     base = scores_base(settings)
-    days = sorted(
-        p.name.removeprefix("as_of=") for p in base.glob("as_of=*") if p.is_dir() and p.name < f"as_of={as_of}"
-    )
+    earlier = f"as_of={as_of}"
+    days = sorted(p.name.removeprefix("as_of=") for p in base.glob("as_of=*")
+                  if p.is_dir() and p.name < earlier)
     if not days:
         return None
     paths = [str(base / f"as_of={day}") for day in days]
@@ -81,8 +81,9 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
     labels = labels_or_none(spark, settings)
     bars = None
     if labels is not None:
-        bars = score.realert_bars(labels, prior_scores(spark, settings, as_of), as_of,
-                                  settings.realert_cooldown_days, settings.realert_margin, settings.min_alert_score)
+        earlier = prior_scores(spark, settings, as_of)
+        bars = score.realert_bars(labels, earlier, as_of, settings.realert_cooldown_days,
+                                  settings.realert_margin, settings.min_alert_score)
     table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version)
     path = ledger.replace_partition(table, scores_base(settings), "as_of", as_of)
     alerts = spark.read.parquet(str(path)).where(F.col("alert")).count()

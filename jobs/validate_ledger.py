@@ -6,8 +6,8 @@ Reads LEDGER (Parquet or CSV), writes
   OUT/quarantine/table=T/run_date=D/           bad rows as read, with rule, rules, run_date, run_id
   OUT/runs/validate/run_date=D/                summary.json and GX's gx_<table>.json
 Days processed for run date D: every booking day < D without a validated partition, plus D-1 always; with
-`full`, every day < D. Days >= D are never read. Reference tables are validated first, because transactions and
-labels must name an accepted customer and transactions need an accepted FX rate.
+`full`, every day < D. Days >= D are never read. Reference tables are validated first, because transactions
+and labels must name an accepted customer and transactions need an accepted FX rate.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import shutil
 import sys
 import time
 import uuid
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,9 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
     ledger_days = _partition_values(root / "transactions")
     run_folder = ledger.partition_path(out / "runs" / "validate", "run_date", as_of)
     days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
-    logger.info("validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental")
+    logger.info(
+        "validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental"
+    )
 
     raw = {table: read_table(spark, root, table) for table in ledger.TABLES}
     context = suites.ephemeral_context()
@@ -62,33 +64,57 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
     cached: list[DataFrame] = []
     try:
         customers = _flag(raw["customers"], "customers", as_of, cached)
-        known = customers.where(F.col(quarantine.RULE).isNull()).select(F.col("__customer_id").alias("customer_id"))
+        known = customers.where(F.col(quarantine.RULE).isNull()).select(
+            F.col("__customer_id").alias("customer_id")
+        )
         fx = _flag(raw["fx_rates"], "fx_rates", as_of, cached)
         rates = quarantine.accepted(fx, "fx_rates")
         labels = _flag(raw["labels"], "labels", as_of, cached, known_customers=known)
         transactions_raw = _select_days(raw["transactions"], days)
         seen = _seen_txn_ids(spark, out, validated_days, days, as_of)
-        transactions = _flag(transactions_raw, "transactions", as_of, cached,
-                             known_customers=known, fx_rates=rates, seen_txn_ids=seen)
+        transactions = _flag(
+            transactions_raw,
+            "transactions",
+            as_of,
+            cached,
+            known_customers=known,
+            fx_rates=rates,
+            seen_txn_ids=seen,
+        )
 
         flagged = {"customers": customers, "fx_rates": fx, "labels": labels, "transactions": transactions}
         originals = {table: _original_columns(raw[table], table) for table in ledger.TABLES}
-        for table in ledger.TABLES:
+        for table in ("customers", "fx_rates", "labels", "transactions"):  # reference tables first
             frame = flagged[table]
             step = time.monotonic()
             tables[table] = quarantine.counts(frame, rules_for(table, as_of))
             counted = time.monotonic()
-            logger.info("%s: %d read, %d accepted, %d quarantined", table, tables[table]["read"],
-                        tables[table]["accepted"], tables[table]["quarantined"])
-            result = suites.run_suite(quarantine.checked(frame, table), suites.suite_for(table, as_of), context)
+            logger.info(
+                "%s: %d read, %d accepted, %d quarantined",
+                table,
+                tables[table]["read"],
+                tables[table]["accepted"],
+                tables[table]["quarantined"],
+            )
+            result = suites.run_suite(
+                quarantine.checked(frame, table), suites.suite_for(table, as_of), context
+            )
             gx_results[table] = result
             checked = time.monotonic()
-            tables[table]["gx"] = {"success": bool(result["success"]), "evaluated": len(result["results"]),
-                                   "failed": suites.failures(result)}
+            tables[table]["gx"] = {
+                "success": bool(result["success"]),
+                "evaluated": len(result["results"]),
+                "failed": suites.failures(result),
+            }
             verify = _verifier(table, tables[table], _raw_count(raw[table], table, days))
             _write(spark, out, table, frame, originals[table], as_of, run_id, days, verify)
-            logger.info("%s: counted in %.1fs, GX in %.1fs, written in %.1fs", table, counted - step,
-                        checked - counted, time.monotonic() - checked)
+            logger.info(
+                "%s: counted in %.1fs, GX in %.1fs, written in %.1fs",
+                table,
+                counted - step,
+                checked - counted,
+                time.monotonic() - checked,
+            )
     finally:
         for frame in cached:
             frame.unpersist()
@@ -120,7 +146,7 @@ def _partition_values(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     prefix = f"{PARTITION}="
-    return sorted(p.name[len(prefix):] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 
 def _as_date(value: str) -> date | None:
@@ -136,9 +162,13 @@ def partition_days(folder: Path) -> set[date]:
 
 
 def days_to_process(
-    ledger_days: list[str], validated_days: set[date], as_of: date, full: bool, earlier: frozenset[str] = frozenset()
+    ledger_days: list[str],
+    validated_days: set[date],
+    as_of: date,
+    full: bool,
+    earlier: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Partition values to read: days < as_of without a validated partition, plus as_of - 1; all < as_of if full.
+    """Partition values to read: days < as_of not yet validated, plus as_of - 1; every day < as_of if full.
 
     `earlier` are the days an earlier run for the same as_of processed: a rerun processes them again, because
     it replaces that run's quarantine partition, which must keep holding their bad rows. A folder whose name
@@ -148,9 +178,11 @@ def days_to_process(
     chosen = []
     for value in ledger_days:
         day = _as_date(value)
-        if day is None or value in earlier:
-            chosen.append(value)
-        elif day < as_of and (full or day not in validated_days or day == as_of - timedelta(days=1)):
+        if (
+            day is None
+            or value in earlier
+            or (day < as_of and (full or day not in validated_days or day == as_of - timedelta(days=1)))
+        ):
             chosen.append(value)
     return chosen
 
@@ -169,12 +201,17 @@ def _files(root: Path, table: str) -> list[Path]:
     folder = root / table
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".parquet", ".csv")
-                  and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix in (".parquet", ".csv")
+        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
+    )
 
 
 def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
-    """Read a ledger table as stored; stop with TableUnusableError when it is missing, unreadable or incomplete.
+    """Read a ledger table as stored; stop with TableUnusableError if it is missing, unreadable or incomplete.
 
     Labels may be absent (None: an empty validated labels table follows).
     """
@@ -182,19 +219,31 @@ def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
     if not files:
         if table == "labels":
             return None
-        raise TableUnusableError(table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv")
+        raise TableUnusableError(
+            table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv"
+        )
+    # read_raw turns partition type inference off for the whole session; later reads (the validated layer, the
+    # features step in the same session) need it back, or booking_date comes back as a string.
+    inference = "spark.sql.sources.partitionColumnTypeInference.enabled"
+    previous = spark.conf.get(inference, "true")
     try:
         frame = ledger.read_raw(spark, root, table)
         columns = frame.columns if frame is not None else []
     except (PySparkException, Py4JJavaError) as error:
-        first = type(error).__name__
-        raise TableUnusableError(table, "(all)", "table_unreadable", len(files), f"{files[0].name} ({first})") from None
+        kind = type(error).__name__
+        raise TableUnusableError(
+            table, "(all)", "table_unreadable", len(files), f"{files[0].name} ({kind})"
+        ) from None
+    finally:
+        spark.conf.set(inference, previous)
     if frame is None:
         raise TableUnusableError(table, "(all)", "table_missing", 1, f"{root / table}/")
     missing = [name for name in ledger.REQUIRED_COLUMNS[table] if name not in columns]
     if missing:
         present = ", ".join(c for c in columns if c != PARTITION)
-        raise TableUnusableError(table, ", ".join(missing), "column_missing", len(files), f"columns present: {present}")
+        raise TableUnusableError(
+            table, ", ".join(missing), "column_missing", len(files), f"columns present: {present}"
+        )
     if table in ("customers", "fx_rates"):
         frame = quarantine.with_position(frame)
     return frame
@@ -274,30 +323,29 @@ def _write(
     as_of: date,
     run_id: str,
     days: list[str],
-    verify: Callable[[int, int], None],
+    verify: Callable[[], None],
 ) -> None:
-    """Write the quarantine partition and the accepted rows; `verify(accepted, quarantined)`, counted on the
-    staged files, runs before anything is swapped into place, so a failed check leaves the old output as it was."""
+    """Write the quarantine partition and the accepted rows, each swapped into place atomically.
+
+    `verify` (the conservation check) runs first: when it fails, the earlier output stays as it was.
+    """
     bad = quarantine.quarantined(flagged, original_columns, as_of, run_id)
     good = quarantine.accepted(flagged, table)
     target = ledger.partition_path(out / "quarantine" / f"table={table}", "run_date", as_of)
+    verify()
     with ledger.atomic_dir(target) as staging:
         bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
         _private(staging)
-        n_bad = spark.read.parquet(str(staging)).count()
         if table == "transactions":
-            _write_transactions(spark, out, good, days, lambda n_good: verify(n_good, n_bad))
+            _write_transactions(spark, out, good, days)
         else:
             with ledger.atomic_dir(ledger.validated_path(out, table)) as valid:
                 good.coalesce(1).write.mode("overwrite").parquet(str(valid))
                 _private(valid)
-                verify(spark.read.parquet(str(valid)).count(), n_bad)
 
 
-def _write_transactions(
-    spark: SparkSession, out: Path, good: DataFrame, days: list[str], verify: Callable[[int], None]
-) -> None:
-    """One validated partition per processed booking day, from one Spark write; each day swapped in atomically.
+def _write_transactions(spark: SparkSession, out: Path, good: DataFrame, days: list[str]) -> None:
+    """One validated partition per booking day processed, from one Spark write; each swapped in atomically.
 
     A day whose rows were all quarantined still gets an (empty) partition, so that a stale one is replaced
     and the day counts as validated.
@@ -307,7 +355,6 @@ def _write_transactions(
     schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
     try:
         good.repartition(PARTITION).write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
-        verify(spark.read.parquet(str(batch)).count() if any(batch.rglob("*.parquet")) else 0)
         for value in days:
             day = _as_date(value)
             if day is None:
@@ -317,7 +364,9 @@ def _write_transactions(
                 if produced.is_dir():
                     os.rename(produced, staging)
                 else:
-                    spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(str(staging))
+                    spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(
+                        str(staging)
+                    )
                 _private(staging)
     finally:
         shutil.rmtree(batch, ignore_errors=True)
@@ -325,16 +374,18 @@ def _write_transactions(
             batch.parent.rmdir()
 
 
-def _verifier(table: str, counted: dict[str, Any], read: int) -> Callable[[int, int], None]:
-    """Rows read (counted on the input, before any join) = rows accepted + rows quarantined, as staged."""
+def _verifier(table: str, counted: dict[str, Any], read: int) -> Callable[[], None]:
+    """Rows read, counted on the input before any join, = rows accepted + rows quarantined by the rules.
 
-    def verify(accepted: int, quarantined: int) -> None:
-        quarantine.check_conservation(table, read, accepted, quarantined)
-        if (counted["accepted"], counted["quarantined"]) != (accepted, quarantined):
+    The two sides are counted on different frames, so a join that loses or repeats rows is caught here.
+    """
+
+    def verify() -> None:
+        if counted["read"] != read:
             raise quarantine.ConservationError(
-                f"table {table}: counted {counted['accepted']} accepted / {counted['quarantined']} quarantined, "
-                f"staged {accepted} / {quarantined}"
+                f"table {table}: {read} rows in the input but {counted['read']} rows checked"
             )
+        quarantine.check_conservation(table, read, counted["accepted"], counted["quarantined"])
 
     return verify
 

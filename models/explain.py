@@ -30,7 +30,7 @@ class FeatureInfo:
 
 
 def feature_info(columns: Sequence[str]) -> dict[str, FeatureInfo]:
-    """Definitions and units of `columns` from the feature catalogue (a column the catalogue lacks gets none)."""
+    """Definitions, units and windows of `columns` from the feature catalogue (unknown columns get none)."""
     try:
         from bantay.features.catalog import FEATURES
     except ImportError:
@@ -39,7 +39,9 @@ def feature_info(columns: Sequence[str]) -> dict[str, FeatureInfo]:
     return {column: known[column] for column in columns if column in known}
 
 
-def contributions(booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def contributions(
+    booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """(scores, contributions without the bias column) for the feature columns of `frame`."""
     matrix = xgb.DMatrix(frame[list(columns)].astype("float64"), feature_names=list(columns))
     scores = booster.predict(matrix)

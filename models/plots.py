@@ -22,7 +22,8 @@ def pr_curves(labels: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:
         precision, recall, _ = precision_recall_curve(labels, values)
         ax.step(recall, precision, where="post", label=name)
     ax.axhline(labels.mean(), color="grey", linestyle=":", label=f"base rate {labels.mean():.3f}")
-    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall on the evaluation set", xlim=(0, 1), ylim=(0, 1.02))
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall on the evaluation set",
+           xlim=(0, 1), ylim=(0, 1.02))
     ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
@@ -41,7 +42,7 @@ def score_distribution(scores: np.ndarray, groups: np.ndarray) -> Figure:
 
 
 def shap_summary(contribs: np.ndarray, values: np.ndarray, columns: Sequence[str], top: int = 15) -> Figure:
-    """Beeswarm-style summary of XGBoost contributions: one row per feature, coloured by the feature's value."""
+    """Beeswarm-style summary of XGBoost contributions: one row per feature, coloured by its value."""
     strength = np.abs(contribs).mean(axis=0)
     order = np.argsort(strength)[::-1][:top][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(order) + 1.5))
@@ -56,7 +57,8 @@ def shap_summary(contribs: np.ndarray, values: np.ndarray, columns: Sequence[str
         ax.scatter(contribs[:, index], y + jitter, c=colour, cmap="coolwarm", s=6, alpha=0.6, linewidths=0)
     ax.set_yticks(range(len(order)), [columns[i] for i in order])
     ax.axvline(0, color="grey", linewidth=0.8)
-    ax.set(xlabel="contribution to the log-odds (blue low value, red high)", title="Feature contributions (SHAP)")
+    ax.set(xlabel="contribution to the log-odds (blue low value, red high)",
+           title="Feature contributions (SHAP)")
     fig.tight_layout()
     return fig
 
@@ -77,6 +79,7 @@ def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> Figur
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
     ax.plot(predicted, observed, marker="o")
-    ax.set(xlabel="mean score", ylabel="observed positive rate", title="Reliability", xlim=(0, 1), ylim=(0, 1))
+    ax.set(xlabel="mean score", ylabel="observed positive rate", title="Reliability",
+           xlim=(0, 1), ylim=(0, 1))
     fig.tight_layout()
     return fig

@@ -22,13 +22,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from bantay.models import rules
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 
 from bantay.errors import MissingArtefactError, ModelError
-from bantay.models import rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -54,9 +54,8 @@ def ensure_experiment(settings: Settings) -> str:
     if experiment is not None:
         return str(experiment.experiment_id)
     settings.artifact_root.mkdir(parents=True, exist_ok=True)
-    return str(
-        mlflow_client.create_experiment(settings.mlflow_experiment, artifact_location=settings.artifact_root.as_uri())
-    )
+    location = settings.artifact_root.as_uri()
+    return str(mlflow_client.create_experiment(settings.mlflow_experiment, artifact_location=location))
 
 
 def alias_version(settings: Settings, alias: str) -> ModelVersion | None:
@@ -93,7 +92,9 @@ def load_booster(settings: Settings, model_uri: str | None = None) -> tuple[xgb.
                 name, _, version = name.partition("/")
                 mlflow_client.get_model_version(name, version)
         except MlflowException:
-            hint = "run `bantay train --promote` (or `bantay promote`) first" if ref == CHAMPION else "check --model"
+            hint = "check --model"
+            if ref == CHAMPION:
+                hint = "run `bantay train --promote` (or `bantay promote`) first"
             raise MissingArtefactError(f"{uri}: no such registered model version; {hint}") from None
         label = f"{name}/{version}"
     try:
@@ -110,10 +111,12 @@ def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as folder:
         try:
             local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=EVAL_ARTIFACT, dst_path=folder, tracking_uri=settings.tracking_uri
+                run_id=run_id, artifact_path=EVAL_ARTIFACT, dst_path=folder,
+                tracking_uri=settings.tracking_uri,
             )
         except (MlflowException, OSError):
-            raise ModelError(f"run {run_id}: no {EVAL_ARTIFACT} artifact; retrain with `bantay train`") from None
+            raise ModelError(f"run {run_id}: no {EVAL_ARTIFACT} artifact; retrain with `bantay "
+            f"train`") from None
         return pd.read_parquet(Path(local))
 
 
@@ -161,7 +164,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     evaluation = evaluation_set(settings, candidate.run_id)
     labels = evaluation[LABEL].to_numpy(dtype="int64")
     challenger_booster, _ = load_booster(settings, f"models:/{name}/{candidate.version}")
-    decision["eval_rows"] = int(len(evaluation))
+    decision["eval_rows"] = len(evaluation)
     decision["challenger_pr_auc"] = pr_auc(labels, booster_scores(challenger_booster, evaluation))
     if champion is not None:
         champion_booster, _ = load_booster(settings, f"models:/{name}/{champion.version}")
@@ -182,8 +185,9 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     )
     if decision["promoted"]:
         mlflow_client.set_registered_model_alias(name, CHAMPION, str(candidate.version))
-    mlflow_client.set_model_version_tag(name, str(candidate.version), "promotion_decision", json.dumps(decision))
-    mlflow_client.set_model_version_tag(name, str(candidate.version), "promoted", str(decision["promoted"]).lower())
-    mlflow_client.update_model_version(name, str(candidate.version), description=decision["reason"])
+    number = str(candidate.version)
+    mlflow_client.set_model_version_tag(name, number, "promotion_decision", json.dumps(decision))
+    mlflow_client.set_model_version_tag(name, number, "promoted", str(decision["promoted"]).lower())
+    mlflow_client.update_model_version(name, number, description=decision["reason"])
     logger.info("promotion gate for %s version %s: %s", name, candidate.version, decision["reason"])
     return decision

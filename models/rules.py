@@ -39,13 +39,15 @@ RULES: tuple[Rule, ...] = (
     Rule("O4", (("share_p2p_new_payee_90d", 0.3), ("n_payees_90d", 3)), 1,
          "3+ payees abroad in 90 days, 30%+ of payments to payees first paid within 30 days"),
     # O5: night payments in the sender's own time zone (baseline about 10%, offenders 40-60%).
-    Rule("O5", (("share_p2p_night_90d", 0.35),), 1, "35%+ of payments abroad between 21:00 and 03:00 local time"),
+    Rule("O5", (("share_p2p_night_90d", 0.35),), 1,
+         "35%+ of payments abroad between 21:00 and 03:00 local time"),
     # O6: round amounts (60-80% for offenders).
     Rule("O6", (("share_p2p_round_90d", 0.6),), 1, "60%+ of payments abroad in round amounts"),
     # O8: related card spending (webcam, dating, tokens, VPN, screen capture), 1-4 a month.
     Rule("O8", (("n_related_card_90d", 1),), 1, "1+ related card payments in 90 days"),
     # F5: pays into a payee cluster also paid by confirmed cases (AUSTRAC: the strongest single link).
-    Rule("F5", (("n_pay_confirmed_cluster_365d", 1),), 2, "pays a payee cluster also paid by confirmed cases"),
+    Rule("F5", (("n_pay_confirmed_cluster_365d", 1),), 2,
+         "pays a payee cluster also paid by confirmed cases"),
 )
 
 

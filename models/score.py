@@ -22,10 +22,9 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import xgboost as xgb
+from bantay.models import explain
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
-
-from bantay.models import explain
 
 SCORED_SCHEMA = (
     "customer_id string, score double, "
@@ -92,10 +91,11 @@ def realert_bars(
     )
     if prior_scores is None:
         return cleared.select("customer_id", F.lit(min_score + margin).alias("required_score"))
+    latest_score = Window.partitionBy("customer_id").orderBy(F.col("scored_on").desc())
     before = (
         cleared.join(prior_scores.withColumnRenamed("as_of", "scored_on"), on="customer_id", how="inner")
         .where(F.col("scored_on") <= F.col("decided_on"))
-        .withColumn("_n", F.row_number().over(Window.partitionBy("customer_id").orderBy(F.col("scored_on").desc())))
+        .withColumn("_n", F.row_number().over(latest_score))
         .where(F.col("_n") == 1)
         .select("customer_id", F.col("score").alias("score_before"))
     )

@@ -44,6 +44,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from bantay.models import evaluate, plots, registry, rules
 from mlflow.models import infer_signature
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -52,7 +53,6 @@ import bantay
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import ModelError
-from bantay.models import evaluate, plots, registry, rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
 def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
     """`customer_id, as_of, label, typology`: each customer's latest label decided before `as_of` (UTC)."""
     latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").desc())
+    default_typology = F.when(F.col("label") == 1, "confirmed").otherwise("cleared")
     return (
         labels.where(F.col("decided_at") < F.lit(datetime.combine(as_of, time.min)))
         .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
@@ -115,21 +116,22 @@ def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
             "customer_id",
             F.to_date("decided_at").alias("as_of"),
             F.col("label").cast("int").alias("label"),
-            F.coalesce(F.col("typology"), F.when(F.col("label") == 1, "confirmed").otherwise("cleared")).alias(
-                "typology"
-            ),
+            F.coalesce(F.col("typology"), default_typology).alias("typology"),
         )
     )
 
 
-def unlabelled_points(population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int) -> DataFrame:
+def unlabelled_points(
+    population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int
+) -> DataFrame:
     """A deterministic sample of `size` customers of `population` without a label, each on a pseudo date.
 
     Customers are ordered by a seeded hash of their id (a reproducible random order); each gets one of the
     labelled decision `dates`, picked by a second hash.
     """
     if size <= 0 or not dates:
-        return population.sparkSession.createDataFrame([], "customer_id string, as_of date, label int, typology string")
+        schema = "customer_id string, as_of date, label int, typology string"
+        return population.sparkSession.createDataFrame([], schema)
     choices = F.array(*[F.lit(d) for d in sorted(dates)])
     pick = F.pmod(F.xxhash64(F.col("customer_id"), F.lit(SAMPLE_SEED + 1)), F.lit(len(dates))) + 1
     return (
@@ -146,7 +148,9 @@ def unlabelled_points(population: DataFrame, labelled: DataFrame, dates: Sequenc
     )
 
 
-def training_table(spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]) -> pd.DataFrame:
+def training_table(
+    spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]
+) -> pd.DataFrame:
     """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
     labels = ledger.read_validated(spark, settings.output_root, "labels")
     labelled = labelled_points(labels, as_of).cache()
@@ -169,7 +173,9 @@ def training_table(spark: SparkSession, settings: Settings, as_of: date, columns
     features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
     missing = [c for c in columns if c not in features.columns]
     if missing:
-        raise ModelError(f"features_for_points lacks {len(missing)} catalogue column(s): {', '.join(missing[:5])}")
+        raise ModelError(
+            f"features_for_points lacks {len(missing)} catalogue column(s): {', '.join(missing[:5])}"
+        )
     table = points.join(
         features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns),
         on=["customer_id", "as_of"],
@@ -191,7 +197,7 @@ def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     """
     labelled_dates = np.sort(frame.loc[frame["typology"] != evaluate.UNLABELLED, "as_of"].to_numpy())
     if len(set(labelled_dates.tolist())) < 3:
-        raise ModelError("labels were decided on fewer than 3 different days; a time-ordered split needs more")
+        raise ModelError("labels were decided on fewer than 3 days; a time-ordered split needs more")
     eval_cut = labelled_dates[int(np.floor((1 - EVAL_SHARE) * (len(labelled_dates) - 1)))]
     if eval_cut == labelled_dates[0]:
         eval_cut = sorted(set(labelled_dates.tolist()))[1]
@@ -204,7 +210,7 @@ def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     fit = ~evaluation & ~stop
     for name, mask in (("fitted", fit), ("early-stopping", stop), ("evaluation", evaluation)):
         if int(frame.loc[mask, "label"].sum()) < 1:
-            raise ModelError(f"the {name} part of the time split has no confirmed label; more labels are needed")
+            raise ModelError(f"the {name} part of the time split has no confirmed label; more are needed")
     if int(frame.loc[fit, "label"].sum()) < MIN_POSITIVES:
         raise ModelError(f"the fitted part has fewer than {MIN_POSITIVES} confirmed labels")
     return fit, stop, evaluation
@@ -222,7 +228,8 @@ def fit(
     columns: Sequence[str],
     monotone: Sequence[int],
 ) -> tuple[xgb.Booster, dict[str, Any]]:
-    """Fit on the `fit_mask` rows with early stopping on `stop_mask`; return the booster cut at its best round."""
+    """Fit on the `fit_mask` rows with early stopping on `stop_mask`; return the booster cut at its "
+    "best round."""
     columns = list(columns)
     train_rows, stop_rows = frame[fit_mask], frame[stop_mask]
     train_weights = weights(train_rows)
@@ -233,10 +240,10 @@ def fit(
         "scale_pos_weight": float(negative / positive),
         "monotone_constraints": "(" + ",".join(str(int(m)) for m in monotone) + ")",
     }
-    dtrain = xgb.DMatrix(train_rows[columns].astype("float64"), label=train_rows["label"], weight=train_weights,
-                         feature_names=columns)
-    dstop = xgb.DMatrix(stop_rows[columns].astype("float64"), label=stop_rows["label"], weight=weights(stop_rows),
-                        feature_names=columns)
+    dtrain = xgb.DMatrix(train_rows[columns].astype("float64"), label=train_rows["label"],
+                         weight=train_weights, feature_names=columns)
+    dstop = xgb.DMatrix(stop_rows[columns].astype("float64"), label=stop_rows["label"],
+                        weight=weights(stop_rows), feature_names=columns)
     booster = xgb.train(params, dtrain, num_boost_round=MAX_ROUNDS, evals=[(dstop, "stop")],
                         early_stopping_rounds=EARLY_STOPPING_ROUNDS, verbose_eval=False)
     best = int(booster.best_iteration)
@@ -277,7 +284,8 @@ def code_version() -> str:
 
 
 def feature_list_hash(columns: Sequence[str], monotone: Sequence[int]) -> str:
-    return hashlib.sha256(",".join(f"{c}:{m}" for c, m in zip(columns, monotone, strict=True)).encode()).hexdigest()
+    listed = ",".join(f"{c}:{m}" for c, m in zip(columns, monotone, strict=True))
+    return hashlib.sha256(listed.encode()).hexdigest()
 
 
 # --- the step -----------------------------------------------------------------------------------------------
@@ -316,8 +324,9 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
         **evaluate.metrics(evaluation, model_scores, budget, floor),
         **evaluate.metrics(evaluation, rules_scores, budget, 0.0, prefix="rules_"),
     }
-    variant_metrics = evaluate.metrics(evaluation, variant_scores, budget, floor, prefix="variant_labels_only_")
-    metrics |= {k: v for k, v in variant_metrics.items() if k.endswith(("pr_auc", "_labelled", "recall_at_budget"))}
+    labels_only = evaluate.metrics(evaluation, variant_scores, budget, floor, prefix="variant_labels_only_")
+    kept = ("pr_auc", "_labelled", "recall_at_budget")
+    metrics |= {k: v for k, v in labels_only.items() if k.endswith(kept)}
     rules_auc = metrics["rules_pr_auc"]
     metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / rules_auc if rules_auc else float("nan")
     metrics["fit_seconds"] = fit_seconds
@@ -335,7 +344,8 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
     run_info = _log(settings, as_of, frame, fit_mask, evaluation, columns, monotone, booster, params, counts,
                     metrics, model_scores, rules_scores)
     logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
-                settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc, counts["rows_eval"])
+                settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc,
+                counts["rows_eval"])
     return {
         "as_of": as_of.isoformat(),
         **run_info,

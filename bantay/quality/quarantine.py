@@ -1,4 +1,4 @@
-"""Row-level quarantine in Spark: type each table to the contract, flag every rule, split accepted from bad rows.
+"""Row-level quarantine in Spark: type each table to the contract, flag every rule, split good from bad rows.
 
 Everything is built-in Column expressions (try-cast, joins, windows, `filter` over an array): no Python UDFs.
 A table goes through `prepare` (typed columns and cross-row helpers), `flag` (the `rules` array and the first
@@ -40,7 +40,9 @@ def with_position(raw: DataFrame) -> DataFrame:
 
     Call on the frame straight from the reader (the hidden `_metadata` column exists only there).
     """
-    return raw.withColumn(FILE, F.col("_metadata.file_path")).withColumn(POSITION, F.monotonically_increasing_id())
+    return raw.withColumn(FILE, F.col("_metadata.file_path")).withColumn(
+        POSITION, F.monotonically_increasing_id()
+    )
 
 
 def _typed_value(raw: DataFrame, field: T.StructField) -> Column:
@@ -66,7 +68,9 @@ def typed_columns(raw: DataFrame, table: str) -> list[Column]:
 
 def _first_copy_rank(keys: list[Column], order: list[Column]) -> Column:
     """1 for the first copy of a key in `order`, 2.. for later copies, null when any key part is null."""
-    window = Window.partitionBy(*keys).orderBy(*order).rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    window = (
+        Window.partitionBy(*keys).orderBy(*order).rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
     any_null = F.lit(False)
     for key in keys:
         any_null = any_null | key.isNull()
@@ -91,7 +95,8 @@ def prepare(
 
     transactions: `known_customers` (accepted customer ids), `fx_rates` (accepted, contract-typed) and
     `seen_txn_ids` (txn_ids validated earlier, or None); the raw frame keeps `booking_date` as a string.
-    customers, fx_rates: the raw frame comes from `with_position` (first copy wins). labels: `known_customers`.
+    customers, fx_rates: the raw frame comes from `with_position` (first copy wins).
+    labels: `known_customers`.
     """
     frame = raw
     if table == "labels" and "label" in raw.columns:
@@ -100,7 +105,9 @@ def prepare(
     if table == "transactions":
         assert known_customers is not None and fx_rates is not None
         frame = frame.withColumn(BOOKING_DAY, F.col(ledger.PARTITION_COLUMN).try_cast("date"))
-        contract = [typed(f.name).asc_nulls_last() for f in ledger.TRANSACTIONS_SCHEMA.fields if f.name != "txn_id"]
+        contract = [
+            typed(f.name).asc_nulls_last() for f in ledger.TRANSACTIONS_SCHEMA.fields if f.name != "txn_id"
+        ]
         # The earliest booking is the original; ties are broken by every other column, so the choice does not
         # depend on file order (and CSV and Parquet ledgers agree).
         order = [typed("booked_at").asc_nulls_last(), F.col(BOOKING_DAY).asc_nulls_last(), *contract]
@@ -109,19 +116,30 @@ def prepare(
             frame = frame.withColumn(SEEN_BEFORE, F.lit(False))
         else:
             seen = seen_txn_ids.select(F.col("txn_id").alias("__seen_id")).distinct()
-            frame = (frame.join(seen, typed("txn_id") == F.col("__seen_id"), how="left")
-                     .withColumn(SEEN_BEFORE, F.col("__seen_id").isNotNull()).drop("__seen_id"))
+            frame = (
+                frame.join(seen, typed("txn_id") == F.col("__seen_id"), how="left")
+                .withColumn(SEEN_BEFORE, F.col("__seen_id").isNotNull())
+                .drop("__seen_id")
+            )
         frame = _known(frame, typed("customer_id"), known_customers)
-        rates = F.broadcast(fx_rates.select(
-            F.col("rate_date").alias("__rate_date"), F.col("currency").alias("__rate_currency"),
-            F.col("usd_per_unit").alias(USD_PER_UNIT)))
+        rates = F.broadcast(
+            fx_rates.select(
+                F.col("rate_date").alias("__rate_date"),
+                F.col("currency").alias("__rate_currency"),
+                F.col("usd_per_unit").alias(USD_PER_UNIT),
+            )
+        )
         on = (typed("currency") == F.col("__rate_currency")) & (F.col(BOOKING_DAY) == F.col("__rate_date"))
         frame = frame.join(rates, on, how="left").drop("__rate_date", "__rate_currency")
     elif table == "customers":
-        frame = frame.withColumn(DUP_RANK, _first_copy_rank([typed("customer_id")], [F.col(FILE), F.col(POSITION)]))
+        frame = frame.withColumn(
+            DUP_RANK, _first_copy_rank([typed("customer_id")], [F.col(FILE), F.col(POSITION)])
+        )
     elif table == "fx_rates":
         frame = frame.withColumn(
-            DUP_RANK, _first_copy_rank([typed("currency"), typed("rate_date")], [F.col(FILE), F.col(POSITION)]))
+            DUP_RANK,
+            _first_copy_rank([typed("currency"), typed("rate_date")], [F.col(FILE), F.col(POSITION)]),
+        )
     elif table == "labels":
         assert known_customers is not None
         frame = _known(frame, typed("customer_id"), known_customers)
@@ -131,12 +149,13 @@ def prepare(
 def flag(prepared: DataFrame, rules: tuple[Rule, ...]) -> DataFrame:
     """Add `__rules` (every rule the row breaks, in order of precedence) and `__rule` (the first, or null)."""
     hits = F.array(*[F.when(F.coalesce(rule.broken, F.lit(False)), F.lit(rule.id)) for rule in rules])
-    return (prepared.withColumn(RULES, F.filter(hits, lambda hit: hit.isNotNull()))
-            .withColumn(RULE, F.get(F.col(RULES), 0)))
+    return prepared.withColumn(RULES, F.filter(hits, lambda hit: hit.isNotNull())).withColumn(
+        RULE, F.get(F.col(RULES), 0)
+    )
 
 
 def counts(flagged: DataFrame, rules: tuple[Rule, ...]) -> dict[str, Any]:
-    """Rows read, accepted and quarantined, and per rule (by first rule, and rows breaking it at all): one action."""
+    """Rows read, accepted, quarantined, and per rule (by first rule; rows breaking it at all): one action."""
     aggregates = [F.count(F.lit(1)).alias("read"), F.count_if(F.col(RULE).isNull()).alias("accepted")]
     for index, rule in enumerate(rules):
         aggregates.append(F.count_if(F.col(RULE) == rule.id).alias(f"first_{index}"))

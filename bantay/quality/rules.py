@@ -5,8 +5,8 @@ each kind and records the same id in its truth. The order of each tuple is the o
 breaks several rules is quarantined once, under the first.
 
 Predicates read the *prepared* frame built by `bantay.quality.quarantine.prepare`: every contract column typed
-with try-cast semantics under `typed(name)` (a value that does not parse is null there, never an error), plus a
-few helper columns computed across rows or tables (duplicate rank, known customer, FX rate of the day).
+with try-cast semantics under `typed(name)` (a value that does not parse is null there, never an error),
+plus a few helper columns computed across rows or tables (duplicate rank, known customer, FX rate of the day).
 """
 
 from __future__ import annotations
@@ -78,15 +78,21 @@ def transaction_rules() -> tuple[Rule, ...]:
         Rule("txn_id_null", "txn_id", _missing("txn_id")),
         Rule("txn_id_duplicate", "txn_id", (F.col(DUP_RANK) > 1) | F.col(SEEN_BEFORE)),
         Rule("booked_at_null", "booked_at", _missing("booked_at")),
-        Rule("booked_at_not_partition_date", "booked_at",
-             F.col(BOOKING_DAY).isNull() | (F.to_date(typed("booked_at")) != F.col(BOOKING_DAY))),
+        Rule(
+            "booked_at_not_partition_date",
+            "booked_at",
+            F.col(BOOKING_DAY).isNull() | (F.to_date(typed("booked_at")) != F.col(BOOKING_DAY)),
+        ),
         Rule("customer_unknown", "customer_id", _missing("customer_id") | ~F.col(CUSTOMER_KNOWN)),
         Rule("direction_invalid", "direction", _not_in("direction", DIRECTIONS)),
         Rule("channel_invalid", "channel", _not_in("channel", CHANNELS)),
         Rule("amount_not_positive", "amount", _missing("amount") | (typed("amount") <= 0)),
         Rule("currency_invalid", "currency", _not_in("currency", currency_codes())),
-        Rule("counterparty_country_invalid", "counterparty_country",
-             _not_in("counterparty_country", country_codes())),
+        Rule(
+            "counterparty_country_invalid",
+            "counterparty_country",
+            _not_in("counterparty_country", country_codes()),
+        ),
         Rule("fx_rate_missing", "currency", F.col(USD_PER_UNIT).isNull()),
         Rule("mcc_invalid", "mcc", typed("mcc").isNotNull() & ~typed("mcc").rlike(MCC_PATTERN)),
     )
@@ -97,7 +103,9 @@ def customer_rules(as_of: date) -> tuple[Rule, ...]:
     return (
         Rule("customer_id_null", "customer_id", _missing("customer_id")),
         Rule("customer_id_duplicate", "customer_id", F.col(DUP_RANK) > 1),
-        Rule("birth_date_invalid", "birth_date", _missing("birth_date") | (typed("birth_date") > F.lit(as_of))),
+        Rule(
+            "birth_date_invalid", "birth_date", _missing("birth_date") | (typed("birth_date") > F.lit(as_of))
+        ),
         Rule("nationality_invalid", "nationality", _not_in("nationality", country_codes())),
         Rule("residence_country_invalid", "residence_country", _not_in("residence_country", country_codes())),
         Rule("timezone_invalid", "timezone", _not_in("timezone", timezone_names())),
@@ -109,8 +117,11 @@ def fx_rate_rules() -> tuple[Rule, ...]:
     rate = typed("usd_per_unit")
     return (
         # NaN compares greater than any number in Spark, and an infinite rate is as useless as a missing one.
-        Rule("fx_rate_not_positive", "usd_per_unit",
-             rate.isNull() | F.isnan(rate) | (rate <= 0) | (rate == float("inf"))),
+        Rule(
+            "fx_rate_not_positive",
+            "usd_per_unit",
+            rate.isNull() | F.isnan(rate) | (rate <= 0) | (rate == float("inf")),
+        ),
         Rule("fx_currency_invalid", "currency", _not_in("currency", currency_codes())),
         Rule("fx_duplicate", "rate_date", F.col(DUP_RANK) > 1),
         # Not in the generator's list: a rate without a date cannot be used (null or unparsable rate_date).

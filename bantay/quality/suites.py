@@ -41,58 +41,74 @@ def _schema(table: str) -> list[gxe.Expectation]:
     expectations: list[gxe.Expectation] = [
         gxe.ExpectTableColumnsToMatchSet(column_set=[f.name for f in schema.fields], exact_match=False)
     ]
-    expectations += [gxe.ExpectColumnValuesToBeOfType(column=f.name, type_=type(f.dataType).__name__)
-                     for f in schema.fields]
-    expectations += [gxe.ExpectColumnValuesToNotBeNull(column=name) for name in ledger.REQUIRED_COLUMNS[table]]
+    expectations += [
+        gxe.ExpectColumnValuesToBeOfType(column=f.name, type_=type(f.dataType).__name__)
+        for f in schema.fields
+    ]
+    expectations += [
+        gxe.ExpectColumnValuesToNotBeNull(column=name) for name in ledger.REQUIRED_COLUMNS[table]
+    ]
     return expectations
 
 
 def transactions_suite() -> ExpectationSuite:
-    """Transactions; the checked frame adds `booking_date`, `booked_date`, `customer_known`, `usd_per_unit`."""
-    return gx.ExpectationSuite(name="transactions", expectations=[
-        *_schema("transactions"),
-        gxe.ExpectColumnValuesToBeUnique(column="txn_id"),
-        gxe.ExpectColumnPairValuesToBeEqual(column_A="booked_date", column_B="booking_date"),
-        gxe.ExpectColumnValuesToBeInSet(column="customer_known", value_set=[True]),
-        gxe.ExpectColumnValuesToBeInSet(column="direction", value_set=list(DIRECTIONS)),
-        gxe.ExpectColumnValuesToBeInSet(column="channel", value_set=list(CHANNELS)),
-        gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=list(currency_codes())),
-        gxe.ExpectColumnValuesToBeInSet(column="counterparty_country", value_set=list(country_codes())),
-        # An FX rate for every currency and day used: the rate joined on (currency, booking_date) exists.
-        gxe.ExpectColumnValuesToNotBeNull(column="usd_per_unit"),
-        gxe.ExpectColumnValuesToMatchRegex(column="mcc", regex=MCC_PATTERN),
-    ])
+    """Transactions; the checked frame adds booking_date, booked_date, customer_known and usd_per_unit."""
+    return gx.ExpectationSuite(
+        name="transactions",
+        expectations=[
+            *_schema("transactions"),
+            gxe.ExpectColumnValuesToBeUnique(column="txn_id"),
+            gxe.ExpectColumnPairValuesToBeEqual(column_A="booked_date", column_B="booking_date"),
+            gxe.ExpectColumnValuesToBeInSet(column="customer_known", value_set=[True]),
+            gxe.ExpectColumnValuesToBeInSet(column="direction", value_set=list(DIRECTIONS)),
+            gxe.ExpectColumnValuesToBeInSet(column="channel", value_set=list(CHANNELS)),
+            gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True),
+            gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=list(currency_codes())),
+            gxe.ExpectColumnValuesToBeInSet(column="counterparty_country", value_set=list(country_codes())),
+            # An FX rate for every currency and day used: the rate joined on (currency, booking_date) exists.
+            gxe.ExpectColumnValuesToNotBeNull(column="usd_per_unit"),
+            gxe.ExpectColumnValuesToMatchRegex(column="mcc", regex=MCC_PATTERN),
+        ],
+    )
 
 
 def customers_suite(as_of: date) -> ExpectationSuite:
-    return gx.ExpectationSuite(name="customers", expectations=[
-        *_schema("customers"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=as_of),
-        gxe.ExpectColumnValuesToBeInSet(column="nationality", value_set=list(country_codes())),
-        gxe.ExpectColumnValuesToBeInSet(column="residence_country", value_set=list(country_codes())),
-        gxe.ExpectColumnValuesToBeInSet(column="timezone", value_set=list(timezone_names())),
-        gxe.ExpectColumnValuesToBeInSet(column="gender", value_set=list(GENDERS)),
-    ])
+    return gx.ExpectationSuite(
+        name="customers",
+        expectations=[
+            *_schema("customers"),
+            gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+            gxe.ExpectColumnValuesToBeBetween(column="birth_date", max_value=as_of),
+            gxe.ExpectColumnValuesToBeInSet(column="nationality", value_set=list(country_codes())),
+            gxe.ExpectColumnValuesToBeInSet(column="residence_country", value_set=list(country_codes())),
+            gxe.ExpectColumnValuesToBeInSet(column="timezone", value_set=list(timezone_names())),
+            gxe.ExpectColumnValuesToBeInSet(column="gender", value_set=list(GENDERS)),
+        ],
+    )
 
 
 def fx_rates_suite() -> ExpectationSuite:
-    return gx.ExpectationSuite(name="fx_rates", expectations=[
-        *_schema("fx_rates"),
-        gxe.ExpectColumnValuesToBeBetween(column="usd_per_unit", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=list(currency_codes())),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["currency", "rate_date"]),
-    ])
+    return gx.ExpectationSuite(
+        name="fx_rates",
+        expectations=[
+            *_schema("fx_rates"),
+            gxe.ExpectColumnValuesToBeBetween(column="usd_per_unit", min_value=0, strict_min=True),
+            gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=list(currency_codes())),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["currency", "rate_date"]),
+        ],
+    )
 
 
 def labels_suite() -> ExpectationSuite:
     """Labels; the checked frame adds `customer_known`."""
-    return gx.ExpectationSuite(name="labels", expectations=[
-        *_schema("labels"),
-        gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]),
-        gxe.ExpectColumnValuesToBeInSet(column="customer_known", value_set=[True]),
-    ])
+    return gx.ExpectationSuite(
+        name="labels",
+        expectations=[
+            *_schema("labels"),
+            gxe.ExpectColumnValuesToBeInSet(column="label", value_set=[0, 1]),
+            gxe.ExpectColumnValuesToBeInSet(column="customer_known", value_set=[True]),
+        ],
+    )
 
 
 def suite_for(table: str, as_of: date) -> ExpectationSuite:
@@ -140,12 +156,18 @@ def failures(result: dict[str, Any]) -> list[dict[str, Any]]:
         if item["success"]:
             continue
         kwargs = item["expectation_config"]["kwargs"]
-        column = kwargs.get("column") or kwargs.get("column_list") or [kwargs.get("column_A"), kwargs.get("column_B")]
-        failed.append({
-            "expectation": item["expectation_config"]["type"],
-            "column": column if isinstance(column, str) else ",".join(str(c) for c in column if c),
-            "unexpected_count": item["result"].get("unexpected_count"),
-            "observed_value": item["result"].get("observed_value"),
-            "exception": (item.get("exception_info") or {}).get("exception_message"),
-        })
+        column = (
+            kwargs.get("column")
+            or kwargs.get("column_list")
+            or [kwargs.get("column_A"), kwargs.get("column_B")]
+        )
+        failed.append(
+            {
+                "expectation": item["expectation_config"]["type"],
+                "column": column if isinstance(column, str) else ",".join(str(c) for c in column if c),
+                "unexpected_count": item["result"].get("unexpected_count"),
+                "observed_value": item["result"].get("observed_value"),
+                "exception": (item.get("exception_info") or {}).get("exception_message"),
+            }
+        )
     return failed

@@ -9,7 +9,8 @@ refers to feature columns by name, with a format kind after the colon:
 
 A template is rendered only when every column it names has a value; otherwise (or for a feature without a
 template of its own) the text falls back to the feature's catalogue definition and its value, so that every
-reason reads as words and a number. Wording stays neutral: "suspected online child sexual exploitation (OCSE)".
+reason reads as words and a number. Wording stays neutral: "suspected online child sexual exploitation
+(OCSE)".
 """
 
 from __future__ import annotations
@@ -51,23 +52,28 @@ REASONS: dict[str, Reason] = _reasons(
      "{n_p2p_source_90d:count} payments to individuals in TH, CO, DO, MX, GH or RO in 90 days"),
     ("R_SHARE_PH", "share_p2p_ph_90d",
      "{share_p2p_ph_90d:pct} of payments to individuals abroad went to the Philippines (90 days)"),
-    ("R_P2P_USD_PH", "p2p_usd_ph_90d", "{p2p_usd_ph_90d:usd} sent to individuals in the Philippines in 90 days"),
+    ("R_P2P_USD_PH", "p2p_usd_ph_90d", "{p2p_usd_ph_90d:usd} sent to individuals in the Philippines "
+     "in 90 days"),
     ("R_SMALL_AMOUNTS", "median_p2p_usd_90d",
      "median payment to individuals abroad {median_p2p_usd_90d:usd} (90 days)"),
     ("R_SMALL_SHARE", "share_p2p_small_90d",
      "{share_p2p_small_90d:pct} of payments to individuals abroad under USD 200 (90 days)"),
-    ("R_P2P_DAYS", "n_p2p_days_90d", "payments to individuals abroad on {n_p2p_days_90d:count} different days in 90 days"),
+    ("R_P2P_DAYS", "n_p2p_days_90d", "payments to individuals abroad on {n_p2p_days_90d:count} "
+     "different days in 90 days"),
     # O2 uneven activity
     ("R_P2P_365D", "n_p2p_365d", "{n_p2p_365d:count} payments to individuals abroad in 365 days"),
     ("R_MAX_PER_DAY", "max_p2p_per_day_90d",
      "up to {max_p2p_per_day_90d:count} payments to individuals abroad on a single day (90 days)"),
     # O3 escalation
     ("R_ESCALATION_AMOUNT", "escalation_amount_ratio_365d",
-     "recent payments abroad are {escalation_amount_ratio_365d:num} times the size of the earliest (medians, 365 days)"),
+     "recent payments abroad are {escalation_amount_ratio_365d:num} times the size of the earliest "
+     "(medians, 365 days)"),
     ("R_ESCALATION_GAPS", "escalation_gap_ratio_365d",
-     "gaps between payments abroad shrank: the earliest were {escalation_gap_ratio_365d:num} times as long as the latest"),
+     "gaps between payments abroad shrank: the earliest were {escalation_gap_ratio_365d:num} times "
+     "as long as the latest"),
     ("R_SPEEDING_UP", "p2p_count_trend_90d",
-     "payments abroad speeding up: {n_p2p_30d:count} in the last 30 days (trend ratio {p2p_count_trend_90d:num})"),
+     "payments abroad speeding up: {n_p2p_30d:count} in the last 30 days (trend ratio "
+     "{p2p_count_trend_90d:num})"),
     # O4 many new, unrelated payees
     ("R_PAYEES_30D", "n_payees_30d", "{n_payees_30d:count} different payees abroad in 30 days"),
     ("R_PAYEES_90D", "n_payees_90d", "{n_payees_90d:count} different payees abroad in 90 days"),
@@ -76,34 +82,43 @@ REASONS: dict[str, Reason] = _reasons(
      "{share_p2p_new_payee_90d:pct} of payments abroad went to a payee first paid within the 30 days before "
      "({n_payees_90d:count} payees in 90 days)"),
     ("R_UNRELATED_PAYEES", "share_p2p_unrelated_surname_90d",
-     "{share_p2p_unrelated_surname_90d:pct} of payments abroad went to payees with a surname other than the customer's"),
+     "{share_p2p_unrelated_surname_90d:pct} of payments abroad went to payees with a surname other "
+     "than the customer's"),
     # O5 night payments
     ("R_NIGHT_30D", "share_p2p_night_30d",
-     "{share_p2p_night_30d:pct} of payments abroad in the last 30 days made between 21:00 and 03:00 local time"),
+     "{share_p2p_night_30d:pct} of payments abroad in the last 30 days made between 21:00 and 03:00 "
+     "local time"),
     ("R_NIGHT", "share_p2p_night_90d",
      "{share_p2p_night_90d:pct} of payments abroad made between 21:00 and 03:00 local time (90 days)"),
     ("R_NIGHT_ALL", "share_out_night_90d",
-     "{share_out_night_90d:pct} of all outgoing transactions made between 21:00 and 03:00 local time (90 days)"),
+     "{share_out_night_90d:pct} of all outgoing transactions made between 21:00 and 03:00 local "
+     "time (90 days)"),
     # O6 round amounts, O7 references
     ("R_ROUND", "share_p2p_round_90d",
      "{share_p2p_round_90d:pct} of payments abroad in round amounts or landing on round PHP sums (90 days)"),
     ("R_REFERENCES", "share_p2p_keyword_90d",
-     "{share_p2p_keyword_90d:pct} of payment references read like school fees, gifts, medical costs, uniforms, "
+     "{share_p2p_keyword_90d:pct} of payment references read like school fees, gifts, medical "
+     "costs, uniforms, "
      "family support or a social-media handle (90 days)"),
     # O8 related spending
     ("R_RELATED_SPEND_30D", "n_related_card_30d",
-     "{n_related_card_30d:count} card payments in 30 days to adult, dating, VPN, digital-token or software merchants"),
+     "{n_related_card_30d:count} card payments in 30 days to adult, dating, VPN, digital-token or "
+     "software merchants"),
     ("R_RELATED_SPEND", "n_related_card_90d",
      "{n_related_card_90d:count} card payments in 90 days to adult, dating, VPN, digital-token or software "
      "merchants, {related_card_usd_90d:usd} in total"),
     ("R_RELATED_SPEND_USD", "related_card_usd_90d",
-     "{related_card_usd_90d:usd} of card payments to adult, dating, VPN, digital-token or software merchants (90 days)"),
+     "{related_card_usd_90d:usd} of card payments to adult, dating, VPN, digital-token or software "
+     "merchants (90 days)"),
     # O9 channels
     ("R_CHANNEL_MTO", "share_p2p_remittance_90d",
      "{share_p2p_remittance_90d:pct} of payments abroad sent through a money-transfer operator (90 days)"),
-    ("R_CHANNEL_WALLET", "share_p2p_wallet_90d", "{share_p2p_wallet_90d:pct} of payments abroad sent to e-wallets"),
-    ("R_CHANNEL_CRYPTO", "share_p2p_crypto_90d", "{share_p2p_crypto_90d:pct} of payments abroad sent as crypto-assets"),
-    ("R_CHANNEL_CASH", "share_p2p_cash_90d", "{share_p2p_cash_90d:pct} of payments abroad sent for cash pick-up"),
+    ("R_CHANNEL_WALLET", "share_p2p_wallet_90d", "{share_p2p_wallet_90d:pct} of payments abroad "
+     "sent to e-wallets"),
+    ("R_CHANNEL_CRYPTO", "share_p2p_crypto_90d", "{share_p2p_crypto_90d:pct} of payments abroad "
+     "sent as crypto-assets"),
+    ("R_CHANNEL_CASH", "share_p2p_cash_90d", "{share_p2p_cash_90d:pct} of payments abroad sent for "
+     "cash pick-up"),
     # O10 sender profile
     ("R_PROFILE_AGE", "age_years", "customer aged {age_years:count}"),
     ("R_PROFILE_GENDER", "is_male", "KYC gender recorded as male: {is_male:yesno}"),
@@ -114,7 +129,8 @@ REASONS: dict[str, Reason] = _reasons(
      "{share_payees_same_surname_365d:pct} of payees abroad share the customer's surname (365 days)"),
     # O11 travel
     ("R_TRAVEL_AIR", "n_airline_90d", "{n_airline_90d:count} airline payments in 90 days"),
-    ("R_TRAVEL_LODGING", "n_lodging_abroad_90d", "{n_lodging_abroad_90d:count} hotel or lodging payments abroad in 90 days"),
+    ("R_TRAVEL_LODGING", "n_lodging_abroad_90d", "{n_lodging_abroad_90d:count} hotel or lodging "
+     "payments abroad in 90 days"),
     ("R_TRAVEL_CASH", "cash_in_destination_usd_90d",
      "{cash_in_destination_usd_90d:usd} withdrawn in cash in PH, TH, CO, DO, MX, GH or RO (90 days)"),
     # O12 bursts
@@ -124,13 +140,16 @@ REASONS: dict[str, Reason] = _reasons(
      "{share_p2p_burst_90d:pct} of payments abroad made within 2 hours of another one (90 days)"),
     # F1-F5 the payees, seen across all senders
     ("R_SHARED_CLUSTER", "share_pay_shared_cluster_90d",
-     f"{{share_pay_shared_cluster_90d:pct}} of payments abroad went to a {_CLUSTER} also paid by other customers "
+     f"{{share_pay_shared_cluster_90d:pct}} of payments abroad went to a {_CLUSTER} also paid by "
+     f"other customers "
      "(90 days)"),
     ("R_SHARED_CLUSTER_365D", "share_pay_shared_cluster_365d",
-     f"{{share_pay_shared_cluster_365d:pct}} of payments abroad went to a {_CLUSTER} also paid by other customers "
+     f"{{share_pay_shared_cluster_365d:pct}} of payments abroad went to a {_CLUSTER} also paid by "
+     f"other customers "
      "(365 days)"),
     ("R_CLUSTER_SENDERS", "max_other_senders_cluster_90d",
-     f"a {_CLUSTER} this customer pays was also paid by {{max_other_senders_cluster_90d:count}} other customers "
+     f"a {_CLUSTER} this customer pays was also paid by {{max_other_senders_cluster_90d:count}} "
+     f"other customers "
      "in 90 days"),
     ("R_CLUSTER_SENDERS_SUM", "sum_other_senders_cluster_90d",
      "the payees this customer pays were also paid by {sum_other_senders_cluster_90d:count} other customers "
@@ -141,10 +160,12 @@ REASONS: dict[str, Reason] = _reasons(
     ("R_CLUSTER_MEMBERS", "max_members_cluster_365d",
      f"a {_CLUSTER} this customer pays has {{max_members_cluster_365d:count}} linked payees"),
     ("R_LINKED_PAYEES", "share_pay_multi_member_cluster_365d",
-     "{share_pay_multi_member_cluster_365d:pct} of payments abroad went to payees linked to other payees by a "
+     "{share_pay_multi_member_cluster_365d:pct} of payments abroad went to payees linked to other "
+     "payees by a "
      "shared phone, account or address (365 days)"),
     ("R_CASH_OUT", "cash_pickup_share_clusters_365d",
-     "{cash_pickup_share_clusters_365d:pct} of the money reaching this customer's payees is collected in cash"),
+     "{cash_pickup_share_clusters_365d:pct} of the money reaching this customer's payees is "
+     "collected in cash"),
     ("R_PH_REGIONS", "share_pay_ph_focus_region_365d",
      "{share_pay_ph_focus_region_365d:pct} of payments abroad went to payees in Metro Manila, Central Luzon, "
      "Central Visayas or the Zamboanga Peninsula (365 days)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def test_bantay_daily_wires_four_spark_tasks_in_order_with_assets_and_retries(ai
     order = ["validate_ledger", "build_features", "score_customers", "draft_cases"]
 
     assert sorted(dag.task_ids) == sorted(order)
-    for upstream, downstream in zip(order, order[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(order):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
     assert dag.max_active_runs == 1
     assert type(dag.timetable).__name__ == "CronTriggerTimetable" and dag.timetable.expression == "0 0 * * *"
@@ -111,10 +112,11 @@ def test_fail_fast_turns_bad_input_into_one_line_failure_without_retry() -> None
     with pytest.raises(AirflowFailException) as failed, daily._fail_fast():
         raise TableUnusableError("fx_rates", "(all)", "table_missing", 1, "/l/fx_rates/ has\nno files")
     assert str(failed.value) == (
-        "TableUnusableError: table fx_rates: column (all): rule table_missing failed for 1 row(s) or file(s), "
-        "e.g. /l/fx_rates/ has no files"
+        "TableUnusableError: table fx_rates: column (all): rule table_missing failed for 1 row(s) or "
+        "file(s), e.g. /l/fx_rates/ has no files"
     )
-    with pytest.raises(AirflowFailException, match=r"^ConfigError: no ledger"), _load("bantay_train")._fail_fast():
+    train = _load("bantay_train")
+    with pytest.raises(AirflowFailException, match=r"^ConfigError: no ledger"), train._fail_fast():
         raise ConfigError("no ledger given")
     # Anything else is not bad input: it keeps its type, so the retry policy applies.
     with pytest.raises(OSError), daily._fail_fast():
@@ -124,13 +126,15 @@ def test_fail_fast_turns_bad_input_into_one_line_failure_without_retry() -> None
 def test_as_of_is_the_data_interval_end_as_a_utc_date() -> None:
     as_of = _load("bantay_daily")._as_of
     midnight = pendulum.datetime(2025, 4, 1, tz="UTC")
+    day_before = midnight.subtract(days=1)
 
     # CronTriggerTimetable: logical date = interval end = the moment the run fires.
     assert as_of({"data_interval_end": midnight, "logical_date": midnight}) == date(2025, 4, 1)
     # CronDataIntervalTimetable: logical date = interval start, the day before; the end decides.
-    assert as_of({"data_interval_end": midnight, "logical_date": midnight.subtract(days=1)}) == date(2025, 4, 1)
+    assert as_of({"data_interval_end": midnight, "logical_date": day_before}) == date(2025, 4, 1)
     # 01:30 in Manila on 1 April is still 31 March in UTC.
-    assert as_of({"logical_date": pendulum.datetime(2025, 4, 1, 1, 30, tz="Asia/Manila")}) == date(2025, 3, 31)
+    manila = pendulum.datetime(2025, 4, 1, 1, 30, tz="Asia/Manila")
+    assert as_of({"logical_date": manila}) == date(2025, 3, 31)
     # A run triggered without a logical date.
     assert as_of({"dag_run": SimpleNamespace(run_after=midnight.add(hours=5))}) == date(2025, 4, 1)
 

@@ -12,8 +12,11 @@ from pyspark.sql import types as T
 from bantay import ledger
 
 VALIDATED_TXNS = T.StructType(
-    [*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("booking_date", T.DateType()),
-     T.StructField("amount_usd", T.DoubleType())]
+    [
+        *ledger.TRANSACTIONS_SCHEMA.fields,
+        T.StructField("booking_date", T.DateType()),
+        T.StructField("amount_usd", T.DoubleType()),
+    ]
 )
 _counter = iter(range(1, 1_000_000))
 
@@ -39,9 +42,26 @@ def txn(
     """One validated transaction; `amount` in the sending currency defaults to the USD amount."""
     at = datetime.fromisoformat(booked_at)
     return (
-        f"t{next(_counter):06d}", at, customer, f"acc-{customer}", direction, channel,
-        Decimal(amount if amount is not None else f"{amount_usd:.2f}"), currency, payee, payee_name, country, city,
-        phone, account, mcc, reference, None, None, at.date(), float(amount_usd),
+        f"t{next(_counter):06d}",
+        at,
+        customer,
+        f"acc-{customer}",
+        direction,
+        channel,
+        Decimal(amount if amount is not None else f"{amount_usd:.2f}"),
+        currency,
+        payee,
+        payee_name,
+        country,
+        city,
+        phone,
+        account,
+        mcc,
+        reference,
+        None,
+        None,
+        at.date(),
+        float(amount_usd),
     )
 
 
@@ -56,8 +76,22 @@ def customer(
     timezone: str = "Europe/London",
     onboarded: str = "2020-01-01T09:00:00",
 ) -> tuple:
-    return (customer_id, full_name, birth, gender, nationality, residence, timezone, None, None, None, None, None,
-            None, datetime.fromisoformat(onboarded))
+    return (
+        customer_id,
+        full_name,
+        birth,
+        gender,
+        nationality,
+        residence,
+        timezone,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        datetime.fromisoformat(onboarded),
+    )
 
 
 def transactions(spark: SparkSession, rows: list[tuple]) -> DataFrame:
@@ -74,7 +108,8 @@ def fx_rates(spark: SparkSession, rows: list[tuple[date, str, float]]) -> DataFr
 
 def labels(spark: SparkSession, rows: list[tuple[str, int, str, str]]) -> DataFrame:
     return spark.createDataFrame(
-        [(c, label, datetime.fromisoformat(at), typology) for c, label, at, typology in rows], ledger.LABELS_SCHEMA
+        [(c, label, datetime.fromisoformat(at), typology) for c, label, at, typology in rows],
+        ledger.LABELS_SCHEMA,
     )
 
 
@@ -82,6 +117,8 @@ def write_validated(out: Path, table: str, frame: DataFrame) -> None:
     """Write a validated table the way `bantay validate` lays it out (transactions: one folder per day)."""
     path = ledger.validated_path(out, table)
     if table == "transactions":
-        frame.repartition("booking_date").write.mode("overwrite").partitionBy("booking_date").parquet(str(path))
+        frame.repartition("booking_date").write.mode("overwrite").partitionBy("booking_date").parquet(
+            str(path)
+        )
     else:
         frame.coalesce(1).write.mode("overwrite").parquet(str(path))

@@ -13,13 +13,21 @@ def test_is_night_local_uses_each_rows_own_time_zone(spark):
         ("London 22:30 GMT", datetime(2025, 2, 10, 22, 30), "Europe/London"),
         ("Sydney 22:30 AEDT (UTC+11)", datetime(2025, 2, 10, 11, 30), "Australia/Sydney"),
         ("London 22:30 BST (UTC+1)", datetime(2025, 7, 10, 21, 30), "Europe/London"),
-        ("Sydney 11:30 UTC is 22:30 there, but 11:30 in London", datetime(2025, 2, 10, 11, 30), "Europe/London"),
+        (
+            "Sydney 11:30 UTC is 22:30 there, but 11:30 in London",
+            datetime(2025, 2, 10, 11, 30),
+            "Europe/London",
+        ),
         ("London 03:00 is no longer night", datetime(2025, 2, 10, 3, 0), "Europe/London"),
         ("Manila 02:59", datetime(2025, 2, 10, 18, 59), "Asia/Manila"),
     ]
     frame = spark.createDataFrame(rows, "case string, booked_at timestamp, timezone string")
-    got = {r["case"]: (r["hour"], r["night"]) for r in frame.select(
-        "case", common.local_hour().alias("hour"), common.is_night_local().alias("night")).collect()}
+    got = {
+        r["case"]: (r["hour"], r["night"])
+        for r in frame.select(
+            "case", common.local_hour().alias("hour"), common.is_night_local().alias("night")
+        ).collect()
+    }
     assert got == {
         "London 22:30 GMT": (22, True),
         "Sydney 22:30 AEDT (UTC+11)": (22, True),
@@ -40,8 +48,11 @@ def test_is_cross_border_p2p_selects_outbound_person_to_person_abroad(spark):
         ("inbound remittance", "in", "remittance", None, "PH", "GB", False),
         ("unknown country", "out", "remittance", None, None, "GB", False),
     ]
-    frame = spark.createDataFrame(rows, "case string, direction string, channel string, mcc string, "
-                                        "counterparty_country string, residence_country string, expected boolean")
+    frame = spark.createDataFrame(
+        rows,
+        "case string, direction string, channel string, mcc string, "
+        "counterparty_country string, residence_country string, expected boolean",
+    )
     got = frame.select("case", "expected", common.is_cross_border_p2p().alias("p2p")).collect()
     assert [(r["case"], r["p2p"]) for r in got] == [(r["case"], r["expected"]) for r in got]
 
@@ -55,16 +66,27 @@ def test_is_round_amount_in_sending_currency_or_php(spark):
         ("GBP 31.90 = PHP 2,030 (1.5% off)", Decimal("31.90"), 2030.0, False),
         ("GBP 3.13 = PHP 200: under PHP 500", Decimal("3.13"), 200.0, False),
     ]
-    frame = spark.createDataFrame(rows, "case string, amount decimal(18,2), amount_php double, expected boolean")
+    frame = spark.createDataFrame(
+        rows, "case string, amount decimal(18,2), amount_php double, expected boolean"
+    )
     got = frame.select("case", "expected", common.is_round_amount().alias("round")).collect()
     assert [(r["case"], r["round"]) for r in got] == [(r["case"], r["expected"]) for r in got]
 
 
 def test_reference_keyword_matches_typology_wording_and_handles(spark):
     rows = [
-        ("School Fees", True), ("for the kids", True), ("medical", True), ("Gift :)", True), ("uniform", True),
-        ("family support", True), ("@maria_ph", True), ("ig: maria", True), ("invoice 2025-03", False),
-        ("rent", False), (None, False), ("email me at x@y.com", False),
+        ("School Fees", True),
+        ("for the kids", True),
+        ("medical", True),
+        ("Gift :)", True),
+        ("uniform", True),
+        ("family support", True),
+        ("@maria_ph", True),
+        ("ig: maria", True),
+        ("invoice 2025-03", False),
+        ("rent", False),
+        (None, False),
+        ("email me at x@y.com", False),
     ]
     frame = spark.createDataFrame(rows, "reference string, expected boolean")
     got = frame.select("reference", "expected", common.reference_keyword().alias("hit")).collect()
@@ -81,11 +103,20 @@ def test_related_spend_and_travel_predicates(spark):
         ("out", "card", "7011", "Hotel Leeds", "GB", "GB"),
         ("out", "card", "6011", "ATM", "PH", "GB"),
     ]
-    frame = spark.createDataFrame(rows, "direction string, channel string, mcc string, counterparty_name string, "
-                                        "counterparty_country string, residence_country string")
-    got = [tuple(r) for r in frame.select(
-        common.is_related_spend(), common.is_airline(), common.is_lodging_abroad(), common.is_cash_in_destination()
-    ).collect()]
+    frame = spark.createDataFrame(
+        rows,
+        "direction string, channel string, mcc string, counterparty_name string, "
+        "counterparty_country string, residence_country string",
+    )
+    got = [
+        tuple(r)
+        for r in frame.select(
+            common.is_related_spend(),
+            common.is_airline(),
+            common.is_lodging_abroad(),
+            common.is_cash_in_destination(),
+        ).collect()
+    ]
     assert got == [
         (True, False, False, False),  # dating MCC
         (True, False, False, False),  # VPN by name under a generic MCC

@@ -132,7 +132,7 @@ def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(spa
     # A path of 16 payees: node i shares a phone with node i+1 when i is even, a wallet when i is odd, and
     # the smallest id is at one end, so its label must travel the whole path (several rounds, checkpoints).
     for i in range(16):
-        rows.append((f"q{i:02d}", "PH", None, f"+63917000{i - i % 2:04d}", f"W{i + i % 2:02d}", None, None))
+        rows.append((f"q{i:02d}", "PH", None, f"+63918000{i - i % 2:04d}", f"W{i + i % 2:02d}", None, None))
         expected.append((f"q{i:02d}", "q00"))
     clusters = resolve_clusters(spark.createDataFrame(rows, REGISTRY), checkpoint_dir)
     assertDataFrameEqual(clusters, spark.createDataFrame(expected, CLUSTERS))

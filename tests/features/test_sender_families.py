@@ -10,11 +10,10 @@ from datetime import date
 
 import pytest
 from _sender_rows import customer, customers, fx_rates, transactions, txn
-from pyspark.sql import SparkSession
-
 from bantay.features import payments, spending, state
 from bantay.features.profile import kyc_profile
 from bantay.features.table import at_as_of, feature_table
+from pyspark.sql import SparkSession
 
 AS_OF = date(2025, 4, 1)
 
@@ -22,36 +21,128 @@ P2P = [
     # 2024-12-01: only in the 365-day look-back; first payment to payee A.
     txn("c1", "2024-12-01T10:00:00", 20.0, amount="16.00", payee="A", payee_name="Maria Cruz"),
     # 40 days 2 hours later, same payee (not new), round GBP 25, "school fees".
-    txn("c1", "2025-01-10T12:00:00", 30.0, amount="25.00", payee="A", payee_name="Maria Cruz",
-        reference="School fees Jan"),
+    txn(
+        "c1",
+        "2025-01-10T12:00:00",
+        30.0,
+        amount="25.00",
+        payee="A",
+        payee_name="Maria Cruz",
+        reference="School fees Jan",
+    ),
     # 22:30 London = night; GBP 31.37 is not round but lands on PHP 2,000 at USD 0.02 per PHP; a gift.
-    txn("c1", "2025-02-15T22:30:00", 40.0, amount="31.37", payee="B", payee_name="Ana Reyes", reference="gift"),
+    txn(
+        "c1", "2025-02-15T22:30:00", 40.0, amount="31.37", payee="B", payee_name="Ana Reyes", reference="gift"
+    ),
     # 01:00 London = night; Thailand; a payee with the sender's surname; e-wallet; round GBP 40.
-    txn("c1", "2025-03-20T01:00:00", 50.0, amount="40.00", payee="C", payee_name="Juan SMITH", country="TH",
-        channel="wallet", reference="payment"),
+    txn(
+        "c1",
+        "2025-03-20T01:00:00",
+        50.0,
+        amount="40.00",
+        payee="C",
+        payee_name="Juan SMITH",
+        country="TH",
+        channel="wallet",
+        reference="payment",
+    ),
     # 90 minutes later (a burst with the one before), crypto, a social-media handle as reference.
-    txn("c1", "2025-03-20T02:30:00", 60.0, amount="47.11", payee="D", payee_name="Liza Santos", channel="crypto",
-        reference="@liza.ph"),
+    txn(
+        "c1",
+        "2025-03-20T02:30:00",
+        60.0,
+        amount="47.11",
+        payee="D",
+        payee_name="Liza Santos",
+        channel="crypto",
+        reference="@liza.ph",
+    ),
     # Booked on the as-of day itself: never counts.
     txn("c1", "2025-04-01T09:00:00", 900.0, payee="E", payee_name="Rosa Lim"),
 ]
 OTHER = [
     # Not p2p: a domestic bank transfer (GB -> GB).
-    txn("c1", "2025-03-05T12:00:00", 70.0, channel="bank_transfer", payee="landlord", payee_name="Flat Ltd",
-        country="GB"),
+    txn(
+        "c1",
+        "2025-03-05T12:00:00",
+        70.0,
+        channel="bank_transfer",
+        payee="landlord",
+        payee_name="Flat Ltd",
+        country="GB",
+    ),
     # O8: MCC 5967 (30-day window) and a VPN merchant by name with no MCC (90-day window).
-    txn("c1", "2025-03-10T12:00:00", 15.0, channel="card", mcc="5967", payee="m1", payee_name="Merchant 1",
-        country="US"),
-    txn("c1", "2025-01-05T12:00:00", 10.0, channel="card", payee="m2", payee_name="SecureVPN Ltd", country="US"),
+    txn(
+        "c1",
+        "2025-03-10T12:00:00",
+        15.0,
+        channel="card",
+        mcc="5967",
+        payee="m1",
+        payee_name="Merchant 1",
+        country="US",
+    ),
+    txn(
+        "c1",
+        "2025-01-05T12:00:00",
+        10.0,
+        channel="card",
+        payee="m2",
+        payee_name="SecureVPN Ltd",
+        country="US",
+    ),
     # O11: an airline ticket (MCC 3005), a hotel in PH (7011), cash from an ATM in PH (6011).
-    txn("c1", "2025-03-25T12:00:00", 500.0, channel="card", mcc="3005", payee="m3", payee_name="Air", country="GB"),
-    txn("c1", "2025-03-26T12:00:00", 300.0, channel="card", mcc="7011", payee="m4", payee_name="Hotel", country="PH"),
-    txn("c1", "2025-03-27T12:00:00", 200.0, channel="card", mcc="6011", payee="m5", payee_name="ATM", country="PH"),
+    txn(
+        "c1",
+        "2025-03-25T12:00:00",
+        500.0,
+        channel="card",
+        mcc="3005",
+        payee="m3",
+        payee_name="Air",
+        country="GB",
+    ),
+    txn(
+        "c1",
+        "2025-03-26T12:00:00",
+        300.0,
+        channel="card",
+        mcc="7011",
+        payee="m4",
+        payee_name="Hotel",
+        country="PH",
+    ),
+    txn(
+        "c1",
+        "2025-03-27T12:00:00",
+        200.0,
+        channel="card",
+        mcc="6011",
+        payee="m5",
+        payee_name="ATM",
+        country="PH",
+    ),
     # Salary-like: an inbound domestic bank transfer; a foreign inbound transfer is not.
-    txn("c1", "2025-03-01T12:00:00", 3000.0, direction="in", channel="bank_transfer", payee="employer",
-        payee_name="Employer plc", country="GB"),
-    txn("c1", "2025-02-01T12:00:00", 100.0, direction="in", channel="bank_transfer", payee="friend",
-        payee_name="A Friend", country="US"),
+    txn(
+        "c1",
+        "2025-03-01T12:00:00",
+        3000.0,
+        direction="in",
+        channel="bank_transfer",
+        payee="employer",
+        payee_name="Employer plc",
+        country="GB",
+    ),
+    txn(
+        "c1",
+        "2025-02-01T12:00:00",
+        100.0,
+        direction="in",
+        channel="bank_transfer",
+        payee="friend",
+        payee_name="A Friend",
+        country="US",
+    ),
 ]
 
 
@@ -75,12 +166,20 @@ def _row(frame) -> dict:
 
 def test_small_payments_counts_amounts_and_destinations(frames):
     assert _row(payments.small_payments(frames[0])) == {
-        "n_p2p_30d": 2.0, "n_p2p_90d": 4.0, "n_p2p_ph_90d": 3.0, "n_p2p_source_90d": 1.0,
-        "n_p2p_elsewhere_90d": 0.0, "share_p2p_ph_90d": 0.75, "p2p_usd_30d": 110.0, "p2p_usd_90d": 180.0,
+        "n_p2p_30d": 2.0,
+        "n_p2p_90d": 4.0,
+        "n_p2p_ph_90d": 3.0,
+        "n_p2p_source_90d": 1.0,
+        "n_p2p_elsewhere_90d": 0.0,
+        "share_p2p_ph_90d": 0.75,
+        "p2p_usd_30d": 110.0,
+        "p2p_usd_90d": 180.0,
         "p2p_usd_ph_90d": 130.0,
         # percentile_approx returns an observed value: the median of 30, 40, 50, 60 is 40; (50 - 30) / 40.
-        "median_p2p_usd_90d": 40.0, "p2p_usd_iqr_ratio_90d": 0.5,
-        "share_p2p_small_90d": 1.0, "n_p2p_days_90d": 3.0,
+        "median_p2p_usd_90d": 40.0,
+        "p2p_usd_iqr_ratio_90d": 0.5,
+        "share_p2p_small_90d": 1.0,
+        "n_p2p_days_90d": 3.0,
     }
 
 
@@ -100,7 +199,9 @@ def test_escalation_compares_first_and_last_third(frames):
 
 def test_payees_new_and_unrelated(frames):
     assert _row(payments.payees(frames[0])) == {
-        "n_payees_30d": 2.0, "n_payees_90d": 4.0, "n_payees_365d": 4.0,
+        "n_payees_30d": 2.0,
+        "n_payees_90d": 4.0,
+        "n_payees_365d": 4.0,
         # A was first paid 40 days before its 90-day payment; B, C, D are paid for the first time.
         "share_p2p_new_payee_90d": 0.75,
         # Cruz, Reyes and Santos differ from Smith; "Juan SMITH" does not.
@@ -109,7 +210,10 @@ def test_payees_new_and_unrelated(frames):
 
 
 def test_night_payments_use_the_local_hour(frames):
-    assert _row(payments.night_payments(frames[0])) == {"share_p2p_night_30d": 1.0, "share_p2p_night_90d": 0.75}
+    assert _row(payments.night_payments(frames[0])) == {
+        "share_p2p_night_30d": 1.0,
+        "share_p2p_night_90d": 0.75,
+    }
 
 
 def test_round_amounts_in_sending_currency_or_landing_on_php(frames):
@@ -123,14 +227,17 @@ def test_references_match_keywords_and_handles(frames):
 
 def test_channels_share_each_channel(frames):
     assert _row(payments.channels(frames[0])) == {
-        "share_p2p_remittance_90d": 0.5, "share_p2p_wallet_90d": 0.25, "share_p2p_crypto_90d": 0.25,
+        "share_p2p_remittance_90d": 0.5,
+        "share_p2p_wallet_90d": 0.25,
+        "share_p2p_crypto_90d": 0.25,
         "share_p2p_cash_90d": 0.0,
     }
 
 
 def test_family_ties_nationality_and_surname(frames):
     assert _row(payments.family_ties(frames[0])) == {
-        "share_p2p_to_nationality_90d": 0.0, "share_payees_same_surname_365d": 0.25,
+        "share_p2p_to_nationality_90d": 0.0,
+        "share_payees_same_surname_365d": 0.25,
     }
 
 
@@ -140,13 +247,17 @@ def test_bursts_count_payments_within_two_hours(frames):
 
 def test_related_spending_by_mcc_and_merchant_name(frames):
     assert _row(spending.related_spending(frames[1])) == {
-        "n_related_card_30d": 1.0, "n_related_card_90d": 2.0, "related_card_usd_90d": 25.0,
+        "n_related_card_30d": 1.0,
+        "n_related_card_90d": 2.0,
+        "related_card_usd_90d": 25.0,
     }
 
 
 def test_travel_airline_lodging_and_cash_abroad(frames):
     assert _row(spending.travel(frames[1])) == {
-        "n_airline_90d": 1.0, "n_lodging_abroad_90d": 1.0, "cash_in_destination_usd_90d": 200.0,
+        "n_airline_90d": 1.0,
+        "n_lodging_abroad_90d": 1.0,
+        "cash_in_destination_usd_90d": 200.0,
     }
 
 
@@ -155,11 +266,17 @@ def test_baseline_activity_totals_and_salary_like_inflows(frames):
     # Outbound in 90 days: 4 p2p + domestic transfer + 2 related card + airline + hotel + ATM = 10.
     assert values == {
         "share_out_night_90d": pytest.approx(3 / 10),
-        "n_out_90d": 10.0, "out_usd_90d": 180.0 + 70 + 25 + 500 + 300 + 200,
-        "n_in_90d": 2.0, "in_usd_90d": 3100.0, "salary_like_in_usd_90d": 3000.0, "n_card_90d": 5.0,
+        "n_out_90d": 10.0,
+        "out_usd_90d": 180.0 + 70 + 25 + 500 + 300 + 200,
+        "n_in_90d": 2.0,
+        "in_usd_90d": 3100.0,
+        "salary_like_in_usd_90d": 3000.0,
+        "n_card_90d": 5.0,
         # Days: 01-05, 01-10, 02-01, 02-15, 03-01, 03-05, 03-10, 03-20, 03-25, 03-26, 03-27; plus 2024-12-01.
-        "n_active_days_90d": 11.0, "n_active_days_365d": 12.0,
-        "share_out_p2p_90d": pytest.approx(4 / 10), "p2p_usd_to_in_usd_90d": pytest.approx(180 / 3101),
+        "n_active_days_90d": 11.0,
+        "n_active_days_365d": 12.0,
+        "share_out_p2p_90d": pytest.approx(4 / 10),
+        "p2p_usd_to_in_usd_90d": pytest.approx(180 / 3101),
     }
 
 

@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from bantay.settings import Settings
 
 COLUMNS = model_columns()
+SEPARATOR = "share_p2p_unrelated_surname_90d"  # the column that tells payers from look-alikes
 CUTOFF = date(2025, 6, 1)
 FIRST_DECISION = date(2025, 2, 1)
 
@@ -76,7 +77,10 @@ def fake_features_for_points(spark: SparkSession, settings: Settings, points: Da
     return to_spark(spark, feature_frame(pairs))
 
 
-def label_rows(payers: int = 30, lookalikes: int = 30, days: int = 100) -> list[tuple[str, int, datetime, str]]:
+Label = tuple[str, int, datetime, str]
+
+
+def label_rows(payers: int = 30, lookalikes: int = 30, days: int = 100) -> list[Label]:
     """Labels decided on spread-out days from FIRST_DECISION (payers and look-alikes interleaved)."""
     rows = []
     for n in range(max(payers, lookalikes)):
@@ -95,8 +99,9 @@ def write_validated(spark: SparkSession, out: Path, labels: list[tuple[str, int,
     spark.createDataFrame(labels, "customer_id string, label int, decided_at timestamp, typology string") \
         .write.mode("overwrite").parquet(str(out / "validated" / "labels"))
     day = CUTOFF - timedelta(days=3)
-    spark.createDataFrame([(c, f"t{n}") for n, c in enumerate(population)], "customer_id string, txn_id string") \
-        .write.mode("overwrite").parquet(str(out / "validated" / "transactions" / f"booking_date={day}"))
+    rows = [(c, f"t{n}") for n, c in enumerate(population)]
+    spark.createDataFrame(rows, "customer_id string, txn_id string").write.mode("overwrite").parquet(
+        str(out / "validated" / "transactions" / f"booking_date={day}"))
 
 
 def write_features(spark: SparkSession, out: Path, as_of: date, customers: list[str]) -> Path:
@@ -110,14 +115,15 @@ def training_frame(labels: list[tuple[str, int, datetime, str]], ordinary: int =
     """What `train.training_table` returns for the world, built without Spark (for the gate tests)."""
     decided = sorted({when.date() for _, _, when, _ in labels})
     rows = [(c, when.date(), label, typology) for c, label, when, typology in labels]
-    rows += [(customer_id("ordinary", n), decided[n % len(decided)], 0, "unlabelled") for n in range(ordinary)]
+    rows += [(customer_id("ordinary", n), decided[n % len(decided)], 0, "unlabelled")
+             for n in range(ordinary)]
     keys = pd.DataFrame(rows, columns=["customer_id", "as_of", "label", "typology"])
     features = feature_frame(zip(keys["customer_id"], keys["as_of"], strict=True))
     frame = keys.merge(features, on=["customer_id", "as_of"], how="inner")
     return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
 
 
-def blind_before(frame: pd.DataFrame, day: date, column: str = "share_p2p_unrelated_surname_90d") -> pd.DataFrame:
+def blind_before(frame: pd.DataFrame, day: date, column: str = SEPARATOR) -> pd.DataFrame:
     """A copy where `column` is noise on every row before `day`: a model fitted on it cannot learn it."""
     blinded = frame.copy()
     early = blinded["as_of"] < day

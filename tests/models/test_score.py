@@ -7,11 +7,11 @@ from datetime import date, datetime
 import mlflow
 import pytest
 import xgboost as xgb
+from bantay.jobs import score_customers
+from bantay.models import score
 from model_worlds import COLUMNS, customer_id, feature_frame, to_spark, write_features
 
 from bantay import settings as settings_module
-from bantay.jobs import score_customers
-from bantay.models import score
 from bantay.sar import reasons
 
 AS_OF = date(2025, 6, 1)
@@ -36,12 +36,13 @@ def test_rank_and_alert_fills_the_budget_and_skips_held_back_customers(spark):
     three = {r["customer_id"]: (r["rank"], r["alert"]) for r in
              score.rank_and_alert(scored, 3, 0.2, bars, "bantay-ocse/7").collect()}
     # c02 is cleared and its score did not rise to 0.99: it keeps its rank but gives its place to c04.
-    assert three == {"c01": (1, True), "c02": (2, False), "c03": (3, True), "c04": (4, True), "c05": (5, False),
-                     "c06": (6, False), "c07": (7, False), "c08": (8, False), "c09": (9, False), "c10": (10, False)}
+    assert three == {"c01": (1, True), "c02": (2, False), "c03": (3, True), "c04": (4, True),
+                     "c05": (5, False), "c06": (6, False), "c07": (7, False), "c08": (8, False),
+                     "c09": (9, False), "c10": (10, False)}
     wide = score.rank_and_alert(scored, 10, 0.2, bars, "bantay-ocse/7")
     # A budget of 10: every customer at or above min_alert_score 0.2 except the held-back c02; ties by id.
-    assert sorted(r["customer_id"] for r in wide.where("alert").collect()) == ["c01", "c03", "c04", "c05", "c06",
-                                                                             "c07"]
+    alerted = sorted(r["customer_id"] for r in wide.where("alert").collect())
+    assert alerted == ["c01", "c03", "c04", "c05", "c06", "c07"]
     assert wide.columns == list(score.OUTPUT_COLUMNS)
     assert {r["model_version"] for r in wide.collect()} == {"bantay-ocse/7"}
 
@@ -49,7 +50,7 @@ def test_rank_and_alert_fills_the_budget_and_skips_held_back_customers(spark):
 def test_realert_bars_use_the_last_score_before_the_clearance(spark):
     labels = spark.createDataFrame(
         [
-            ("x1", 0, datetime(2025, 5, 10, 15), "cleared"),   # scored 0.4 on 05-03 and 0.5 on 05-10: bar 0.65
+            ("x1", 0, datetime(2025, 5, 10, 15), "cleared"),   # scored 0.4 (05-03), 0.5 (05-10): bar 0.65
             ("x2", 0, datetime(2025, 5, 20, 9), "cleared"),    # never scored before: bar 0.2 + 0.15
             ("x3", 0, datetime(2024, 10, 1, 9), "cleared"),    # cleared 243 days ago: the cooldown is over
             ("x4", 0, datetime(2025, 3, 1, 9), "cleared"),
@@ -67,7 +68,8 @@ def test_realert_bars_use_the_last_score_before_the_clearance(spark):
             score.realert_bars(labels, prior, AS_OF, 180, 0.15, 0.2).collect()}
     assert bars == pytest.approx({"x1": 0.65, "x2": 0.35})
     no_history = score.realert_bars(labels, None, AS_OF, 180, 0.15, 0.2).collect()
-    assert {r["customer_id"]: r["required_score"] for r in no_history} == pytest.approx({"x1": 0.35, "x2": 0.35})
+    bare = {r["customer_id"]: r["required_score"] for r in no_history}
+    assert bare == pytest.approx({"x1": 0.35, "x2": 0.35})
 
 
 def _booster(customers):
@@ -79,7 +81,8 @@ def _booster(customers):
 
 
 def _customers(payers=20, lookalikes=20, ordinary=60):
-    return ([customer_id("payer", n) for n in range(payers)] + [customer_id("lookalike", n) for n in range(lookalikes)]
+    return ([customer_id("payer", n) for n in range(payers)]
+            + [customer_id("lookalike", n) for n in range(lookalikes)]
             + [customer_id("ordinary", n) for n in range(ordinary)])
 
 
@@ -91,9 +94,10 @@ def test_score_features_is_deterministic_and_explains_every_row(spark):
     first = sorted(tuple(r) for r in score.score_features(features, raw, COLUMNS).collect())
     second = sorted(tuple(r) for r in score.score_features(features.repartition(2), raw, COLUMNS).collect())
     assert first == second
-    expected = booster.predict(xgb.DMatrix(feature_frame((c, AS_OF) for c in customers)[COLUMNS].astype("float64"),
-                                           feature_names=COLUMNS))
-    assert [row[1] for row in sorted(first)] == pytest.approx([float(s) for _, s in sorted(zip(customers, expected))])
+    direct = feature_frame((c, AS_OF) for c in customers)[COLUMNS].astype("float64")
+    expected = booster.predict(xgb.DMatrix(direct, feature_names=COLUMNS))
+    by_customer = sorted(zip(customers, expected, strict=True))
+    assert [row[1] for row in sorted(first)] == pytest.approx([float(s) for _, s in by_customer])
     assert all(1 <= len(row[2]) <= 3 for row in first)
     payer = dict((row[0], row[2]) for row in first)[customer_id("payer", 0)]
     # The separating column explains the payers first, in the investigators' wording with its value.

@@ -15,7 +15,7 @@ def test_labelled_points_keeps_the_latest_label_decided_before_the_cutoff(spark)
     labels = spark.createDataFrame(
         [
             ("a", 0, datetime(2025, 3, 1, 9), "cleared"),      # superseded by the confirmation below
-            ("a", 1, datetime(2025, 4, 2, 15), "ocse_payer"),  # latest before the cut-off: kept, as of 2025-04-02
+            ("a", 1, datetime(2025, 4, 2, 15), "ocse_payer"),  # latest before the cut-off: kept, on 04-02
             ("b", 1, datetime(2025, 5, 31, 23, 59), "ocse_payer"),  # the last minute before the cut-off: kept
             ("c", 1, datetime(2025, 6, 1, 0, 0), "ocse_payer"),  # decided at the cut-off: never used
             ("d", 0, datetime(2025, 5, 1), None),                # no typology: "cleared"
@@ -67,11 +67,11 @@ def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
     assert len(run.data.tags["ledger_fingerprint"]) == 64
     assert {"pr_auc", "rules_pr_auc", "recall_at_budget", "precision_at_budget", "brier",
             "alert_rate_ofw_remitter", "variant_labels_only_pr_auc"} <= set(run.data.metrics)
-    # The look-alikes trip the rules as often as the payers: the model, which sees the separating column, wins.
+    # The look-alikes trip the rules as often as the payers: the model sees the separating column and wins.
     assert run.data.metrics["pr_auc"] > run.data.metrics["rules_pr_auc"] + 0.1
     artifacts = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
-    assert artifacts == {f"plots/{n}.png" for n in
-                         ("pr_curve", "score_distribution", "shap_summary", "feature_importance", "reliability")}
+    names = ("pr_curve", "score_distribution", "shap_summary", "feature_importance", "reliability")
+    assert artifacts == {f"plots/{n}.png" for n in names}
     evaluation = registry.evaluation_set(world["settings"], result["run_id"])
     assert "customer_id" not in evaluation.columns
     assert len(evaluation) == result["rows_eval"]

@@ -39,14 +39,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _admin_connection():  # noqa: ANN202 - a psycopg2 connection
+def _admin_connection():
     import psycopg2
 
     last: Exception | None = None
     for maintenance_db in ("postgres", "test"):
         try:
-            connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=maintenance_db,
-                                          connect_timeout=5)
+            connection = psycopg2.connect(
+                host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=maintenance_db, connect_timeout=5
+            )
         except psycopg2.OperationalError as error:
             last = error
             continue
@@ -75,10 +76,10 @@ def query(database: str, sql: str, *args: object) -> list[tuple]:
     """Run one query on `database` and return its rows."""
     import psycopg2
 
-    with contextlib.closing(psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database)) as conn:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, args)
-            return list(cursor.fetchall()) if cursor.description else []
+    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database)
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall()) if cursor.description else []
 
 
 class Services:
@@ -91,8 +92,9 @@ class Services:
     def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process below
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                   cwd=REPO)
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+        )
         log.close()
         self.started.append((name, process))
         return process
@@ -129,8 +131,13 @@ def running_services(tmp_path: Path) -> Iterator[Services]:
         running.stop()
 
 
-def wait_for(what: str, check: Callable[[], object], timeout: float, services: Services | None = None,
-             every: float = 2.0) -> object:
+def wait_for(
+    what: str,
+    check: Callable[[], object],
+    timeout: float,
+    services: Services | None = None,
+    every: float = 2.0,
+) -> object:
     """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from production_support import PG_HOST, PG_PORT, PG_USER, VENV_BIN, Services, free_port, query, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -87,7 +86,7 @@ def test_airflow_postgres_local_executor_runs_tasks_in_parallel(
 ) -> None:
     pytest.importorskip(
         "asyncpg",
-        reason="Airflow 3 opens an async engine on PostgreSQL and needs asyncpg, which the lock does not hold yet",
+        reason="Airflow 3 on PostgreSQL needs asyncpg (its async engine), not in requirements.lock yet",
     )
     home = tmp_path / "airflow"
     (home / "dags").mkdir(parents=True)
@@ -95,29 +94,51 @@ def test_airflow_postgres_local_executor_runs_tasks_in_parallel(
     api_port = free_port()
     env = _airflow_env(home, postgres_db, api_port)
 
-    migrate = subprocess.run([str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True,
-                             text=True, timeout=600)
+    migrate = subprocess.run(
+        [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, capture_output=True, text=True, timeout=600
+    )
     assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
     assert query(postgres_db, "SELECT count(*) FROM alembic_version")[0][0] == 1
 
     airflow = str(VENV_BIN / "airflow")
-    services.start("api-server", [airflow, "api-server", "--host", "127.0.0.1", "--port", str(api_port),
-                                  "--workers", "1", "--apps", "execution"], env)
+    services.start(
+        "api-server",
+        [
+            airflow,
+            "api-server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(api_port),
+            "--workers",
+            "1",
+            "--apps",
+            "execution",
+        ],
+        env,
+    )
     services.start("dag-processor", [airflow, "dag-processor"], env)
     services.start("scheduler", [airflow, "scheduler"], env)
-    wait_for("the execution API", lambda: _healthy(f"http://127.0.0.1:{api_port}/execution/health"), 240,
-             services)
+    wait_for(
+        "the execution API", lambda: _healthy(f"http://127.0.0.1:{api_port}/execution/health"), 240, services
+    )
 
     def finished() -> list[tuple]:
-        rows = query(postgres_db, "SELECT task_id, state, start_date, end_date FROM task_instance "
-                                  "WHERE dag_id = 'bantay_parallel_probe' ORDER BY task_id")
-        done = len(rows) == 2 and all(state in ("success", "failed", "upstream_failed") for _, state, _, _ in rows)
+        rows = query(
+            postgres_db,
+            "SELECT task_id, state, start_date, end_date FROM task_instance "
+            "WHERE dag_id = 'bantay_parallel_probe' ORDER BY task_id",
+        )
+        done = len(rows) == 2 and all(
+            state in ("success", "failed", "upstream_failed") for _, state, _, _ in rows
+        )
         return rows if done else []
 
     rows = wait_for("both probe tasks to finish", finished, 420, services, every=3)
-    assert [(task_id, state) for task_id, state, _, _ in rows] == [("left", "success"), ("right", "success")], (
-        services.log("scheduler")
-    )
+    assert [(task_id, state) for task_id, state, _, _ in rows] == [
+        ("left", "success"),
+        ("right", "success"),
+    ], services.log("scheduler")
     (_, _, left_start, left_end), (_, _, right_start, right_end) = rows
     # Each task sleeps 15 s: run one after the other, one would start after the other ended.
     assert left_start < right_end and right_start < left_end, rows
@@ -125,8 +146,12 @@ def test_airflow_postgres_local_executor_runs_tasks_in_parallel(
     assert overlap > SLEEP_SECONDS / 3, f"tasks overlapped only {overlap:.1f} s: {rows}"
     run_states = wait_for(
         "the run's final state",
-        lambda: [row for row in query(postgres_db, "SELECT state FROM dag_run WHERE dag_id = 'bantay_parallel_probe'")
-                 if row[0] in ("success", "failed")],
-        60, services,
+        lambda: [
+            row
+            for row in query(postgres_db, "SELECT state FROM dag_run WHERE dag_id = 'bantay_parallel_probe'")
+            if row[0] in ("success", "failed")
+        ],
+        60,
+        services,
     )
     assert run_states == [("success",)]

@@ -17,7 +17,8 @@ def postgres_tracking(postgres_db: str, monkeypatch: pytest.MonkeyPatch) -> Iter
     """MLflow pointed at the fresh database; the previous tracking URI comes back afterwards."""
     import mlflow
 
-    uri = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{postgres_db}"
+    # SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the lock holds psycopg2, so name the driver.
+    uri = f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{postgres_db}"
     previous = mlflow.get_tracking_uri()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
@@ -37,8 +38,11 @@ def test_mlflow_postgres_registers_a_model_and_resolves_its_alias(
     # A 2-feature model whose scores rise with the first feature: 20 rows, 4 positives.
     features = np.array([[i / 20, (i % 3) / 3] for i in range(20)], dtype="float64")
     labels = (features[:, 0] >= 0.8).astype("int64")
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2, "seed": 7},
-                        xgb.DMatrix(features, label=labels, feature_names=["f0", "f1"]), num_boost_round=5)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2, "seed": 7},
+        xgb.DMatrix(features, label=labels, feature_names=["f0", "f1"]),
+        num_boost_round=5,
+    )
 
     client = MlflowClient(tracking_uri=postgres_tracking, registry_uri=postgres_tracking)
     experiment_id = client.create_experiment("bantay-postgres", artifact_location=(tmp_path / "art").as_uri())
@@ -50,7 +54,7 @@ def test_mlflow_postgres_registers_a_model_and_resolves_its_alias(
     client.set_registered_model_alias("bantay-ocse-pg", "champion", version)
 
     assert version == "1"
-    assert client.get_model_version_by_alias("bantay-ocse-pg", "champion").version == "1"
+    assert str(client.get_model_version_by_alias("bantay-ocse-pg", "champion").version) == "1"
     assert client.get_run(run.info.run_id).data.metrics == {"pr_auc": 0.75}
     assert client.get_run(run.info.run_id).data.params == {"max_depth": "2"}
     loaded = mlflow.xgboost.load_model("models:/bantay-ocse-pg@champion")

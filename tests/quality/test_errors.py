@@ -7,16 +7,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bantay.jobs import validate_ledger
 from pyspark.sql import SparkSession
 from quality_ledger import AS_OF, CUSTOMERS, write_ledger
 
 from bantay import settings
 from bantay.errors import TableUnusableError
-from bantay.jobs import validate_ledger
 
 
 def _run(root: Path, out: Path) -> dict:
-    return validate_ledger.run(settings.load(ledger_root=root, output_root=out, spark_master="local[2]"), AS_OF)
+    return validate_ledger.run(
+        settings.load(ledger_root=root, output_root=out, spark_master="local[2]"), AS_OF
+    )
 
 
 def test_run_stops_on_a_missing_table(spark: SparkSession, tmp_path: Path) -> None:
@@ -40,7 +42,11 @@ def test_run_stops_on_a_missing_required_column(spark: SparkSession, tmp_path: P
     message = str(caught.value)
     assert "\n" not in message
     assert (caught.value.table, caught.value.column, caught.value.rule, caught.value.count) == (
-        "customers", "timezone", "column_missing", 1)
+        "customers",
+        "timezone",
+        "column_missing",
+        1,
+    )
     assert "table customers: column timezone: rule column_missing" in message
     assert "columns present: customer_id, full_name" in message
     assert "Test Person" not in message  # names columns, never row values

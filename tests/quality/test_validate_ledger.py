@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bantay.jobs import validate_ledger
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -32,13 +33,14 @@ from quality_ledger import (
 )
 
 from bantay import ledger, settings
-from bantay.jobs import validate_ledger
 
 RUN_COLUMNS = ["rule", "rules", "run_date", "run_id"]
 
 
 def _settings(root: Path, out: Path) -> settings.Settings:
-    return settings.load(ledger_root=root, output_root=out, spark_master="local[2]", spark_shuffle_partitions=2)
+    return settings.load(
+        ledger_root=root, output_root=out, spark_master="local[2]", spark_shuffle_partitions=2
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,9 @@ def _quarantine(spark: SparkSession, out: Path, table: str, run_date: date = AS_
     return spark.read.parquet(str(out / "quarantine" / f"table={table}" / f"run_date={run_date.isoformat()}"))
 
 
-def _quarantined_by_marker(spark: SparkSession, out: Path, run_date: date = AS_OF) -> dict[str, dict[Any, list[str]]]:
+def _quarantined_by_marker(
+    spark: SparkSession, out: Path, run_date: date = AS_OF
+) -> dict[str, dict[Any, list[str]]]:
     """Each table's quarantined rows as {marker: rules}, the first rule first."""
     found: dict[str, dict[Any, list[str]]] = {}
     for table, key in (("transactions", "reference"), ("customers", "id_number"), ("labels", "typology")):
@@ -70,12 +74,18 @@ def _quarantined_by_marker(spark: SparkSession, out: Path, run_date: date = AS_O
         found[table] = {row[key]: list(row["rules"]) for row in rows}
         assert len(found[table]) == len(rows), f"{table}: a row quarantined twice"
     fx = _quarantine(spark, out, "fx_rates", run_date).collect()
-    found["fx_rates"] = {(r["currency"], str(r["rate_date"]) if r["rate_date"] else None, float(r["usd_per_unit"])):
-                         list(r["rules"]) for r in fx}
+    found["fx_rates"] = {
+        (r["currency"], str(r["rate_date"]) if r["rate_date"] else None, float(r["usd_per_unit"])): list(
+            r["rules"]
+        )
+        for r in fx
+    }
     return found
 
 
-def test_run_quarantines_exactly_the_planted_rows(spark: SparkSession, parquet_run: tuple[Path, dict]) -> None:
+def test_run_quarantines_exactly_the_planted_rows(
+    spark: SparkSession, parquet_run: tuple[Path, dict]
+) -> None:
     base, _ = parquet_run
     found = _quarantined_by_marker(spark, base / "out")
     assert found["transactions"] == BAD_TRANSACTIONS_FIRST_RUN
@@ -84,7 +94,9 @@ def test_run_quarantines_exactly_the_planted_rows(spark: SparkSession, parquet_r
     assert found["labels"] == BAD_LABELS
 
 
-def test_run_keeps_quarantined_rows_whole_and_unchanged(spark: SparkSession, parquet_run: tuple[Path, dict]) -> None:
+def test_run_keeps_quarantined_rows_whole_and_unchanged(
+    spark: SparkSession, parquet_run: tuple[Path, dict]
+) -> None:
     base, summary = parquet_run
     bad = _quarantine(spark, base / "out", "transactions")
     # Every original column (the partition value as read, a string) and then the run's columns.
@@ -97,13 +109,22 @@ def test_run_keeps_quarantined_rows_whole_and_unchanged(spark: SparkSession, par
 
 def test_run_conserves_rows_and_counts_per_rule(parquet_run: tuple[Path, dict]) -> None:
     _, summary = parquet_run
-    expected = {"transactions": (19, 5, 14), "customers": (13, 4, 9), "fx_rates": (13, 9, 4), "labels": (5, 2, 3)}
+    expected = {
+        "transactions": (19, 5, 14),
+        "customers": (13, 4, 9),
+        "fx_rates": (13, 9, 4),
+        "labels": (5, 2, 3),
+    }
     for table, (read, accepted, quarantined) in expected.items():
         counts = summary["tables"][table]
         assert (counts["read"], counts["accepted"], counts["quarantined"]) == (read, accepted, quarantined)
         assert counts["read"] == counts["accepted"] + sum(counts["by_rule"].values())
     by_rule = summary["tables"]["transactions"]["by_rule"]
-    assert by_rule["amount_not_positive"] == 2 and by_rule["fx_rate_missing"] == 1 and by_rule["direction_invalid"] == 2
+    assert (
+        by_rule["amount_not_positive"] == 2
+        and by_rule["fx_rate_missing"] == 1
+        and by_rule["direction_invalid"] == 2
+    )
     # r11 (invalid currency) also lacks a rate: counted once by first rule, twice among rows breaking a rule.
     assert summary["tables"]["transactions"]["breaking_rule"]["fx_rate_missing"] == 2
     assert summary["days"] == ["2025-03-01", "2025-03-02"]
@@ -115,9 +136,16 @@ def test_run_writes_the_validated_layer_typed_to_the_contract(
     base, _ = parquet_run
     out = base / "out"
     txns = ledger.read_validated(spark, out, "transactions")
-    contract = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType()),
-                             T.StructField("booking_date", T.DateType())])
-    assert [(f.name, f.dataType) for f in txns.schema.fields] == [(f.name, f.dataType) for f in contract.fields]
+    contract = T.StructType(
+        [
+            *ledger.TRANSACTIONS_SCHEMA.fields,
+            T.StructField("amount_usd", T.DoubleType()),
+            T.StructField("booking_date", T.DateType()),
+        ]
+    )
+    assert [(f.name, f.dataType) for f in txns.schema.fields] == [
+        (f.name, f.dataType) for f in contract.fields
+    ]
     rows = {r["reference"]: r for r in txns.collect()}
     assert set(rows) == ACCEPTED_FIRST_RUN
     assert rows["r01"]["amount_usd"] == pytest.approx(31.25)  # 25.00 GBP x 1.25
@@ -125,11 +153,15 @@ def test_run_writes_the_validated_layer_typed_to_the_contract(
     assert rows["r02"]["amount"] == 40  # the earlier copy of T2 is kept
     # Days >= as_of are never read: D3 has no partition yet.
     assert validate_ledger.partition_days(ledger.validated_path(out, "transactions")) == {D1, D2}
-    customers = {r["customer_id"]: r["id_number"] for r in ledger.read_validated(spark, out, "customers").collect()}
+    customers = {
+        r["customer_id"]: r["id_number"] for r in ledger.read_validated(spark, out, "customers").collect()
+    }
     assert customers == {"C1": "k01", "C2": "k02", "C3": "k03", "C9": "k04"}
     rates = ledger.read_validated(spark, out, "fx_rates")
     assert rates.schema == ledger.FX_RATES_SCHEMA
-    assert rates.where((F.col("currency") == "GBP") & (F.col("rate_date") == D2)).first()["usd_per_unit"] == 1.25
+    assert (
+        rates.where((F.col("currency") == "GBP") & (F.col("rate_date") == D2)).first()["usd_per_unit"] == 1.25
+    )
     labels = ledger.read_validated(spark, out, "labels")
     assert labels.schema == ledger.LABELS_SCHEMA
     assert {r["typology"] for r in labels.collect()} == {"y01", "y02"}
@@ -137,9 +169,11 @@ def test_run_writes_the_validated_layer_typed_to_the_contract(
 
 def test_run_keeps_row_level_output_owner_only(parquet_run: tuple[Path, dict]) -> None:
     base, _ = parquet_run
-    for folder in [base / "out" / "quarantine" / "table=transactions" / "run_date=2025-03-03",
-                   base / "out" / "validated" / "transactions" / "booking_date=2025-03-01",
-                   base / "out" / "validated" / "customers"]:
+    for folder in [
+        base / "out" / "quarantine" / "table=transactions" / "run_date=2025-03-03",
+        base / "out" / "validated" / "transactions" / "booking_date=2025-03-01",
+        base / "out" / "validated" / "customers",
+    ]:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
         files = [p for p in folder.iterdir() if p.suffix == ".parquet"]
         assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
@@ -150,8 +184,13 @@ def test_run_writes_gx_results_beside_the_summary(parquet_run: tuple[Path, dict]
     folder = base / "out" / "runs" / "validate" / "run_date=2025-03-03"
     assert json.loads((folder / "summary.json").read_text()) == json.loads(json.dumps(summary, default=str))
     result = json.loads((folder / "gx_transactions.json").read_text())
-    failed = {(r["expectation_config"]["type"], r["expectation_config"]["kwargs"].get("column")):
-              r["result"].get("unexpected_count") for r in result["results"] if not r["success"]}
+    failed = {
+        (r["expectation_config"]["type"], r["expectation_config"]["kwargs"].get("column")): r["result"].get(
+            "unexpected_count"
+        )
+        for r in result["results"]
+        if not r["success"]
+    }
     assert failed[("expect_column_values_to_be_unique", "txn_id")] == 2  # both copies of T2
     assert failed[("expect_column_values_to_not_be_null", "usd_per_unit")] == 2  # r11, r13
     assert failed[("expect_column_values_to_match_regex", "mcc")] == 1
@@ -169,11 +208,16 @@ def test_run_on_csv_gives_the_same_result_as_parquet(
     csv_base, csv_summary = csv_run
     for table in ledger.TABLES:
         assert {k: v for k, v in csv_summary["tables"][table].items() if k != "gx"} == {
-            k: v for k, v in parquet_summary["tables"][table].items() if k != "gx"}
-    assert _quarantined_by_marker(spark, csv_base / "out") == _quarantined_by_marker(spark, parquet_base / "out")
+            k: v for k, v in parquet_summary["tables"][table].items() if k != "gx"
+        }
+    assert _quarantined_by_marker(spark, csv_base / "out") == _quarantined_by_marker(
+        spark, parquet_base / "out"
+    )
     for table in ledger.TABLES:
-        assertDataFrameEqual(ledger.read_validated(spark, csv_base / "out", table),
-                             ledger.read_validated(spark, parquet_base / "out", table))
+        assertDataFrameEqual(
+            ledger.read_validated(spark, csv_base / "out", table),
+            ledger.read_validated(spark, parquet_base / "out", table),
+        )
 
 
 def test_run_again_for_the_same_date_replaces_its_output(
@@ -191,7 +235,9 @@ def test_run_again_for_the_same_date_replaces_its_output(
     assert _quarantine(spark, out, "customers").count() == len(BAD_CUSTOMERS)
     txns = ledger.read_validated(spark, out, "transactions")
     assert txns.count() == len(ACCEPTED_FIRST_RUN) == txns.select("txn_id").distinct().count()
-    assert sorted(p.name for p in (out / "quarantine" / "table=transactions").iterdir()) == ["run_date=2025-03-03"]
+    assert sorted(p.name for p in (out / "quarantine" / "table=transactions").iterdir()) == [
+        "run_date=2025-03-03"
+    ]
     assert not list(out.rglob("_staging"))
 
 
@@ -218,10 +264,20 @@ def test_days_to_process_adds_missing_days_and_the_day_before() -> None:
     values = ["2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04", "not-a-date"]
     validated = {D1, D2, D3}
     assert validate_ledger.days_to_process(values, validated, date(2025, 3, 4), full=False) == [
-        "2025-03-03", "not-a-date"]
+        "2025-03-03",
+        "not-a-date",
+    ]
     assert validate_ledger.days_to_process(values, {D2}, date(2025, 3, 4), full=False) == [
-        "2025-03-01", "2025-03-03", "not-a-date"]
+        "2025-03-01",
+        "2025-03-03",
+        "not-a-date",
+    ]
     assert validate_ledger.days_to_process(values, validated, date(2025, 3, 4), full=True) == [
-        "2025-03-01", "2025-03-02", "2025-03-03", "not-a-date"]
-    assert validate_ledger.days_to_process(values, validated, date(2025, 3, 4), False, frozenset({"2025-03-01"})) == [
-        "2025-03-01", "2025-03-03", "not-a-date"]
+        "2025-03-01",
+        "2025-03-02",
+        "2025-03-03",
+        "not-a-date",
+    ]
+    assert validate_ledger.days_to_process(
+        values, validated, date(2025, 3, 4), False, frozenset({"2025-03-01"})
+    ) == ["2025-03-01", "2025-03-03", "not-a-date"]

@@ -1,0 +1,154 @@
+"""Model quality on synthetic ledgers: train on one seed, score another, compare with the generator's truth.
+
+    .venv/bin/python benchmarks/quality.py --work /tmp/bantay-quality [--customers 20000] [--days 180]
+
+1. generate ledger A (`--train-seed`), validate, train as of the day after its last booking day (cut-off C);
+2. generate ledger B (`--score-seed`) ending `--gap-days` later, validate, build features and score as of
+   the day after its last booking day (S > C) with the version just trained (whether or not the gate
+   promoted it; the gate's decision is reported);
+3. join B's scores to B's truth (each customer's kind) and report: recall of OCSE payers among the alerts
+   (budget `alert_budget`, default 1%) and in the top 1% of the ranking, PR-AUC of the model and of the rules
+   baseline over all scored customers (truth: kind `ocse_payer`), the alert rate of each innocent look-alike
+   kind, and train / score wall times. Targets: recall >= 0.9, PR-AUC >= 2x rules, look-alike rates <= 0.5%.
+
+Writes `quality.json` in the work folder. Aggregates only: no customer id is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+TARGETS = {"recall_at_budget": 0.9, "pr_auc_ratio_vs_rules": 2.0, "max_lookalike_alert_rate": 0.005}
+
+
+def _settings(ledger: Path, out: Path, tracking_uri: str, master: str) -> Any:
+    from bantay import settings
+
+    return settings.load(ledger_root=ledger, output_root=out, mlflow_tracking_uri=tracking_uri,
+                         spark_master=master)
+
+
+def _ledger(
+    work: Path, name: str, customers: int, days: int, seed: int, end: date
+) -> tuple[Path, Path, float]:
+    from bantay.synth import generate
+
+    ledger, truth = work / f"ledger_{name}", work / f"truth_{name}"
+    started = time.monotonic()
+    if not (ledger / "transactions").is_dir():
+        generate.run(out=ledger, customers=customers, days=days, seed=seed, end_date=end, truth=truth)
+    return ledger, truth, time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--train-seed", type=int, default=7)
+    parser.add_argument("--score-seed", type=int, default=11)
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2025, 6, 30),
+                        help="ledger A's last day")
+    parser.add_argument("--gap-days", type=int, default=30)
+    parser.add_argument("--master", default="local[2]")
+    args = parser.parse_args(argv)
+
+    from bantay import log
+
+    log.configure("WARNING")
+    from bantay.jobs import build_features, score_customers, validate_ledger
+    from bantay.models import registry, rules, train
+
+    from bantay import spark as spark_session
+
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    tracking_uri = f"sqlite:///{work / 'mlflow.db'}"
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    report: dict[str, Any] = {"customers": args.customers, "days": args.days, "train_seed": args.train_seed,
+                              "score_seed": args.score_seed}
+    times: dict[str, float] = {}
+
+    ledger_a, _, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
+                                               args.end)
+    cutoff = args.end + timedelta(days=1)
+    settings_a = _settings(ledger_a, work / "out_a", tracking_uri, args.master)
+    spark = spark_session.session(settings_a)
+    started = time.monotonic()
+    validate_ledger.run(settings_a, cutoff)
+    times["validate_a"] = time.monotonic() - started
+    started = time.monotonic()
+    trained = train.run(settings_a, cutoff)
+    times["train"] = time.monotonic() - started
+    report["train"] = {k: trained[k] for k in ("version", "rows_fit", "rows_eval", "positives_fit",
+                                               "positives_eval", "unlabelled_sample")}
+    report["train_metrics"] = trained["metrics"]
+    report["promotion"] = registry.promote(settings_a, version=trained["version"])
+
+    end_b = args.end + timedelta(days=args.gap_days)
+    ledger_b, truth_b, times["generate_b"] = _ledger(work, "b", args.customers, args.days, args.score_seed,
+                                                     end_b)
+    as_of = end_b + timedelta(days=1)
+    settings_b = _settings(ledger_b, work / "out_b", tracking_uri, args.master)
+    started = time.monotonic()
+    validate_ledger.run(settings_b, as_of)
+    times["validate_b"] = time.monotonic() - started
+    started = time.monotonic()
+    build_features.run(settings_b, as_of)
+    times["features_b"] = time.monotonic() - started
+    started = time.monotonic()
+    scores_path = score_customers.run(settings_b, as_of, model_uri=trained["model_uri"])
+    times["score"] = time.monotonic() - started
+
+    scores = spark.read.parquet(str(scores_path)).select("customer_id", "score", "rank", "alert").toPandas()
+    features = spark.read.parquet(str(score_customers.features_path(settings_b, as_of))).toPandas()
+    truth = pd.read_parquet(truth_b / "customers.parquet", columns=["customer_id", "kind"])
+    frame = scores.merge(truth, on="customer_id", how="left").merge(features, on="customer_id", how="left")
+    frame["kind"] = frame["kind"].fillna("unknown")
+    payer = (frame["kind"] == "ocse_payer").to_numpy()
+    top = frame["rank"].to_numpy() <= max(1, int(np.floor(0.01 * len(frame))))
+    rules_scores = rules.score(frame[train.catalogue_columns()])
+    model_auc = float(average_precision_score(payer, frame["score"]))
+    rules_auc = float(average_precision_score(payer, rules_scores))
+    rates = {kind: round(float(group["alert"].mean()), 4) for kind, group in frame.groupby("kind")
+             if kind not in {"ocse_payer", "retail"}}
+    report["score"] = {
+        "scored": len(frame),
+        "payers": int(payer.sum()),
+        "alerts": int(frame["alert"].sum()),
+        "recall_at_budget": round(float(frame.loc[payer, "alert"].mean()), 4) if payer.any() else None,
+        "precision_at_budget": round(float(payer[frame["alert"].to_numpy()].mean()), 4)
+        if frame["alert"].any() else None,
+        "recall_top_1pct": round(float(top[payer].mean()), 4) if payer.any() else None,
+        "pr_auc": round(model_auc, 4),
+        "rules_pr_auc": round(rules_auc, 4),
+        "pr_auc_ratio_vs_rules": round(model_auc / rules_auc, 2) if rules_auc else None,
+        "alert_rate_by_kind": rates,
+        "alert_rate_retail": round(float(frame.loc[frame["kind"] == "retail", "alert"].mean()), 5),
+    }
+    report["seconds"] = {k: round(v, 1) for k, v in times.items()}
+    report["targets"] = TARGETS
+    measured = report["score"]
+    report["met"] = {
+        "recall_at_budget": (measured["recall_at_budget"] or 0) >= TARGETS["recall_at_budget"],
+        "pr_auc_ratio_vs_rules": (measured["pr_auc_ratio_vs_rules"] or 0) >= TARGETS["pr_auc_ratio_vs_rules"],
+        "lookalike_alert_rates": max(rates.values(), default=0) <= TARGETS["max_lookalike_alert_rate"],
+    }
+    (work / "quality.json").write_text(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(json.dumps(main(), indent=2, sort_keys=True, default=str) + "\n")
