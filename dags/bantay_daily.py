@@ -6,17 +6,20 @@ D-1 has just closed. Every step uses only data booked before D, so the run dated
 `airflow dags test bantay_daily 2025-06-01` scores as of 2025-06-01 with everything booked until 31 May.
 
 Runs advance in date order (the feature state is incremental): `max_active_runs=1`, and the stateful tasks
-have `depends_on_past=True`, which also orders the runs of a backfill
-(`airflow backfill create --dag-id bantay_daily --from-date 2025-05-01 --to-date 2025-05-31`). Rerunning a
-day replaces that day's outputs and nothing else.
+have `depends_on_past=True`, which also orders the runs of a backfill, whose own limit on active runs is not
+the DAG's: `airflow backfill create --dag-id bantay_daily --from-date 2025-05-01 --to-date 2025-05-31
+--max-active-runs 1` (a scheduler must be running). A failed day holds the later ones until it is fixed and
+cleared. Rerunning a day replaces that day's outputs and nothing else.
 
 Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT, ... or a
-TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of a run override them. Each task
-starts its own Spark driver, `local[*]` by default; BANTAY_SPARK_MASTER=spark://host:7077 (or yarn, k8s://...)
-sends the same jobs to a cluster, the task process being the driver. Spark tasks share the pool `bantay_spark` (create it once:
-`airflow pools set bantay_spark 1 "Bantay Spark jobs"`) so that no more Spark jobs run at once than the
-machine holds. Bad input (`bantay.errors.BantayError`) fails the task at once, without retries, with the
-one-line reason; anything else (a lost executor, a full disk) is retried with exponential back-off.
+TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of a run override them. Each
+task starts its own Spark driver, `local[*]` by default; BANTAY_SPARK_MASTER=spark://host:7077 (or yarn,
+k8s://...) sends the same jobs to a cluster, the task process being the driver. The Spark tasks share the
+pool `bantay_spark` (create it once: `airflow pools set bantay_spark 1 "Bantay Spark jobs"`; without it the
+scheduler queues them for ever), so that no more Spark jobs run at once than the machine holds; set
+BANTAY_AIRFLOW_POOL to use another pool. Bad input (`bantay.errors.BantayError`) fails the task at once,
+without retries, with the one-line reason; anything else (a lost executor, a full disk) is retried with
+exponential back-off.
 """
 
 from __future__ import annotations

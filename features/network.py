@@ -104,6 +104,11 @@ NETWORK_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("max_confirmed_risk_cluster_365d", "F5",
                 "highest confirmed-risk of the payee clusters paid: confirmed payers other than the customer"
                 f" / (distinct senders + {RISK_PSEUDO_SENDERS:g})", 365, "ratio", monotone=1),
+    # A customer who pays dozens of popular sellers meets a (possibly wrongly) confirmed payer somewhere; one
+    # who puts most payments into a cluster that confirmed payers use is exposed: weight by payments.
+    FeatureSpec("pay_weighted_confirmed_risk_365d", "F5",
+                "confirmed-risk (as above, without the customer's own label) of the payee clusters paid, "
+                "averaged over the customer's p2p payments", 365, "ratio", monotone=1),
 )
 
 
@@ -266,6 +271,7 @@ def customer_network_features(
         F.sum(F.when(other_confirmed > 0, F.col("n_365d")).otherwise(0))
         .alias("n_pay_confirmed_cluster_365d"),
         F.max(risk_without_own).alias("max_confirmed_risk_cluster_365d"),
+        share(F.sum(F.col("n_365d") * risk_without_own), n_365d).alias("pay_weighted_confirmed_risk_365d"),
     )
     return features.select(
         "customer_id", *[F.col(spec.name).cast("double").alias(spec.name) for spec in NETWORK_FEATURES]

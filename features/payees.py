@@ -101,6 +101,10 @@ _ACCOUNT_PLACEHOLDERS = ("NA", "NONE", "NULL", "UNKNOWN", "CASH", "CASHPICKUP", 
 # than this in one town is a common name (Santos in Quezon City), not a family, and is not used as a link.
 MAX_SURNAME_CITY_GROUP = 8
 
+# The registry columns that `link_edges` reads.
+_LINK_COLUMNS = ("counterparty_country", "surname_norm", "phone_e164", "account_norm", "city_norm",
+                 "address_norm")
+
 _ITERATIONS_PER_CHECKPOINT = 3
 _MAX_ITERATIONS = 60
 
@@ -251,14 +255,17 @@ def resolve_clusters(
     context = spark.sparkContext
     context.setCheckpointDir(checkpoint_dir)
     run_dir = context.getCheckpointDir()  # checkpoint_dir/<uuid>: this call's own folder
+    # Read twice below (edges and nodes): computed once.
+    payees = registry.select("counterparty_id", *_LINK_COLUMNS).persist()
     persisted: list[DataFrame] = []
     try:
-        edges = link_edges(registry).checkpoint(eager=True)
+        edges = link_edges(payees).checkpoint(eager=True)
         labels = (
-            registry.select(F.col("counterparty_id").alias("node")).distinct()
+            payees.select(F.col("counterparty_id").alias("node")).distinct()
             .withColumn("label", F.col("node"))
             .checkpoint(eager=True)
         )
+        payees.unpersist()
         for iteration in range(1, max_iterations + 1):
             checkpoint = iteration % _ITERATIONS_PER_CHECKPOINT == 0
             stored, changed = _propagate(edges, labels, checkpoint)
@@ -273,6 +280,7 @@ def resolve_clusters(
                 ).localCheckpoint(eager=True)
         raise RuntimeError(f"payee clustering did not converge in {max_iterations} rounds")
     finally:
+        payees.unpersist()
         for frame in persisted:
             frame.unpersist()
         if run_dir:

@@ -86,7 +86,7 @@ if [ -f "${DEMO}/ledger.done" ] && [ "$(cat "${DEMO}/ledger.done")" = "${LEDGER_
 else
     say "generating the synthetic ledger (${LEDGER_ID})"
     # A different ledger invalidates everything derived from the old one.
-    rm -rf "${DEMO}/ledger.done" "${BANTAY_LEDGER_ROOT}" "${DEMO}/truth" "${BANTAY_OUTPUT_ROOT}" "${AIRFLOW_HOME}"
+    rm -rf "${DEMO}/ledger.done" "${DEMO}/ledger" "${DEMO}/truth" "${DEMO}/out" "${DEMO}/airflow"
     mkdir -p "${AIRFLOW_HOME}"
     logged generate .venv/bin/bantay generate --out "${BANTAY_LEDGER_ROOT}" --customers "${CUSTOMERS}" \
         --days "${DAYS}" --seed "${SEED}" --end-date "${END_DATE}" --truth "${DEMO}/truth"
