@@ -123,13 +123,17 @@ def read_raw(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
         return None
     path = str(root / table)
     reader = spark.read.option("basePath", path)
-    if table == "transactions":
-        # Partition values stay strings: a malformed folder name must be quarantined, not crash type inference.
-        reader = reader.option("recursiveFileLookup", "false")
-        spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-    if fmt == "csv":
-        return reader.option("header", "true").option("inferSchema", "false").option("mode", "PERMISSIVE").csv(path)
-    return reader.parquet(path)
+    # Partition values stay strings: a malformed folder name must be quarantined, not crash type inference.
+    # The switch is session-wide, so it is restored at once (file listing happens when the frame is made).
+    key = "spark.sql.sources.partitionColumnTypeInference.enabled"
+    previous = spark.conf.get(key, "true")
+    spark.conf.set(key, "false")
+    try:
+        if fmt == "csv":
+            return reader.option("header", "true").option("inferSchema", "false").csv(path)
+        return reader.parquet(path)
+    finally:
+        spark.conf.set(key, previous or "true")
 
 
 def validated_path(output_root: Path, table: str) -> Path:

@@ -21,6 +21,9 @@ LOOKBACK_DAYS = 365
 
 # Channels a person-to-person payment can travel through; `card` is a purchase, never p2p.
 P2P_CHANNELS = ("remittance", "bank_transfer", "wallet", "crypto", "cash")
+# Merchant codes a p2p transfer may carry (money transfer, quasi-cash / crypto, stored value); any other MCC,
+# e.g. an ATM withdrawal (6011) on the cash channel, is a purchase or a withdrawal, not a payment to a person.
+P2P_MCCS = ("4829", "6051", "6540")
 # Source countries of the typology (O1: PH about 75%, then TH, CO, DO, MX, GH, RO): regulators' list.
 PRIMARY_DESTINATION = "PH"
 OTHER_SOURCE_COUNTRIES = ("TH", "CO", "DO", "MX", "GH", "RO")
@@ -46,8 +49,9 @@ REFERENCE_PATTERN = (
 )
 # O8: related card spending by merchant category (FINTRAC, AUSTRAC, ECPAT): direct marketing / adult content,
 # dating and escort services, computer network and information services (VPN), digital goods, games, tokens,
-# software stores and services (screen capture), and the same by merchant name where the MCC is generic.
-RELATED_MCCS = ("5967", "7273", "4816", "5815", "5816", "5817", "5818", "5734", "7372")
+# software stores and services (screen capture), card purchases of quasi-cash (token and gift-card sellers,
+# 6051), and the same by merchant name where the MCC is generic.
+RELATED_MCCS = ("5967", "7273", "4816", "5815", "5816", "5817", "5818", "5734", "7372", "6051")
 RELATED_MERCHANT_PATTERN = (
     r"(?i)(vpn|webcam|proxy|anonymi[sz]|screen ?(capture|record)|\bcam ?(site|show|girls?|models?)\b"
     r"|\blive ?(cam|chat|show)|\bprivate ?(chat|show)|\bdating\b|\badult\b|\btokens?\b|\bcoins? ?shop\b)"
@@ -95,14 +99,15 @@ def in_window(days: int, end_days_ago: int = 0) -> Column:
 
 
 def is_cross_border_p2p() -> Column:
-    """Outbound person-to-person payment abroad: p2p channel, no card MCC, counterparty outside the residence.
+    """Outbound person-to-person payment abroad: p2p channel, no MCC (or a money-transfer one), counterparty
+    outside the residence country.
 
     Needs the transaction columns plus the sender's `residence_country` (joined from customers).
     """
     return (
         (F.col("direction") == "out")
         & F.col("channel").isin(*P2P_CHANNELS)
-        & F.col("mcc").isNull()
+        & (F.col("mcc").isNull() | F.col("mcc").isin(*P2P_MCCS))
         & F.col("counterparty_country").isNotNull()
         & (F.col("counterparty_country") != F.col("residence_country"))
     )

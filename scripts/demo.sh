@@ -66,7 +66,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 say "installing the locked dependencies and Bantay into .venv"
 "${UV[@]}" pip install --quiet --python .venv/bin/python -r requirements.lock
-"${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
+# The editable install points at this checkout: redo it only when it points elsewhere (or nowhere).
+if [ "$(.venv/bin/python -c 'import bantay, pathlib; print(pathlib.Path(bantay.__file__).parent.parent)' 2>/dev/null)" != "${ROOT}" ]; then
+    "${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
+fi
 
 # shellcheck source=scripts/airflow_env.sh
 source "${ROOT}/scripts/airflow_env.sh"

@@ -6,19 +6,17 @@ this file, before any test imports `airflow`.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-DAGS = REPO / "dags"
-SPARK_POOL = "bantay_spark"
+from airflow_support import DAGS, SPARK_POOL
 
 _HOME = Path(tempfile.mkdtemp(prefix="bantay-airflow-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_HOME),
@@ -31,12 +29,11 @@ os.environ.update(
 
 
 @pytest.fixture(scope="session")
-def airflow_home() -> Iterator[Path]:
-    """AIRFLOW_HOME with a migrated metadata DB and the `bantay_spark` pool (1 slot), removed at the end."""
+def airflow_home() -> Path:
+    """AIRFLOW_HOME with a migrated metadata DB and the `bantay_spark` pool (1 slot); removed at exit."""
     from airflow.models.pool import Pool
     from airflow.utils import db
 
     db.upgradedb()
     Pool.create_or_update_pool(SPARK_POOL, slots=1, description="Bantay Spark jobs", include_deferred=False)
-    yield _HOME
-    shutil.rmtree(_HOME, ignore_errors=True)
+    return _HOME

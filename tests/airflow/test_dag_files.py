@@ -13,7 +13,7 @@ from types import ModuleType, SimpleNamespace
 
 import pendulum
 import pytest
-from conftest import DAGS, SPARK_POOL
+from airflow_support import DAGS, SPARK_POOL
 
 PARSE_BUDGET_SECONDS = 1.0
 HEAVY_MODULES = ("pyspark", "mlflow", "xgboost", "great_expectations", "pandas", "sklearn", "bantay.jobs",

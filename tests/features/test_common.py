@@ -44,7 +44,8 @@ def test_is_cross_border_p2p_selects_outbound_person_to_person_abroad(spark):
         ("cash pick-up in TH", "out", "cash", None, "TH", "GB", True),
         ("bank transfer at home", "out", "bank_transfer", None, "GB", "GB", False),
         ("card purchase abroad", "out", "card", "5816", "PH", "GB", False),
-        ("wallet top-up with an MCC", "out", "wallet", "4829", "PH", "GB", False),
+        ("remittance with a money-transfer MCC", "out", "remittance", "4829", "PH", "GB", True),
+        ("ATM cash abroad", "out", "cash", "6011", "PH", "GB", False),
         ("inbound remittance", "in", "remittance", None, "PH", "GB", False),
         ("unknown country", "out", "remittance", None, None, "GB", False),
     ]
