@@ -173,9 +173,14 @@ def main(argv: list[str] | None = None) -> dict:
     from bantay.jobs import build_features, validate_ledger
 
     if not ledger.validated_path(out, "transactions").is_dir():
-        _timed(
-            "validate", lambda: validate_ledger.run(settings, as_of + timedelta(days=1), full=True), timings
-        )
+        if args.direct:
+            _timed("validate_direct", lambda: _direct_validated(spark, ledger_root, out), timings)
+        else:
+            _timed(
+                "validate",
+                lambda: validate_ledger.run(settings, as_of + timedelta(days=1), full=True),
+                timings,
+            )
     validated = ledger.validated_path(out, "transactions")
     new_day = validated / f"booking_date={as_of.isoformat()}"
     parked = args.work / f"_parked_{new_day.name}"

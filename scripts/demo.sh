@@ -118,6 +118,7 @@ for name, step in (
     ("features", lambda: build_features.run(config, cutoff)),
     ("train + promotion gate", lambda: train.run(config, cutoff, promote=True)),
 ):
+    print(f"    {name} as of {cutoff} ...", flush=True)
     started = time.monotonic()
     result = step()
     print(f"    {name}: done in {time.monotonic() - started:.0f} s", flush=True)
