@@ -69,6 +69,7 @@ import json, resource, sys, time
 import duckdb
 con = duckdb.connect()
 con.execute("SET threads TO 2")
+con.execute("SET enable_progress_bar = false")
 con.execute("SET TimeZone = 'UTC'")
 started = time.perf_counter()
 rows = con.execute(sys.argv[1]).fetchall()
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict:
     child = subprocess.run(
         [sys.executable, "-c", _DUCKDB_CHILD, query], check=True, capture_output=True, text=True
     )
-    duck = json.loads(child.stdout)
+    duck = json.loads(child.stdout.strip().splitlines()[-1])
     timings["duckdb_subset"] = round(duck["seconds"], 1)
     report = {
         "transactions": n_rows,
