@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from pathlib import Path
 
 from pyspark import SparkConf
 from pyspark.sql import SparkSession
@@ -11,6 +13,8 @@ from pyspark.sql import SparkSession
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
@@ -22,8 +26,12 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     submitted = SparkConf()  # under spark-submit this already holds --master and --conf values
+    master = submitted.get("spark.master", settings.spark_master)
+    if master.startswith("local"):
+        # One machine: bind to loopback (no warning about the host name, nothing listening outside).
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
     if not submitted.contains("spark.master"):
         builder = builder.master(settings.spark_master)
@@ -39,6 +47,7 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
         "spark.ui.enabled": "false",
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.ansi.enabled": "false",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
     }
     for key, value in defaults.items():
         if not submitted.contains(key):
@@ -47,9 +56,3 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     spark.sparkContext.setLogLevel("ERROR")
     logger.info("spark session on %s", spark.sparkContext.master)
     return spark
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
