@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pyspark import SparkConf
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from bantay.settings import Settings
@@ -27,7 +27,10 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     if active is not None:
         return active
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    submitted = SparkConf()  # under spark-submit this already holds --master and --conf values
+    if "PYSPARK_GATEWAY_PORT" in os.environ:
+        # Launched by spark-submit: attach to its JVM first, so that SparkConf sees --master and --conf.
+        SparkContext._ensure_initialized()
+    submitted = SparkConf()  # under spark-submit this now holds --master and --conf values
     master = submitted.get("spark.master", settings.spark_master)
     if master.startswith("local"):
         # One machine: bind to loopback (no warning about the host name, nothing listening outside).

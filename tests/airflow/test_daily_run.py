@@ -116,10 +116,9 @@ def world(
     spark: SparkSession, airflow_home: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """A 300-customer, 45-day ledger, validated as of D, with a champion model trained by `bantay_train`."""
+    from bantay import settings as settings_module
     from bantay.jobs import validate_ledger
     from bantay.models import registry
-
-    from bantay import settings as settings_module
     from bantay.synth import generate
 
     root = tmp_path_factory.mktemp("daily")

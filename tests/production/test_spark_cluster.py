@@ -36,9 +36,9 @@ def test_build_features_on_a_standalone_cluster_matches_local_mode(
     spark: SparkSession, services: Services, tmp_path: Path
 ) -> None:
     import pyspark
-    from bantay.jobs import build_features, validate_ledger
 
     from bantay import settings as settings_module
+    from bantay.jobs import build_features, validate_ledger
     from bantay.synth import generate
 
     ledger_root, local_out, cluster_out = tmp_path / "ledger", tmp_path / "local", tmp_path / "cluster"
@@ -75,6 +75,8 @@ def test_build_features_on_a_standalone_cluster_matches_local_mode(
         env,
     )
     master = f"spark://127.0.0.1:{port}"
+    # spark-submit's --master alone must send the job to the cluster (no BANTAY_SPARK_MASTER).
+    env.pop("BANTAY_SPARK_MASTER", None)
     services.start(
         "spark-worker",
         [
@@ -126,8 +128,9 @@ def test_build_features_on_a_standalone_cluster_matches_local_mode(
     )
 
     assert submit.returncode == 0, submit.stderr[-4000:]
-    apps = _master_state(web_port).get("completedapps", [])
-    assert [(app["name"], app["state"]) for app in apps] == [("bantay", "FINISHED")]
+    # The master lists the application once its driver has gone: it ran on the cluster, not in local mode.
+    apps = wait_for("the finished application", lambda: _master_state(web_port).get("completedapps"), 120)
+    assert [(app["name"], app["state"]) for app in apps] == [("bantay", "FINISHED")], submit.stderr[-2000:]
     cluster_table = cluster_out / "features" / f"as_of={AS_OF}"
     assert f'"written": "{cluster_table}"' in submit.stdout
     expected = spark.read.parquet(str(local_table))
