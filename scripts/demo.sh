@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bantay end to end on a synthetic ledger, on one machine:
 #   1. a virtualenv (.venv, with uv) holding the locked dependencies and Bantay itself;
-#   2. a synthetic ledger (10,000 customers x 150 days, seed 7) under demo/ledger;
+#   2. a synthetic ledger (8,000 customers x 120 days, seed 7) under demo/ledger;
 #   3. validate, features, train and promote a first model as of a cut-off four weeks before the last day;
 #   4. the Airflow DAG `bantay_daily` for the day after the last booking day (`airflow dags test`, SQLite
 #      metadata DB under demo/airflow), which validates the new days, advances the features, scores with the
@@ -15,8 +15,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
 
-CUSTOMERS="${DEMO_CUSTOMERS:-10000}"
-DAYS="${DEMO_DAYS:-150}"
+CUSTOMERS="${DEMO_CUSTOMERS:-8000}"
+DAYS="${DEMO_DAYS:-120}"
 SEED="${DEMO_SEED:-7}"
 END_DATE="${DEMO_END_DATE:-2025-06-30}"   # fixed, so that a rerun tomorrow finds the same ledger
 CUTOFF_DAYS="${DEMO_CUTOFF_DAYS:-28}"     # the first model is trained as of END_DATE + 1 - CUTOFF_DAYS
@@ -36,40 +36,8 @@ logged() {
 }
 
 # --- 1. Python environment ---------------------------------------------------------------------------------
-python_311() {
-    local candidate
-    for candidate in "${PYTHON:-}" python3.11 python3 python; do
-        [ -n "${candidate}" ] || continue
-        if command -v "${candidate}" >/dev/null 2>&1 &&
-            "${candidate}" -c 'import sys; raise SystemExit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
-            command -v "${candidate}"
-            return 0
-        fi
-    done
-    return 1
-}
-
-PY311="$(python_311)" || die "Python 3.11 not found (set PYTHON=/path/to/python3.11)"
-if command -v uv >/dev/null 2>&1; then
-    UV=(uv)
-else
-    if ! "${PY311}" -m uv --version >/dev/null 2>&1; then
-        say "installing uv (pip install --user uv)"
-        "${PY311}" -m pip install --quiet --user uv || "${PY311}" -m pip install --quiet uv
-    fi
-    UV=("${PY311}" -m uv)
-fi
-
-if [ ! -x .venv/bin/python ]; then
-    say "creating .venv with Python 3.11"
-    "${UV[@]}" venv --quiet --python "${PY311}" .venv
-fi
-say "installing the locked dependencies and Bantay into .venv"
-"${UV[@]}" pip install --quiet --python .venv/bin/python -r requirements.lock
-# The editable install points at this checkout: redo it only when it points elsewhere (or nowhere).
-if [ "$(.venv/bin/python -c 'import bantay, pathlib; print(pathlib.Path(bantay.__file__).parent.parent)' 2>/dev/null)" != "${ROOT}" ]; then
-    "${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
-fi
+say "installing (scripts/install.sh)"
+"${ROOT}/scripts/install.sh"
 
 # shellcheck source=scripts/airflow_env.sh
 source "${ROOT}/scripts/airflow_env.sh"

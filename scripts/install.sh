@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
 # Install Bantay into ./.venv from the committed lock file (Python 3.11; needs only the package registries).
-# Usage: scripts/install.sh            (idempotent: a second run only checks)
+# Idempotent: a second run only checks. Set PYTHON=/path/to/python3.11 to choose the interpreter.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${ROOT}"
 
-PYTHON=${PYTHON:-python3.11}
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-if ! command -v uv >/dev/null 2>&1 && [ ! -x .venv/bin/uv ]; then
-  echo "==> installing uv (the resolver/installer that wrote requirements.lock)"
-  "$PYTHON" -m pip install --quiet --user uv 2>/dev/null || "$PYTHON" -m pip install --quiet uv
+python_311() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.11 python3 python; do
+        [ -n "${candidate}" ] || continue
+        if command -v "${candidate}" >/dev/null 2>&1 &&
+            "${candidate}" -c 'import sys; raise SystemExit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            command -v "${candidate}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+PY311="$(python_311)" || { echo "install: error: Python 3.11 not found (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+if command -v uv >/dev/null 2>&1; then
+    UV=(uv)
+else
+    if ! "${PY311}" -m uv --version >/dev/null 2>&1; then
+        echo "==> installing uv (the installer that wrote requirements.lock)"
+        "${PY311}" -m pip install --quiet --user uv || "${PY311}" -m pip install --quiet uv
+    fi
+    UV=("${PY311}" -m uv)
 fi
-UV=$(command -v uv || true)
-[ -n "$UV" ] || UV="$("$PYTHON" -m site --user-base)/bin/uv"
-
 if [ ! -x .venv/bin/python ]; then
-  echo "==> creating .venv"
-  "$UV" venv --quiet --python "$PYTHON" .venv
+    echo "==> creating .venv with Python 3.11"
+    "${UV[@]}" venv --quiet --python "${PY311}" .venv
 fi
-echo "==> installing the locked dependencies (requirements.lock)"
-"$UV" pip install --quiet --python .venv/bin/python -r requirements.lock
-"$UV" pip install --quiet --python .venv/bin/python --no-deps -e .
-.venv/bin/bantay version >/dev/null
-echo "==> installed: $(.venv/bin/bantay version) in $(pwd)/.venv"
+echo "==> installing the locked dependencies (requirements.lock) and Bantay into .venv"
+"${UV[@]}" pip install --quiet --python .venv/bin/python -r requirements.lock
+# The editable install points at this checkout: redo it only when it points elsewhere (or nowhere).
+if [ "$(.venv/bin/python -c 'import bantay, pathlib; print(pathlib.Path(bantay.__file__).parent.parent)' 2>/dev/null)" != "${ROOT}" ]; then
+    "${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
+fi
+echo "==> installed bantay $(.venv/bin/bantay version) in ${ROOT}/.venv"
