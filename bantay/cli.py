@@ -37,7 +37,7 @@ AsOfOpt = Annotated[
 MasterOpt = Annotated[str | None, typer.Option("--master", help="Spark master URL (default local[*]).")]
 
 
-def _settings(ledger: Path | None, out: Path | None, master: str | None = None, **extra: Any):  # noqa: ANN202
+def _settings(ledger: Path | None, out: Path | None, master: str | None = None, **extra: Any):  # type: ignore[no-untyped-def]
     from bantay import settings
 
     return settings.load(ledger_root=ledger, output_root=out, spark_master=master, **extra)

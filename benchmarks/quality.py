@@ -66,10 +66,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from bantay import log
 
     log.configure("WARNING")
+    from bantay import spark as spark_session
     from bantay.jobs import build_features, score_customers, validate_ledger
     from bantay.models import registry, rules, train
-
-    from bantay import spark as spark_session
 
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)

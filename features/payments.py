@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
 from bantay.features.common import (
     BURST_SECONDS,
     KEYS,
@@ -19,8 +22,6 @@ from bantay.features.common import (
     in_window,
     surname,
 )
-from pyspark.sql import Column, DataFrame, Window
-from pyspark.sql import functions as F
 
 NEW_PAYEE_DAYS = 30
 # Gaps below an hour count as an hour, so that a burst does not turn the gap ratio infinite.

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bantay.features.common import in_window
-from bantay.features.payments import aggregate
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+
+from bantay.features.common import in_window
+from bantay.features.payments import aggregate
 
 
 def _sum(value: str, days: int) -> Column:

@@ -13,6 +13,9 @@ Both are pure functions of one or more days of validated transactions plus the c
 
 from __future__ import annotations
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from bantay.features.common import (
     is_airline,
     is_cash_in_destination,
@@ -25,8 +28,6 @@ from bantay.features.common import (
     reference_keyword,
     surname,
 )
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 P2P_COLUMNS = (
     "customer_id",

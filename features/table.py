@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from bantay.features import catalog, payments, spending
 from bantay.features.common import KEYS, LOOKBACK_DAYS
 from bantay.features.profile import kyc_profile
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 
 def at_as_of(rows: DataFrame, as_of: date) -> DataFrame:

@@ -21,15 +21,15 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bantay.features import catalog, state
-from bantay.features.common import LOOKBACK_DAYS
-from bantay.features.table import at_as_of, at_points, feature_table
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
+from bantay.features import catalog, state
+from bantay.features.common import LOOKBACK_DAYS
+from bantay.features.table import at_as_of, at_points, feature_table
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)

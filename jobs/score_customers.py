@@ -13,13 +13,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bantay.models import registry, score
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import MissingArtefactError, ModelError
+from bantay.models import registry, score
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)

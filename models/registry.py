@@ -22,13 +22,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from bantay.models import rules
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 
 from bantay.errors import MissingArtefactError, ModelError
+from bantay.models import rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,10 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import xgboost as xgb
-from bantay.models import explain
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+
+from bantay.models import explain
 
 SCORED_SCHEMA = (
     "customer_id string, score double, "

@@ -44,7 +44,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from bantay.models import evaluate, plots, registry, rules
 from mlflow.models import infer_signature
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -53,6 +52,7 @@ import bantay
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import ModelError
+from bantay.models import evaluate, plots, registry, rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from _sender_rows import customer, customers, fx_rates, labels, transactions, txn, write_validated
-from bantay.features import catalog
-from bantay.jobs import build_features
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from bantay import ledger, settings
+from bantay.features import catalog
+from bantay.jobs import build_features
 
 FIRST_DAY = date(2025, 3, 1)
 LAST_DAY = date(2025, 3, 9)  # validated days 03-01 .. 03-09

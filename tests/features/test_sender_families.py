@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 from _sender_rows import customer, customers, fx_rates, transactions, txn
+from pyspark.sql import SparkSession
+
 from bantay.features import payments, spending, state
 from bantay.features.profile import kyc_profile
 from bantay.features.table import at_as_of, feature_table
-from pyspark.sql import SparkSession
 
 AS_OF = date(2025, 4, 1)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bantay.models import train
 from model_worlds import customer_id, fake_features_for_points, label_rows, write_validated
 from pyspark.sql import SparkSession
 
 from bantay import settings as settings_module
+from bantay.models import train
 
 
 @pytest.fixture()

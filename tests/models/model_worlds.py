@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bantay.features.catalog import model_columns
 from pyspark.sql import DataFrame, SparkSession
 
+from bantay.features.catalog import model_columns
 from bantay.settings import Settings
 
 COLUMNS = model_columns()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from bantay.features.catalog import FEATURES, model_columns
 from bantay.models import explain, rules
-
 from bantay.sar import reasons
 
 

@@ -6,11 +6,11 @@ import json
 from datetime import date
 
 import pytest
-from bantay.models import registry, train
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, blind_before, training_frame
 
 from bantay.errors import MissingArtefactError
+from bantay.models import registry, train
 
 
 def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training):

@@ -7,11 +7,11 @@ from datetime import date, datetime
 import mlflow
 import pytest
 import xgboost as xgb
-from bantay.jobs import score_customers
-from bantay.models import score
 from model_worlds import COLUMNS, customer_id, feature_frame, to_spark, write_features
 
 from bantay import settings as settings_module
+from bantay.jobs import score_customers
+from bantay.models import score
 from bantay.sar import reasons
 
 AS_OF = date(2025, 6, 1)

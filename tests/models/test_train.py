@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 
 import mlflow
 import pandas as pd
-from bantay.models import evaluate, registry, train
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, customer_id, write_validated
+
+from bantay.models import evaluate, registry, train
 
 
 def test_labelled_points_keeps_the_latest_label_decided_before_the_cutoff(spark):

@@ -7,12 +7,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bantay.jobs import validate_ledger
 from pyspark.sql import SparkSession
 from quality_ledger import AS_OF, CUSTOMERS, write_ledger
 
 from bantay import settings
 from bantay.errors import TableUnusableError
+from bantay.jobs import validate_ledger
 
 
 def _run(root: Path, out: Path) -> dict:

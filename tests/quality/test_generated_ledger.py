@@ -14,11 +14,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from bantay.jobs import validate_ledger
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from bantay import settings
+from bantay.jobs import validate_ledger
 from bantay.synth import generate
 
 END = date(2025, 3, 7)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bantay.jobs import validate_ledger
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -33,6 +32,7 @@ from quality_ledger import (
 )
 
 from bantay import ledger, settings
+from bantay.jobs import validate_ledger
 
 RUN_COLUMNS = ["rule", "rules", "run_date", "run_id"]
 
