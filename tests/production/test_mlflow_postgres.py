@@ -19,13 +19,17 @@ def postgres_tracking(postgres_db: str, monkeypatch: pytest.MonkeyPatch) -> Iter
 
     # SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the lock holds psycopg2, so name the driver.
     uri = f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{postgres_db}"
-    previous = mlflow.get_tracking_uri()
+    previous, previous_registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
+    # Earlier tests in the same process may have set a registry URI globally (bantay.models.registry does).
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     try:
         yield uri
     finally:
         mlflow.set_tracking_uri(previous)
+        mlflow.set_registry_uri(previous_registry)
 
 
 def test_mlflow_postgres_registers_a_model_and_resolves_its_alias(
