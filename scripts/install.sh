@@ -34,8 +34,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing the locked dependencies (requirements.lock) and Bantay into .venv"
 "${UV[@]}" pip install --quiet --python .venv/bin/python -r requirements.lock
-# The editable install points at this checkout: redo it only when it points elsewhere (or nowhere).
-if [ "$(.venv/bin/python -c 'import bantay, pathlib; print(pathlib.Path(bantay.__file__).parent.parent)' 2>/dev/null)" != "${ROOT}" ]; then
-    "${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
-fi
+# The editable install maps jobs/, features/ and models/ into bantay.*; it is cheap (--no-deps), so always redo it.
+# (Checking `import bantay` from this folder would find ./bantay on sys.path and wrongly skip it.)
+"${UV[@]}" pip install --quiet --python .venv/bin/python --no-deps -e .
 echo "==> installed bantay $(.venv/bin/bantay version) in ${ROOT}/.venv"
