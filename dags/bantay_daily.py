@@ -24,20 +24,19 @@ exponential back-off.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, AssetAlias, Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import Asset, AssetAlias, dag, get_current_context, task
 
-SPARK_POOL = os.environ.get("BANTAY_AIRFLOW_POOL", "bantay_spark")
+from bantay.airflow_tasks import PARAMS, SPARK_POOL
+from bantay.airflow_tasks import fail_fast as _fail_fast
+from bantay.airflow_tasks import jsonable as _jsonable
+from bantay.airflow_tasks import run_date as _as_of
+from bantay.airflow_tasks import run_settings as _settings
 
 # Logical assets: the concrete folders depend on the settings of the run and go into each event's `extra`.
 LEDGER = Asset(name="bantay_ledger", uri="x-bantay://ledger")
@@ -58,41 +57,6 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=30),
     "execution_timeout": timedelta(hours=3),
 }
-PARAMS = {
-    "ledger_root": Param(None, type=["null", "string"], description="Ledger root (else BANTAY_LEDGER_ROOT)"),
-    "output_root": Param(None, type=["null", "string"], description="Output root (else BANTAY_OUTPUT_ROOT)"),
-}
-
-
-@contextlib.contextmanager
-def _fail_fast() -> Iterator[None]:
-    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
-    from bantay.errors import BantayError
-
-    try:
-        yield
-    except BantayError as error:
-        raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
-
-
-def _jsonable(payload: Any) -> Any:
-    """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
-    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
-
-
-def _settings(context: dict[str, Any]) -> Any:
-    """Settings of this run: environment and config file, then the run's params."""
-    from bantay import log, settings
-
-    log.configure()
-    params = context.get("params") or {}
-    return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
-
-
-def _as_of(context: dict[str, Any]) -> date:
-    """The run's as-of date D: end of the data interval (UTC); runs without a logical date use `run_after`."""
-    moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
-    return pendulum.instance(moment).in_timezone("UTC").date()
 
 
 def _labels_fingerprint(ledger_root: Path) -> str | None:

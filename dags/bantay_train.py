@@ -8,16 +8,12 @@ training uses labels decided before it and features as of each label's decision 
 `train` registers a new version with alias `challenger`; `promote` moves alias `champion` to it only if it
 beats the current champion (or, while there is none, the rules baseline) by the configured margin, on the
 challenger's evaluation set. The daily DAG always scores with `champion`. Settings, the `bantay_spark` pool
-and the failure policy are as in `bantay_daily`.
+and the failure policy are as in `bantay_daily` (both take them from `bantay.airflow_tasks`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +23,17 @@ from airflow.sdk import (
     Asset,
     AssetOrTimeSchedule,
     CronTriggerTimetable,
-    Param,
     dag,
     get_current_context,
     task,
 )
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowSkipException
 
-SPARK_POOL = os.environ.get("BANTAY_AIRFLOW_POOL", "bantay_spark")
+from bantay.airflow_tasks import PARAMS, SPARK_POOL
+from bantay.airflow_tasks import fail_fast as _fail_fast
+from bantay.airflow_tasks import jsonable as _jsonable
+from bantay.airflow_tasks import run_date as _run_date
+from bantay.airflow_tasks import run_settings as _settings
 
 LABELS = Asset(name="bantay_labels", uri="x-bantay://output/validated/labels")
 FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
@@ -49,36 +48,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=60),
     "execution_timeout": timedelta(hours=6),
 }
-PARAMS = {
-    "ledger_root": Param(None, type=["null", "string"], description="Ledger root (else BANTAY_LEDGER_ROOT)"),
-    "output_root": Param(None, type=["null", "string"], description="Output root (else BANTAY_OUTPUT_ROOT)"),
-}
 _RUN_DATE = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})$")
-
-
-@contextlib.contextmanager
-def _fail_fast() -> Iterator[None]:
-    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
-    from bantay.errors import BantayError
-
-    try:
-        yield
-    except BantayError as error:
-        raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
-
-
-def _jsonable(payload: Any) -> Any:
-    """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
-    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
-
-
-def _settings(context: dict[str, Any]) -> Any:
-    """Settings of this run: environment and config file, then the run's params."""
-    from bantay import log, settings
-
-    log.configure()
-    params = context.get("params") or {}
-    return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
 
 
 def _latest_validated(output_root: Path, not_after: date) -> date | None:
@@ -98,8 +68,7 @@ def _training_as_of(context: dict[str, Any], output_root: Path) -> date:
     reported = [date.fromisoformat(e.extra["as_of"]) for e in events if (e.extra or {}).get("as_of")]
     if reported:
         return max(reported)
-    moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
-    latest = _latest_validated(output_root, pendulum.instance(moment).in_timezone("UTC").date())
+    latest = _latest_validated(output_root, _run_date(context))
     if latest is None:
         raise AirflowSkipException(f"{output_root}: nothing validated yet, so nothing to train on")
     return latest

@@ -10,4 +10,4 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -
     || echo "   chromium could not be installed: the browser test will be skipped"
 fi
 echo "==> running the tests"
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=15 "$@"

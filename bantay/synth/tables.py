@@ -6,58 +6,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bantay import ledger
 from bantay.synth import reference as ref
 from bantay.synth.activity import CHANNELS, HANDLE_REF, REF_VOCAB, Activity
 from bantay.synth.population import Chunk
 from bantay.synth.world import DAY_US, World
 
-TS = pa.timestamp("us", tz="UTC")
-AMOUNT = pa.decimal128(18, 2)
-TRANSACTIONS = pa.schema(
-    [
-        ("txn_id", pa.string()),
-        ("booked_at", TS),
-        ("customer_id", pa.string()),
-        ("account_id", pa.string()),
-        ("direction", pa.string()),
-        ("channel", pa.string()),
-        ("amount", AMOUNT),
-        ("currency", pa.string()),
-        ("counterparty_id", pa.string()),
-        ("counterparty_name", pa.string()),
-        ("counterparty_country", pa.string()),
-        ("counterparty_city", pa.string()),
-        ("counterparty_phone", pa.string()),
-        ("counterparty_account", pa.string()),
-        ("mcc", pa.string()),
-        ("reference", pa.string()),
-        ("ip_address", pa.string()),
-        ("device_id", pa.string()),
-    ]
-)
-CUSTOMERS = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("full_name", pa.string()),
-        ("birth_date", pa.date32()),
-        ("gender", pa.string()),
-        ("nationality", pa.string()),
-        ("residence_country", pa.string()),
-        ("timezone", pa.string()),
-        ("address_line", pa.string()),
-        ("city", pa.string()),
-        ("postcode", pa.string()),
-        ("id_type", pa.string()),
-        ("id_number", pa.string()),
-        ("occupation", pa.string()),
-        ("onboarded_at", TS),
-    ]
-)
-FX_RATES = pa.schema([("rate_date", pa.date32()), ("currency", pa.string()), ("usd_per_unit", pa.float64())])
-LABELS = pa.schema(
-    [("customer_id", pa.string()), ("label", pa.int32()), ("decided_at", TS), ("typology", pa.string())]
-)
+TRANSACTIONS = ledger.arrow_schema("transactions")
+CUSTOMERS = ledger.arrow_schema("customers")
+FX_RATES = ledger.arrow_schema("fx_rates")
+LABELS = ledger.arrow_schema("labels")
 SCHEMAS = {"transactions": TRANSACTIONS, "customers": CUSTOMERS, "fx_rates": FX_RATES, "labels": LABELS}
+TS = TRANSACTIONS.field("booked_at").type
+AMOUNT = TRANSACTIONS.field("amount").type
 
 
 def decimal_from_cents(cents: np.ndarray) -> pa.Array:

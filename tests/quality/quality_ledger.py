@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from bantay import ledger
+
 D1, D2, D3 = date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)
 AS_OF = D3  # the first run validates D1 and D2; the next run (D3 + 1) adds D3
 
@@ -24,59 +26,7 @@ def ts(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
 
 
-ARROW = {
-    "transactions": pa.schema(
-        [
-            ("txn_id", pa.string()),
-            ("booked_at", pa.timestamp("us", tz="UTC")),
-            ("customer_id", pa.string()),
-            ("account_id", pa.string()),
-            ("direction", pa.string()),
-            ("channel", pa.string()),
-            ("amount", pa.decimal128(18, 2)),
-            ("currency", pa.string()),
-            ("counterparty_id", pa.string()),
-            ("counterparty_name", pa.string()),
-            ("counterparty_country", pa.string()),
-            ("counterparty_city", pa.string()),
-            ("counterparty_phone", pa.string()),
-            ("counterparty_account", pa.string()),
-            ("mcc", pa.string()),
-            ("reference", pa.string()),
-            ("ip_address", pa.string()),
-            ("device_id", pa.string()),
-        ]
-    ),
-    "customers": pa.schema(
-        [
-            ("customer_id", pa.string()),
-            ("full_name", pa.string()),
-            ("birth_date", pa.date32()),
-            ("gender", pa.string()),
-            ("nationality", pa.string()),
-            ("residence_country", pa.string()),
-            ("timezone", pa.string()),
-            ("address_line", pa.string()),
-            ("city", pa.string()),
-            ("postcode", pa.string()),
-            ("id_type", pa.string()),
-            ("id_number", pa.string()),
-            ("occupation", pa.string()),
-            ("onboarded_at", pa.timestamp("us", tz="UTC")),
-        ]
-    ),
-    "fx_rates": pa.schema(
-        [("rate_date", pa.date32()), ("currency", pa.string()), ("usd_per_unit", pa.float64())]
-    ),
-    "labels": pa.schema(
-        [
-            ("customer_id", pa.string()),
-            ("label", pa.int32()),
-            ("decided_at", pa.timestamp("us", tz="UTC")),
-            ("typology", pa.string()),
-        ]
-    ),
-}
+ARROW = {name: ledger.arrow_schema(name) for name in ledger.TABLES}
 
 
 def customer(cid: str | None, marker: str, **overrides: Any) -> dict[str, Any]:

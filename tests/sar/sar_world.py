@@ -20,49 +20,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bantay import ledger
 from bantay.sar import reasons
 
 AS_OF = date(2025, 3, 1)
 GENERATED_AT = datetime(2025, 3, 1, 6, 0, 0)
 RATES = {"USD": 1.0, "GBP": 1.25, "PHP": 0.0175}
 
-TXN_FIELDS = [
-    ("txn_id", pa.string()),
-    ("booked_at", pa.timestamp("us", tz="UTC")),
-    ("customer_id", pa.string()),
-    ("account_id", pa.string()),
-    ("direction", pa.string()),
-    ("channel", pa.string()),
-    ("amount", pa.decimal128(18, 2)),
-    ("currency", pa.string()),
-    ("counterparty_id", pa.string()),
-    ("counterparty_name", pa.string()),
-    ("counterparty_country", pa.string()),
-    ("counterparty_city", pa.string()),
-    ("counterparty_phone", pa.string()),
-    ("counterparty_account", pa.string()),
-    ("mcc", pa.string()),
-    ("reference", pa.string()),
-    ("ip_address", pa.string()),
-    ("device_id", pa.string()),
-    ("amount_usd", pa.float64()),
-]
-CUSTOMER_FIELDS = [
-    ("customer_id", pa.string()),
-    ("full_name", pa.string()),
-    ("birth_date", pa.date32()),
-    ("gender", pa.string()),
-    ("nationality", pa.string()),
-    ("residence_country", pa.string()),
-    ("timezone", pa.string()),
-    ("address_line", pa.string()),
-    ("city", pa.string()),
-    ("postcode", pa.string()),
-    ("id_type", pa.string()),
-    ("id_number", pa.string()),
-    ("occupation", pa.string()),
-    ("onboarded_at", pa.timestamp("us", tz="UTC")),
-]
+# Validated transactions: the contract's columns plus the USD amount that `bantay validate` adds.
+VALIDATED_TRANSACTIONS = ledger.arrow_schema("transactions").append(pa.field("amount_usd", pa.float64()))
 REASON_TYPE = pa.list_(
     pa.struct(
         [
@@ -409,21 +375,12 @@ class World:
         by_day: dict[date, list[dict[str, Any]]] = {}
         for row in self.transactions:
             by_day.setdefault(row["booked_at"].date(), []).append(row)
-        schema = pa.schema(TXN_FIELDS)
         for day, rows in by_day.items():
-            folder = txns / f"booking_date={day.isoformat()}"
-            folder.mkdir(parents=True)
-            pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "part-0.parquet")
-        _write(validated / "customers", self.customers, pa.schema(CUSTOMER_FIELDS))
+            _write(txns / f"booking_date={day.isoformat()}", rows, VALIDATED_TRANSACTIONS)
+        _write(validated / "customers", self.customers, ledger.arrow_schema("customers"))
         days = [AS_OF - timedelta(days=n) for n in range(1, 400)]
         fx = [{"rate_date": d, "currency": c, "usd_per_unit": r} for d in days for c, r in RATES.items()]
-        _write(
-            validated / "fx_rates",
-            fx,
-            pa.schema(
-                [("rate_date", pa.date32()), ("currency", pa.string()), ("usd_per_unit", pa.float64())]
-            ),
-        )
+        _write(validated / "fx_rates", fx, ledger.arrow_schema("fx_rates"))
         part = f"as_of={AS_OF.isoformat()}"
         _write(
             self.out / "scores" / part,

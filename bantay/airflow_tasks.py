@@ -1,0 +1,58 @@
+"""What the Bantay DAGs share: the Spark pool, the run params, and the helpers every task body calls.
+
+The DAG processor imports this module with each DAG file, so it imports nothing heavy at module level:
+settings and logging are imported inside the helpers, when a task runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+from airflow.sdk import Param
+from airflow.sdk.exceptions import AirflowFailException
+
+from bantay.errors import BantayError
+
+if TYPE_CHECKING:
+    from bantay.settings import Settings
+
+SPARK_POOL = os.environ.get("BANTAY_AIRFLOW_POOL", "bantay_spark")
+PARAMS = {
+    "ledger_root": Param(None, type=["null", "string"], description="Ledger root (else BANTAY_LEDGER_ROOT)"),
+    "output_root": Param(None, type=["null", "string"], description="Output root (else BANTAY_OUTPUT_ROOT)"),
+}
+
+
+@contextlib.contextmanager
+def fail_fast() -> Iterator[None]:
+    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
+    try:
+        yield
+    except BantayError as error:
+        raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
+
+
+def jsonable(payload: Any) -> Any:
+    """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
+    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def run_settings(context: dict[str, Any]) -> Settings:
+    """Settings of this run: environment and config file, then the run's params (`PARAMS`)."""
+    from bantay import log, settings
+
+    log.configure()
+    params = context.get("params") or {}
+    return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
+
+
+def run_date(context: dict[str, Any]) -> date:
+    """The run's date D: end of the data interval (UTC); runs without a logical date use `run_after`."""
+    moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(moment).in_timezone("UTC").date()
