@@ -44,6 +44,9 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        # A read of a year of day partitions lists its folders on the driver (milliseconds) instead of
+        # starting a Spark job for it (above 32 paths by default, a second or so per read).
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "1024",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.ui.showConsoleProgress": "false",

@@ -4,6 +4,7 @@
 account number, an address, or a surname in the same town: a family collecting in turns, or one facilitator
 using several beneficiary records. `resolve_clusters` links them with a Spark-native connected-components
 algorithm (min-label propagation over a star-shaped edge list), so the graph never goes to the driver.
+`update_clusters` gives the same clusters from an earlier result, re-resolving only what changed since.
 """
 
 from __future__ import annotations
@@ -206,16 +207,11 @@ def payee_registry(txns: DataFrame) -> DataFrame:
     )
 
 
-def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
-    """Undirected links `src, dst` between payees sharing a phone, account, address or surname + town.
-
-    Each key links its payees to one hub, the smallest counterparty_id holding it (a star, not all pairs): a
-    wallet shared by 500 payees gives 499 edges, not 124,750. Accounts, addresses and surnames are compared
-    within one country; phones are already global (E.164).
-    """
+def _link_keys() -> Column:
+    """The link keys of a registry row, as an array (null where the attribute is missing)."""
     country = F.coalesce(F.upper(F.col("counterparty_country")), F.lit(""))
     city = F.col("city_norm")
-    keys = F.array(
+    return F.array(
         F.when(F.col("phone_e164").isNotNull(), F.concat(F.lit("phone|"), F.col("phone_e164"))),
         F.when(F.col("account_norm").isNotNull(),
                F.concat(F.lit("account|"), country, F.lit("|"), F.col("account_norm"))),
@@ -225,18 +221,40 @@ def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CI
         F.when(F.col("surname_norm").isNotNull() & city.isNotNull(),
                F.concat(F.lit("surname|"), country, F.lit("|"), city, F.lit("|"), F.col("surname_norm"))),
     )
-    by_key = Window.partitionBy("key")
+
+
+def active_keys(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
+    """`counterparty_id, key`: the keys that link payees (phone, account, address, surname + town).
+
+    Accounts, addresses and surnames are compared within one country; phones are already global (E.164). A
+    surname + town key held by more than `max_surname_city_group` payees is a common name and links nobody.
+    """
     holders = (
-        registry.select("counterparty_id", F.explode(keys).alias("key"))
+        registry.select("counterparty_id", F.explode(_link_keys()).alias("key"))
         .where(F.col("key").isNotNull())
-        .withColumn("hub", F.min("counterparty_id").over(by_key))
-        .withColumn("holders", F.count("*").over(by_key))
+        .withColumn("holders", F.count("*").over(Window.partitionBy("key")))
     )
     too_common = F.col("key").startswith("surname|") & (F.col("holders") > max_surname_city_group)
-    spokes = holders.where(~too_common & (F.col("counterparty_id") != F.col("hub"))).select(
-        F.col("counterparty_id").alias("src"), F.col("hub").alias("dst")
+    return holders.where(~too_common).select("counterparty_id", "key")
+
+
+def _star_edges(holders: DataFrame) -> DataFrame:
+    """`src, dst` both ways: every holder (`node, key`) of a key linked to the key's smallest holder (hub)."""
+    hubs = holders.withColumn("hub", F.min("node").over(Window.partitionBy("key")))
+    spokes = hubs.where(F.col("node") != F.col("hub")).select(
+        F.col("node").alias("src"), F.col("hub").alias("dst")
     )
     return spokes.unionByName(spokes.select(F.col("dst").alias("src"), F.col("src").alias("dst"))).distinct()
+
+
+def link_edges(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
+    """Undirected links `src, dst` between payees sharing a phone, account, address or surname + town.
+
+    Each key (`active_keys`) links its payees to one hub, the smallest counterparty_id holding it (a star, not
+    all pairs): a wallet shared by 500 payees gives 499 edges, not 124,750.
+    """
+    holders = active_keys(registry, max_surname_city_group)
+    return _star_edges(holders.select(F.col("counterparty_id").alias("node"), "key"))
 
 
 def resolve_clusters(
@@ -244,28 +262,104 @@ def resolve_clusters(
 ) -> DataFrame:
     """`counterparty_id, cluster_id`: connected components of `link_edges`; cluster_id = smallest member id.
 
-    Min-label propagation: every payee starts with its own id as label and repeatedly takes the smallest
+    Min-label propagation (`_components`). Singletons are their own cluster. The result is kept as a local
+    checkpoint and this call's checkpoint files are removed before returning.
+    """
+    # Read twice below (edges and nodes): computed once.
+    payees = registry.select("counterparty_id", *_LINK_COLUMNS).persist()
+    try:
+        nodes = payees.select(F.col("counterparty_id").alias("node")).distinct()
+        labels = _components(nodes, link_edges(payees), checkpoint_dir, max_iterations)
+    finally:
+        payees.unpersist()
+    return labels.select(F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id"))
+
+
+def update_clusters(
+    registry: DataFrame,
+    previous: DataFrame | None,
+    checkpoint_dir: str,
+    max_iterations: int = _MAX_ITERATIONS,
+) -> DataFrame:
+    """`counterparty_id, cluster_id, link_keys`: the clusters of `resolve_clusters(registry)`, reusing `previous`.
+
+    `link_keys` is each payee's sorted array of `active_keys`. `previous` is an earlier result of this
+    function (for any date's registry, or None). A previous cluster whose payees are all still in the registry
+    with the same link keys is still connected, so it enters the propagation as one node (its cluster_id, its
+    smallest member); the payees of every other previous cluster and the new payees enter one by one. Every
+    key then links the nodes of its holders, as in `link_edges`. The components, and so the cluster ids (the
+    smallest member of each), are exactly those of `resolve_clusters`; a day that adds a few payees
+    propagates over a few edges instead of the whole graph.
+    """
+    keys = active_keys(registry).persist()  # read for the key sets and for the edges
+    key_sets = (
+        registry.select("counterparty_id")
+        .join(
+            keys.groupBy("counterparty_id").agg(F.array_sort(F.collect_set("key")).alias("link_keys")),
+            on="counterparty_id",
+            how="left",
+        )
+        .select("counterparty_id", F.coalesce("link_keys", F.array().cast("array<string>")).alias("link_keys"))
+    )
+    if previous is None:
+        units = key_sets.select("counterparty_id", F.col("counterparty_id").alias("unit"))
+    else:
+        old = previous.select(
+            "counterparty_id", F.col("cluster_id").alias("old_cluster"), F.col("link_keys").alias("old_keys")
+        )
+        compared = key_sets.join(old, on="counterparty_id", how="full")
+        # A previous cluster breaks up when one of its payees left the registry or its link keys changed.
+        broken = (
+            compared.where(
+                F.col("old_cluster").isNotNull() & ~F.col("link_keys").eqNullSafe(F.col("old_keys"))
+            )
+            .select("old_cluster", F.lit(True).alias("broken"))
+            .distinct()
+        )
+        whole = F.col("old_cluster").isNotNull() & F.col("broken").isNull()
+        units = (
+            compared.where(F.col("link_keys").isNotNull())
+            .join(broken, on="old_cluster", how="left")
+            .select("counterparty_id", F.when(whole, F.col("old_cluster")).otherwise(F.col("counterparty_id"))
+                    .alias("unit"))
+        )
+    units = units.persist()  # read for the nodes, the edges and the result
+    try:
+        holders = (
+            keys.join(units, on="counterparty_id", how="inner")
+            .select(F.col("unit").alias("node"), "key")
+            .distinct()
+        )
+        nodes = units.select(F.col("unit").alias("node")).distinct()
+        labels = _components(nodes, _star_edges(holders), checkpoint_dir, max_iterations)
+        return (
+            units.join(labels, units["unit"] == labels["node"], how="inner")
+            .select("counterparty_id", F.col("label").alias("cluster_id"))
+            .join(key_sets, on="counterparty_id", how="inner")
+            .localCheckpoint(eager=True)
+        )
+    finally:
+        units.unpersist()
+        keys.unpersist()
+
+
+def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_iterations: int) -> DataFrame:
+    """`node, label`: connected components of `edges` (`src, dst`, both ways) over `nodes`; label = min node.
+
+    Min-label propagation: every node starts with its own id as label and repeatedly takes the smallest
     label among itself and its neighbours, then the label of its label (pointer jumping, so that long chains
     converge in a logarithmic number of rounds). It stops when a round changes no label. Labels are
     checkpointed under `checkpoint_dir` every few rounds so that the plan does not grow with the rounds; the
     result is kept as a local checkpoint and this call's checkpoint files are removed before returning.
-    Singletons are their own cluster.
     """
-    spark = registry.sparkSession
+    spark = nodes.sparkSession
     context = spark.sparkContext
     context.setCheckpointDir(checkpoint_dir)
     run_dir = context.getCheckpointDir()  # checkpoint_dir/<uuid>: this call's own folder
-    # Read twice below (edges and nodes): computed once.
-    payees = registry.select("counterparty_id", *_LINK_COLUMNS).persist()
     persisted: list[DataFrame] = []
     try:
-        edges = link_edges(payees).checkpoint(eager=True)
-        labels = (
-            payees.select(F.col("counterparty_id").alias("node")).distinct()
-            .withColumn("label", F.col("node"))
-            .checkpoint(eager=True)
-        )
-        payees.unpersist()
+        edges = edges.checkpoint(eager=True)
+        labels = nodes.withColumn("label", F.col("node")).checkpoint(eager=True)
         for iteration in range(1, max_iterations + 1):
             checkpoint = iteration % _ITERATIONS_PER_CHECKPOINT == 0
             stored, changed = _propagate(edges, labels, checkpoint)
@@ -275,12 +369,9 @@ def resolve_clusters(
             labels = stored.select("node", "label")
             if changed == 0:
                 logger.info("payee clusters converged after %d rounds", iteration)
-                return labels.select(
-                    F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id")
-                ).localCheckpoint(eager=True)
+                return labels.localCheckpoint(eager=True)
         raise RuntimeError(f"payee clustering did not converge in {max_iterations} rounds")
     finally:
-        payees.unpersist()
         for frame in persisted:
             frame.unpersist()
         if run_dir:

@@ -3,8 +3,10 @@
 The job keeps a compact state under OUT/state/ (`features.state`: the slim p2p table and the per-customer-day
 aggregates, both partitioned by booking_date). A run for D adds to the state only the validated days that
 are new or were re-validated since (a day whose validated partition is newer than its state partition),
-then computes the table from the state alone: the run for D+1 reads one validated day. `full=True` rebuilds
-the state of the look-back from scratch; both give the same table.
+then computes the table from the state alone: the run for D+1 reads one validated day. The payee clusters of
+the last run are kept too (OUT/state/clusters/, with each payee's link keys), so that the next run resolves
+only the payees and clusters that changed. `full=True` rebuilds the state of the look-back and the clusters
+from scratch; both give the same table.
 
 Only validated transactions with booking_date < D and labels decided before D (UTC) are used.
 """
@@ -84,13 +86,23 @@ def _empty_transactions(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], schema)
 
 
+_STATE_SCHEMAS: dict[str, T.StructType] = {}
+
+
 def state_schema(spark: SparkSession, table: str) -> T.StructType:
-    """Schema of a state table, derived from the code that builds it (so a read never infers types)."""
-    txns = _empty_transactions(spark)
-    customers = spark.createDataFrame([], ledger.CUSTOMERS_SCHEMA)
-    if table == "p2p":
-        return state.p2p_rows(txns, customers, spark.createDataFrame([], ledger.FX_RATES_SCHEMA)).schema
-    return state.daily_rows(txns, customers).schema
+    """Schema of a state table, derived from the code that builds it (so a read never infers types).
+
+    Derived once per process: analysing the empty plans costs a second or two, and the code does not change.
+    """
+    if table not in _STATE_SCHEMAS:
+        txns = _empty_transactions(spark)
+        customers = spark.createDataFrame([], ledger.CUSTOMERS_SCHEMA)
+        if table == "p2p":
+            fx_rates = spark.createDataFrame([], ledger.FX_RATES_SCHEMA)
+            _STATE_SCHEMAS[table] = state.p2p_rows(txns, customers, fx_rates).schema
+        else:
+            _STATE_SCHEMAS[table] = state.daily_rows(txns, customers).schema
+    return _STATE_SCHEMAS[table]
 
 
 def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:
@@ -202,21 +214,47 @@ def _network_modules():
     return payees, network
 
 
+CLUSTER_STATE_SCHEMA = "counterparty_id string, cluster_id string, link_keys array<string>"
+
+
+def payee_clusters(spark: SparkSession, settings: Settings, p2p: DataFrame, reuse: bool = True) -> DataFrame:
+    """`counterparty_id, cluster_id` of the payees in `p2p`, kept in OUT/state/clusters/ for the next run.
+
+    With `reuse`, the clusters of the last run (any date) are the starting point (`payees.update_clusters`:
+    same clusters, only what changed is resolved again); without, or when there are none, all are resolved.
+    """
+    from bantay.features import payees
+
+    target = state_path(settings, "clusters")
+    previous = None
+    if reuse and target.is_dir() and any(target.glob("*.parquet")):
+        previous = spark.read.schema(CLUSTER_STATE_SCHEMA).parquet(str(target))
+    checkpoint = settings.output_root / "state" / "_checkpoint"
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    clusters = payees.update_clusters(payees.payee_registry(p2p), previous, str(checkpoint))
+    # `previous` is read lazily from `target`, and `clusters` is a local checkpoint that no longer needs it.
+    with ledger.atomic_dir(target) as staging:
+        clusters.coalesce(1).write.parquet(str(staging))
+    return clusters.select("counterparty_id", "cluster_id")
+
+
 def network_features(
-    settings: Settings, p2p: DataFrame, labels: DataFrame, as_of: date
+    settings: Settings, p2p: DataFrame, labels: DataFrame, as_of: date, clusters: DataFrame | None = None
 ) -> tuple[DataFrame, DataFrame] | None:
     """F1-F5 as of `as_of`: (customer_id, as_of + F5 columns; clusters with cluster columns), or None.
 
-    `p2p`: the slim p2p rows of the look-back before as_of; `labels`: all labels (filtered here).
+    `p2p`: the slim p2p rows of the look-back before as_of; `labels`: all labels (filtered here);
+    `clusters`: the payee clusters of `p2p` when the caller has them (`payee_clusters`), else resolved here.
     """
     modules = _network_modules()
     if modules is None:
         return None
     payees, network = modules
     decided = decided_before(labels, as_of)
-    checkpoint = settings.output_root / "state" / "_checkpoint"
-    checkpoint.mkdir(parents=True, exist_ok=True)
-    clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
+    if clusters is None:
+        checkpoint = settings.output_root / "state" / "_checkpoint"
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
     clusters_table = network.cluster_table(p2p, clusters, decided, as_of)
     customers = network.customer_network_features(p2p, clusters, clusters_table, decided, as_of)
     linked = clusters.join(clusters_table, on="cluster_id", how="left")
@@ -239,7 +277,10 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
     daily = read_state(spark, settings, "daily", start, as_of)
     network = None
     with _stage("network features", as_of):
-        result = network_features(settings, p2p, _labels(spark, settings), as_of)
+        clusters = None
+        if _network_modules() is not None:
+            clusters = payee_clusters(spark, settings, p2p, reuse=not full)
+        result = network_features(settings, p2p, _labels(spark, settings), as_of, clusters)
         if result is not None:
             network, clusters = result
             ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)

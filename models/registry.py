@@ -2,9 +2,16 @@
 
 Every training run registers a new version of `settings.model_name` with alias `challenger`; scoring loads
 `models:/<name>@champion`. The gate (`promote`) re-scores the challenger and the champion on the
-challenger's evaluation set (logged by training as `evaluation/eval_set.parquet`: feature columns, label and
-label typology, no customer ids) and moves `champion` only when the challenger's PR-AUC beats the champion's
-by `promotion_margin`; with no champion yet it must beat the rules baseline by the same margin. The decision
+challenger's evaluation set (logged by training as `evaluation/eval_set.parquet`: feature columns, label,
+label typology and decision date, no customer ids) and moves `champion` only when the challenger's PR-AUC
+beats the champion's by `promotion_margin`; with no champion yet it must beat the rules baseline by the same
+margin.
+
+Each version is judged by its *holdout model* (`holdout/model.ubj`: fitted before the version's own
+evaluation cut, tag `eval_from`), never by the registered refit, which has seen every label before its as-of
+date. Rows of the challenger's evaluation set decided before the champion's own `eval_from` were in the
+champion's holdout fit, so they are left out of the comparison (and counted in the decision). Versions
+logged before holdout models existed are judged by their registered model. The decision
 is returned as a dict and recorded on the version (tag `promotion_decision`, and its description).
 """
 
@@ -14,7 +21,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +44,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 EVAL_ARTIFACT_DIR = "evaluation"
 EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
+HOLDOUT_ARTIFACT_DIR = "holdout"
+HOLDOUT_ARTIFACT = f"{HOLDOUT_ARTIFACT_DIR}/model.ubj"
 LABEL = "label"
 
 
@@ -106,6 +115,21 @@ def load_booster(settings: Settings, model_uri: str | None = None) -> tuple[xgb.
     return booster, label
 
 
+def holdout_booster(settings: Settings, version: ModelVersion) -> xgb.Booster:
+    """The version's holdout model (fitted before its evaluation cut); its registered model if it has none."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path=HOLDOUT_ARTIFACT, dst_path=folder,
+                tracking_uri=settings.tracking_uri,
+            )
+        except (MlflowException, OSError):
+            return load_booster(settings, f"models:/{version.name}/{version.version}")[0]
+        booster = xgb.Booster()
+        booster.load_model(local)
+        return booster
+
+
 def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
     """The evaluation set a training run logged (feature columns, label, typology)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -118,6 +142,15 @@ def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
             raise ModelError(f"run {run_id}: no {EVAL_ARTIFACT} artifact; retrain with `bantay "
             f"train`") from None
         return pd.read_parquet(Path(local))
+
+
+def _seen_by(champion: ModelVersion | None, evaluation: pd.DataFrame) -> pd.Series:
+    """Rows of `evaluation` decided before the champion's evaluation cut (its holdout model saw them)."""
+    cut = (champion.tags or {}).get("eval_from") if champion is not None else None
+    if cut is None or "as_of" not in evaluation.columns:
+        return pd.Series(False, index=evaluation.index)
+    decided = pd.to_datetime(evaluation["as_of"]).dt.date
+    return decided < date.fromisoformat(cut)
 
 
 def pr_auc(labels: Sequence[int] | np.ndarray, scores: np.ndarray) -> float:
@@ -162,14 +195,22 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         return decision
 
     evaluation = evaluation_set(settings, candidate.run_id)
+    seen = _seen_by(champion, evaluation)
+    decision["eval_rows_seen_by_champion"] = int(seen.sum())
+    evaluation = evaluation[~seen].reset_index(drop=True)
     labels = evaluation[LABEL].to_numpy(dtype="int64")
-    challenger_booster, _ = load_booster(settings, f"models:/{name}/{candidate.version}")
+    if len(set(labels.tolist())) < 2:
+        raise ModelError(
+            f"version {candidate.version}: its evaluation set has no confirmed and cleared decisions the "
+            "champion has not seen; train again when newer labels are in"
+        )
     decision["eval_rows"] = len(evaluation)
-    decision["challenger_pr_auc"] = pr_auc(labels, booster_scores(challenger_booster, evaluation))
+    challenger_scores = booster_scores(holdout_booster(settings, candidate), evaluation)
+    decision["challenger_pr_auc"] = pr_auc(labels, challenger_scores)
     if champion is not None:
-        champion_booster, _ = load_booster(settings, f"models:/{name}/{champion.version}")
+        champion_scores = booster_scores(holdout_booster(settings, champion), evaluation)
         decision["baseline"] = f"champion version {champion.version}"
-        decision["baseline_pr_auc"] = pr_auc(labels, booster_scores(champion_booster, evaluation))
+        decision["baseline_pr_auc"] = pr_auc(labels, champion_scores)
     else:
         decision["baseline"] = "rules"
         decision["baseline_pr_auc"] = pr_auc(labels, rules.score(evaluation))
@@ -180,7 +221,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     decision["reason"] = (
         f"PR-AUC {decision['challenger_pr_auc']:.4f} {verdict} {decision['baseline']} "
         f"({decision['baseline_pr_auc']:.4f}) by the margin {settings.promotion_margin:.4f} "
-        f"on the challenger's evaluation set ({decision['eval_rows']} rows)"
+        f"on the challenger's evaluation set ({decision['eval_rows']} rows), holdout models"
         + ("; promoted by force" if force and not better else "")
     )
     if decision["promoted"]:

@@ -7,25 +7,37 @@ Training set (point in time):
 - Unlabelled is not negative, but the scored population is nearly all unlabelled, and a model fitted on
   investigated customers alone has never seen an ordinary customer. So a deterministic random sample of
   customers with transactions before D and no label decided before D (`UNLABELLED_RATIO` times the labelled
-  count, at most `UNLABELLED_MAX`) enters as negatives with weight `UNLABELLED_WEIGHT` < 1 (a few may be
-  undetected payers), typology `unlabelled`. Each gets a pseudo decision date drawn from the labelled
-  decision dates (so the sample spreads over the same time split), and its features as of that date.
+  count, at least `UNLABELLED_MIN` and at most `UNLABELLED_MAX`) enters as negatives with weight
+  `UNLABELLED_WEIGHT` < 1 (a few may be undetected payers), typology `unlabelled`. The sample is large on
+  purpose: the alerts are the top 1% of the whole book, so the model must know the tail of ordinary customers
+  (measured on synthetic ledgers, 12k customers, train on one seed and score another: 6,000 sampled instead of
+  3x the labelled count raised recall at 1% from 0.55 to 0.62 and PR-AUC from 0.46 to 0.54). Each gets a
+  pseudo decision date drawn from the labelled decision dates (so the sample spreads over the same time
+  split), and its features as of that date.
   Both variants are measured on every run: `pr_auc` (with the sample) and `variant_labels_only_pr_auc` (the
   same model settings fitted on labels alone), on the same evaluation set.
 - Split by time: the evaluation set is every point decided on or after the date that leaves the last
   `EVAL_SHARE` of labelled decisions; the earlier part is fitted, with early stopping on its own tail (the
-  last `STOP_SHARE` of its decisions). The registered model is the one fitted on the earlier part only, so
-  the promotion gate compares models on decisions neither has seen.
+  last `STOP_SHARE` of its decisions). That *holdout model* gives every metric and plot of the run, and is
+  what the promotion gate compares (`registry.promote`), on decisions it has not seen.
+- The registered model is then refitted on every point (labels are scarce and the latest decisions are the
+  most telling) with the holdout model's number of rounds. Measured as above, the refit raised recall at 1%
+  from 0.60 to 0.72 and PR-AUC from 0.55 to 0.75 on the other seed. Its own quality cannot be measured on
+  labels before D; the next run's holdout model, and the gate, measure the same recipe on later decisions.
 
-Model: XGBoost `hist`, `scale_pos_weight` = weighted negatives / positives of the fitted part, monotone
-constraints from `FeatureSpec.monotone`. The training table is one row per labelled customer plus the
-sample (thousands of rows), so it is fitted on the driver with pandas. Above `DRIVER_ROWS_LIMIT` rows the
+Model: XGBoost `hist`, monotone constraints from `FeatureSpec.monotone`; class imbalance through
+`scale_pos_weight` = sqrt(weighted negatives / positives). The full ratio made scores saturate near 1 and
+ranked worst (recall at 1%, holdout / refit: full ratio 0.57 / 0.68, square root 0.60 / 0.72, none 0.62 /
+0.70). The training
+table is one row per labelled customer plus the sample (thousands of rows), so it is fitted on the driver
+with pandas. Above `DRIVER_ROWS_LIMIT` rows the
 distributed path (`xgboost.spark.SparkXGBClassifier` on the Spark frame, same parameters) would be the
 one to use; it is not implemented, and training stops with a ModelError instead of exhausting the driver.
 
 MLflow: params, metrics (model and rules baseline), plots, the model with signature and an input example of
 feature columns, the training and evaluation inputs (feature columns and label only), and the evaluation set
-as `evaluation/eval_set.parquet` (feature columns, label, typology; never customer ids), tags `as_of`,
+as `evaluation/eval_set.parquet` (feature columns, label, typology, decision date; never customer ids), the
+holdout booster as `holdout/model.ubj`, tags `as_of`,
 `ledger_fingerprint`, `code_version`, `feature_list_hash`. The new version gets alias `challenger`.
 """
 
@@ -59,12 +71,13 @@ logger = logging.getLogger(__name__)
 
 EVAL_SHARE = 0.25
 STOP_SHARE = 0.15
-UNLABELLED_RATIO = 3
-UNLABELLED_MAX = 20_000
+UNLABELLED_RATIO = 10
+UNLABELLED_MIN = 5_000
+UNLABELLED_MAX = 200_000
 UNLABELLED_WEIGHT = 0.5
 SAMPLE_SEED = 20_240_601
 DRIVER_ROWS_LIMIT = 2_000_000
-MAX_ROUNDS = 400
+MAX_ROUNDS = 800
 EARLY_STOPPING_ROUNDS = 40
 PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
@@ -161,7 +174,7 @@ def training_table(
             f"training needs at least {2 * MIN_POSITIVES} confirmed and {MIN_POSITIVES} cleared"
         )
     dates = [row["as_of"] for row in labelled.select("as_of").distinct().collect()]
-    size = min(UNLABELLED_RATIO * (counts[0] + counts[1]), UNLABELLED_MAX)
+    size = min(max(UNLABELLED_RATIO * (counts[0] + counts[1]), UNLABELLED_MIN), UNLABELLED_MAX)
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
     points = labelled.unionByName(unlabelled_points(population, labelled, dates, size))
     rows = points.count()
@@ -237,7 +250,7 @@ def fit(
     negative = train_weights[train_rows["label"].to_numpy() == 0].sum()
     params = {
         **PARAMS,
-        "scale_pos_weight": float(negative / positive),
+        "scale_pos_weight": float(np.sqrt(negative / positive)),
         "monotone_constraints": "(" + ",".join(str(int(m)) for m in monotone) + ")",
     }
     dtrain = xgb.DMatrix(train_rows[columns].astype("float64"), label=train_rows["label"],
@@ -249,6 +262,19 @@ def fit(
     best = int(booster.best_iteration)
     booster = booster[: best + 1]
     return booster, {**params, "best_iteration": best, "max_rounds": MAX_ROUNDS}
+
+
+def refit(frame: pd.DataFrame, columns: Sequence[str], params: dict[str, Any]) -> xgb.Booster:
+    """The same model fitted on every row of `frame` for the holdout model's `best_iteration + 1` rounds."""
+    columns = list(columns)
+    row_weights = weights(frame)
+    labels = frame["label"].to_numpy()
+    ratio = row_weights[labels == 0].sum() / row_weights[labels == 1].sum()
+    settings = {k: v for k, v in params.items() if k not in ("best_iteration", "max_rounds")}
+    settings["scale_pos_weight"] = float(np.sqrt(ratio))
+    matrix = xgb.DMatrix(frame[columns].astype("float64"), label=frame["label"], weight=row_weights,
+                         feature_names=columns)
+    return xgb.train(settings, matrix, num_boost_round=int(params["best_iteration"]) + 1)
 
 
 def predict(booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -311,6 +337,7 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
     monotone = [int(spec.monotone) for spec in specs]
     fit_mask, stop_mask, eval_mask = time_split(frame)
     booster, params = fit(frame, fit_mask, stop_mask, columns, monotone)
+    production = refit(frame, columns, params)
     labelled_only = frame["typology"] != evaluate.UNLABELLED
     variant, _ = fit(frame, fit_mask & labelled_only, stop_mask & labelled_only, columns, monotone)
     fit_seconds = clock.monotonic() - started
@@ -341,8 +368,8 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
         "eval_from": str(evaluation["as_of"].min()),
         "stop_from": str(frame.loc[stop_mask, "as_of"].min()),
     }
-    run_info = _log(settings, as_of, frame, fit_mask, evaluation, columns, monotone, booster, params, counts,
-                    metrics, model_scores, rules_scores)
+    run_info = _log(settings, as_of, frame, evaluation, columns, monotone, booster, production,
+                    params, counts, metrics, model_scores, rules_scores)
     logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
                 settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc,
                 counts["rows_eval"])
@@ -358,22 +385,24 @@ def _log(
     settings: Settings,
     as_of: date,
     frame: pd.DataFrame,
-    fit_mask: pd.Series,
     evaluation: pd.DataFrame,
     columns: list[str],
     monotone: list[int],
     booster: xgb.Booster,
+    production: xgb.Booster,
     params: dict[str, Any],
     counts: dict[str, Any],
     metrics: dict[str, float],
     model_scores: np.ndarray,
     rules_scores: np.ndarray,
 ) -> dict[str, str]:
-    """Everything MLflow keeps of a run: no customer id ever leaves this function."""
+    """Everything MLflow keeps of a run: no customer id ever leaves this function.
+
+    `booster` is the holdout model (metrics, plots, the gate), `production` the refit that is registered.
+    """
     experiment_id = registry.ensure_experiment(settings)
     mlflow_client = registry.client(settings)
-    fitted = frame[fit_mask]
-    inputs = fitted[columns].astype("float64")
+    inputs = frame[columns].astype("float64")
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{as_of.isoformat()}") as active:
         mlflow.set_tags({
             "as_of": as_of.isoformat(),
@@ -388,6 +417,8 @@ def _log(
             "eval_share": EVAL_SHARE,
             "stop_share": STOP_SHARE,
             "unlabelled_ratio": UNLABELLED_RATIO,
+            "unlabelled_min": UNLABELLED_MIN,
+            "refit_rounds": int(params["best_iteration"]) + 1,
             "unlabelled_weight": UNLABELLED_WEIGHT,
             "alert_budget": settings.alert_budget,
             "min_alert_score": settings.min_alert_score,
@@ -395,18 +426,21 @@ def _log(
         })
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
         _log_plots(evaluation, columns, booster, model_scores, rules_scores)
-        for context, part in (("training", fitted), ("evaluation", evaluation)):
+        for context, part in (("training", frame), ("evaluation", evaluation)):
             logged = part[[*columns, "label"]].astype("float64").reset_index(drop=True)
             dataset = mlflow.data.from_pandas(logged, targets="label", name=f"bantay-{context}")
             mlflow.log_input(dataset, context=context)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
-            evaluation[[*columns, "label", "typology"]].to_parquet(path, index=False)
+            evaluation[[*columns, "label", "typology", "as_of"]].to_parquet(path, index=False)
             mlflow.log_artifact(str(path), artifact_path=registry.EVAL_ARTIFACT_DIR)
+            holdout = Path(folder) / Path(registry.HOLDOUT_ARTIFACT).name
+            booster.save_model(str(holdout))
+            mlflow.log_artifact(str(holdout), artifact_path=registry.HOLDOUT_ARTIFACT_DIR)
         info = mlflow.xgboost.log_model(
-            booster,
+            production,
             name="model",
-            signature=infer_signature(inputs, predict(booster, fitted.head(200), columns)),
+            signature=infer_signature(inputs, predict(production, frame.head(200), columns)),
             input_example=inputs.head(3),
             registered_model_name=settings.model_name,
             pip_requirements=[f"xgboost=={xgb.__version__}"],
@@ -417,6 +451,7 @@ def _log(
     mlflow_client.set_registered_model_alias(settings.model_name, registry.CHALLENGER, version)
     mlflow_client.set_model_version_tag(settings.model_name, version, "as_of", as_of.isoformat())
     mlflow_client.set_model_version_tag(settings.model_name, version, "pr_auc", f"{metrics['pr_auc']:.4f}")
+    mlflow_client.set_model_version_tag(settings.model_name, version, "eval_from", counts["eval_from"])
     return {"run_id": run_id, "version": version, "model_uri": f"models:/{settings.model_name}/{version}"}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, blind_before, training_frame
@@ -57,3 +59,33 @@ def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training
     booster, label = registry.load_booster(settings)
     assert label == "bantay-ocse/1"
     assert booster.feature_names == train.catalogue_columns()
+
+
+def test_the_gate_judges_holdout_models_on_decisions_the_champion_has_not_seen(store, fast_training):
+    settings = store["settings"]
+    specs = train.catalogue()
+    frame = training_frame(store["labels"])
+    first = train.train_frame(settings, CUTOFF, frame, specs)
+    client = MlflowClient(settings.tracking_uri)
+    run = client.get_run(first["run_id"])
+    # The registered model is the refit on every row, for the holdout model's number of rounds.
+    registered, _ = registry.load_booster(settings, first["model_uri"])
+    holdout = registry.holdout_booster(settings, client.get_model_version("bantay-ocse", first["version"]))
+    rounds = int(run.data.params["refit_rounds"])
+    assert registered.num_boosted_rounds() == holdout.num_boosted_rounds() == rounds
+    evaluation = registry.evaluation_set(settings, first["run_id"])
+    assert not np.allclose(registry.booster_scores(registered, evaluation),
+                           registry.booster_scores(holdout, evaluation))
+    # The gate scores the holdout model: its PR-AUC is the run's own evaluation metric.
+    decision = registry.promote(settings)
+    assert decision["challenger_pr_auc"] == pytest.approx(run.data.metrics["pr_auc"])
+    assert decision["eval_rows_seen_by_champion"] == 0 and decision["reason"].endswith("holdout models")
+
+    # A champion whose evaluation cut is later saw part of the next challenger's evaluation set: left out.
+    second = train.train_frame(settings, CUTOFF, frame, specs)
+    decided = pd.to_datetime(evaluation["as_of"]).dt.date
+    cut = sorted(set(decided))[len(set(decided)) // 2]
+    client.set_model_version_tag("bantay-ocse", first["version"], "eval_from", cut.isoformat())
+    judged = registry.promote(settings, version=second["version"])
+    assert judged["eval_rows_seen_by_champion"] == int((decided < cut).sum()) > 0
+    assert judged["eval_rows"] == int((decided >= cut).sum())
