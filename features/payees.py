@@ -281,7 +281,8 @@ def update_clusters(
     checkpoint_dir: str,
     max_iterations: int = _MAX_ITERATIONS,
 ) -> DataFrame:
-    """`counterparty_id, cluster_id, link_keys`: the clusters of `resolve_clusters(registry)`, reusing `previous`.
+    """`counterparty_id, cluster_id, link_keys`: the clusters `resolve_clusters(registry)` gives, made faster
+    by reusing `previous`.
 
     `link_keys` is each payee's sorted array of `active_keys`. `previous` is an earlier result of this
     function (for any date's registry, or None). A previous cluster whose payees are all still in the registry
@@ -291,7 +292,10 @@ def update_clusters(
     smallest member of each), are exactly those of `resolve_clusters`; a day that adds a few payees
     propagates over a few edges instead of the whole graph.
     """
-    keys = active_keys(registry).persist()  # read for the key sets and for the edges
+    # The registry (normalised payments) is read for the keys and the key sets; the keys for the key sets
+    # and the edges: each computed once.
+    registry = registry.select("counterparty_id", *_LINK_COLUMNS).persist()
+    keys = active_keys(registry).persist()
     key_sets = (
         registry.select("counterparty_id")
         .join(
@@ -299,7 +303,9 @@ def update_clusters(
             on="counterparty_id",
             how="left",
         )
-        .select("counterparty_id", F.coalesce("link_keys", F.array().cast("array<string>")).alias("link_keys"))
+        .select(
+            "counterparty_id", F.coalesce("link_keys", F.array().cast("array<string>")).alias("link_keys")
+        )
     )
     if previous is None:
         units = key_sets.select("counterparty_id", F.col("counterparty_id").alias("unit"))
@@ -341,6 +347,7 @@ def update_clusters(
     finally:
         units.unpersist()
         keys.unpersist()
+        registry.unpersist()
 
 
 def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_iterations: int) -> DataFrame:

@@ -9,7 +9,13 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from bantay.features.payees import link_edges, normalise_payees, payee_registry, resolve_clusters
+from bantay.features.payees import (
+    link_edges,
+    normalise_payees,
+    payee_registry,
+    resolve_clusters,
+    update_clusters,
+)
 
 RAW = ("counterparty_name string, counterparty_phone string, counterparty_account string, "
        "counterparty_city string, counterparty_country string")
@@ -151,3 +157,36 @@ def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkp
     clusters = resolve_clusters(registry, checkpoint_dir)
     counts = {tuple(r) for r in clusters.groupBy("cluster_id").count().collect()}
     assert counts == {("w000", 200), *{(f"s{i:02d}", 1) for i in range(10)}}
+
+
+def test_update_clusters_from_an_earlier_day_equals_resolving_from_scratch(spark, checkpoint_dir):
+    before = [
+        ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
+        ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # {pa, pb} by phone
+        ("pc", "PH", "tan", None, "W2", "davao", None),  # {pc, pd} by wallet
+        ("pd", "PH", "go", None, "W2", "davao", None),
+        ("pe", "PH", "uy", None, "W3", "davao", None),  # {pe, pf} by wallet
+        ("pf", "PH", "ong", None, "W3", "davao", None),
+        ("pg", "PH", "sy", None, "W4", "iloilo", None),  # {pg, ph} by wallet
+        ("ph", "PH", "co", None, "W4", "iloilo", None),
+        *[(f"s{i}", "PH", "santos", None, None, "quezon city", None) for i in range(8)],  # a family of 8
+    ]
+    after = [
+        *[row for row in before if row[0] not in ("pf", "pg")],  # pf left the look-back: {pe} alone
+        ("pg", "PH", "sy", None, "W9", "iloilo", None),  # pg's wallet changed: {pg} and {ph} split
+        ("pi", "PH", "yu", None, "W1", "cebu", "1 rizal st"),  # new: joins {pa, pb} by B's wallet ...
+        ("pj", "PH", "li", None, "W2", "cebu", "1 rizal st"),  # ... and {pc, pd} through pi's address
+        ("s8", "PH", "santos", None, None, "quezon city", None),  # a ninth Santos: a common name now
+    ]
+    previous = update_clusters(spark.createDataFrame(before, REGISTRY), None, checkpoint_dir)
+    assertDataFrameEqual(
+        previous.select("counterparty_id", "cluster_id"),
+        resolve_clusters(spark.createDataFrame(before, REGISTRY), checkpoint_dir),
+    )
+    updated = update_clusters(spark.createDataFrame(after, REGISTRY), previous, checkpoint_dir)
+    expected = resolve_clusters(spark.createDataFrame(after, REGISTRY), checkpoint_dir)
+    assertDataFrameEqual(updated.select("counterparty_id", "cluster_id"), expected)
+    clusters = {row["counterparty_id"]: row["cluster_id"] for row in expected.collect()}
+    assert [clusters[p] for p in ("pb", "pc", "pd", "pi", "pj", "pe", "pg", "ph", "s0", "s8")] == [
+        "pa", "pa", "pa", "pa", "pa", "pe", "pg", "ph", "s0", "s8"
+    ]
