@@ -25,14 +25,15 @@ Training set (point in time):
   from 0.60 to 0.72 and PR-AUC from 0.55 to 0.75 on the other seed. Its own quality cannot be measured on
   labels before D; the next run's holdout model, and the gate, measure the same recipe on later decisions.
 
+Where: the training table is one row per labelled customer plus the sample, thousands to a few hundred
+thousand rows (`UNLABELLED_MAX` bounds the sample), fitted on the driver with pandas. Above
+`DRIVER_ROWS_LIMIT` rows (or with `engine="spark"`) the same model is fitted on the cluster with
+`xgboost.spark` (`bantay.models.distributed`); the run's tag `training_engine` says which.
+
 Model: XGBoost `hist`, monotone constraints from `FeatureSpec.monotone`; class imbalance through
 `scale_pos_weight` = sqrt(weighted negatives / positives). The full ratio made scores saturate near 1 and
 ranked worst (recall at 1%, holdout / refit: full ratio 0.57 / 0.68, square root 0.60 / 0.72, none 0.62 /
-0.70). The training
-table is one row per labelled customer plus the sample (thousands of rows), so it is fitted on the driver
-with pandas. Above `DRIVER_ROWS_LIMIT` rows the
-distributed path (`xgboost.spark.SparkXGBClassifier` on the Spark frame, same parameters) would be the
-one to use; it is not implemented, and training stops with a ModelError instead of exhausting the driver.
+0.70).
 
 MLflow: params, metrics (model and rules baseline), plots, the model with signature and an input example of
 feature columns, the training and evaluation inputs (feature columns and label only), and the evaluation set
@@ -48,6 +49,7 @@ import logging
 import tempfile
 import time as clock
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -64,7 +66,7 @@ import bantay
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import ModelError
-from bantay.models import evaluate, plots, registry, rules
+from bantay.models import distributed, evaluate, plots, registry, rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,18 @@ def training_table(
     spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]
 ) -> pd.DataFrame:
     """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
+    return to_frame(training_rows(spark, settings, as_of, columns))
+
+
+def to_frame(table: DataFrame) -> pd.DataFrame:
+    """A Spark training table on the driver, in decision-date order."""
+    frame = table.toPandas()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]) -> DataFrame:
+    """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology` and the features."""
     labels = ledger.read_validated(spark, settings.output_root, "labels")
     labelled = labelled_points(labels, as_of).cache()
     counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
@@ -177,12 +191,6 @@ def training_table(
     size = min(max(UNLABELLED_RATIO * (counts[0] + counts[1]), UNLABELLED_MIN), UNLABELLED_MAX)
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
     points = labelled.unionByName(unlabelled_points(population, labelled, dates, size))
-    rows = points.count()
-    if rows > DRIVER_ROWS_LIMIT:
-        raise ModelError(
-            f"{rows} training points exceed the driver limit {DRIVER_ROWS_LIMIT}; "
-            "the distributed path (SparkXGBClassifier) is not implemented"
-        )
     features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
     missing = [c for c in columns if c not in features.columns]
     if missing:
@@ -193,11 +201,10 @@ def training_table(
         features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns),
         on=["customer_id", "as_of"],
         how="inner",
-    )
-    frame = table.toPandas()
+    ).cache()
+    table.count()
     labelled.unpersist()
-    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-    return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+    return table
 
 
 # --- split, fit, evaluate -----------------------------------------------------------------------------------
@@ -317,13 +324,24 @@ def feature_list_hash(columns: Sequence[str], monotone: Sequence[int]) -> str:
 # --- the step -----------------------------------------------------------------------------------------------
 
 
-def run(settings: Settings, as_of: date, promote: bool = False) -> dict[str, Any]:
-    """Train as of `as_of`, log and register the model (alias `challenger`); optionally run the gate."""
+def run(settings: Settings, as_of: date, promote: bool = False, engine: str = "auto") -> dict[str, Any]:
+    """Train as of `as_of`, log and register the model (alias `challenger`); optionally run the gate.
+
+    `engine`: "driver" (pandas), "spark" (`xgboost.spark`) or "auto" (spark above `DRIVER_ROWS_LIMIT` rows).
+    """
+    if engine not in ("auto", "driver", "spark"):
+        raise ModelError(f"engine {engine!r}: expected auto, driver or spark")
     started = clock.monotonic()
     spark = spark_session.session(settings)
     specs = catalogue()
-    frame = training_table(spark, settings, as_of, [spec.name for spec in specs])
-    result = train_frame(settings, as_of, frame, specs)
+    table = training_rows(spark, settings, as_of, [spec.name for spec in specs])
+    rows = table.count()
+    if engine == "spark" or (engine == "auto" and rows > DRIVER_ROWS_LIMIT):
+        logger.info("training on the cluster (xgboost.spark): %d rows", rows)
+        result = train_distributed(settings, as_of, table, specs)
+    else:
+        result = train_frame(settings, as_of, to_frame(table), specs)
+    table.unpersist()
     result["seconds"] = round(clock.monotonic() - started, 1)
     if promote:
         result["promotion"] = registry.promote(settings, version=result["version"])
@@ -340,9 +358,83 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
     production = refit(frame, columns, params)
     labelled_only = frame["typology"] != evaluate.UNLABELLED
     variant, _ = fit(frame, fit_mask & labelled_only, stop_mask & labelled_only, columns, monotone)
-    fit_seconds = clock.monotonic() - started
+    counts = {
+        "rows_fit": int(fit_mask.sum()),
+        "rows_stop": int(stop_mask.sum()),
+        "rows_eval": int(eval_mask.sum()),
+        "positives_fit": int(frame.loc[fit_mask, "label"].sum()),
+        "unlabelled_sample": int((~labelled_only).sum()),
+        "stop_from": str(frame.loc[stop_mask, "as_of"].min()),
+    }
+    fitted = _Fitted(booster, production, variant, params, clock.monotonic() - started, "driver")
+    return _evaluate_and_log(settings, as_of, frame, frame[eval_mask].reset_index(drop=True), specs, fitted,
+                             counts)
 
-    evaluation = frame[eval_mask].reset_index(drop=True)
+
+def train_distributed(
+    settings: Settings, as_of: date, table: DataFrame, specs: Sequence[Any]
+) -> dict[str, Any]:
+    """`train_frame` for a table kept in Spark: the holdout model and the refit grown by `xgboost.spark`.
+
+    The split's cut dates come from the labelled rows (brought to the driver, with the labels-only variant
+    fitted on them); the evaluation part and a sample for MLflow's signature and dataset come to the driver.
+    """
+    started = clock.monotonic()
+    columns = [spec.name for spec in specs]
+    monotone = [int(spec.monotone) for spec in specs]
+    labelled = to_frame(table.where(F.col("typology") != evaluate.UNLABELLED))
+    fit_mask, stop_mask, eval_mask = time_split(labelled)
+    stop_cut, eval_cut = labelled.loc[stop_mask, "as_of"].min(), labelled.loc[eval_mask, "as_of"].min()
+    variant, _ = fit(labelled, fit_mask, stop_mask, columns, monotone)
+    parted = distributed.with_parts(table, stop_cut, eval_cut, evaluate.UNLABELLED, UNLABELLED_WEIGHT).cache()
+    base = {**PARAMS, "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")"}
+    booster, params = distributed.fit(parted, columns, base, MAX_ROUNDS, EARLY_STOPPING_ROUNDS)
+    production = distributed.refit(parted, columns, params)
+    parts = {row["part"]: (int(row["rows"]), int(row["positives"])) for row in parted.groupBy("part").agg(
+        F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives")).collect()}
+    counts = {
+        "rows_fit": parts.get("fit", (0, 0))[0],
+        "rows_stop": parts.get("stop", (0, 0))[0],
+        "rows_eval": parts.get("eval", (0, 0))[0],
+        "positives_fit": parts.get("fit", (0, 0))[1],
+        "unlabelled_sample": int(parted.where(F.col("typology") == evaluate.UNLABELLED).count()),
+        "stop_from": str(stop_cut),
+    }
+    evaluation = to_frame(parted.where(F.col("part") == "eval").drop("part", "weight"))
+    sample = to_frame(parted.drop("part", "weight").limit(distributed.LOGGED_ROWS))
+    parted.unpersist()
+    fitted = _Fitted(booster, production, variant, params, clock.monotonic() - started, "spark")
+    return _evaluate_and_log(settings, as_of, sample, evaluation, specs, fitted, counts)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """What either path fitted: holdout model, registered refit, labels-only variant, and how."""
+
+    booster: xgb.Booster
+    production: xgb.Booster
+    variant: xgb.Booster
+    params: dict[str, Any]
+    seconds: float
+    engine: str
+
+
+def _evaluate_and_log(
+    settings: Settings,
+    as_of: date,
+    frame: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    specs: Sequence[Any],
+    fitted: _Fitted,
+    counts: dict[str, Any],
+) -> dict[str, Any]:
+    """Metrics of the holdout model, the rules and the variant on `evaluation`; log and register.
+
+    `frame` is the training table (or, on the Spark path, a sample of it) for the signature and dataset.
+    """
+    columns = [spec.name for spec in specs]
+    monotone = [int(spec.monotone) for spec in specs]
+    booster, variant, fit_seconds = fitted.booster, fitted.variant, fitted.seconds
     model_scores = predict(booster, evaluation, columns)
     rules_scores = rules.score(evaluation[columns])
     variant_scores = predict(variant, evaluation, columns)
@@ -357,19 +449,10 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
     rules_auc = metrics["rules_pr_auc"]
     metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / rules_auc if rules_auc else float("nan")
     metrics["fit_seconds"] = fit_seconds
-
-    counts = {
-        "rows_fit": int(fit_mask.sum()),
-        "rows_stop": int(stop_mask.sum()),
-        "rows_eval": int(eval_mask.sum()),
-        "positives_fit": int(frame.loc[fit_mask, "label"].sum()),
-        "positives_eval": int(evaluation["label"].sum()),
-        "unlabelled_sample": int((~labelled_only).sum()),
-        "eval_from": str(evaluation["as_of"].min()),
-        "stop_from": str(frame.loc[stop_mask, "as_of"].min()),
-    }
-    run_info = _log(settings, as_of, frame, evaluation, columns, monotone, booster, production,
-                    params, counts, metrics, model_scores, rules_scores)
+    counts = {**counts, "positives_eval": int(evaluation["label"].sum()),
+              "eval_from": str(evaluation["as_of"].min())}
+    run_info = _log(settings, as_of, frame, evaluation, columns, monotone, fitted, counts, metrics,
+                    model_scores, rules_scores)
     logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
                 settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc,
                 counts["rows_eval"])
@@ -388,9 +471,7 @@ def _log(
     evaluation: pd.DataFrame,
     columns: list[str],
     monotone: list[int],
-    booster: xgb.Booster,
-    production: xgb.Booster,
-    params: dict[str, Any],
+    fitted: _Fitted,
     counts: dict[str, Any],
     metrics: dict[str, float],
     model_scores: np.ndarray,
@@ -398,8 +479,10 @@ def _log(
 ) -> dict[str, str]:
     """Everything MLflow keeps of a run: no customer id ever leaves this function.
 
-    `booster` is the holdout model (metrics, plots, the gate), `production` the refit that is registered.
+    `fitted.booster` is the holdout model (metrics, plots, the gate), `fitted.production` the refit that is
+    registered.
     """
+    booster, production, params = fitted.booster, fitted.production, fitted.params
     experiment_id = registry.ensure_experiment(settings)
     mlflow_client = registry.client(settings)
     inputs = frame[columns].astype("float64")
@@ -409,6 +492,7 @@ def _log(
             "ledger_fingerprint": ledger_fingerprint(settings.output_root, as_of),
             "code_version": code_version(),
             "feature_list_hash": feature_list_hash(columns, monotone),
+            "training_engine": fitted.engine,
         })
         mlflow.log_params({
             **{k: v for k, v in params.items() if k != "monotone_constraints"},

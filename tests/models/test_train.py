@@ -90,3 +90,18 @@ def test_run_leaves_no_personal_data_in_the_mlflow_store(spark, world):
     for customer in world["population"]:
         assert not any(customer.encode() in blob for blob in blobs), "a customer id reached MLflow"
     assert not any(b"zq-" in blob for blob in blobs)
+
+
+def test_the_spark_path_trains_the_same_model_on_the_cluster(spark, world):
+    # engine="spark" is what a training table above DRIVER_ROWS_LIMIT rows takes.
+    result = train.run(world["settings"], CUTOFF, engine="spark")
+    client = MlflowClient(world["settings"].tracking_uri)
+    run = client.get_run(result["run_id"])
+    assert run.data.tags["training_engine"] == "spark"
+    assert result["rows_eval"] > 0 and result["positives_eval"] > 0
+    assert result["unlabelled_sample"] == 120  # every ordinary customer (fewer than UNLABELLED_MIN)
+    # The same evaluation as the driver path: the separating column is learnt, the rules are beaten.
+    assert run.data.metrics["pr_auc"] > run.data.metrics["rules_pr_auc"] + 0.1
+    model = mlflow.xgboost.load_model("models:/bantay-ocse@challenger")
+    assert model.feature_names == train.catalogue_columns()
+    assert model.num_boosted_rounds() == int(run.data.params["refit_rounds"])
