@@ -34,7 +34,7 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec(
         "p2p_usd_iqr_ratio_90d", "O1", "spread of p2p amounts: (75th - 25th percentile) / median", 90, "ratio"
     ),
-    FeatureSpec("share_p2p_small_90d", "O1", "share of p2p payments under USD 200", 90, "share"),
+    FeatureSpec("share_p2p_small_90d", "O1", "share of p2p payments under USD 200", 90, "share", monotone=1),
     FeatureSpec("n_p2p_days_90d", "O1", "distinct days with a p2p payment", 90, "count"),
     # O2 uneven, heavy-tailed activity
     FeatureSpec("n_p2p_365d", "O2", f"number of {_P2P}", 365, "count"),
@@ -80,10 +80,20 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "share of p2p payments to payees whose surname differs from the sender's",
         90,
         "share",
+        monotone=1,
+    ),
+    FeatureSpec("n_p2p_top_payee_365d", "O4", "p2p payments to the customer's most-paid payee", 365, "count"),
+    FeatureSpec(
+        "share_p2p_top_payee_365d",
+        "O4",
+        "share of p2p payments going to the customer's most-paid payee (1-3 stable payees: the look-alikes)",
+        365,
+        "share",
     ),
     # O5 night payments in the sender's own time zone
     FeatureSpec(
-        "share_p2p_night_30d", "O5", "share of p2p payments booked 21:00-03:00 local time", 30, "share"
+        "share_p2p_night_30d", "O5", "share of p2p payments booked 21:00-03:00 local time", 30, "share",
+        monotone=1,
     ),
     FeatureSpec(
         "share_p2p_night_90d",
@@ -108,6 +118,7 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "of PHP 500 (within 0.5%)",
         90,
         "share",
+        monotone=1,
     ),
     # O7 innocent-sounding references
     FeatureSpec(
@@ -150,7 +161,9 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("share_p2p_cash_90d", "O9", "share of p2p payments sent for cash pick-up", 90, "share"),
     # O10 sender profile (KYC)
     FeatureSpec("age_years", "O10", "age at the as-of date", None, "years"),
-    FeatureSpec("is_male", "O10", "1 if KYC gender is M, 0 if F or X, empty if unknown", None, "flag"),
+    FeatureSpec(
+        "is_male", "O10", "1 if KYC gender is M, 0 if F or X, empty if unknown", None, "flag", monotone=1
+    ),
     FeatureSpec("tenure_days", "O10", "days since onboarding", None, "days"),
     FeatureSpec(
         "share_p2p_to_nationality_90d",
@@ -158,6 +171,7 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "share of p2p payments going to the sender's country of nationality (a family tie)",
         90,
         "share",
+        monotone=-1,
     ),
     FeatureSpec(
         "share_payees_same_surname_365d",
@@ -165,6 +179,7 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "share of distinct p2p payees who share the sender's surname",
         365,
         "share",
+        monotone=-1,
     ),
     # O11 travel to a destination
     FeatureSpec("n_airline_90d", "O11", "payments to airlines (MCC 3000-3299, 4511)", 90, "count"),
@@ -184,7 +199,8 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     ),
     # O12 bursts
     FeatureSpec(
-        "n_p2p_burst_90d", "O12", "p2p payments with another p2p payment within 2 hours", 90, "count"
+        "n_p2p_burst_90d", "O12", "p2p payments with another p2p payment within 2 hours", 90, "count",
+        monotone=1,
     ),
     FeatureSpec(
         "share_p2p_burst_90d",

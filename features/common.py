@@ -69,7 +69,8 @@ ATM_MCCS = ("6011",)
 class FeatureSpec:
     """One model column: its name, the typology indicator it measures, what it is, its window and unit.
 
-    `monotone` is +1 where the indicator may only raise risk (a monotone constraint for the model), else 0.
+    `monotone` is +1 where the indicator may only raise risk, -1 where it may only lower it (a family tie),
+    else 0: a monotone constraint for the model, from the typology, not from the data.
     """
 
     name: str

@@ -53,6 +53,7 @@ def prepare(p2p: DataFrame) -> DataFrame:
         .withColumn("third", F.floor(3 * (F.col("seq") - 1) / F.col("n_lookback")) + 1)
         .withColumn("gap_days", (seconds - F.lag(seconds).over(ordered)) / 86400.0)
         .withColumn("first_paid", F.min("booking_date").over(per_payee))
+        .withColumn("n_to_payee", F.count(F.lit(1)).over(per_payee))
         .withColumn("is_new_payee", F.datediff("booking_date", "first_paid") <= NEW_PAYEE_DAYS)
         .withColumn("n_same_day", F.count(F.lit(1)).over(per_day))
         .withColumn("in_burst", F.count(F.lit(1)).over(around) > 1)
@@ -146,9 +147,16 @@ def escalation_columns() -> list[Column]:
 
 def payee_columns() -> list[Column]:
     """O4 many new, unrelated payees: distinct payees in 30/90/365 days, share of 90-day payments to a payee
-    first paid within the 30 days before the payment, share to payees with another surname."""
+    first paid within the 30 days before the payment, share to payees with another surname; and the other
+    side of O4, concentration on one payee (365 days): the payments to the most-paid payee, and their share.
+    The look-alikes (remitters to family, partners, freelancers, a romance "partner") pay 1-3 stable payees
+    many times; payers spread few payments over many payees."""
     w90 = in_window(90)
+    w365 = in_window(365)
+    top = F.max(F.when(w365, F.col("n_to_payee")))
     return [
+        F.coalesce(top, F.lit(0.0)).alias("n_p2p_top_payee_365d"),
+        F.when(_count(w365) > 0, top / _count(w365)).alias("share_p2p_top_payee_365d"),
         _distinct("counterparty_id", in_window(30)).alias("n_payees_30d"),
         _distinct("counterparty_id", w90).alias("n_payees_90d"),
         _distinct("counterparty_id", in_window(365)).alias("n_payees_365d"),

@@ -81,6 +81,9 @@ REASONS: dict[str, Reason] = _reasons(
     ("R_NEW_PAYEES", "share_p2p_new_payee_90d",
      "{share_p2p_new_payee_90d:pct} of payments abroad went to a payee first paid within the 30 days before "
      "({n_payees_90d:count} payees in 90 days)"),
+    ("R_TOP_PAYEE", "share_p2p_top_payee_365d",
+     "{share_p2p_top_payee_365d:pct} of payments abroad in 365 days went to one payee "
+     "({n_p2p_top_payee_365d:count} payments)"),
     ("R_UNRELATED_PAYEES", "share_p2p_unrelated_surname_90d",
      "{share_p2p_unrelated_surname_90d:pct} of payments abroad went to payees with a surname other "
      "than the customer's"),

@@ -207,6 +207,9 @@ def test_payees_new_and_unrelated(frames):
         "share_p2p_new_payee_90d": 0.75,
         # Cruz, Reyes and Santos differ from Smith; "Juan SMITH" does not.
         "share_p2p_unrelated_surname_90d": 0.75,
+        # Concentration: A, the most-paid payee, has 2 of the 5 payments of the year.
+        "n_p2p_top_payee_365d": 2.0,
+        "share_p2p_top_payee_365d": 0.4,
     }
 
 
