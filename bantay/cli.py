@@ -28,8 +28,12 @@ app = typer.Typer(
 
 _state: dict[str, Any] = {"debug": False}
 
-LedgerOpt = Annotated[Path, typer.Option("--ledger", help="Ledger root (transactions/, customers/, fx_rates/, labels/).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output root (features/, scores/, cases/, quarantine/, ...).")]
+LedgerOpt = Annotated[
+    Path, typer.Option("--ledger", help="Ledger root (transactions/, customers/, fx_rates/, labels/).")
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Output root (features/, scores/, cases/, quarantine/, ...).")
+]
 AsOfOpt = Annotated[
     datetime,
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date D: only data booked before D is used."),
@@ -49,7 +53,9 @@ def _echo(payload: Any) -> None:
 
 @app.callback()
 def _main(
-    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (also BANTAY_CONFIG).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (also BANTAY_CONFIG).")
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING.")] = "INFO",
 ) -> None:
@@ -75,16 +81,26 @@ def generate(
     days: Annotated[int, typer.Option(help="Days of history.", min=7)] = 180,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same ledger).")] = 7,
     end_date: Annotated[
-        datetime | None, typer.Option("--end-date", formats=["%Y-%m-%d"], help="Last booking date (default: yesterday).")
+        datetime | None,
+        typer.Option("--end-date", formats=["%Y-%m-%d"], help="Last booking date (default: yesterday)."),
     ] = None,
-    truth: Annotated[Path | None, typer.Option("--truth", help="Folder for the ground truth (never in the ledger).")] = None,
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Folder for the ground truth (never in the ledger).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
     """Write a synthetic ledger to the contract's layout (and its truth to --truth)."""
     from bantay.synth import generate as gen
 
-    summary = gen.run(out=out, customers=customers, days=days, seed=seed,
-                      end_date=end_date.date() if end_date else None, truth=truth, fmt=fmt)
+    summary = gen.run(
+        out=out,
+        customers=customers,
+        days=days,
+        seed=seed,
+        end_date=end_date.date() if end_date else None,
+        truth=truth,
+        fmt=fmt,
+    )
     _echo(summary)
 
 
@@ -108,7 +124,8 @@ def features(
     out: OutOpt,
     as_of: AsOfOpt,
     until: Annotated[
-        datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Backfill every as-of date up to this one.")
+        datetime | None,
+        typer.Option("--until", formats=["%Y-%m-%d"], help="Backfill every as-of date up to this one."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild the state from scratch.")] = False,
     master: MasterOpt = None,
@@ -129,20 +146,30 @@ def train(
     ledger: LedgerOpt,
     out: OutOpt,
     as_of: AsOfOpt,
-    promote: Annotated[bool, typer.Option("--promote", help="Run the promotion gate after training.")] = False,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Run the promotion gate after training.")
+    ] = False,
     master: MasterOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="Where the trees grow: driver (pandas), spark (xgboost.spark), or auto (by rows)."),
+    ] = "auto",
 ) -> None:
     """Fit XGBoost on labels decided before D, evaluate against the rules baseline, log and register in MLflow."""
     from bantay.models import train as training
 
-    _echo(training.run(_settings(ledger, out, master), as_of.date(), promote=promote))
+    _echo(training.run(_settings(ledger, out, master), as_of.date(), promote=promote, engine=engine))
 
 
 @app.command()
 def promote(
     out: OutOpt,
-    version: Annotated[str | None, typer.Option(help="Model version to consider (default: the challenger).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote without the gate (recorded as forced).")] = False,
+    version: Annotated[
+        str | None, typer.Option(help="Model version to consider (default: the challenger).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote without the gate (recorded as forced).")
+    ] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger")] = None,
 ) -> None:
     """Promotion gate: move alias `champion` to the challenger only if it beats the champion by the margin."""
@@ -156,13 +183,17 @@ def score(
     ledger: LedgerOpt,
     out: OutOpt,
     as_of: AsOfOpt,
-    model: Annotated[str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")
+    ] = None,
     master: MasterOpt = None,
 ) -> None:
     """Score every customer in OUT/features/as_of=D/ and pick the alerts within the budget, with reasons."""
     from bantay.jobs import score_customers
 
-    _echo({"written": str(score_customers.run(_settings(ledger, out, master), as_of.date(), model_uri=model))})
+    _echo(
+        {"written": str(score_customers.run(_settings(ledger, out, master), as_of.date(), model_uri=model))}
+    )
 
 
 @app.command()
@@ -184,7 +215,9 @@ def run(
     ledger: LedgerOpt,
     out: OutOpt,
     as_of: AsOfOpt,
-    model: Annotated[str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")
+    ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
     master: MasterOpt = None,
 ) -> None:
