@@ -59,7 +59,7 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING.")] = "INFO",
 ) -> None:
-    """Bantay command line. Settings come from defaults, then --config / BANTAY_CONFIG, then BANTAY_* variables."""
+    """Bantay command line. Settings: defaults, then --config / BANTAY_CONFIG, then BANTAY_* variables."""
     from bantay import log
 
     _state["debug"] = debug
@@ -155,7 +155,7 @@ def train(
         typer.Option(help="Where the trees grow: driver (pandas), spark (xgboost.spark), or auto (by rows)."),
     ] = "auto",
 ) -> None:
-    """Fit XGBoost on labels decided before D, evaluate against the rules baseline, log and register in MLflow."""
+    """Fit XGBoost on labels decided before D, evaluate against the rules baseline, log and register."""
     from bantay.models import train as training
 
     _echo(training.run(_settings(ledger, out, master), as_of.date(), promote=promote, engine=engine))
@@ -204,7 +204,7 @@ def draft(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
     master: MasterOpt = None,
 ) -> None:
-    """Write a case folder with the SAR drafts (JSON, HTML, FinCEN XML, goAML XML, NCA text) for each alert."""
+    """Write a case folder of SAR drafts (JSON, HTML, FinCEN XML, goAML XML, NCA text) for each alert."""
     from bantay.jobs import draft_cases
 
     _echo({"written": str(draft_cases.run(_settings(ledger, out, master), as_of.date(), pdf=pdf))})
