@@ -89,9 +89,25 @@ SCHEMAS: dict[str, T.StructType] = {
 }
 # Columns without which a table is unusable (the run stops); the others may be absent or null.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "transactions": ("txn_id", "booked_at", "customer_id", "direction", "channel", "amount", "currency",
-                     "counterparty_id", "counterparty_country"),
-    "customers": ("customer_id", "birth_date", "nationality", "residence_country", "timezone", "onboarded_at"),
+    "transactions": (
+        "txn_id",
+        "booked_at",
+        "customer_id",
+        "direction",
+        "channel",
+        "amount",
+        "currency",
+        "counterparty_id",
+        "counterparty_country",
+    ),
+    "customers": (
+        "customer_id",
+        "birth_date",
+        "nationality",
+        "residence_country",
+        "timezone",
+        "onboarded_at",
+    ),
     "fx_rates": ("rate_date", "currency", "usd_per_unit"),
     "labels": ("customer_id", "label", "decided_at"),
 }
@@ -189,7 +205,9 @@ def partition_path(base: Path, key: str, value: date | str) -> Path:
     return base / f"{key}={value.isoformat() if isinstance(value, date) else value}"
 
 
-def replace_partition(frame: DataFrame, base: Path, key: str, value: date | str, files: int | None = None) -> Path:
+def replace_partition(
+    frame: DataFrame, base: Path, key: str, value: date | str, files: int | None = None
+) -> Path:
     """Write `frame` as the single partition `base/key=value`, replacing any earlier one atomically."""
     target = partition_path(base, key, value)
     with atomic_dir(target) as staging:

@@ -47,7 +47,9 @@ class Institution(BaseModel):
 class Settings(BaseSettings):
     """Everything a Bantay step needs to know about where it runs and what it writes."""
 
-    model_config = SettingsConfigDict(env_prefix="BANTAY_", env_nested_delimiter="__", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="BANTAY_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
 
     ledger_root: Path | None = None
     output_root: Path = Path("out")
@@ -55,16 +57,23 @@ class Settings(BaseSettings):
     spark_driver_memory: str = "6g"
     spark_shuffle_partitions: int = 8
     mlflow_tracking_uri: str | None = Field(
-        default=None, description="MLflow tracking URI; default sqlite under OUT/mlflow (MLFLOW_TRACKING_URI wins)"
+        default=None,
+        description="MLflow tracking URI; default sqlite under OUT/mlflow (MLFLOW_TRACKING_URI wins)",
     )
     mlflow_experiment: str = "bantay-ocse"
     model_name: str = "bantay-ocse"
     alert_budget: float = Field(default=0.01, gt=0, le=1, description="share of scored customers alerted")
-    alert_capacity: int | None = Field(default=None, description="max alerts a day (overrides the budget if lower)")
+    alert_capacity: int | None = Field(
+        default=None, description="max alerts a day (overrides the budget if lower)"
+    )
     min_alert_score: float = Field(default=0.2, ge=0, le=1)
-    realert_margin: float = Field(default=0.15, ge=0, le=1, description="score rise needed to re-alert a cleared customer")
+    realert_margin: float = Field(
+        default=0.15, ge=0, le=1, description="score rise needed to re-alert a cleared customer"
+    )
     realert_cooldown_days: int = 180
-    promotion_margin: float = Field(default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion")
+    promotion_margin: float = Field(
+        default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion"
+    )
     reporting_currency: str = "USD"
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
