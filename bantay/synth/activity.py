@@ -603,8 +603,10 @@ class Activity:
             cash_pickup=pickup,
             ocse=True,
         )
-        if len(self.events.parts.get("ts", [])) > before:
-            ts = self.events.parts["ts"][-1]
+        added = self.events.parts.get("ts", [])
+        # emit drops payments outside the window or before onboarding: all of them, now and then.
+        if len(added) > before and added[-1].size:
+            ts = added[-1]
             self.ocse_first_us[i] = int(ts.min())
             self.ocse_count[i] = len(ts)
             self.first_abroad(i, int(ts.min()))
