@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -17,7 +18,8 @@ import pytest
 from pyspark.sql import types as T
 
 from bantay import ledger as contract
-from bantay.synth import generate
+from bantay.synth import generate, population, world
+from bantay.synth.activity import Activity
 from bantay.synth.defects import CUSTOMER_RULES, FX_RULES, LABEL_RULES, TXN_RULES
 
 NIGHT = {21, 22, 23, 0, 1, 2}
@@ -327,3 +329,16 @@ def test_run_is_readable_by_spark_with_contract_types(spark: Any, ledger: dict[s
     types = dict(frame.dtypes)
     assert types["booked_at"] == "timestamp" and types["amount"] == "decimal(18,2)"
     assert frame.count() == ledger["summary"]["rows"]["transactions"]
+
+
+def test_a_payer_whose_payments_all_fall_outside_the_window_has_none():
+    # Payments before onboarding or after the window are dropped; when all of a payer's are, the payer
+    # stays in the book without payments (seed 13 at 20,000 customers once crashed here).
+    shared = world.build(3, date(2025, 1, 1), 30, 400, population.OCSE_RATE)
+    rng = np.random.default_rng(3)
+    chunk = population.build(shared, rng, 0, 0, 400)
+    payer = int(np.flatnonzero(chunk.kind == population.KIND["ocse_payer"])[0])
+    chunk.onboard_us[payer] = shared.start_us + (shared.days + 1) * world.DAY_US  # after the window closes
+    act = Activity(shared, chunk, rng)
+    act.ocse_payer(payer)
+    assert payer not in act.ocse_first_us and payer not in act.ocse_count
