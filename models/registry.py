@@ -116,15 +116,24 @@ def load_booster(settings: Settings, model_uri: str | None = None) -> tuple[xgb.
 
 
 def holdout_booster(settings: Settings, version: ModelVersion) -> xgb.Booster:
-    """The version's holdout model (fitted before its evaluation cut); its registered model if it has none."""
+    """The version's holdout model (fitted before its evaluation cut); its registered model if it has none.
+
+    Only a run logged before holdout models existed lacks the artifact; a store that fails to hand over an
+    artifact it lists is an error, not a reason to judge the refit (which has seen the evaluation rows).
+    """
+    listed = {a.path for a in client(settings).list_artifacts(version.run_id, HOLDOUT_ARTIFACT_DIR)}
+    if HOLDOUT_ARTIFACT not in listed:
+        return load_booster(settings, f"models:/{version.name}/{version.version}")[0]
     with tempfile.TemporaryDirectory() as folder:
         try:
             local = mlflow.artifacts.download_artifacts(
                 run_id=version.run_id, artifact_path=HOLDOUT_ARTIFACT, dst_path=folder,
                 tracking_uri=settings.tracking_uri,
             )
-        except (MlflowException, OSError):
-            return load_booster(settings, f"models:/{version.name}/{version.version}")[0]
+        except (MlflowException, OSError) as error:
+            raise ModelError(
+                f"version {version.version}: cannot read its holdout model ({type(error).__name__})"
+            ) from None
         booster = xgb.Booster()
         booster.load_model(local)
         return booster

@@ -167,7 +167,10 @@ def training_table(
     spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]
 ) -> pd.DataFrame:
     """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
-    return to_frame(training_rows(spark, settings, as_of, columns))
+    table = training_rows(spark, settings, as_of, columns)
+    frame = to_frame(table)
+    table.unpersist()
+    return frame
 
 
 def to_frame(table: DataFrame) -> pd.DataFrame:
@@ -390,14 +393,14 @@ def train_distributed(
     base = {**PARAMS, "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")"}
     booster, params = distributed.fit(parted, columns, base, MAX_ROUNDS, EARLY_STOPPING_ROUNDS)
     production = distributed.refit(parted, columns, params)
-    parts = {row["part"]: (int(row["rows"]), int(row["positives"])) for row in parted.groupBy("part").agg(
-        F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives")).collect()}
+    by_part = parted.groupBy("part").agg(F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives"))
+    parts = {row["part"]: (int(row["rows"]), int(row["positives"])) for row in by_part.collect()}
     counts = {
         "rows_fit": parts.get("fit", (0, 0))[0],
         "rows_stop": parts.get("stop", (0, 0))[0],
         "rows_eval": parts.get("eval", (0, 0))[0],
         "positives_fit": parts.get("fit", (0, 0))[1],
-        "unlabelled_sample": int(parted.where(F.col("typology") == evaluate.UNLABELLED).count()),
+        "unlabelled_sample": sum(rows for rows, _ in parts.values()) - len(labelled),
         "stop_from": str(stop_cut),
     }
     evaluation = to_frame(parted.where(F.col("part") == "eval").drop("part", "weight"))
