@@ -36,9 +36,20 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     ),
     FeatureSpec("share_p2p_small_90d", "O1", "share of p2p payments under USD 200", 90, "share", monotone=1),
     FeatureSpec("n_p2p_days_90d", "O1", "distinct days with a p2p payment", 90, "count"),
+    FeatureSpec("median_p2p_usd_365d", "O1", "median p2p payment (percentile_approx)", 365, "USD (median)"),
+    FeatureSpec("share_p2p_small_365d", "O1", "share of p2p payments under USD 200", 365, "share", monotone=1),
+    FeatureSpec("share_p2p_ph_365d", "O1", "share of p2p payments going to the Philippines", 365, "share"),
     # O2 uneven, heavy-tailed activity
     FeatureSpec("n_p2p_365d", "O2", f"number of {_P2P}", 365, "count"),
     FeatureSpec("max_p2p_per_day_90d", "O2", "most p2p payments made on one day", 90, "count"),
+    FeatureSpec(
+        "gap_cv_365d",
+        "O2",
+        "coefficient of variation of the gaps between p2p payments (standard deviation / mean; 3+ payments, "
+        "gaps under an hour count as an hour): low for a fixed cadence, high for irregular payments",
+        365,
+        "ratio",
+    ),
     # O3 escalation
     FeatureSpec(
         "escalation_amount_ratio_365d",
@@ -90,6 +101,13 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         365,
         "share",
     ),
+    FeatureSpec(
+        "share_p2p_payee_switch_365d",
+        "O4",
+        "share of p2p payments (after the first) going to a payee other than the previous payment's",
+        365,
+        "share",
+    ),
     # O5 night payments in the sender's own time zone
     FeatureSpec(
         "share_p2p_night_30d", "O5", "share of p2p payments booked 21:00-03:00 local time", 30, "share",
@@ -100,6 +118,14 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "O5",
         "share of p2p payments booked 21:00-03:00 local time",
         90,
+        "share",
+        monotone=1,
+    ),
+    FeatureSpec(
+        "share_p2p_night_365d",
+        "O5",
+        "share of p2p payments booked 21:00-03:00 local time",
+        365,
         "share",
         monotone=1,
     ),
@@ -120,6 +146,14 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "share",
         monotone=1,
     ),
+    FeatureSpec(
+        "share_p2p_round_365d",
+        "O6",
+        "share of p2p payments round in the sending currency or landing on a multiple of PHP 500",
+        365,
+        "share",
+        monotone=1,
+    ),
     # O7 innocent-sounding references
     FeatureSpec(
         "share_p2p_keyword_90d",
@@ -127,6 +161,14 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         "share of p2p payments whose reference reads school fees, gift, medical, uniform, family support "
         "or a social-media handle",
         90,
+        "share",
+        monotone=1,
+    ),
+    FeatureSpec(
+        "share_p2p_keyword_365d",
+        "O7",
+        "share of p2p payments with an innocent-sounding reference or a social-media handle (as 90 days)",
+        365,
         "share",
         monotone=1,
     ),

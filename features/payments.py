@@ -31,8 +31,9 @@ PERCENTILE_ACCURACY = 10_000
 
 def prepare(p2p: DataFrame) -> DataFrame:
     """Add per-payment columns: order (`seq`, `n_lookback`, `third`), gap to the previous payment in days,
-    first day the customer paid this payee in the look-back, payments that day, burst membership,
-    destination group and payee surname. Input: p2p rows with `as_of`; output: same rows, more columns."""
+    whether the payee differs from the previous payment's (`payee_switch`, null on the first), first day
+    the customer paid this payee in the look-back, payments that day, burst membership, destination group
+    and payee surname. Input: p2p rows with `as_of`; output: same rows, more columns."""
     by_customer = Window.partitionBy(*KEYS)
     ordered = by_customer.orderBy("booked_at", "txn_id")
     seconds = F.col("booked_at").cast("long")
@@ -52,6 +53,7 @@ def prepare(p2p: DataFrame) -> DataFrame:
         .withColumn("n_lookback", F.count(F.lit(1)).over(whole))
         .withColumn("third", F.floor(3 * (F.col("seq") - 1) / F.col("n_lookback")) + 1)
         .withColumn("gap_days", (seconds - F.lag(seconds).over(ordered)) / 86400.0)
+        .withColumn("payee_switch", F.lag("counterparty_id").over(ordered) != F.col("counterparty_id"))
         .withColumn("first_paid", F.min("booking_date").over(per_payee))
         .withColumn("n_to_payee", F.count(F.lit(1)).over(per_payee))
         .withColumn("is_new_payee", F.datediff("booking_date", "first_paid") <= NEW_PAYEE_DAYS)
@@ -121,11 +123,31 @@ def small_payment_columns() -> list[Column]:
     ]
 
 
+def year_profile_columns() -> list[Column]:
+    """O1, O5, O6, O7 over the whole 365-day look-back: the same payment descriptors as the 90-day ones, for
+    customers whose few payments abroad are older than 90 days (a quarter of payers make only 1-2)."""
+    w365 = in_window(365)
+    return [
+        _percentile(F.when(w365, F.col("amount_usd")), 0.5).alias("median_p2p_usd_365d"),
+        _share(F.col("amount_usd") < SMALL_PAYMENT_USD, w365).alias("share_p2p_small_365d"),
+        _share(F.col("destination") == "ph", w365).alias("share_p2p_ph_365d"),
+        _share(F.col("is_night"), w365).alias("share_p2p_night_365d"),
+        _share(F.col("is_round"), w365).alias("share_p2p_round_365d"),
+        _share(F.col("is_keyword"), w365).alias("share_p2p_keyword_365d"),
+    ]
+
+
 def uneven_activity_columns() -> list[Column]:
-    """O2 heavy-tailed activity: payments in a year, most payments on one day in 90 days."""
+    """O2 heavy-tailed activity: payments in a year, most payments on one day in 90 days, and how irregular
+    the gaps between payments are (coefficient of variation over the year, 3+ payments; gaps under an hour
+    count as an hour). Remitters to family pay on a cadence (payday, monthly: low); payers' gaps are
+    irregular, with bursts and shrinking gaps (high)."""
+    # greatest() skips nulls: the first payment (no gap) must stay out explicitly.
+    gap = F.when(in_window(365) & F.col("gap_days").isNotNull(), F.greatest(F.col("gap_days"), F.lit(MIN_GAP_DAYS)))
     return [
         _count(in_window(365)).alias("n_p2p_365d"),
         F.coalesce(F.max(F.when(in_window(90), F.col("n_same_day"))), F.lit(0)).alias("max_p2p_per_day_90d"),
+        F.when(F.count(gap) >= 2, F.stddev_pop(gap) / F.avg(gap)).alias("gap_cv_365d"),
     ]
 
 
@@ -150,13 +172,18 @@ def payee_columns() -> list[Column]:
     first paid within the 30 days before the payment, share to payees with another surname; and the other
     side of O4, concentration on one payee (365 days): the payments to the most-paid payee, and their share.
     The look-alikes (remitters to family, partners, freelancers, a romance "partner") pay 1-3 stable payees
-    many times; payers spread few payments over many payees."""
+    many times; payers spread few payments over many payees. And the share of payments (365 days, after the
+    first) to a payee other than the previous payment's: payers churn through payees and family-run
+    collectors take turns (F2); a look-alike pays the same person again, or one partner after another."""
     w90 = in_window(90)
     w365 = in_window(365)
     top = F.max(F.when(w365, F.col("n_to_payee")))
     return [
         F.coalesce(top, F.lit(0.0)).alias("n_p2p_top_payee_365d"),
         F.when(_count(w365) > 0, top / _count(w365)).alias("share_p2p_top_payee_365d"),
+        _share(F.col("payee_switch"), w365 & F.col("payee_switch").isNotNull()).alias(
+            "share_p2p_payee_switch_365d"
+        ),
         _distinct("counterparty_id", in_window(30)).alias("n_payees_30d"),
         _distinct("counterparty_id", w90).alias("n_payees_90d"),
         _distinct("counterparty_id", in_window(365)).alias("n_payees_365d"),
@@ -220,6 +247,7 @@ def burst_columns() -> list[Column]:
 
 FAMILIES: tuple[Callable[[], list[Column]], ...] = (
     small_payment_columns,
+    year_profile_columns,
     uneven_activity_columns,
     escalation_columns,
     payee_columns,
@@ -238,6 +266,11 @@ FAMILIES: tuple[Callable[[], list[Column]], ...] = (
 def small_payments(p2p: DataFrame) -> DataFrame:
     """O1 (30/90 days). `p2p`: prepared rows; out: customer_id, as_of, small-payment columns."""
     return aggregate(p2p, small_payment_columns())
+
+
+def year_profile(p2p: DataFrame) -> DataFrame:
+    """O1, O5, O6, O7 descriptors over 365 days."""
+    return aggregate(p2p, year_profile_columns())
 
 
 def uneven_activity(p2p: DataFrame) -> DataFrame:

@@ -60,10 +60,20 @@ REASONS: dict[str, Reason] = _reasons(
      "{share_p2p_small_90d:pct} of payments to individuals abroad under USD 200 (90 days)"),
     ("R_P2P_DAYS", "n_p2p_days_90d", "payments to individuals abroad on {n_p2p_days_90d:count} "
      "different days in 90 days"),
+    ("R_SMALL_AMOUNTS_365D", "median_p2p_usd_365d",
+     "median payment to individuals abroad {median_p2p_usd_365d:usd} over 365 days "
+     "({n_p2p_365d:count} payments)"),
+    ("R_SMALL_SHARE_365D", "share_p2p_small_365d",
+     "{share_p2p_small_365d:pct} of payments to individuals abroad under USD 200 (365 days)"),
+    ("R_SHARE_PH_365D", "share_p2p_ph_365d",
+     "{share_p2p_ph_365d:pct} of payments to individuals abroad went to the Philippines (365 days)"),
     # O2 uneven activity
     ("R_P2P_365D", "n_p2p_365d", "{n_p2p_365d:count} payments to individuals abroad in 365 days"),
     ("R_MAX_PER_DAY", "max_p2p_per_day_90d",
      "up to {max_p2p_per_day_90d:count} payments to individuals abroad on a single day (90 days)"),
+    ("R_IRREGULAR_GAPS", "gap_cv_365d",
+     "payments abroad at irregular intervals, not on a fixed cadence (variation of the gaps "
+     "{gap_cv_365d:num}, 365 days)"),
     # O3 escalation
     ("R_ESCALATION_AMOUNT", "escalation_amount_ratio_365d",
      "recent payments abroad are {escalation_amount_ratio_365d:num} times the size of the earliest "
@@ -84,6 +94,9 @@ REASONS: dict[str, Reason] = _reasons(
     ("R_TOP_PAYEE", "share_p2p_top_payee_365d",
      "{share_p2p_top_payee_365d:pct} of payments abroad in 365 days went to one payee "
      "({n_p2p_top_payee_365d:count} payments)"),
+    ("R_PAYEE_SWITCHING", "share_p2p_payee_switch_365d",
+     "{share_p2p_payee_switch_365d:pct} of payments abroad went to a different payee from the payment "
+     "before ({n_payees_365d:count} payees in 365 days)"),
     ("R_UNRELATED_PAYEES", "share_p2p_unrelated_surname_90d",
      "{share_p2p_unrelated_surname_90d:pct} of payments abroad went to payees with a surname other "
      "than the customer's"),
@@ -93,16 +106,24 @@ REASONS: dict[str, Reason] = _reasons(
      "local time"),
     ("R_NIGHT", "share_p2p_night_90d",
      "{share_p2p_night_90d:pct} of payments abroad made between 21:00 and 03:00 local time (90 days)"),
+    ("R_NIGHT_365D", "share_p2p_night_365d",
+     "{share_p2p_night_365d:pct} of payments abroad made between 21:00 and 03:00 local time (365 days)"),
     ("R_NIGHT_ALL", "share_out_night_90d",
      "{share_out_night_90d:pct} of all outgoing transactions made between 21:00 and 03:00 local "
      "time (90 days)"),
     # O6 round amounts, O7 references
     ("R_ROUND", "share_p2p_round_90d",
      "{share_p2p_round_90d:pct} of payments abroad in round amounts or landing on round PHP sums (90 days)"),
+    ("R_ROUND_365D", "share_p2p_round_365d",
+     "{share_p2p_round_365d:pct} of payments abroad in round amounts or landing on round PHP sums "
+     "(365 days)"),
     ("R_REFERENCES", "share_p2p_keyword_90d",
      "{share_p2p_keyword_90d:pct} of payment references read like school fees, gifts, medical "
      "costs, uniforms, "
      "family support or a social-media handle (90 days)"),
+    ("R_REFERENCES_365D", "share_p2p_keyword_365d",
+     "{share_p2p_keyword_365d:pct} of payment references read like school fees, gifts, medical costs, "
+     "uniforms, family support or a social-media handle (365 days)"),
     # O8 related spending
     ("R_RELATED_SPEND_30D", "n_related_card_30d",
      "{n_related_card_30d:count} card payments in 30 days to adult, dating, VPN, digital-token or "

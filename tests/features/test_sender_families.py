@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 from _sender_rows import customer, customers, fx_rates, transactions, txn
 from pyspark.sql import SparkSession
@@ -184,8 +185,25 @@ def test_small_payments_counts_amounts_and_destinations(frames):
     }
 
 
+def test_year_profile_describes_every_payment_of_the_look_back(frames):
+    # All 5 payments (USD 20-60, so all small): PH for all but C (TH); night for B, C, D; round GBP 25 and 40 and
+    # the PHP 2,000 landing (GBP 16.00 is not a multiple of 5); keywords "School fees", "gift", "@liza.ph".
+    assert _row(payments.year_profile(frames[0])) == {
+        "median_p2p_usd_365d": 40.0,
+        "share_p2p_small_365d": 1.0,
+        "share_p2p_ph_365d": 0.8,
+        "share_p2p_night_365d": 0.6,
+        "share_p2p_round_365d": 0.6,
+        "share_p2p_keyword_365d": 0.6,
+    }
+
+
 def test_uneven_activity_counts_the_year_and_the_busiest_day(frames):
-    assert _row(payments.uneven_activity(frames[0])) == {"n_p2p_365d": 5.0, "max_p2p_per_day_90d": 2.0}
+    values = _row(payments.uneven_activity(frames[0]))
+    assert (values["n_p2p_365d"], values["max_p2p_per_day_90d"]) == (5.0, 2.0)
+    # Gaps in days: 40 d 2 h, 36 d 10.5 h, 32 d 2.5 h, 1.5 h (the first payment has none).
+    gaps = np.array([40 + 2 / 24, 36 + 10.5 / 24, 32 + 2.5 / 24, 1.5 / 24])
+    assert values["gap_cv_365d"] == pytest.approx(gaps.std() / gaps.mean())
 
 
 def test_escalation_compares_first_and_last_third(frames):
@@ -210,6 +228,8 @@ def test_payees_new_and_unrelated(frames):
         # Concentration: A, the most-paid payee, has 2 of the 5 payments of the year.
         "n_p2p_top_payee_365d": 2.0,
         "share_p2p_top_payee_365d": 0.4,
+        # Payees in order A, A, B, C, D: 3 of the 4 payments after the first switch payee.
+        "share_p2p_payee_switch_365d": 0.75,
     }
 
 
