@@ -1,12 +1,20 @@
 """Turn XGBoost `pred_contribs=True` output into reason codes in investigators' words.
 
 `pred_contribs` gives, per row, one additive contribution (log-odds) per feature plus a bias column; the
-contributions sum to the row's margin. A reason is a feature with a positive contribution (it pushed the
-score up), worded with `bantay.sar.reasons` and the customer's own values.
+contributions sum to the row's margin. TreeSHAP measures each contribution against the training population,
+which is mostly customers who never pay anyone abroad: against them, any customer paying abroad gets credit
+for merely *having* a median payment or a share of payments to the Philippines. Investigators want what sets
+this customer apart from other customers paying abroad. So training stores on the model (booster attribute
+`reason_baseline`) the mean contribution of each feature over the reference population (`set_baseline`:
+unlabelled customers with a payment abroad in the year), and a reason is a feature whose contribution
+exceeds that baseline, largest excess first, worded with `bantay.sar.reasons` and the customer's own values.
+A model without the attribute uses a zero baseline (plain contributions). The `contribution` a reason
+reports stays the raw TreeSHAP value, so that an auditor can add them up to the margin.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +26,9 @@ import xgboost as xgb
 from bantay.sar import reasons as wording
 
 TOP_REASONS = 3
+BASELINE_ATTR = "reason_baseline"
+# Below this many customers paying abroad in the reference frame, the baseline is taken over all its rows.
+MIN_BASELINE_ROWS = 30
 
 
 @dataclass(frozen=True)
@@ -49,27 +60,55 @@ def contributions(
     return scores.astype("float64"), contribs.astype("float64")
 
 
+def set_baseline(
+    booster: xgb.Booster, reference: pd.DataFrame, columns: Sequence[str], active: str = "n_p2p_365d"
+) -> dict[str, float]:
+    """Store on `booster` the mean contribution of each feature over `reference` rows with `active` > 0
+    (customers paying abroad), or over every row when fewer than `MIN_BASELINE_ROWS` qualify."""
+    rows = reference
+    if active in reference.columns:
+        paying = reference[reference[active].fillna(0) > 0]
+        if len(paying) >= MIN_BASELINE_ROWS:
+            rows = paying
+    values = np.zeros(len(columns))
+    if len(rows):
+        values = contributions(booster, rows, columns)[1].mean(axis=0)
+    baseline = {column: round(float(value), 6) for column, value in zip(columns, values, strict=True)}
+    booster.set_attr(**{BASELINE_ATTR: json.dumps(baseline, sort_keys=True)})
+    return baseline
+
+
+def baseline(booster: xgb.Booster, columns: Sequence[str]) -> np.ndarray:
+    """The reference contributions stored by `set_baseline`, in `columns` order (zeros if none)."""
+    raw = booster.attr(BASELINE_ATTR)
+    stored = json.loads(raw) if raw else {}
+    return np.array([float(stored.get(column, 0.0)) for column in columns])
+
+
 def top_reasons(
     contribs: np.ndarray,
     frame: pd.DataFrame,
     columns: Sequence[str],
     info: Mapping[str, FeatureInfo],
     k: int = TOP_REASONS,
+    reference: np.ndarray | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Per row, up to `k` reasons (code, text, contribution, value), largest positive contribution first.
+    """Per row, up to `k` reasons (code, text, contribution, value): the features whose contribution most
+    exceeds `reference` (the baseline; zeros if None), largest excess first.
 
-    A row without any positive contribution still gets its single largest one, so that no alert is ever
-    left without an explanation. Two features worded by the same code appear once.
+    A row without any positive excess still gets its single largest one, so that no alert is ever left
+    without an explanation. Two features worded by the same code appear once.
     """
     records = frame[list(columns)].to_dict("records")
-    order = np.argsort(-contribs, axis=1, kind="stable")
+    excess = contribs - (np.zeros(len(columns)) if reference is None else reference)
+    order = np.argsort(-excess, axis=1, kind="stable")
     out: list[list[dict[str, Any]]] = []
     for row, values in enumerate(records):
         picked: list[dict[str, Any]] = []
         seen: set[str] = set()
         for index in order[row]:
             contribution = float(contribs[row, index])
-            if len(picked) >= k or (contribution <= 0 and picked):
+            if len(picked) >= k or (excess[row, index] <= 0 and picked):
                 break
             feature = columns[index]
             spec = info.get(feature)

@@ -1,7 +1,8 @@
 """Score a feature table in Spark, rank it, pick the alerts within the budget, with reasons.
 
 Scoring runs on the executors: the booster is broadcast once as raw bytes and applied batch by batch with
-`mapInPandas` (Arrow batches, no collect of the table to the driver); reasons come from `pred_contribs`.
+`mapInPandas` (Arrow batches, no collect of the table to the driver); reasons come from `pred_contribs`,
+measured against the model's stored baseline (`explain.baseline`: a typical customer paying abroad).
 
 Alert rule (the daily budget): `K = min(floor(alert_budget x customers scored), alert_capacity)`. Going down
 the ranking (score descending, customer id ascending on ties), a customer is *eligible* when
@@ -49,6 +50,7 @@ def score_features(
         booster = xgb.Booster()
         booster.load_model(bytearray(shared.value))
         booster.set_param({"nthread": 1})  # one Spark task per core already
+        reference = explain.baseline(booster, columns)
         for batch in batches:
             if batch.empty:
                 continue
@@ -56,7 +58,7 @@ def score_features(
             yield pd.DataFrame({
                 "customer_id": batch["customer_id"].astype("string"),
                 "score": scores,
-                "reasons": explain.top_reasons(contribs, batch, columns, info, top_k),
+                "reasons": explain.top_reasons(contribs, batch, columns, info, top_k, reference),
             })
 
     numeric = [F.col(c).cast("double").alias(c) for c in columns]

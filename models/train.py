@@ -40,6 +40,9 @@ feature columns, the training and evaluation inputs (feature columns and label o
 as `evaluation/eval_set.parquet` (feature columns, label, typology, decision date; never customer ids), the
 holdout booster as `holdout/model.ubj`, tags `as_of`,
 `ledger_fingerprint`, `code_version`, `feature_list_hash`. The new version gets alias `challenger`.
+Both boosters carry the reason baseline (`explain.set_baseline`: the mean contribution of each feature over
+the unlabelled sample's customers paying abroad), so that scoring words what sets a customer apart from
+other customers paying abroad.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ import bantay
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import ModelError
-from bantay.models import distributed, evaluate, plots, registry, rules
+from bantay.models import distributed, evaluate, explain, plots, registry, rules
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -438,6 +441,9 @@ def _evaluate_and_log(
     columns = [spec.name for spec in specs]
     monotone = [int(spec.monotone) for spec in specs]
     booster, variant, fit_seconds = fitted.booster, fitted.variant, fitted.seconds
+    reference = frame[frame["typology"] == evaluate.UNLABELLED]
+    for model in (booster, fitted.production):
+        explain.set_baseline(model, reference if len(reference) else frame, columns)
     model_scores = predict(booster, evaluation, columns)
     rules_scores = rules.score(evaluation[columns])
     variant_scores = predict(variant, evaluation, columns)

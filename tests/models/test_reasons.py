@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 
 from bantay.features.catalog import FEATURES, model_columns
 from bantay.models import explain, rules
@@ -52,3 +53,31 @@ def test_top_reasons_keeps_positive_contributions_largest_first():
     assert out[0][1]["text"] == "50% of payments abroad made between 21:00 and 03:00 local time (90 days)"
     assert [(r["code"], r["value"]) for r in out[1]] == [("R_SMALL_REPEAT_PH", 1.0)]
     assert {spec.name for spec in FEATURES} >= set(info)
+
+
+def test_reasons_are_measured_against_the_stored_baseline():
+    columns = ["share_p2p_night_90d", "n_p2p_ph_90d", "in_usd_90d"]
+    frame = pd.DataFrame({"share_p2p_night_90d": [0.5], "n_p2p_ph_90d": [20.0], "in_usd_90d": [900.0]})
+    contribs = np.array([[0.8, 1.5, 0.1]])
+    # A typical customer paying abroad gets +1.4 from the count: this one stands out by its night share.
+    reference = np.array([0.1, 1.4, 0.3])
+    out = explain.top_reasons(contribs, frame, columns, explain.feature_info(columns), k=3, reference=reference)
+    assert [r["code"] for r in out[0]] == ["R_NIGHT", "R_SMALL_REPEAT_PH"]
+    assert [r["contribution"] for r in out[0]] == [0.8, 1.5]  # raw TreeSHAP values, as reported
+
+
+def test_baseline_travels_with_the_model_file():
+    rng = np.random.default_rng(3)
+    columns = ["n_p2p_365d", "share_p2p_night_90d"]
+    frame = pd.DataFrame({"n_p2p_365d": rng.integers(0, 5, 400).astype(float),
+                          "share_p2p_night_90d": rng.uniform(0, 1, 400)})
+    label = ((frame["share_p2p_night_90d"] > 0.6) & (frame["n_p2p_365d"] > 1)).astype(int)
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(frame, label=label), 20)
+    stored = explain.set_baseline(booster, frame, columns)
+    paying = frame[frame["n_p2p_365d"] > 0]
+    expected = explain.contributions(booster, paying, columns)[1].mean(axis=0)
+    assert np.allclose([stored[c] for c in columns], expected, atol=1e-6)
+    loaded = xgb.Booster()
+    loaded.load_model(bytearray(booster.save_raw("ubj")))
+    assert np.allclose(explain.baseline(loaded, columns), expected, atol=1e-6)
+    assert not explain.baseline(xgb.Booster(), columns).any()  # a model without one: zeros
