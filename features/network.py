@@ -87,11 +87,6 @@ NETWORK_FEATURES: tuple[FeatureSpec, ...] = (
     # F2 family-run collection: several payees linked by phone, account, address or surname + town
     FeatureSpec("max_members_cluster_365d", "F2",
                 "most payees (beneficiary records) in one payee cluster the customer paid", 365, "count"),
-    FeatureSpec("n_payee_clusters_365d", "F2",
-                "distinct payee clusters paid (linked payees of one household count once)", 365, "count"),
-    FeatureSpec("max_months_one_cluster_365d", "F2",
-                "most calendar months in which the customer paid one payee cluster (a long, steady "
-                "relationship: the family and partner look-alikes)", 365, "count"),
     FeatureSpec("share_pay_multi_member_cluster_365d", "F2",
                 f"share of {_PAYMENTS} going to a payee cluster of 2 or more linked payees", 365, "share"),
     # F3 quick cash-out
@@ -161,7 +156,6 @@ def _payments(p2p: DataFrame, clusters: DataFrame, as_of: date) -> DataFrame:
             "amount_usd",
             F.coalesce("cluster_id", "counterparty_id").alias("cluster_id"),
             _window(QUARTER_DAYS, as_of).alias("in_quarter"),
-            F.trunc("booking_date", "month").alias("month"),
             is_cash_pickup().alias("cash_pickup"),
             payment_region().alias("region"),
         )
@@ -243,7 +237,6 @@ def customer_network_features(
             F.count(F.when(quarter, True)).alias("n_90d"),
             F.count("*").alias("n_365d"),
             F.count(F.when(F.col("focus_region"), True)).alias("n_focus_365d"),
-            F.size(F.collect_set("month")).alias("n_months_365d"),
         )
         .join(cluster_table, on="cluster_id", how="left")
         .join(F.broadcast(confirmed_payers(labels, as_of)), on="customer_id", how="left")
@@ -269,8 +262,6 @@ def customer_network_features(
         F.coalesce(F.sum(other_90d), F.lit(0)).alias("sum_other_senders_cluster_90d"),
         F.coalesce(F.max(F.when(F.col("n_90d") > 0, F.col("n_sender_countries_90d"))), F.lit(0))
         .alias("max_sender_countries_cluster_90d"),
-        F.count(F.lit(1)).alias("n_payee_clusters_365d"),
-        F.max("n_months_365d").alias("max_months_one_cluster_365d"),
         F.max("n_members").alias("max_members_cluster_365d"),
         share(F.sum(F.when(F.col("n_members") >= 2, F.col("n_365d")).otherwise(0)), n_365d)
         .alias("share_pay_multi_member_cluster_365d"),

@@ -181,11 +181,6 @@ REASONS: dict[str, Reason] = _reasons(
     ("R_CLUSTER_COUNTRIES", "max_sender_countries_cluster_90d",
      f"a {_CLUSTER} this customer pays receives money from senders in "
      "{max_sender_countries_cluster_90d:count} countries (90 days)"),
-    ("R_PAYEE_HOUSEHOLDS", "n_payee_clusters_365d",
-     f"payments abroad to {{n_payee_clusters_365d:count}} different payee households "
-     f"(a {_CLUSTER} counts once, 365 days)"),
-    ("R_STEADY_PAYEE", "max_months_one_cluster_365d",
-     "paid the same payee household in {max_months_one_cluster_365d:count} different months (365 days)"),
     ("R_CLUSTER_MEMBERS", "max_members_cluster_365d",
      f"a {_CLUSTER} this customer pays has {{max_members_cluster_365d:count}} linked payees"),
     ("R_LINKED_PAYEES", "share_pay_multi_member_cluster_365d",

@@ -98,20 +98,18 @@ def test_cluster_table_counts_senders_countries_cash_and_region(spark, frames):
 
 
 # In NETWORK_FEATURES order: share to shared clusters 90d / 365d, max and sum of other senders 90d, max sender
-# countries 90d, max members, payee clusters and most months paying one of them, share to multi-member
-# clusters, cash pick-up share, share to F4 regions, payments to clusters with other confirmed payers, max
-# confirmed-risk, payment-weighted confirmed-risk.
+# countries 90d, max members, share to multi-member clusters, cash pick-up share, share to F4 regions,
+# payments to clusters with other confirmed payers, max confirmed-risk, payment-weighted confirmed-risk.
 EXPECTED_FEATURES = [
-    # c1 pays pa (2 of its 3 payments, in June and March; 2 other senders, c2 confirmed) and pc (1 other
-    # sender, not confirmed).
-    ("c1", 1.0, 1.0, 2.0, 3.0, 3.0, 2.0, 2.0, 2.0, 2 / 3, 0.5, 1.0, 2.0, 0.2, (2 * 0.2 + 1 * 0.0) / 3),
+    # c1 pays pa (2 of its 3 payments; 2 other senders, c2 confirmed) and pc (1 other sender, not confirmed).
+    ("c1", 1.0, 1.0, 2.0, 3.0, 3.0, 2.0, 2 / 3, 0.5, 1.0, 2.0, 0.2, (2 * 0.2 + 1 * 0.0) / 3),
     # c2 is confirmed itself: its own label must not make pa or pe look confirmed to it.
-    ("c2", 0.5, 0.5, 2.0, 2.0, 3.0, 2.0, 2.0, 1.0, 0.5, 0.75, 0.5, 0.0, 0.0, 0.0),
+    ("c2", 0.5, 0.5, 2.0, 2.0, 3.0, 2.0, 0.5, 0.75, 0.5, 0.0, 0.0, 0.0),
     # c3 (its own label not known yet) pays pa, which confirmed c2 also pays: 1 / (3 + 2).
-    ("c3", 1.0, 1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 0.2, 0.2),
-    ("c4", 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.0),
+    ("c3", 1.0, 1.0, 2.0, 2.0, 3.0, 2.0, 1.0, 0.5, 1.0, 1.0, 0.2, 0.2),
+    ("c4", 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.5, 1.0, 0.0, 0.0, 0.0),
     # c6 paid only before the 90-day window: 90-day shares are undefined, 90-day counts 0.
-    ("c6", None, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ("c6", None, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
 ]
 
 
