@@ -138,6 +138,11 @@ def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
     near = (gap_before <= common.BURST_SECONDS) | (gap_after <= common.BURST_SECONDS)
     txns["is_burst"] = False
     txns.loc[p2p, "is_burst"] = near.fillna(False).astype(bool)
+    # O4 payee switching: a p2p payment to a payee other than the previous p2p payment's.
+    payees = txns.loc[p2p, "counterparty_id"]
+    previous = payees.shift()
+    txns["is_payee_switch"] = False
+    txns.loc[p2p, "is_payee_switch"] = (previous.notna() & (payees != previous)).astype(bool)
     return txns
 
 
@@ -151,6 +156,8 @@ def _selector(typology: str, feature: str, txns: pd.DataFrame, cluster_payees: s
         elif "_source_" in f"_{feature}_":
             rows = rows & txns["counterparty_country"].isin(common.OTHER_SOURCE_COUNTRIES)
         return rows
+    if "payee_switch" in feature:
+        return p2p & txns["is_payee_switch"]
     by_typology = {
         "O4": p2p & txns["is_new_payee"],
         "O5": p2p & txns["is_night"].astype(bool),

@@ -166,3 +166,20 @@ def test_rerun_replaces_the_day_and_removes_cases_no_longer_alerted(spark, sar_w
     assert not (path.parent / "_staging").exists()
     k1 = next(c for c in load_draft(path / C1)["clusters"] if c["cluster_id"] == "K1")
     assert k1["other_case_ids"] == [] and k1["other_customer_ids"] == ["c2", "c3"]
+
+
+def test_payee_switching_evidence_is_the_payments_to_another_payee_than_the_last():
+    import pandas as pd
+
+    rows = [  # (txn_id, time, p2p, payee): the card payment t3 does not break the p2p sequence
+        ("t1", "2025-02-01T10:00:00", True, "A"),
+        ("t2", "2025-02-03T10:00:00", True, "A"),
+        ("t3", "2025-02-04T10:00:00", False, "shop"),
+        ("t4", "2025-02-05T10:00:00", True, "B"),
+        ("t5", "2025-02-06T10:00:00", True, "A"),
+    ]
+    txns = pd.DataFrame(rows, columns=["txn_id", "booked_at", "is_p2p", "counterparty_id"])
+    txns["booking_date"] = pd.to_datetime(txns["booked_at"]).dt.date
+    prepared = build._prepared(txns, AS_OF)
+    selected = build._selector("O4", "share_p2p_payee_switch_365d", prepared, set())
+    assert prepared.loc[selected, "txn_id"].tolist() == ["t4", "t5"]
