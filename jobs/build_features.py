@@ -239,12 +239,19 @@ def payee_clusters(spark: SparkSession, settings: Settings, p2p: DataFrame, reus
 
 
 def network_features(
-    settings: Settings, p2p: DataFrame, labels: DataFrame, as_of: date, clusters: DataFrame | None = None
+    settings: Settings,
+    p2p: DataFrame,
+    labels: DataFrame,
+    as_of: date,
+    clusters: DataFrame | None = None,
+    cached: list[DataFrame] | None = None,
 ) -> tuple[DataFrame, DataFrame] | None:
     """F1-F5 as of `as_of`: (customer_id, as_of + F5 columns; clusters with cluster columns), or None.
 
     `p2p`: the slim p2p rows of the look-back before as_of; `labels`: all labels (filtered here);
     `clusters`: the payee clusters of `p2p` when the caller has them (`payee_clusters`), else resolved here.
+    `cached`: when given, the per-cluster table is persisted (both returned frames read it, and a caller
+    writing both would otherwise compute it twice) and appended, for the caller to unpersist.
     """
     modules = _network_modules()
     if modules is None:
@@ -256,6 +263,9 @@ def network_features(
         checkpoint.mkdir(parents=True, exist_ok=True)
         clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
     clusters_table = network.cluster_table(p2p, clusters, decided, as_of)
+    if cached is not None:
+        clusters_table = clusters_table.persist()
+        cached.append(clusters_table)
     customers = network.customer_network_features(p2p, clusters, clusters_table, decided, as_of)
     linked = clusters.join(clusters_table, on="cluster_id", how="left")
     return customers.withColumn("as_of", F.lit(as_of)), linked
@@ -276,17 +286,20 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
     p2p = read_state(spark, settings, "p2p", start, as_of)
     daily = read_state(spark, settings, "daily", start, as_of)
     network = None
+    cached: list[DataFrame] = []
     with _stage("network features", as_of):
         clusters = None
         if _network_modules() is not None:
             clusters = payee_clusters(spark, settings, p2p, reuse=not full)
-        result = network_features(settings, p2p, _labels(spark, settings), as_of, clusters)
+        result = network_features(settings, p2p, _labels(spark, settings), as_of, clusters, cached)
         if result is not None:
             network, clusters = result
             ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)
     with _stage("feature table", as_of):
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers, network)
         target = ledger.replace_partition(table, settings.output_root / "features", "as_of", as_of)
+    for frame in cached:
+        frame.unpersist()
     logger.info("features: as of %s written in %.1fs", as_of, time.monotonic() - started)
     return target
 

@@ -32,13 +32,21 @@ _RENAMED = {"seed": "random_state"}
 _DROPPED = {"nthread", "best_iteration", "max_rounds", "objective"}
 
 
-def with_parts(table: DataFrame, stop_cut: date, eval_cut: date, unlabelled: str, weight: float) -> DataFrame:
-    """`table` with `part` (fit / stop / eval by decision date) and `weight` (the sample's is `weight`)."""
+def with_parts(
+    table: DataFrame, stop_cut: date, eval_cut: date, unlabelled: str, weight: float, cleared_weight: float = 1.0
+) -> DataFrame:
+    """`table` with `part` (fit / stop / eval by decision date) and `weight`: `weight` for the unlabelled
+    sample, `cleared_weight` for labelled negatives, 1 for confirmed (as `train.weights`)."""
     decided = F.col("as_of")
     return table.withColumn(
         "part",
         F.when(decided >= F.lit(eval_cut), "eval").when(decided >= F.lit(stop_cut), "stop").otherwise("fit"),
-    ).withColumn("weight", F.when(F.col("typology") == unlabelled, F.lit(weight)).otherwise(F.lit(1.0)))
+    ).withColumn(
+        "weight",
+        F.when(F.col("typology") == unlabelled, F.lit(weight))
+        .when(F.col("label") == 0, F.lit(cleared_weight))
+        .otherwise(F.lit(1.0)),
+    )
 
 
 def class_ratio(rows: DataFrame) -> float:

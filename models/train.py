@@ -16,6 +16,11 @@ Training set (point in time):
   split), and its features as of that date.
   Both variants are measured on every run: `pr_auc` (with the sample) and `variant_labels_only_pr_auc` (the
   same model settings fitted on labels alone), on the same evaluation set.
+- Investigated and cleared customers weigh `CLEARED_WEIGHT` (2): they are the hard negatives, the
+  look-alikes an investigator already looked at, and at weight 1 the few hundred of them were swamped by the
+  sample. Measured (20k customers, train on seed 7, score seeds 11 and 13, mean of 3 model seeds): online
+  daters alerted 16.7% / 8.3% at weight 1, 11.7% / 6.4% at 2, 10.6% / 5.6% at 3; church donors 2.8% / 5.3%,
+  1.9% / 3.0%, 2.2% / 3.0%; recall at 1% unchanged (0.81 / 0.83); retail alert rate 0.16%, 0.20%, 0.21%.
 - Split by time: the evaluation set is every point decided on or after the date that leaves the last
   `EVAL_SHARE` of labelled decisions; the earlier part is fitted, with early stopping on its own tail (the
   last `STOP_SHARE` of its decisions). That *holdout model* gives every metric and plot of the run, and is
@@ -88,6 +93,7 @@ UNLABELLED_RATIO = 10
 UNLABELLED_MIN = 5_000
 UNLABELLED_MAX = 200_000
 UNLABELLED_WEIGHT = 0.5
+CLEARED_WEIGHT = 2.0
 SAMPLE_SEED = 20_240_601
 DRIVER_ROWS_LIMIT = 2_000_000
 MAX_ROUNDS = 800
@@ -255,8 +261,10 @@ def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def weights(frame: pd.DataFrame) -> np.ndarray:
-    """Sample weights: 1 for labelled customers, `UNLABELLED_WEIGHT` for the unlabelled sample."""
-    return np.where(frame["typology"] == evaluate.UNLABELLED, UNLABELLED_WEIGHT, 1.0)
+    """Sample weights: 1 for confirmed customers, `CLEARED_WEIGHT` for investigated and cleared ones,
+    `UNLABELLED_WEIGHT` for the unlabelled sample."""
+    cleared = np.where(frame["label"].to_numpy() == 0, CLEARED_WEIGHT, 1.0)
+    return np.where(frame["typology"] == evaluate.UNLABELLED, UNLABELLED_WEIGHT, cleared)
 
 
 def fit(
@@ -404,7 +412,9 @@ def train_distributed(
     fit_mask, stop_mask, eval_mask = time_split(labelled)
     stop_cut, eval_cut = labelled.loc[stop_mask, "as_of"].min(), labelled.loc[eval_mask, "as_of"].min()
     variant, _ = fit(labelled, fit_mask, stop_mask, columns, monotone)
-    parted = distributed.with_parts(table, stop_cut, eval_cut, evaluate.UNLABELLED, UNLABELLED_WEIGHT).cache()
+    parted = distributed.with_parts(
+        table, stop_cut, eval_cut, evaluate.UNLABELLED, UNLABELLED_WEIGHT, CLEARED_WEIGHT
+    ).cache()
     base = {**PARAMS, "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")"}
     booster, params = distributed.fit(parted, columns, base, MAX_ROUNDS, EARLY_STOPPING_ROUNDS)
     production = distributed.refit(parted, columns, params)
@@ -525,6 +535,7 @@ def _log(
             "unlabelled_min": UNLABELLED_MIN,
             "refit_rounds": int(params["best_iteration"]) + 1,
             "unlabelled_weight": UNLABELLED_WEIGHT,
+            "cleared_weight": CLEARED_WEIGHT,
             "alert_budget": settings.alert_budget,
             "min_alert_score": settings.min_alert_score,
             **counts,

@@ -9,7 +9,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, customer_id, write_validated
 
-from bantay.models import evaluate, registry, train
+from bantay.models import distributed, evaluate, registry, train
 
 
 def test_labelled_points_keeps_the_latest_label_decided_before_the_cutoff(spark):
@@ -46,6 +46,20 @@ def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world
     assert (frame["as_of"] < CUTOFF).all()
     # The unlabelled sample: 3 x 60 wanted, 120 ordinary + 1 late customer available.
     assert (frame["typology"] == evaluate.UNLABELLED).sum() == 121
+
+
+def test_weights_favour_cleared_customers_over_the_unlabelled_sample(spark):
+    frame = pd.DataFrame({"label": [1, 0, 0, 0, 1],
+                          "typology": ["ocse_payer", "cleared", "sextortion_victim", evaluate.UNLABELLED,
+                                       "ocse_payer"]})
+    expected = [1.0, train.CLEARED_WEIGHT, train.CLEARED_WEIGHT, train.UNLABELLED_WEIGHT, 1.0]
+    assert train.weights(frame).tolist() == expected
+    assert train.UNLABELLED_WEIGHT < 1.0 < train.CLEARED_WEIGHT
+    # The Spark path weighs the same rows the same way.
+    table = spark.createDataFrame(frame.assign(as_of=date(2025, 1, 1)))
+    parted = distributed.with_parts(table, date(2025, 2, 1), date(2025, 3, 1), evaluate.UNLABELLED,
+                                    train.UNLABELLED_WEIGHT, train.CLEARED_WEIGHT)
+    assert [row["weight"] for row in parted.collect()] == expected
 
 
 def test_time_split_evaluates_on_the_latest_decisions():
