@@ -79,11 +79,11 @@ REASONS: dict[str, Reason] = _reasons(
      "recent payments abroad are {escalation_amount_ratio_365d:num} times the size of the earliest "
      "(medians, 365 days)"),
     ("R_ESCALATION_GAPS", "escalation_gap_ratio_365d",
-     "gaps between payments abroad shrank: the earliest were {escalation_gap_ratio_365d:num} times "
-     "as long as the latest"),
+     "gaps between payments abroad: the earliest were {escalation_gap_ratio_365d:num} times as long as "
+     "the latest (above 1: the gaps shrank)"),
     ("R_SPEEDING_UP", "p2p_count_trend_90d",
-     "payments abroad speeding up: {n_p2p_30d:count} in the last 30 days (trend ratio "
-     "{p2p_count_trend_90d:num})"),
+     "pace of payments abroad: {n_p2p_30d:count} in the last 30 days, pace ratio "
+     "{p2p_count_trend_90d:num} against the 60 days before (above 1: faster)"),
     # O4 many new, unrelated payees
     ("R_PAYEES_30D", "n_payees_30d", "{n_payees_30d:count} different payees abroad in 30 days"),
     ("R_PAYEES_90D", "n_payees_90d", "{n_payees_90d:count} different payees abroad in 90 days"),
