@@ -143,7 +143,9 @@ def uneven_activity_columns() -> list[Column]:
     count as an hour). Remitters to family pay on a cadence (payday, monthly: low); payers' gaps are
     irregular, with bursts and shrinking gaps (high)."""
     # greatest() skips nulls: the first payment (no gap) must stay out explicitly.
-    gap = F.when(in_window(365) & F.col("gap_days").isNotNull(), F.greatest(F.col("gap_days"), F.lit(MIN_GAP_DAYS)))
+    gap = F.when(
+        in_window(365) & F.col("gap_days").isNotNull(), F.greatest(F.col("gap_days"), F.lit(MIN_GAP_DAYS))
+    )
     return [
         _count(in_window(365)).alias("n_p2p_365d"),
         F.coalesce(F.max(F.when(in_window(90), F.col("n_same_day"))), F.lit(0)).alias("max_p2p_per_day_90d"),

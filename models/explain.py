@@ -29,6 +29,8 @@ TOP_REASONS = 3
 BASELINE_ATTR = "reason_baseline"
 # Below this many customers paying abroad in the reference frame, the baseline is taken over all its rows.
 MIN_BASELINE_ROWS = 30
+# A mean over this many rows is precise enough; TreeSHAP over a 200k-row sample would cost minutes.
+MAX_BASELINE_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,15 @@ def set_baseline(
     booster: xgb.Booster, reference: pd.DataFrame, columns: Sequence[str], active: str = "n_p2p_365d"
 ) -> dict[str, float]:
     """Store on `booster` the mean contribution of each feature over `reference` rows with `active` > 0
-    (customers paying abroad), or over every row when fewer than `MIN_BASELINE_ROWS` qualify."""
+    (customers paying abroad), or over every row when fewer than `MIN_BASELINE_ROWS` qualify; at most
+    `MAX_BASELINE_ROWS` of them, a fixed random sample."""
     rows = reference
     if active in reference.columns:
         paying = reference[reference[active].fillna(0) > 0]
         if len(paying) >= MIN_BASELINE_ROWS:
             rows = paying
+    if len(rows) > MAX_BASELINE_ROWS:
+        rows = rows.sample(n=MAX_BASELINE_ROWS, random_state=0)
     values = np.zeros(len(columns))
     if len(rows):
         values = contributions(booster, rows, columns)[1].mean(axis=0)

@@ -61,12 +61,13 @@ def test_reasons_are_measured_against_the_stored_baseline():
     contribs = np.array([[0.8, 1.5, 0.1]])
     # A typical customer paying abroad gets +1.4 from the count: this one stands out by its night share.
     reference = np.array([0.1, 1.4, 0.3])
-    out = explain.top_reasons(contribs, frame, columns, explain.feature_info(columns), k=3, reference=reference)
+    info = explain.feature_info(columns)
+    out = explain.top_reasons(contribs, frame, columns, info, k=3, reference=reference)
     assert [r["code"] for r in out[0]] == ["R_NIGHT", "R_SMALL_REPEAT_PH"]
     assert [r["contribution"] for r in out[0]] == [0.8, 1.5]  # raw TreeSHAP values, as reported
 
 
-def test_baseline_travels_with_the_model_file():
+def test_baseline_travels_with_the_model_file(monkeypatch):
     rng = np.random.default_rng(3)
     columns = ["n_p2p_365d", "share_p2p_night_90d"]
     frame = pd.DataFrame({"n_p2p_365d": rng.integers(0, 5, 400).astype(float),
@@ -81,3 +82,8 @@ def test_baseline_travels_with_the_model_file():
     loaded.load_model(bytearray(booster.save_raw("ubj")))
     assert np.allclose(explain.baseline(loaded, columns), expected, atol=1e-6)
     assert not explain.baseline(xgb.Booster(), columns).any()  # a model without one: zeros
+    # Above the cap, a fixed sample of the customers paying abroad: same answer run after run, close to all.
+    monkeypatch.setattr(explain, "MAX_BASELINE_ROWS", 100)
+    first = explain.set_baseline(booster, frame, columns)
+    assert explain.set_baseline(booster, frame, columns) == first
+    assert np.allclose([first[c] for c in columns], expected, atol=0.1)
