@@ -190,6 +190,15 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
         monotone=1,
     ),
     FeatureSpec("related_card_usd_90d", "O8", "total of those related card payments", 90, "USD"),
+    FeatureSpec(
+        "n_related_groups_90d",
+        "O8",
+        "kinds of related merchants paid by card, of 5: adult content, dating, VPN or anonymiser, tokens or "
+        "quasi-cash, software (everyday digital goods are no kind of their own)",
+        90,
+        "count",
+        monotone=1,
+    ),
     # O9 channels
     FeatureSpec(
         "share_p2p_remittance_90d",

@@ -56,6 +56,19 @@ RELATED_MERCHANT_PATTERN = (
     r"(?i)(vpn|webcam|proxy|anonymi[sz]|screen ?(capture|record)|\bcam ?(site|show|girls?|models?)\b"
     r"|\blive ?(cam|chat|show)|\bprivate ?(chat|show)|\bdating\b|\badult\b|\btokens?\b|\bcoins? ?shop\b)"
 )
+# O8 kinds: offenders pay several kinds of these merchants (cam sites and their tokens, a VPN or track
+# cleaner, screen-capture software, dating); an innocent subscriber usually pays one. Each kind is a bit of
+# the daily state's `related_groups`, matched by MCC or merchant name. Everyday digital goods (5815-5818:
+# streaming, app stores, games) count as related spend above but are no kind of their own: most customers
+# buy them.
+RELATED_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("adult content", ("5967",), r"(?i)(webcam|\bcam ?(site|show|girls?|models?)\b|\blive ?(cam|show)"
+                                 r"|\bprivate ?(chat|show)|\badult\b)"),
+    ("dating", ("7273",), r"(?i)\bdating\b"),
+    ("VPN or anonymiser", ("4816",), r"(?i)(vpn|proxy|anonymi[sz])"),
+    ("tokens or quasi-cash", ("6051",), r"(?i)(\btokens?\b|\bcoins? ?shop\b)"),
+    ("software", ("5734", "7372"), r"(?i)screen ?(capture|record)"),
+)
 # O11: travel to a destination: airlines (MCC 3000-3299 and 4511), lodging (3501-3999 and 7011), and
 # cash withdrawals (ATM MCC 6011, or the cash channel) in a source country.
 AIRLINE_MCC_RANGE = (3000, 3299)
@@ -160,6 +173,17 @@ def is_related_spend() -> Column:
     by_mcc = F.coalesce(F.col("mcc").isin(*RELATED_MCCS), F.lit(False))
     by_name = F.coalesce(F.col("counterparty_name").rlike(RELATED_MERCHANT_PATTERN), F.lit(False))
     return (F.col("direction") == "out") & (F.col("channel") == "card") & (by_mcc | by_name)
+
+
+def related_groups() -> Column:
+    """Bit mask of the `RELATED_GROUPS` kinds of a row's merchant (0 for anything but related spend)."""
+    mask = F.lit(0)
+    for bit, (_, mccs, pattern) in enumerate(RELATED_GROUPS):
+        matches = F.coalesce(F.col("mcc").isin(*mccs), F.lit(False)) | F.coalesce(
+            F.col("counterparty_name").rlike(pattern), F.lit(False)
+        )
+        mask = mask.bitwiseOR(F.when(matches, F.lit(1 << bit)).otherwise(F.lit(0)))
+    return F.when(is_related_spend(), mask).otherwise(F.lit(0))
 
 
 def is_airline() -> Column:

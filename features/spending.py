@@ -25,11 +25,15 @@ def _ratio(numerator: Column, denominator: Column) -> Column:
 
 
 def related_spending_columns() -> list[Column]:
-    """O8 card payments to adult, dating, VPN, digital-token and software merchants (30/90 days)."""
+    """O8 card payments to adult, dating, VPN, digital-token and software merchants (30/90 days), and how
+    many kinds of them (`RELATED_GROUPS`) the customer paid in 90 days."""
     return [
         _sum("n_related_card", 30).alias("n_related_card_30d"),
         _sum("n_related_card", 90).alias("n_related_card_90d"),
         _sum("related_card_usd", 90).alias("related_card_usd_90d"),
+        F.bit_count(F.bit_or(F.when(in_window(90), F.col("related_groups")).otherwise(0)))
+        .cast("double")
+        .alias("n_related_groups_90d"),
     ]
 
 

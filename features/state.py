@@ -6,7 +6,8 @@ Two tables, both Hive-partitioned by `booking_date`, so replaying a day replaces
   with the sender's residence, nationality, time zone and surname as of the day it was added, the local hour,
   the USD and PHP amounts, and the row flags (night, round, reference keyword); no free-text reference.
 - `daily`: one row per customer and booking day with any transaction: counts and USD totals of all traffic,
-  card spend by merchant group (O8, O11), salary-like inflows and night outbound counts.
+  card spend by merchant group (O8, O11), a bit mask of the O8 kinds paid, salary-like inflows and night
+  outbound counts.
 
 Both are pure functions of one or more days of validated transactions plus the customers and FX tables.
 """
@@ -26,6 +27,7 @@ from bantay.features.common import (
     is_round_amount,
     local_hour,
     reference_keyword,
+    related_groups,
     surname,
 )
 
@@ -71,6 +73,7 @@ DAILY_COLUMNS = (
     "p2p_usd",
     "n_related_card",
     "related_card_usd",
+    "related_groups",
     "n_airline",
     "n_lodging_abroad",
     "cash_in_destination_usd",
@@ -155,6 +158,7 @@ def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
             total(p2p).alias("p2p_usd"),
             count(is_related_spend()).alias("n_related_card"),
             total(is_related_spend()).alias("related_card_usd"),
+            F.bit_or(related_groups()).cast("int").alias("related_groups"),
             count(is_airline()).alias("n_airline"),
             count(is_lodging_abroad()).alias("n_lodging_abroad"),
             total(is_cash_in_destination()).alias("cash_in_destination_usd"),

@@ -9,10 +9,16 @@ only the payees and clusters that changed. `full=True` rebuilds the state of the
 from scratch; both give the same table.
 
 Only validated transactions with booking_date < D and labels decided before D (UTC) are used.
+
+The state's layout (the two tables' schemas, derived from the code) is fingerprinted in
+OUT/state/_layout.json: when a new version of Bantay adds or changes a state column, the next run rebuilds the
+state whole instead of reading old days without that column.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import sys
@@ -26,6 +32,7 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from tqdm import tqdm
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
@@ -105,6 +112,27 @@ def state_schema(spark: SparkSession, table: str) -> T.StructType:
     return _STATE_SCHEMAS[table]
 
 
+def state_layout(spark: SparkSession) -> str:
+    """Fingerprint of the state tables' schemas (a change of the state code changes it)."""
+    schemas = {table: state_schema(spark, table).json() for table in STATE_TABLES}
+    return hashlib.sha256(json.dumps(schemas, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _layout_path(settings: Settings) -> Path:
+    return settings.output_root / "state" / "_layout.json"
+
+
+def _layout_changed(spark: SparkSession, settings: Settings) -> bool:
+    """True when state exists but was written by code with another layout (or before layouts were kept)."""
+    if not _partition_days(state_path(settings, "daily")):
+        return False
+    try:
+        recorded = json.loads(_layout_path(settings).read_text()).get("layout")
+    except (FileNotFoundError, ValueError, AttributeError):
+        recorded = None
+    return recorded != state_layout(spark)
+
+
 def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:
     """State rows with start <= booking_date < before (empty frame when the state holds none)."""
     base = state_path(settings, table)
@@ -143,6 +171,9 @@ def update_state(
     A day is recomputed when it has no state yet or its validated partition is newer than its state;
     `full` recomputes every day of the range and replaces the state tables whole.
     """
+    if not full and _layout_changed(spark, settings):
+        logger.warning("features: the state was written with another layout; rebuilding it whole")
+        full = True
     validated = {
         day: mtime
         for day, mtime in _partition_days(ledger.validated_path(settings.output_root, "transactions")).items()
@@ -175,6 +206,7 @@ def update_state(
                     frame.write.partitionBy("booking_date").parquet(str(staging))
             else:
                 _replace_days(frame, state_path(settings, table), todo)
+        ledger.write_json(_layout_path(settings), {"layout": state_layout(spark)})
     return todo
 
 
@@ -306,8 +338,6 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
 
 def backfill(settings: Settings, start: date, end: date, full: bool = False) -> list[Path]:
     """Run every as-of date from `start` to `end` (inclusive) in order; `full` rebuilds the state first."""
-    from tqdm import tqdm
-
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     return [
         run(settings, day, full=full and n == 0)
@@ -339,14 +369,23 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     grid = sorted({grid_date(d) for d in dates})
     labels = _labels(spark, settings)
     parts = []
+    modules = _network_modules()
+    checkpoint = settings.output_root / "state" / "_checkpoint"
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    previous = None
     with _stage(f"network features for {len(grid)} grid date(s)"):
-        for day in grid:
+        for day in tqdm(grid, desc="network features", disable=len(grid) < 2):
+            if modules is None:
+                break
             window = p2p.where(F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))).where(
                 F.col("booking_date") < F.lit(day)
             )
-            result = network_features(settings, window, labels, day)
-            if result is None:
-                break
+            # Each grid date's clusters start from the previous date's (`update_clusters`: the same clusters
+            # as a resolve from scratch; only payees that came, went or changed propagate again).
+            payees = modules[0]
+            previous = payees.update_clusters(payees.payee_registry(window), previous, str(checkpoint))
+            clusters = previous.select("counterparty_id", "cluster_id")
+            result = network_features(settings, window, labels, day, clusters)
             parts.append(result[0].withColumnRenamed("as_of", "grid_as_of"))
     if parts:
         combined = parts[0]

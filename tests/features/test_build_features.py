@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -175,6 +176,30 @@ def test_run_ignores_transactions_and_labels_on_or_after_as_of(spark, built, tmp
     write_validated(out, "labels", labels(spark, LABELS + later_labels))
     path = build_features.run(_settings(out), AS_OF, full=True)
     assertDataFrameEqual(_table(spark, path), _table(spark, built["full_table"]), rtol=1e-9)
+
+
+def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
+    out = _copy_out(built["full"], tmp_path / "out")
+    related = txn("c3", "2025-03-04T12:00:00", 12.0, channel="card", mcc="5967", payee="m9", payee_name="Cam")
+    transactions(spark, [related]).write.mode("append").partitionBy("booking_date").parquet(
+        str(ledger.validated_path(out, "transactions"))
+    )
+    build_features.run(_settings(out), AS_OF, full=True)
+    # The state as code before `related_groups` wrote it: same days, newer than validated, no such column.
+    daily = build_features.state_path(_settings(out), "daily")
+    old = spark.read.parquet(str(daily)).drop("related_groups")
+    old.write.partitionBy("booking_date").parquet(str(tmp_path / "old_daily"))
+    shutil.rmtree(daily)
+    shutil.move(tmp_path / "old_daily", daily)
+    (out / "state" / "_layout.json").unlink()
+
+    path = build_features.run(_settings(out), AS_OF)
+    c3 = _table(spark, path).where("customer_id = 'c3'").first()
+    assert (c3["n_related_card_90d"], c3["n_related_groups_90d"]) == (1.0, 1.0)
+    assert "related_groups" in spark.read.parquet(str(daily)).columns
+    layout = out / "state" / "_layout.json"
+    assert json.loads(layout.read_text())["layout"] == build_features.state_layout(spark)
+    assert layout.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.fixture(scope="module")

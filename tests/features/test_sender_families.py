@@ -274,6 +274,8 @@ def test_related_spending_by_mcc_and_merchant_name(frames):
         "n_related_card_30d": 1.0,
         "n_related_card_90d": 2.0,
         "related_card_usd_90d": 25.0,
+        # Two kinds: adult content (MCC 5967) and a VPN (by name).
+        "n_related_groups_90d": 2.0,
     }
 
 
