@@ -10,6 +10,8 @@ algorithm (min-label propagation over a star-shaped edge list), so the graph nev
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import date
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -185,25 +187,27 @@ def normalise_payees(frame: DataFrame) -> DataFrame:
     )
 
 
-def payee_registry(txns: DataFrame) -> DataFrame:
+def payee_registry(txns: DataFrame, scope: str | None = None) -> DataFrame:
     """One row per payee (`counterparty_id`) of outbound cross-border person-to-person payments.
 
     Columns: counterparty_id, counterparty_country, name_norm, surname_norm, phone_e164, account_norm,
     city_norm, address_norm (each the latest non-null value by `booked_at`, ties by `txn_id`), first_seen_date
     and last_seen_date (min and max booking_date). The caller bounds `txns` in time (booking_date < as_of).
+    With `scope` (a column of `txns`), one row per payee and scope value, led by that column.
     """
     payments = normalise_payees(txns.where(is_cross_border_p2p()))
     attributes = ("counterparty_country", "name_norm", "surname_norm", "phone_e164", "account_norm",
                   "city_norm", "address_norm")
     order = F.struct("booked_at", "txn_id")
+    keys = [scope, "counterparty_id"] if scope else ["counterparty_id"]
     return (
-        payments.groupBy("counterparty_id")
+        payments.groupBy(*keys)
         .agg(
             *[F.max_by(name, F.when(F.col(name).isNotNull(), order)).alias(name) for name in attributes],
             F.min("booking_date").alias("first_seen_date"),
             F.max("booking_date").alias("last_seen_date"),
         )
-        .select("counterparty_id", *attributes, "first_seen_date", "last_seen_date")
+        .select(*keys, *attributes, "first_seen_date", "last_seen_date")
     )
 
 
@@ -223,18 +227,26 @@ def _link_keys() -> Column:
     )
 
 
-def active_keys(registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP) -> DataFrame:
+def active_keys(
+    registry: DataFrame, max_surname_city_group: int = MAX_SURNAME_CITY_GROUP, scope: str | None = None
+) -> DataFrame:
     """`counterparty_id, key`: the keys that link payees (phone, account, address, surname + town).
 
     Accounts, addresses and surnames are compared within one country; phones are already global (E.164). A
     surname + town key held by more than `max_surname_city_group` payees is a common name and links nobody.
+    With `scope` (a column of `registry`), each key is prefixed by its value: payees link within a scope only.
     """
+    key = F.col("key")
+    if scope:
+        key = F.concat(F.col(scope).cast("string"), F.lit("|"), key)
     holders = (
-        registry.select("counterparty_id", F.explode(_link_keys()).alias("key"))
+        registry.select("counterparty_id", *([scope] if scope else []), F.explode(_link_keys()).alias("key"))
         .where(F.col("key").isNotNull())
+        .withColumn("is_surname", F.col("key").startswith("surname|"))
+        .withColumn("key", key)
         .withColumn("holders", F.count("*").over(Window.partitionBy("key")))
     )
-    too_common = F.col("key").startswith("surname|") & (F.col("holders") > max_surname_city_group)
+    too_common = F.col("is_surname") & (F.col("holders") > max_surname_city_group)
     return holders.where(~too_common).select("counterparty_id", "key")
 
 
@@ -273,6 +285,49 @@ def resolve_clusters(
     finally:
         payees.unpersist()
     return labels.select(F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id"))
+
+
+def resolve_clusters_at(
+    p2p: DataFrame,
+    dates: Sequence[date],
+    lookback_days: int,
+    checkpoint_dir: str,
+    max_iterations: int = _MAX_ITERATIONS,
+) -> DataFrame:
+    """`as_of, counterparty_id, cluster_id`: for each of `dates`, `resolve_clusters` of the payees paid in
+    the `lookback_days` before it, all in one propagation.
+
+    Training needs the clusters as of many dates (`features_for_points`); resolving them one date at a time
+    repeats the propagation's rounds, each a few Spark jobs, for every date. Here every payee and every link
+    key is scoped by its date (node "D|payee", key "D|phone|..."), so no link crosses dates, and the graph of
+    all dates converges in the rounds of the slowest. Within a date the smallest node is the date prefix plus
+    the smallest member id: the cluster ids are exactly those of `resolve_clusters`.
+    """
+    if not dates:
+        schema = "as_of date, counterparty_id string, cluster_id string"
+        return p2p.sparkSession.createDataFrame([], schema)
+    grid = F.array(*[F.lit(day) for day in sorted(set(dates))])
+    booked = F.col("booking_date")
+    scoped = p2p.withColumn(
+        "as_of",
+        F.explode(F.filter(grid, lambda day: (booked < day) & (booked >= F.date_sub(day, lookback_days)))),
+    )
+    node = F.concat(F.col("as_of").cast("string"), F.lit("|"), F.col("counterparty_id"))
+    registry = payee_registry(scoped, scope="as_of").select(
+        node.alias("counterparty_id"), "as_of", *_LINK_COLUMNS
+    ).persist()
+    try:
+        nodes = registry.select(F.col("counterparty_id").alias("node")).distinct()
+        holders = active_keys(registry, scope="as_of").select(F.col("counterparty_id").alias("node"), "key")
+        labels = _components(nodes, _star_edges(holders), checkpoint_dir, max_iterations)
+    finally:
+        registry.unpersist()
+    # Node and label share the date prefix ("YYYY-MM-DD|"); what follows it is the payee id.
+    return labels.select(
+        F.to_date(F.split(F.col("node"), r"\|", 2)[0]).alias("as_of"),
+        F.split(F.col("node"), r"\|", 2)[1].alias("counterparty_id"),
+        F.split(F.col("label"), r"\|", 2)[1].alias("cluster_id"),
+    )
 
 
 def update_clusters(

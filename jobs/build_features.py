@@ -370,23 +370,19 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     labels = _labels(spark, settings)
     parts = []
     modules = _network_modules()
-    checkpoint = settings.output_root / "state" / "_checkpoint"
-    checkpoint.mkdir(parents=True, exist_ok=True)
-    previous = None
     with _stage(f"network features for {len(grid)} grid date(s)"):
-        for day in tqdm(grid, desc="network features", disable=len(grid) < 2):
-            if modules is None:
-                break
-            window = p2p.where(F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))).where(
-                F.col("booking_date") < F.lit(day)
-            )
-            # Each grid date's clusters start from the previous date's (`update_clusters`: the same clusters
-            # as a resolve from scratch; only payees that came, went or changed propagate again).
-            payees = modules[0]
-            previous = payees.update_clusters(payees.payee_registry(window), previous, str(checkpoint))
-            clusters = previous.select("counterparty_id", "cluster_id")
-            result = network_features(settings, window, labels, day, clusters)
-            parts.append(result[0].withColumnRenamed("as_of", "grid_as_of"))
+        if modules is not None:
+            checkpoint = settings.output_root / "state" / "_checkpoint"
+            checkpoint.mkdir(parents=True, exist_ok=True)
+            # The clusters of every grid date in one propagation (the same as one resolve per date).
+            every = modules[0].resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
+            for day in grid:
+                window = p2p.where(
+                    F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))
+                ).where(F.col("booking_date") < F.lit(day))
+                clusters = every.where(F.col("as_of") == F.lit(day)).select("counterparty_id", "cluster_id")
+                result = network_features(settings, window, labels, day, clusters)
+                parts.append(result[0].withColumnRenamed("as_of", "grid_as_of"))
     if parts:
         combined = parts[0]
         for part in parts[1:]:

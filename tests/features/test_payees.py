@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from bantay.features.payees import (
     normalise_payees,
     payee_registry,
     resolve_clusters,
+    resolve_clusters_at,
     update_clusters,
 )
 
@@ -190,3 +191,44 @@ def test_update_clusters_from_an_earlier_day_equals_resolving_from_scratch(spark
     assert [clusters[p] for p in ("pb", "pc", "pd", "pi", "pj", "pe", "pg", "ph", "s0", "s8")] == [
         "pa", "pa", "pa", "pa", "pa", "pe", "pg", "ph", "s0", "s8"
     ]
+
+
+P2P = ("txn_id string, customer_id string, booking_date date, booked_at timestamp, direction string, "
+       "channel string, mcc string, residence_country string, counterparty_id string, "
+       "counterparty_name string, counterparty_country string, counterparty_city string, "
+       "counterparty_phone string, counterparty_account string")
+
+
+def _payment(n: int, day: date, payee: str, name: str, phone: str | None, city: str = "cebu") -> tuple:
+    return (f"t{n}", f"c{n}", day, datetime(day.year, day.month, day.day, 10), "out", "remittance", None,
+            "GB", payee, name, "PH", city, phone, None)
+
+
+def test_resolve_clusters_at_many_dates_equals_one_resolve_per_date(spark, checkpoint_dir):
+    march, june = date(2025, 3, 1), date(2025, 6, 1)
+    rows = [
+        # Window of 1 March (60 days): p1 and p2 share a phone.
+        _payment(1, date(2025, 2, 10), "p1", "Ana Cruz", "0917 000 0001"),
+        _payment(2, date(2025, 2, 20), "p2", "Bea Lim", "0917 000 0001"),
+        # Window of 1 June: p2 has a new phone, shared with p3; p4 has p1's old phone, but p1 was last paid
+        # in February: no link across dates.
+        _payment(3, date(2025, 5, 1), "p2", "Bea Lim", "0917 000 0002"),
+        _payment(4, date(2025, 5, 2), "p3", "Cora Tan", "0917 000 0002"),
+        _payment(5, date(2025, 5, 5), "p4", "Dina Go", "0917 000 0001"),
+        # Nine Santos in Manila before March (a common name: no links); only two of them again in May (a
+        # family: linked). The common-name rule counts holders per date.
+        *[_payment(10 + i, date(2025, 2, 1), f"s{i}", "Rosa Santos", None, "manila") for i in range(9)],
+        *[_payment(20 + i, date(2025, 5, 10), f"s{i}", "Rosa Santos", None, "manila") for i in range(2)],
+    ]
+    p2p = spark.createDataFrame(rows, P2P)
+    every = resolve_clusters_at(p2p, [june, march], 60, checkpoint_dir)
+    for day in (march, june):
+        window = p2p.where(f"booking_date >= '{day - timedelta(days=60)}' and booking_date < '{day}'")
+        assertDataFrameEqual(
+            every.where(f"as_of = '{day}'").select("counterparty_id", "cluster_id"),
+            resolve_clusters(payee_registry(window), checkpoint_dir),
+        )
+    clusters = {(r["as_of"], r["counterparty_id"]): r["cluster_id"] for r in every.collect()}
+    assert [clusters[(march, p)] for p in ("p1", "p2", "s0", "s1", "s8")] == ["p1", "p1", "s0", "s1", "s8"]
+    assert [clusters[(june, p)] for p in ("p2", "p3", "p4", "s0", "s1")] == ["p2", "p2", "p4", "s0", "s0"]
+    assert len(clusters) == 11 + 5
