@@ -193,8 +193,8 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec(
         "n_related_groups_90d",
         "O8",
-        "kinds of related merchants paid by card, of 5: adult content, dating, VPN or anonymiser, tokens or "
-        "quasi-cash, software (everyday digital goods are no kind of their own)",
+        "kinds of related merchants paid by card, of 4: adult content or its tokens, dating, VPN or "
+        "anonymiser, software (everyday digital goods are no kind of their own)",
         90,
         "count",
         monotone=1,

@@ -56,17 +56,18 @@ RELATED_MERCHANT_PATTERN = (
     r"(?i)(vpn|webcam|proxy|anonymi[sz]|screen ?(capture|record)|\bcam ?(site|show|girls?|models?)\b"
     r"|\blive ?(cam|chat|show)|\bprivate ?(chat|show)|\bdating\b|\badult\b|\btokens?\b|\bcoins? ?shop\b)"
 )
-# O8 kinds: offenders pay several kinds of these merchants (cam sites and their tokens, a VPN or track
-# cleaner, screen-capture software, dating); an innocent subscriber usually pays one. Each kind is a bit of
+# O8 kinds: offenders pay several kinds of these merchants (cam sites and their tokens, a VPN, screen-capture
+# software or a track cleaner, dating); an innocent subscriber usually pays one. Each kind is a bit of
 # the daily state's `related_groups`, matched by MCC or merchant name. Everyday digital goods (5815-5818:
 # streaming, app stores, games) count as related spend above but are no kind of their own: most customers
 # buy them.
 RELATED_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("adult content", ("5967",), r"(?i)(webcam|\bcam ?(site|show|girls?|models?)\b|\blive ?(cam|show)"
-                                 r"|\bprivate ?(chat|show)|\badult\b)"),
+    # Cam sites are paid in tokens: a site and its token seller are one habit (the legal webcam customer's).
+    ("adult content or its tokens", ("5967", "6051"),
+     r"(?i)(webcam|\bcam ?(site|show|girls?|models?)\b|\blive ?(cam|show)|\bprivate ?(chat|show)|\badult\b"
+     r"|\btokens?\b|\bcoins? ?shop\b)"),
     ("dating", ("7273",), r"(?i)\bdating\b"),
     ("VPN or anonymiser", ("4816",), r"(?i)(vpn|proxy|anonymi[sz])"),
-    ("tokens or quasi-cash", ("6051",), r"(?i)(\btokens?\b|\bcoins? ?shop\b)"),
     ("software", ("5734", "7372"), r"(?i)screen ?(capture|record)"),
 )
 # O11: travel to a destination: airlines (MCC 3000-3299 and 4511), lodging (3501-3999 and 7011), and

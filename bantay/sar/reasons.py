@@ -133,8 +133,8 @@ REASONS: dict[str, Reason] = _reasons(
      "merchants, {related_card_usd_90d:usd} in total"),
     ("R_RELATED_KINDS", "n_related_groups_90d",
      "card payments in 90 days to {n_related_groups_90d:count} different kinds of related merchants (adult "
-     "content, dating, VPN or anonymiser, tokens, software); most customers who pay one such merchant pay one "
-     "kind"),
+     "content or its tokens, dating, VPN or anonymiser, software); most customers who pay one such merchant "
+     "pay one kind"),
     ("R_RELATED_SPEND_USD", "related_card_usd_90d",
      "{related_card_usd_90d:usd} of card payments to adult, dating, VPN, digital-token or software "
      "merchants (90 days)"),
