@@ -355,7 +355,10 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
 
     Sender features use the exact as_of of each point. Network features (F1-F5) are computed once per
     weekly grid date (`grid_date`, on or before the point's as_of) with labels decided before that date;
-    a customer's own label never feeds its features (the network code excludes it).
+    a customer's own label never feeds its features (the network code excludes it). The payee clusters of all
+    grid dates come from one propagation (`payees.resolve_clusters_at`). Measured on the quality benchmark's
+    training ledger (20k customers, 5,355 points, 24 grid dates, local[2]): 155 s, against 339 s resolving
+    each date on its own; chaining `update_clusters` from date to date was no faster (about 14 s a date).
     """
     points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
     dates = sorted(row["as_of"] for row in points.select("as_of").distinct().collect())
