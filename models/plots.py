@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve
@@ -81,5 +82,21 @@ def reliability(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> Figur
     ax.plot(predicted, observed, marker="o")
     ax.set(xlabel="mean score", ylabel="observed positive rate", title="Reliability",
            xlim=(0, 1), ylim=(0, 1))
+    fig.tight_layout()
+    return fig
+
+
+def contributions_heatmap(table: pd.DataFrame, top: int = 15) -> Figure:
+    """Mean contribution per group (rows) and feature (columns), the `top` features by largest mean."""
+    values = table.drop(columns="rows")
+    order = values.abs().max(axis=0).sort_values(ascending=False).index[:top]
+    shown = values[order]
+    limit = float(np.nanmax(np.abs(shown.to_numpy()))) if shown.size else 1.0
+    fig, ax = plt.subplots(figsize=(0.55 * len(order) + 3, 0.4 * len(shown) + 2.5))
+    image = ax.imshow(shown.to_numpy(), cmap="coolwarm", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(len(order)), list(order), rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(shown)), [f"{group} ({int(n)})" for group, n in table["rows"].items()])
+    fig.colorbar(image, ax=ax, label="mean contribution to the log-odds")
+    ax.set_title("What lifts each typology (evaluation set, holdout model)")
     fig.tight_layout()
     return fig

@@ -593,6 +593,12 @@ def _log_plots(
         "feature_importance": plots.importance({c: float(gains.get(c, 0.0)) for c in columns}),
         "reliability": plots.reliability(labels, model_scores),
     }
+    # Per typology of the labels (and the unlabelled sample): what lifts each, e.g. a cleared look-alike.
+    typologies = evaluation["typology"].astype(str).tolist()
+    by_typology = explain.contributions_by_group(contribs, typologies, columns)
+    figures["contributions_by_typology"] = plots.contributions_heatmap(by_typology)
+    mlflow.log_table(by_typology.reset_index().rename(columns={"group": "typology"}),
+                     f"{registry.EVAL_ARTIFACT_DIR}/contributions_by_typology.json")
     for name, figure in figures.items():
         mlflow.log_figure(figure, f"plots/{name}.png")
         plt.close(figure)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
+import xgboost as xgb
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, customer_id, write_validated
 
@@ -85,11 +89,26 @@ def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
     # The look-alikes trip the rules as often as the payers: the model sees the separating column and wins.
     assert run.data.metrics["pr_auc"] > run.data.metrics["rules_pr_auc"] + 0.1
     artifacts = {a.path for a in client.list_artifacts(result["run_id"], "plots")}
-    names = ("pr_curve", "score_distribution", "shap_summary", "feature_importance", "reliability")
+    names = ("pr_curve", "score_distribution", "shap_summary", "feature_importance", "reliability",
+             "contributions_by_typology")
     assert artifacts == {f"plots/{n}.png" for n in names}
     evaluation = registry.evaluation_set(world["settings"], result["run_id"])
     assert "customer_id" not in evaluation.columns
     assert len(evaluation) == result["rows_eval"]
+    # What lifts each typology: the holdout model's mean contributions over the evaluation rows of each.
+    logged = client.download_artifacts(result["run_id"], "evaluation/contributions_by_typology.json",
+                                       str(world["tmp"]))
+    table = pd.DataFrame(**json.loads(Path(logged).read_text())).set_index("typology")
+    assert table["rows"].to_dict() == evaluation["typology"].value_counts().to_dict()
+    holdout = registry.holdout_booster(world["settings"], version)
+    columns = train.catalogue_columns()
+    contribs = holdout.predict(xgb.DMatrix(evaluation[columns].astype("float64"), feature_names=columns),
+                               pred_contribs=True)[:, :-1]
+    for typology, rows in evaluation.groupby("typology"):
+        expected = contribs[rows.index.to_numpy()].mean(axis=0)
+        assert np.allclose(table.loc[typology, columns].to_numpy(dtype="float64"), expected, atol=1e-5)
+    # Confirmed payers are lifted, the cleared look-alikes are not.
+    assert table.loc["ocse_payer", columns].sum() > table.loc["ofw_remitter", columns].sum()
     assert [i.dataset.name for i in run.inputs.dataset_inputs] == ["bantay-training", "bantay-evaluation"]
     model = mlflow.xgboost.load_model("models:/bantay-ocse@challenger")
     assert model.feature_names == train.catalogue_columns()
