@@ -33,18 +33,31 @@ _DROPPED = {"nthread", "best_iteration", "max_rounds", "objective"}
 
 
 def with_parts(
-    table: DataFrame, stop_cut: date, eval_cut: date, unlabelled: str, weight: float, cleared_weight: float = 1.0
+    table: DataFrame,
+    stop_cut: date,
+    eval_cut: date,
+    unlabelled: str,
+    weight: float,
+    cleared_weight: float = 1.0,
+    lead_weight: float = 1.0,
 ) -> DataFrame:
-    """`table` with `part` (fit / stop / eval by decision date) and `weight`: `weight` for the unlabelled
-    sample, `cleared_weight` for labelled negatives, 1 for confirmed (as `train.weights`)."""
-    decided = F.col("as_of")
+    """`table` with `part` and `weight`, as `train.time_split` and `train.weights`.
+
+    `part` by decision date (`decided_on`): fit / stop / eval, and `lead` for a lead point whose decision
+    falls in the stop or evaluation part (no part of the holdout model uses it; the refit does). `weight`:
+    `weight` for the unlabelled sample, `cleared_weight` for labelled negatives, `lead_weight` for lead points,
+    1 for confirmed customers at their decision.
+    """
+    decided, lead = F.col("decided_on"), F.col("lead_days") > 0
     return table.withColumn(
         "part",
-        F.when(decided >= F.lit(eval_cut), "eval").when(decided >= F.lit(stop_cut), "stop").otherwise("fit"),
+        F.when(decided < F.lit(stop_cut), "fit").when(lead, "lead")
+        .when(decided >= F.lit(eval_cut), "eval").otherwise("stop"),
     ).withColumn(
         "weight",
         F.when(F.col("typology") == unlabelled, F.lit(weight))
         .when(F.col("label") == 0, F.lit(cleared_weight))
+        .when(lead, F.lit(lead_weight))
         .otherwise(F.lit(1.0)),
     )
 
@@ -70,7 +83,7 @@ def fit(
     parted: DataFrame, columns: Sequence[str], params: dict[str, Any], max_rounds: int, stopping_rounds: int
 ) -> tuple[xgb.Booster, dict[str, Any]]:
     """The holdout model: fitted on the `fit` part, early-stopped on `stop`; cut at its best round."""
-    rows = parted.where(F.col("part") != "eval").withColumn("is_stop", F.col("part") == "stop")
+    rows = parted.where(F.col("part").isin("fit", "stop")).withColumn("is_stop", F.col("part") == "stop")
     fitted = dict(params, scale_pos_weight=class_ratio(rows.where(~F.col("is_stop"))))
     workers = parted.sparkSession.sparkContext.defaultParallelism
     model = _estimator(

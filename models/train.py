@@ -16,14 +16,24 @@ Training set (point in time):
   split), and its features as of that date.
   Both variants are measured on every run: `pr_auc` (with the sample) and `variant_labels_only_pr_auc` (the
   same model settings fitted on labels alone), on the same evaluation set.
+- Earlier points of confirmed customers ("lead points"): each confirmed customer also enters as of
+  `LEAD_DAYS` days before its decision (its features as of that earlier date, label 1, weight `LEAD_WEIGHT`)
+  when it had already made `LEAD_MIN_P2P` or more cross-border p2p payments in the 90 days before it. The
+  scored book holds payers at every stage, most long before anyone investigates them, while decision points
+  show each payer only once, when the pattern was plain enough to be reported. A lead point is still point
+  in time: its features use data before its own date, and its label was decided before D. Rows carry
+  `decided_on` (the decision date their label belongs to) and `lead_days` (0 for the decision point); the
+  split goes by `decided_on`, so a customer's lead points never sit in an earlier part than its decision,
+  and metrics, the gate and early stopping use decision points only.
 - Investigated and cleared customers weigh `CLEARED_WEIGHT` (2): they are the hard negatives, the
   look-alikes an investigator already looked at, and at weight 1 the few hundred of them were swamped by the
   sample. Measured (20k customers, train on seed 7, score seeds 11 and 13, mean of 3 model seeds): online
   daters alerted 16.7% / 8.3% at weight 1, 11.7% / 6.4% at 2, 10.6% / 5.6% at 3; church donors 2.8% / 5.3%,
   1.9% / 3.0%, 2.2% / 3.0%; recall at 1% unchanged (0.81 / 0.83); retail alert rate 0.16%, 0.20%, 0.21%.
-- Split by time: the evaluation set is every point decided on or after the date that leaves the last
-  `EVAL_SHARE` of labelled decisions; the earlier part is fitted, with early stopping on its own tail (the
-  last `STOP_SHARE` of its decisions). That *holdout model* gives every metric and plot of the run, and is
+- Split by time: the evaluation set is every decision point decided on or after the date that leaves the
+  last `EVAL_SHARE` of labelled decisions; the earlier part is fitted, with early stopping on its own tail
+  (the last `STOP_SHARE` of its decisions); lead points belong to the part of their decision and are fitted
+  only when that part is the fitted one. That *holdout model* gives every metric and plot of the run, and is
   what the promotion gate compares (`registry.promote`), on decisions it has not seen.
 - The registered model is then refitted on every point (labels are scarce and the latest decisions are the
   most telling) with the holdout model's number of rounds. Measured as above, the refit raised recall at 1%
@@ -94,6 +104,9 @@ UNLABELLED_MIN = 5_000
 UNLABELLED_MAX = 200_000
 UNLABELLED_WEIGHT = 0.5
 CLEARED_WEIGHT = 2.0
+LEAD_DAYS = (28, 56)
+LEAD_WEIGHT = 0.5
+LEAD_MIN_P2P = 3
 SAMPLE_SEED = 20_240_601
 DRIVER_ROWS_LIMIT = 2_000_000
 MAX_ROUNDS = 800
@@ -157,6 +170,28 @@ def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
     )
 
 
+def lead_points(labelled: DataFrame, leads: Sequence[int] = LEAD_DAYS) -> DataFrame:
+    """`customer_id, as_of, label, typology, decided_on, lead_days`: each confirmed customer of `labelled`
+    (a `labelled_points` frame) again `leads` days before its decision."""
+    if not leads:
+        return decision_points(labelled).limit(0)
+    return (
+        labelled.where(F.col("label") == 1)
+        .select("*", F.explode(F.array(*[F.lit(int(n)) for n in leads])).alias("lead_days"))
+        .withColumn("decided_on", F.col("as_of"))
+        .withColumn("as_of", F.date_sub(F.col("decided_on"), F.col("lead_days")))
+        .select("customer_id", "as_of", "label", "typology", "decided_on", "lead_days")
+    )
+
+
+def decision_points(points: DataFrame) -> DataFrame:
+    """`points` (`customer_id, as_of, label, typology`) as points of their own decision date (lead 0)."""
+    return points.select(
+        "customer_id", "as_of", "label", "typology", F.col("as_of").alias("decided_on"),
+        F.lit(0).alias("lead_days"),
+    )
+
+
 def unlabelled_points(
     population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int
 ) -> DataFrame:
@@ -198,11 +233,13 @@ def to_frame(table: DataFrame) -> pd.DataFrame:
     """A Spark training table on the driver, in decision-date order."""
     frame = table.toPandas()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    frame["decided_on"] = pd.to_datetime(frame["decided_on"]).dt.date
     return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
 
 
 def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str]) -> DataFrame:
-    """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology` and the features."""
+    """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology, decided_on,
+    lead_days` and the features."""
     labels = ledger.read_validated(spark, settings.output_root, "labels")
     labelled = labelled_points(labels, as_of).cache()
     counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
@@ -214,7 +251,11 @@ def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns:
     dates = [row["as_of"] for row in labelled.select("as_of").distinct().collect()]
     size = min(max(UNLABELLED_RATIO * (counts[0] + counts[1]), UNLABELLED_MIN), UNLABELLED_MAX)
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
-    points = labelled.unionByName(unlabelled_points(population, labelled, dates, size))
+    points = (
+        decision_points(labelled)
+        .unionByName(lead_points(labelled))
+        .unionByName(decision_points(unlabelled_points(population, labelled, dates, size)))
+    )
     features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
     missing = [c for c in columns if c not in features.columns]
     if missing:
@@ -225,7 +266,10 @@ def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns:
         features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns),
         on=["customer_id", "as_of"],
         how="inner",
-    ).cache()
+    )
+    if "n_p2p_90d" in columns:  # a lead point counts once the customer was already paying abroad
+        table = table.where((F.col("lead_days") == 0) | (F.col("n_p2p_90d") >= LEAD_MIN_P2P))
+    table = table.cache()
     table.count()
     labelled.unpersist()
     return table
@@ -235,11 +279,14 @@ def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns:
 
 
 def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Boolean masks (fit, stop, evaluation) of `frame` by its `as_of` (decision date).
+    """Boolean masks (fit, stop, evaluation) of `frame` by its `decided_on` (decision date).
 
-    Cut dates are quantiles of the labelled decisions; every point on or after a cut date falls after it.
+    Cut dates are quantiles of the labelled decisions; every point decided on or after a cut date falls after
+    it. Stop and evaluation hold decision points only (`lead_days` 0); a lead point is fitted when its
+    decision falls in the fitted part, and used by no part otherwise.
     """
-    labelled_dates = np.sort(frame.loc[frame["typology"] != evaluate.UNLABELLED, "as_of"].to_numpy())
+    decided, decision = frame["decided_on"], frame["lead_days"] == 0
+    labelled_dates = np.sort(decided[(frame["typology"] != evaluate.UNLABELLED) & decision].to_numpy())
     if len(set(labelled_dates.tolist())) < 3:
         raise ModelError("labels were decided on fewer than 3 days; a time-ordered split needs more")
     eval_cut = labelled_dates[int(np.floor((1 - EVAL_SHARE) * (len(labelled_dates) - 1)))]
@@ -249,21 +296,22 @@ def time_split(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     stop_cut = earlier[int(np.floor((1 - STOP_SHARE) * (len(earlier) - 1)))]
     if stop_cut == earlier[0]:
         stop_cut = max(earlier)
-    evaluation = frame["as_of"] >= eval_cut
-    stop = (frame["as_of"] >= stop_cut) & ~evaluation
-    fit = ~evaluation & ~stop
+    evaluation = (decided >= eval_cut) & decision
+    stop = (decided >= stop_cut) & (decided < eval_cut) & decision
+    fit = decided < stop_cut
     for name, mask in (("fitted", fit), ("early-stopping", stop), ("evaluation", evaluation)):
         if int(frame.loc[mask, "label"].sum()) < 1:
             raise ModelError(f"the {name} part of the time split has no confirmed label; more are needed")
-    if int(frame.loc[fit, "label"].sum()) < MIN_POSITIVES:
+    if int(frame.loc[fit & decision, "label"].sum()) < MIN_POSITIVES:
         raise ModelError(f"the fitted part has fewer than {MIN_POSITIVES} confirmed labels")
     return fit, stop, evaluation
 
 
 def weights(frame: pd.DataFrame) -> np.ndarray:
-    """Sample weights: 1 for confirmed customers, `CLEARED_WEIGHT` for investigated and cleared ones,
-    `UNLABELLED_WEIGHT` for the unlabelled sample."""
-    cleared = np.where(frame["label"].to_numpy() == 0, CLEARED_WEIGHT, 1.0)
+    """Sample weights: 1 for confirmed customers at their decision, `LEAD_WEIGHT` for their lead points,
+    `CLEARED_WEIGHT` for investigated and cleared ones, `UNLABELLED_WEIGHT` for the unlabelled sample."""
+    confirmed = np.where(frame["lead_days"].to_numpy() > 0, LEAD_WEIGHT, 1.0)
+    cleared = np.where(frame["label"].to_numpy() == 0, CLEARED_WEIGHT, confirmed)
     return np.where(frame["typology"] == evaluate.UNLABELLED, UNLABELLED_WEIGHT, cleared)
 
 
@@ -388,7 +436,8 @@ def train_frame(settings: Settings, as_of: date, frame: pd.DataFrame, specs: Seq
         "rows_fit": int(fit_mask.sum()),
         "rows_stop": int(stop_mask.sum()),
         "rows_eval": int(eval_mask.sum()),
-        "positives_fit": int(frame.loc[fit_mask, "label"].sum()),
+        "positives_fit": int(frame.loc[fit_mask & (frame["lead_days"] == 0), "label"].sum()),
+        "lead_points_fit": int((fit_mask & (frame["lead_days"] > 0)).sum()),
         "unlabelled_sample": int((~labelled_only).sum()),
         "stop_from": str(frame.loc[stop_mask, "as_of"].min()),
     }
@@ -410,10 +459,11 @@ def train_distributed(
     monotone = [int(spec.monotone) for spec in specs]
     labelled = to_frame(table.where(F.col("typology") != evaluate.UNLABELLED))
     fit_mask, stop_mask, eval_mask = time_split(labelled)
-    stop_cut, eval_cut = labelled.loc[stop_mask, "as_of"].min(), labelled.loc[eval_mask, "as_of"].min()
+    stop_cut = labelled.loc[stop_mask, "decided_on"].min()
+    eval_cut = labelled.loc[eval_mask, "decided_on"].min()
     variant, _ = fit(labelled, fit_mask, stop_mask, columns, monotone)
     parted = distributed.with_parts(
-        table, stop_cut, eval_cut, evaluate.UNLABELLED, UNLABELLED_WEIGHT, CLEARED_WEIGHT
+        table, stop_cut, eval_cut, evaluate.UNLABELLED, UNLABELLED_WEIGHT, CLEARED_WEIGHT, LEAD_WEIGHT
     ).cache()
     base = {**PARAMS, "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")"}
     booster, params = distributed.fit(parted, columns, base, MAX_ROUNDS, EARLY_STOPPING_ROUNDS)
@@ -424,7 +474,8 @@ def train_distributed(
         "rows_fit": parts.get("fit", (0, 0))[0],
         "rows_stop": parts.get("stop", (0, 0))[0],
         "rows_eval": parts.get("eval", (0, 0))[0],
-        "positives_fit": parts.get("fit", (0, 0))[1],
+        "positives_fit": int(labelled.loc[fit_mask & (labelled["lead_days"] == 0), "label"].sum()),
+        "lead_points_fit": int((fit_mask & (labelled["lead_days"] > 0)).sum()),
         "unlabelled_sample": sum(rows for rows, _ in parts.values()) - len(labelled),
         "stop_from": str(stop_cut),
     }
@@ -536,6 +587,9 @@ def _log(
             "refit_rounds": int(params["best_iteration"]) + 1,
             "unlabelled_weight": UNLABELLED_WEIGHT,
             "cleared_weight": CLEARED_WEIGHT,
+            "lead_days": " ".join(str(n) for n in LEAD_DAYS),
+            "lead_weight": LEAD_WEIGHT,
+            "lead_min_p2p": LEAD_MIN_P2P,
             "alert_budget": settings.alert_budget,
             "min_alert_score": settings.min_alert_score,
             **counts,

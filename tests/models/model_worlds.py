@@ -120,6 +120,7 @@ def training_frame(labels: list[tuple[str, int, datetime, str]], ordinary: int =
     keys = pd.DataFrame(rows, columns=["customer_id", "as_of", "label", "typology"])
     features = feature_frame(zip(keys["customer_id"], keys["as_of"], strict=True))
     frame = keys.merge(features, on=["customer_id", "as_of"], how="inner")
+    frame = frame.assign(decided_on=frame["as_of"], lead_days=0)
     return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
 
 

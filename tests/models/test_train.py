@@ -40,40 +40,70 @@ def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world
     labels = [*world["labels"], (late, 1, datetime(2025, 6, 2, 8), "ocse_payer")]
     write_validated(spark, world["out"], labels, [*world["population"], late])
     frame = train.training_table(spark, world["settings"], CUTOFF, train.catalogue_columns())
-    assert int(frame["label"].sum()) == 30  # the 30 payers decided before the cut-off, not the late one
+    decisions = frame[frame["lead_days"] == 0]
+    assert int(decisions["label"].sum()) == 30  # the 30 payers decided before the cut-off, not the late one
     assert frame.loc[frame["customer_id"] == late, "label"].tolist() in ([], [0])
-    labelled = frame[frame["typology"] != evaluate.UNLABELLED]
+    labelled = decisions[decisions["typology"] != evaluate.UNLABELLED]
     assert len(labelled) == 60
     # Each labelled row carries the features of its own decision date, never a later one.
     decided = {c: d.date() for c, _, d, _ in labels}
-    assert all(row.as_of == decided[row.customer_id] for row in labelled.itertuples())
-    assert (frame["as_of"] < CUTOFF).all()
+    assert all(row.as_of == row.decided_on == decided[row.customer_id] for row in labelled.itertuples())
+    assert (frame["as_of"] < CUTOFF).all() and (frame["decided_on"] < CUTOFF).all()
+    # Lead points: every confirmed customer again 28 and 56 days before its decision, label 1, as of the
+    # earlier date (the world's payers always pay abroad enough to qualify); none for cleared customers.
+    leads = frame[frame["lead_days"] > 0]
+    payers = {c for c, label, when, _ in labels if label == 1 and when.date() < CUTOFF}
+    assert sorted(zip(leads["customer_id"], leads["lead_days"], strict=True)) == sorted(
+        (c, n) for c in payers for n in train.LEAD_DAYS)
+    assert (leads["label"] == 1).all()
+    assert all(row.as_of == decided[row.customer_id] - timedelta(days=row.lead_days)
+               and row.decided_on == decided[row.customer_id] for row in leads.itertuples())
     # The unlabelled sample: 3 x 60 wanted, 120 ordinary + 1 late customer available.
     assert (frame["typology"] == evaluate.UNLABELLED).sum() == 121
 
 
 def test_weights_favour_cleared_customers_over_the_unlabelled_sample(spark):
-    frame = pd.DataFrame({"label": [1, 0, 0, 0, 1],
+    frame = pd.DataFrame({"label": [1, 0, 0, 0, 1, 1],
                           "typology": ["ocse_payer", "cleared", "sextortion_victim", evaluate.UNLABELLED,
-                                       "ocse_payer"]})
-    expected = [1.0, train.CLEARED_WEIGHT, train.CLEARED_WEIGHT, train.UNLABELLED_WEIGHT, 1.0]
+                                       "ocse_payer", "ocse_payer"],
+                          "lead_days": [0, 0, 0, 0, 0, 28]})
+    expected = [1.0, train.CLEARED_WEIGHT, train.CLEARED_WEIGHT, train.UNLABELLED_WEIGHT, 1.0,
+                train.LEAD_WEIGHT]
     assert train.weights(frame).tolist() == expected
-    assert train.UNLABELLED_WEIGHT < 1.0 < train.CLEARED_WEIGHT
+    assert train.UNLABELLED_WEIGHT < 1.0 < train.CLEARED_WEIGHT and train.LEAD_WEIGHT < 1.0
     # The Spark path weighs the same rows the same way.
-    table = spark.createDataFrame(frame.assign(as_of=date(2025, 1, 1)))
+    table = spark.createDataFrame(frame.assign(as_of=date(2025, 1, 1), decided_on=date(2025, 1, 29)))
     parted = distributed.with_parts(table, date(2025, 2, 1), date(2025, 3, 1), evaluate.UNLABELLED,
-                                    train.UNLABELLED_WEIGHT, train.CLEARED_WEIGHT)
+                                    train.UNLABELLED_WEIGHT, train.CLEARED_WEIGHT, train.LEAD_WEIGHT)
     assert [row["weight"] for row in parted.collect()] == expected
 
 
-def test_time_split_evaluates_on_the_latest_decisions():
+def test_time_split_evaluates_on_the_latest_decisions(spark):
     days = [date(2025, 1, 1) + timedelta(days=n) for n in range(20)]
     frame = pd.DataFrame({"as_of": days * 2, "label": [1, 0] * 20, "typology": ["x"] * 40})
+    frame = frame.assign(decided_on=frame["as_of"], lead_days=0, customer_id=[f"c{n}" for n in range(40)])
+    # Lead points of a payer decided on day 0 and of one decided on day 19 (evaluation): 28 days earlier.
+    leads = frame[frame["label"] == 1].iloc[[0, -1]].assign(lead_days=28)
+    leads["as_of"] = leads["decided_on"] - timedelta(days=28)
+    frame = pd.concat([frame, leads], ignore_index=True)
     fit, stop, evaluation = train.time_split(frame)
-    assert frame.loc[evaluation, "as_of"].min() > frame.loc[stop, "as_of"].max()
-    assert frame.loc[stop, "as_of"].min() > frame.loc[fit, "as_of"].max()
-    # 40 labelled rows: the cut is the date of row floor(0.75 x 39) = 29 in date order, i.e. day 14.
+    assert frame.loc[evaluation, "decided_on"].min() > frame.loc[stop, "decided_on"].max()
+    assert frame.loc[stop, "decided_on"].min() > frame.loc[fit, "decided_on"].max()
+    # 40 labelled decisions: the cut is the date of row floor(0.75 x 39) = 29 in date order, i.e. day 14.
     assert frame.loc[evaluation, "as_of"].min() == date(2025, 1, 15)
+    # A lead point goes with its decision: the day-0 payer's is fitted; the evaluated payer's is in no part
+    # (its features date is the earliest of all, yet fitting it would show the holdout model an evaluated
+    # customer).
+    assert fit.tolist()[-2:] == [True, False] and not (stop | evaluation).tolist()[-1]
+    assert set(frame.loc[evaluation, "lead_days"]) == {0}
+    # The Spark path cuts the same way (parts "fit", "stop", "eval", and "lead" for the unused lead point).
+    stop_cut, eval_cut = frame.loc[stop, "decided_on"].min(), frame.loc[evaluation, "decided_on"].min()
+    parted = distributed.with_parts(spark.createDataFrame(frame), stop_cut, eval_cut, evaluate.UNLABELLED,
+                                    train.UNLABELLED_WEIGHT)
+    parts = {row["customer_id"] + f"/{row['lead_days']}": row["part"] for row in parted.collect()}
+    expected = np.select([fit, stop, evaluation], ["fit", "stop", "eval"], "lead")
+    assert [parts[f"{c}/{n}"] for c, n in zip(frame["customer_id"], frame["lead_days"], strict=True)] == \
+        expected.tolist()
 
 
 def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
