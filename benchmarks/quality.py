@@ -13,7 +13,10 @@
    kind, and train / score wall times. Targets: recall >= 0.9, PR-AUC >= 2x rules, look-alike rates <= 0.5%.
 
 Ledgers are kept in the work folder and reused by the next run (`ledger_a`, `ledger_b<seed>`); outputs are
-rebuilt. Writes `quality.json` in the work folder. Aggregates only: no customer id is printed.
+rebuilt. `--reuse-validated` keeps each output's validated layer (`validated/`, `quarantine/`,
+`runs/validate/`) from the previous run on the same ledger and skips validation, for comparing model or
+feature changes quickly; features, state, scores and the MLflow store are still rebuilt.
+Writes `quality.json` in the work folder. Aggregates only: no customer id is printed.
 """
 
 from __future__ import annotations
@@ -53,6 +56,25 @@ def _ledger(
     return ledger, truth, time.monotonic() - started
 
 
+_VALIDATION_OUTPUTS = ("validated", "quarantine", "runs/validate")
+
+
+def _fresh_output(out: Path, reuse_validated: bool) -> bool:
+    """Empty `out`; with `reuse_validated`, keep its validation outputs. True when they were kept."""
+    kept = reuse_validated and (out / "validated").is_dir() and (out / "runs" / "validate").is_dir()
+    if not kept:
+        shutil.rmtree(out, ignore_errors=True)
+        return False
+    for child in out.iterdir():
+        if child.name == "runs":
+            for run in child.iterdir():
+                if run.name != "validate":
+                    shutil.rmtree(run)
+        elif child.name not in _VALIDATION_OUTPUTS:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return True
+
+
 def _score_seed(
     args: argparse.Namespace,
     work: Path,
@@ -71,12 +93,13 @@ def _score_seed(
                                                             end_b)
     as_of = end_b + timedelta(days=1)
     out_b = work / f"out_b{seed}"
-    shutil.rmtree(out_b, ignore_errors=True)
+    reused = _fresh_output(out_b, args.reuse_validated)
     settings_b = _settings(ledger_b, out_b, tracking_uri, args.master)
     spark = spark_session.session(settings_b)
-    started = time.monotonic()
-    validate_ledger.run(settings_b, as_of)
-    times[f"validate_b{seed}"] = time.monotonic() - started
+    if not reused:
+        started = time.monotonic()
+        validate_ledger.run(settings_b, as_of)
+        times[f"validate_b{seed}"] = time.monotonic() - started
     started = time.monotonic()
     build_features.run(settings_b, as_of)
     times[f"features_b{seed}"] = time.monotonic() - started
@@ -123,6 +146,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="ledger A's last day")
     parser.add_argument("--gap-days", type=int, default=30)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--reuse-validated", action="store_true",
+                        help="keep the validated layers of the previous run on the same ledgers")
     args = parser.parse_args(argv)
 
     from bantay import log
@@ -137,25 +162,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     tracking_uri = f"sqlite:///{work / 'mlflow.db'}"
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     report: dict[str, Any] = {"customers": args.customers, "days": args.days, "train_seed": args.train_seed,
-                              "score_seeds": args.score_seed}
+                              "score_seeds": args.score_seed, "reused_validated": args.reuse_validated}
     times: dict[str, float] = {}
 
     ledger_a, _, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
                                                args.end)
     cutoff = args.end + timedelta(days=1)
     # A fresh store each run: the registry's artifacts live under out_a, rebuilt here.
-    shutil.rmtree(work / "out_a", ignore_errors=True)
+    reused = _fresh_output(work / "out_a", args.reuse_validated)
     (work / "mlflow.db").unlink(missing_ok=True)
     settings_a = _settings(ledger_a, work / "out_a", tracking_uri, args.master)
     spark_session.session(settings_a)
-    started = time.monotonic()
-    validate_ledger.run(settings_a, cutoff)
-    times["validate_a"] = time.monotonic() - started
+    if not reused:
+        started = time.monotonic()
+        validate_ledger.run(settings_a, cutoff)
+        times["validate_a"] = time.monotonic() - started
     started = time.monotonic()
     trained = train.run(settings_a, cutoff)
     times["train"] = time.monotonic() - started
     report["train"] = {k: trained[k] for k in ("version", "rows_fit", "rows_eval", "positives_fit",
-                                               "positives_eval", "unlabelled_sample")}
+                                               "positives_eval", "unlabelled_sample", "lead_points_fit")}
     report["train_metrics"] = trained["metrics"]
     report["promotion"] = registry.promote(settings_a, version=trained["version"])
 

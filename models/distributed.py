@@ -44,9 +44,9 @@ def with_parts(
     """`table` with `part` and `weight`, as `train.time_split` and `train.weights`.
 
     `part` by decision date (`decided_on`): fit / stop / eval, and `lead` for a lead point whose decision
-    falls in the stop or evaluation part (no part of the holdout model uses it; the refit does). `weight`:
-    `weight` for the unlabelled sample, `cleared_weight` for labelled negatives, `lead_weight` for lead points,
-    1 for confirmed customers at their decision.
+    falls in the stop or evaluation part (no part of the holdout model uses it; the refit does).
+    `weight`: `weight` for the unlabelled sample, `cleared_weight` for labelled negatives, `lead_weight` for
+    lead points, 1 for confirmed customers at their decision.
     """
     decided, lead = F.col("decided_on"), F.col("lead_days") > 0
     return table.withColumn(
