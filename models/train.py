@@ -269,14 +269,18 @@ def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns:
         raise ModelError(
             f"features_for_points lacks {len(missing)} catalogue column(s): {', '.join(missing[:5])}"
         )
-    table = points.join(
-        features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns),
-        on=["customer_id", "as_of"],
-        how="inner",
+    # A lead point counts once the customer was already paying abroad (`LEAD_MIN_P2P` payments in 90 days).
+    paying = F.col("n_p2p_90d").alias("_lead_p2p")
+    table = (
+        points.join(
+            features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns, paying),
+            on=["customer_id", "as_of"],
+            how="inner",
+        )
+        .where((F.col("lead_days") == 0) | (F.col("_lead_p2p") >= LEAD_MIN_P2P))
+        .drop("_lead_p2p")
+        .cache()
     )
-    if "n_p2p_90d" in columns:  # a lead point counts once the customer was already paying abroad
-        table = table.where((F.col("lead_days") == 0) | (F.col("n_p2p_90d") >= LEAD_MIN_P2P))
-    table = table.cache()
     table.count()
     labelled.unpersist()
     return table

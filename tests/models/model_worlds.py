@@ -26,6 +26,7 @@ COLUMNS = model_columns()
 SEPARATOR = "share_p2p_unrelated_surname_90d"  # the column that tells payers from look-alikes
 CUTOFF = date(2025, 6, 1)
 FIRST_DECISION = date(2025, 2, 1)
+PAYING_FROM = FIRST_DECISION - timedelta(days=100)  # before it, payers and look-alikes barely pay abroad
 
 
 def customer_id(kind: str, n: int) -> str:
@@ -52,6 +53,8 @@ def feature_values(customer: str, as_of: date) -> dict[str, float | None]:
             "median_p2p_usd_90d": float(rng.uniform(20, 90)),
             "share_p2p_new_payee_90d": float(rng.uniform(0.2, 0.6)),
         }
+        if as_of < PAYING_FROM:  # only training's lead points look this far back
+            values["n_p2p_90d"] = 2.0
     else:
         values |= {"n_p2p_ph_90d": float(rng.integers(0, 3)), "share_p2p_small_90d": None,
                    "share_p2p_night_90d": None, "n_p2p_90d": float(rng.integers(0, 3))}

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from mlflow.tracking import MlflowClient
-from model_worlds import CUTOFF, customer_id, write_validated
+from model_worlds import CUTOFF, PAYING_FROM, customer_id, write_validated
 
 from bantay.models import distributed, evaluate, registry, train
 
@@ -49,12 +49,15 @@ def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world
     decided = {c: d.date() for c, _, d, _ in labels}
     assert all(row.as_of == row.decided_on == decided[row.customer_id] for row in labelled.itertuples())
     assert (frame["as_of"] < CUTOFF).all() and (frame["decided_on"] < CUTOFF).all()
-    # Lead points: every confirmed customer again 28 and 56 days before its decision, label 1, as of the
-    # earlier date (the world's payers always pay abroad enough to qualify); none for cleared customers.
+    # Lead points: every confirmed customer again every LEAD_DAYS before its decision, label 1, as of the
+    # earlier date, where it already paid abroad (from PAYING_FROM in this world: 2 payments in 90 days
+    # before it, under LEAD_MIN_P2P); none for cleared customers.
     leads = frame[frame["lead_days"] > 0]
     payers = {c for c, label, when, _ in labels if label == 1 and when.date() < CUTOFF}
-    assert sorted(zip(leads["customer_id"], leads["lead_days"], strict=True)) == sorted(
-        (c, n) for c in payers for n in train.LEAD_DAYS)
+    wanted = sorted((c, n) for c in payers for n in train.LEAD_DAYS
+                    if decided[c] - timedelta(days=n) >= PAYING_FROM)
+    assert 0 < len(wanted) < len(payers) * len(train.LEAD_DAYS)
+    assert sorted(zip(leads["customer_id"], leads["lead_days"], strict=True)) == wanted
     assert (leads["label"] == 1).all()
     assert all(row.as_of == decided[row.customer_id] - timedelta(days=row.lead_days)
                and row.decided_on == decided[row.customer_id] for row in leads.itertuples())
