@@ -397,6 +397,25 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     )
 
 
+def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
+    """`customer_id, as_of, n_p2p`: cross-border p2p payments of each point's customer booked in the `days`
+    days before its as_of (the features' `n_p2p_<days>d`), from the state alone; points without any are
+    absent. Cheap next to `features_for_points`: no network step."""
+    points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
+    bounds = points.agg(F.min("as_of").alias("first"), F.max("as_of").alias("last")).first()
+    if bounds is None or bounds["first"] is None:
+        return spark.createDataFrame([], "customer_id string, as_of date, n_p2p long")
+    start = bounds["first"] - timedelta(days=days)
+    update_state(spark, settings, start, bounds["last"])
+    p2p = read_state(spark, settings, "p2p", start, bounds["last"])
+    return (
+        at_points(p2p, points)
+        .where(F.col("booking_date") >= F.date_sub(F.col("as_of"), days))
+        .groupBy("customer_id", "as_of")
+        .agg(F.count(F.lit(1)).alias("n_p2p"))
+    )
+
+
 def _grid_column(name: str) -> Column:
     """`grid_date` as a Column."""
     return F.date_sub(

@@ -19,9 +19,10 @@ Training set (point in time):
 - Earlier points of confirmed customers ("lead points"): each confirmed customer also enters as of every
   14 days up to 24 weeks before its decision (`LEAD_DAYS`), with its features as of that earlier date, label
   1 and weight `LEAD_WEIGHT`, wherever it had already made `LEAD_MIN_P2P` or more cross-border p2p payments
-  in the 90 days before that date. The scored book holds payers at every stage, most long before anyone
-  investigates them, while decision points show each payer only once, when the pattern was plain enough to
-  be reported. A lead point is still point in time: its features use data before its own date, and its
+  in the 90 days before that date (`paying_lead_points` checks this on the feature state before any feature
+  is computed, so that the early points that cannot count cost no network step). The scored book holds
+  payers at every stage, most long before anyone investigates them, while decision points show each payer
+  only once, when the pattern was plain enough to be reported. A lead point is still point in time: its features use data before its own date, and its
   label was decided before D. Rows carry `decided_on` (the decision date their label belongs to) and
   `lead_days` (0 for the decision point); the split goes by `decided_on`, so a customer's lead points never
   sit in an earlier part than its decision, and metrics, the gate and early stopping use decision points
@@ -156,6 +157,13 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     return build_features.features_for_points(spark, settings, points)
 
 
+def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
+    """Cross-border p2p payments in the `days` days before each point (the features job's function)."""
+    from bantay.jobs import build_features
+
+    return build_features.p2p_counts_at(spark, settings, points, days)
+
+
 # --- the training set ---------------------------------------------------------------------------------------
 
 
@@ -188,6 +196,23 @@ def lead_points(labelled: DataFrame, leads: Sequence[int] = LEAD_DAYS) -> DataFr
         .withColumn("decided_on", F.col("as_of"))
         .withColumn("as_of", F.date_sub(F.col("decided_on"), F.col("lead_days")))
         .select("customer_id", "as_of", "label", "typology", "decided_on", "lead_days")
+    )
+
+
+def paying_lead_points(spark: SparkSession, settings: Settings, leads: DataFrame) -> DataFrame:
+    """The `leads` (a `lead_points` frame) whose customer had made `LEAD_MIN_P2P` or more cross-border p2p
+    payments in the 90 days before the point.
+
+    Applied before `features_for_points`, so that lead points that cannot count cost no feature work: most
+    early ones fall here, and with them the weekly grid dates (network features) only they needed. The same
+    rule is applied again to the features' `n_p2p_90d`, which it equals. Measured on the quality benchmark's
+    training ledger (20k customers, local[2]): the training table in 200-211 s against 231 s without, the same
+    5,504 rows."""
+    counts = p2p_counts_at(spark, settings, leads.select("customer_id", "as_of"), 90)
+    return leads.join(
+        counts.where(F.col("n_p2p") >= LEAD_MIN_P2P).select("customer_id", "as_of"),
+        on=["customer_id", "as_of"],
+        how="left_semi",
     )
 
 
@@ -260,7 +285,7 @@ def training_rows(spark: SparkSession, settings: Settings, as_of: date, columns:
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
     points = (
         decision_points(labelled)
-        .unionByName(lead_points(labelled))
+        .unionByName(paying_lead_points(spark, settings, lead_points(labelled)))
         .unionByName(decision_points(unlabelled_points(population, labelled, dates, size)))
     )
     features = features_for_points(spark, settings, points.select("customer_id", "as_of"))

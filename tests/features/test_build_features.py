@@ -226,6 +226,18 @@ def test_features_for_points_match_the_daily_table(spark, built, points_result):
     assert points_result[("c4", AS_OF)]["n_p2p_90d"] == 0.0
 
 
+def test_p2p_counts_at_equal_the_features_counts(spark, built, points_result):
+    points = spark.createDataFrame(list(points_result), "customer_id string, as_of date")
+    settings = _settings(built["incremental"])
+    for days in (30, 90):
+        counts = {(r["customer_id"], r["as_of"]): r["n_p2p"]
+                  for r in build_features.p2p_counts_at(spark, settings, points, days).collect()}
+        # Points without a payment in the window are absent (c4 has no transaction at all).
+        wanted = {key: row[f"n_p2p_{days}d"] for key, row in points_result.items() if row[f"n_p2p_{days}d"]}
+        assert counts == wanted
+        assert counts[("c1", AS_OF)] > 0
+
+
 def test_features_for_points_never_use_the_customers_own_label(spark, built, points_result, tmp_path):
     out = _copy_out(built["full"], tmp_path / "out")
     write_validated(out, "labels", labels(spark, [row for row in LABELS if row[0] != "c1"]))

@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_worlds import customer_id, fake_features_for_points, label_rows, write_validated
+from model_worlds import (
+    customer_id,
+    fake_features_for_points,
+    fake_p2p_counts_at,
+    label_rows,
+    write_validated,
+)
 from pyspark.sql import SparkSession
 
 from bantay import settings as settings_module
@@ -24,8 +30,9 @@ def store(tmp_path: Path, mlflow_uri: str) -> dict[str, Any]:
 
 @pytest.fixture()
 def fast_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Few boosting rounds, the features job replaced by the world's feature function."""
+    """Few boosting rounds, the features job replaced by the world's feature function (and counts)."""
     monkeypatch.setattr(train, "features_for_points", fake_features_for_points)
+    monkeypatch.setattr(train, "p2p_counts_at", fake_p2p_counts_at)
     monkeypatch.setattr(train, "MAX_ROUNDS", 40)
     monkeypatch.setattr(train, "EARLY_STOPPING_ROUNDS", 10)
 

@@ -80,6 +80,14 @@ def fake_features_for_points(spark: SparkSession, settings: Settings, points: Da
     return to_spark(spark, feature_frame(pairs))
 
 
+def fake_p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
+    """Stands in for `build_features.p2p_counts_at`: the same counts as the world's `n_p2p_<days>d`."""
+    features = fake_features_for_points(spark, settings, points)
+    return features.where(f"n_p2p_{days}d > 0").selectExpr(
+        "customer_id", "as_of", f"cast(n_p2p_{days}d as long) as n_p2p"
+    )
+
+
 Label = tuple[str, int, datetime, str]
 
 
