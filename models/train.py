@@ -16,23 +16,23 @@ Training set (point in time):
   split), and its features as of that date.
   Both variants are measured on every run: `pr_auc` (with the sample) and `variant_labels_only_pr_auc` (the
   same model settings fitted on labels alone), on the same evaluation set.
-- Earlier points of confirmed customers ("lead points"): each confirmed customer also enters as of every
-  14 days up to 24 weeks before its decision (`LEAD_DAYS`), with its features as of that earlier date, label
-  1 and weight `LEAD_WEIGHT`, wherever it had already made `LEAD_MIN_P2P` or more cross-border p2p payments
-  in the 90 days before that date (`paying_lead_points` checks this on the feature state before any feature
-  is computed, so that the early points that cannot count cost no network step). The scored book holds
-  payers at every stage, most long before anyone investigates them, while decision points show each payer
-  only once, when the pattern was plain enough to be reported. A lead point is still point in time: its features use data before its own date, and its
-  label was decided before D. Rows carry `decided_on` (the decision date their label belongs to) and
-  `lead_days` (0 for the decision point); the split goes by `decided_on`, so a customer's lead points never
-  sit in an earlier part than its decision, and metrics, the gate and early stopping use decision points
-  only. Measured (20k customers, train on seed 7, score seeds 11 / 13; recall at 1%, then PR-AUC):
-  no lead points 0.833 / 0.850, 0.882 / 0.876; at 28 and 56 days 0.844 / 0.883, 0.900 / 0.905; every 14
-  days to 84, 0.872 / 0.883, 0.918 / 0.918; every 14 days to 168 (kept) 0.883 / 0.894, 0.918 / 0.921,
-  retail alerts 0.11% / 0.14% (from 0.16% / 0.17%). Not kept: 2+ payments instead of 3 (0.856 / 0.889,
+- Earlier points of confirmed customers ("lead points"): each confirmed customer also enters as of every 14
+  days up to 24 weeks before its decision (`LEAD_DAYS`), with its features as of that earlier date, label 1
+  and weight `LEAD_WEIGHT`, wherever it had already made `LEAD_MIN_P2P` or more cross-border p2p payments in
+  the 90 days before that date (`paying_lead_points` checks this on the feature state before any feature is
+  computed, so that the early points that cannot count cost no network step). The scored book holds payers at
+  every stage, most long before anyone investigates them, while decision points show each payer only once,
+  when the pattern was plain enough to be reported. A lead point is still point in time: its features use data
+  before its own date, and its label was decided before D. Rows carry `decided_on` (the decision date their
+  label belongs to) and `lead_days` (0 for the decision point); the split goes by `decided_on`, so a
+  customer's lead points never sit in an earlier part than its decision, and metrics, the gate and early
+  stopping use decision points only. Measured (20k customers, train on seed 7, score seeds 11 / 13; recall at
+  1%, then PR-AUC): no lead points 0.833 / 0.850, 0.882 / 0.876; at 28 and 56 days 0.844 / 0.883, 0.900 /
+  0.905; every 14 days to 84, 0.872 / 0.883, 0.918 / 0.918; every 14 days to 168 (kept) 0.883 / 0.894, 0.918 /
+  0.921, retail alerts 0.11% / 0.14% (from 0.16% / 0.17%). Not kept: 2+ payments instead of 3 (0.856 / 0.889,
   0.899 / 0.909: it adds points from before the pattern shows) and weight 1 (0.861 / 0.878, 0.915 / 0.918).
-  Most lead points fall to the payments rule: 37 survive in the fitted part of that run, beside 52
-  confirmed decisions. Online daters are not helped: 15.8% / 6.7% alerted, against 12.5% / 7.5% without.
+  Most lead points fall to the payments rule: 37 survive in the fitted part of that run, beside 52 confirmed
+  decisions. Online daters are not helped: 15.8% / 6.7% alerted, against 12.5% / 7.5% without.
 - Investigated and cleared customers weigh `CLEARED_WEIGHT` (2): they are the hard negatives, the
   look-alikes an investigator already looked at, and at weight 1 the few hundred of them were swamped by the
   sample. Measured (20k customers, train on seed 7, score seeds 11 and 13, mean of 3 model seeds): online
