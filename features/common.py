@@ -52,10 +52,6 @@ REFERENCE_PATTERN = (
 # software stores and services (screen capture), card purchases of quasi-cash (token and gift-card sellers,
 # 6051), and the same by merchant name where the MCC is generic.
 RELATED_MCCS = ("5967", "7273", "4816", "5815", "5816", "5817", "5818", "5734", "7372", "6051")
-RELATED_MERCHANT_PATTERN = (
-    r"(?i)(vpn|webcam|proxy|anonymi[sz]|screen ?(capture|record)|\bcam ?(site|show|girls?|models?)\b"
-    r"|\blive ?(cam|chat|show)|\bprivate ?(chat|show)|\bdating\b|\badult\b|\btokens?\b|\bcoins? ?shop\b)"
-)
 # O8 kinds: offenders pay several kinds of these merchants (cam sites and their tokens, a VPN, screen-capture
 # software or a track cleaner, dating); an innocent subscriber usually pays one. Each kind is a bit of
 # the daily state's `related_groups`, matched by MCC or merchant name. Everyday digital goods (5815-5818:
@@ -72,6 +68,10 @@ RELATED_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("dating", ("7273",), r"(?i)\bdating\b"),
     ("VPN or anonymiser", ("4816",), r"(?i)(vpn|proxy|anonymi[sz])"),
     ("software", ("5734", "7372"), r"(?i)screen ?(capture|record)"),
+)
+# Related spend by merchant name: any kind's name, and live-chat sites, which are related spend of no kind.
+RELATED_MERCHANT_PATTERN = (
+    r"(?i)(" + "|".join(pattern.removeprefix("(?i)") for _, _, pattern in RELATED_GROUPS) + r"|\blive ?chat)"
 )
 # O11: travel to a destination: airlines (MCC 3000-3299 and 4511), lodging (3501-3999 and 7011), and
 # cash withdrawals (ATM MCC 6011, or the cash channel) in a source country.
