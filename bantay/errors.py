@@ -21,7 +21,8 @@ class TableUnusableError(BantayError):
     def __init__(self, table: str, column: str, rule: str, count: int, example: str) -> None:
         self.table, self.column, self.rule, self.count, self.example = table, column, rule, count, example
         super().__init__(
-            f"table {table}: column {column}: rule {rule} failed for {count} row(s) or file(s), e.g. {example}"
+            f"table {table}: column {column}: rule {rule} failed for {count} row(s) or file(s), "
+            f"e.g. {example}"
         )
 
 

@@ -185,7 +185,8 @@ def read_validated(
     start: date | None = None,
     before: date | None = None,
 ) -> DataFrame:
-    """Read a table that `bantay validate` accepted, typed to the contract; transactions pruned by booking date.
+    """Read a table that `bantay validate` accepted, typed to the contract; transactions pruned by
+    booking date.
 
     `start` is inclusive, `before` exclusive: features as of D read `before=D`.
     """
@@ -266,5 +267,6 @@ def require_ledger(root: Path) -> None:
         raise LedgerLayoutError(f"{root}: ledger root does not exist")
     if table_format(root, "transactions") is None:
         raise LedgerLayoutError(
-            f"{root}: no transactions/ table (expected transactions/booking_date=YYYY-MM-DD/*.parquet or *.csv)"
+            f"{root}: no transactions/ table "
+            "(expected transactions/booking_date=YYYY-MM-DD/*.parquet or *.csv)"
         )

@@ -1,4 +1,5 @@
-"""One typed settings object: defaults, then an optional TOML config file, then `BANTAY_*` environment variables.
+"""One typed settings object: defaults, then an optional TOML config file, then `BANTAY_*` environment
+variables.
 
 Nested values use a double underscore in the environment: `BANTAY_INSTITUTION__NAME="First Bank"`.
 The config file is named by `BANTAY_CONFIG` (or the CLI's `--config`); its keys are the field names below.
@@ -124,7 +125,8 @@ class Settings(BaseSettings):
 
 
 def load(**overrides: Any) -> Settings:
-    """Build settings from defaults, config file and environment, then explicit CLI overrides (None ignored)."""
+    """Build settings from defaults, config file and environment, then explicit CLI overrides
+    (None ignored)."""
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
         return Settings(**given)

@@ -64,10 +64,13 @@ def main() -> None:
         result = queue.get()
         child.join()
         results.append(result)
-    header = f"{'customers':>10} {'days':>5} {'rows':>11} {'seconds':>8} {'rows/s':>9} {'peak MB':>8} {'ledger MB':>9}"
+    header = (
+        f"{'customers':>10} {'days':>5} {'rows':>11} {'seconds':>8} {'rows/s':>9} "
+        f"{'peak MB':>8} {'ledger MB':>9}"
+    )
     print(header)  # noqa: T201
     for r in results:
-        print(
+        print(  # noqa: T201
             f"{r['customers']:>10} {r['days']:>5} {r['rows']:>11} {r['seconds']:>8} {r['rows_per_s']:>9} "
             f"{r['peak_rss_mb']:>8} {r['ledger_mb']:>9}"
         )

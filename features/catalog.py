@@ -37,7 +37,9 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("share_p2p_small_90d", "O1", "share of p2p payments under USD 200", 90, "share", monotone=1),
     FeatureSpec("n_p2p_days_90d", "O1", "distinct days with a p2p payment", 90, "count"),
     FeatureSpec("median_p2p_usd_365d", "O1", "median p2p payment (percentile_approx)", 365, "USD (median)"),
-    FeatureSpec("share_p2p_small_365d", "O1", "share of p2p payments under USD 200", 365, "share", monotone=1),
+    FeatureSpec(
+        "share_p2p_small_365d", "O1", "share of p2p payments under USD 200", 365, "share", monotone=1
+    ),
     FeatureSpec("share_p2p_ph_365d", "O1", "share of p2p payments going to the Philippines", 365, "share"),
     # O2 uneven, heavy-tailed activity
     FeatureSpec("n_p2p_365d", "O2", f"number of {_P2P}", 365, "count"),

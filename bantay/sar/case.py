@@ -47,7 +47,9 @@ def render_forms(
     draft: dict[str, Any], goaml_config: Mapping[str, Any], goaml_xsd: Path | None = None, pdf: bool = False
 ) -> dict[str, bytes]:
     """All files of a case folder, by name. Adds the forms' truncation notes to `draft` before writing it."""
-    fincen_xml, fincen_clips = fincen.build(draft, tcc=draft["institution"].get("fincen_tcc") or fincen.DEFAULT_TCC)
+    fincen_xml, fincen_clips = fincen.build(
+        draft, tcc=draft["institution"].get("fincen_tcc") or fincen.DEFAULT_TCC
+    )
     goaml_xml, goaml_clips = goaml.build(draft, goaml_config, goaml_xsd)
     draft["truncations"] = [clip.as_dict() for clip in (*fincen_clips, *goaml_clips)]
     validate_draft(draft)

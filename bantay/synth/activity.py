@@ -1,8 +1,8 @@
 """Transactions of one chunk of customers, as integer-coded event arrays (strings come later, by `take`).
 
-Bulk retail traffic (salary, rent, bills, card spend, cash, domestic and occasional foreign transfers) is drawn
-for all customers at once. The few customers with a behaviour of interest (OCSE payers and every innocent
-look-alike) get a short loop each: their schedules, payees and amounts follow typology.md.
+Bulk retail traffic (salary, rent, bills, card spend, cash, domestic and occasional foreign transfers) is
+drawn for all customers at once. The few customers with a behaviour of interest (OCSE payers and every
+innocent look-alike) get a short loop each: their schedules, payees and amounts follow typology.md.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class Events:
 
 
 class Activity:
-    """Draws one chunk's transactions. `local` holds the chunk's own counterparties (after the shared ones)."""
+    """Draws one chunk's transactions. `local` holds the chunk's own counterparties (after the shared
+    ones)."""
 
     def __init__(self, world: World, chunk: Chunk, rng: np.random.Generator) -> None:
         self.w, self.c, self.rng = world, chunk, rng
@@ -108,7 +109,7 @@ class Activity:
         self.ocse_count: dict[int, int] = {}
         self.abroad_first_us: dict[int, int] = {}
 
-    # ---- helpers ---------------------------------------------------------------------------------------------
+    # ---- helpers -------------------------------------------------------------------------------------------
     def local_ref(self, text: str) -> int:
         self.local_refs.append(text)
         return len(REF_VOCAB) + len(self.local_refs) - 1
@@ -198,7 +199,8 @@ class Activity:
         return max(0, int(self.c.onboard_day[i])), self.w.days - 1
 
     def channel_mix(self, n: int, p: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-        """(channel, cash pick-up) for person-to-person payments abroad: p = remittance, bank, wallet, cash share."""
+        """(channel, cash pick-up) for person-to-person payments abroad: p = remittance, bank, wallet,
+        cash share."""
         draw = self.rng.random(n)
         channel = np.where(draw < p[0], REM, np.where(draw < p[0] + p[1], BANK, WALLET)).astype(np.int8)
         pickup = (channel == REM) & (self.rng.random(n) < p[3])
@@ -213,7 +215,7 @@ class Activity:
     def first_abroad(self, i: int, ts: int) -> None:
         self.abroad_first_us[i] = min(self.abroad_first_us.get(i, ts), ts)
 
-    # ---- bulk retail -------------------------------------------------------------------------------------------
+    # ---- bulk retail ---------------------------------------------------------------------------------------
     def retail(self) -> None:
         c, w, rng = self.c, self.w, self.rng
         n = len(c)
@@ -373,7 +375,8 @@ class Activity:
                 round_to=np.where(rng.random(len(cust)) < 0.5, 5.0, 0.0),
             )
 
-        # Occasional transfers abroad (family in Europe, a holiday let, a friend in Manila): a fifth of customers.
+        # Occasional transfers abroad (family in Europe, a holiday let, a friend in Manila): a fifth of
+        # customers.
         abroad = np.flatnonzero(rng.random(n) < 0.2)
         counts = rng.poisson(0.012 * active[abroad])
         cust = np.repeat(abroad, counts)
@@ -425,7 +428,8 @@ class Activity:
             round_to=np.where(rng.random(len(cust)) < 0.6, 10.0, 0.0),
         )
 
-        # Subscriptions that offenders also buy (O8), common among ordinary customers: VPN, dating, capture tools.
+        # Subscriptions that offenders also buy (O8), common among ordinary customers: VPN, dating, capture
+        # tools.
         for kind, share, per_month in (
             ("vpn", 0.12, 1.0),
             ("dating", 0.08, 1.0),
@@ -507,9 +511,10 @@ class Activity:
                 )
         return out
 
-    # ---- OCSE payers -------------------------------------------------------------------------------------------
+    # ---- OCSE payers ---------------------------------------------------------------------------------------
     def ocse_payer(self, i: int) -> None:
-        """One offender: O1-O12 with varied strengths (typology.md). Loops here are over one payer's payments."""
+        """One offender: O1-O12 with varied strengths (typology.md). Loops here are over one payer's
+        payments."""
         c, w, rng = self.c, self.w, self.rng
         lo, hi = self.span(i)
         # Payers start at different dates; about a third were already paying when the window opens.
@@ -610,7 +615,8 @@ class Activity:
             self.ocse_first_us[i] = int(ts.min())
             self.ocse_count[i] = len(ts)
             self.first_abroad(i, int(ts.min()))
-        # O8: 1-4 related card payments a month for most payers (webcam, tokens, dating, VPN, capture, cleaners).
+        # O8: 1-4 related card payments a month for most payers (webcam, tokens, dating, VPN, capture,
+        # cleaners).
         if rng.random() < 0.7:
             per_month = rng.uniform(1, 4)
             k = rng.poisson(per_month * span / 30)
@@ -633,7 +639,8 @@ class Activity:
             self.trip(i, int(day[int(n * 0.8)]), dest, tourist=False)
 
     def ocse_payees(self, i: int, m: int, dest: str, lead: np.ndarray) -> np.ndarray:
-        """Payee per payment: churn through new clusters (O4), take turns inside a cluster (F2), shared ones (F5)."""
+        """Payee per payment: churn through new clusters (O4), take turns inside a cluster (F2), shared
+        ones (F5)."""
         rng = self.rng
         clusters: list[np.ndarray] = []
 
@@ -685,7 +692,8 @@ class Activity:
         return out
 
     def trip(self, i: int, day: int, code: str, tourist: bool) -> None:
-        """An airline ticket, then a stay abroad: hotel nights, ATM cash, a restaurant, sometimes jewellery."""
+        """An airline ticket, then a stay abroad: hotel nights, ATM cash, a restaurant, sometimes
+        jewellery."""
         rng, w = self.rng, self.w
         self.emit(
             i,
@@ -755,7 +763,7 @@ class Activity:
                 travel=travel_idx,
             )
 
-    # ---- innocent look-alikes ----------------------------------------------------------------------------------
+    # ---- innocent look-alikes ------------------------------------------------------------------------------
     def periodic(self, i: int, every: float, jitter: float, offset: float | None = None) -> np.ndarray:
         lo, hi = self.span(i)
         first = lo + (self.rng.uniform(0, every) if offset is None else offset)
@@ -1128,12 +1136,13 @@ class Activity:
     def run(self) -> dict[str, np.ndarray]:
         self.retail()
         for i in np.flatnonzero(self.c.kind != KIND["retail"]).tolist():
-            kind = [k for k, v in KIND.items() if v == self.c.kind[i]][0]
+            kind = [k for k, v in KIND.items() if v == self.c.kind[i]][0]  # noqa: RUF015
             if kind == "ocse_payer":
                 self.ocse_payer(i)
             else:
                 self.lookalike(i, kind)
-        # A few ordinary customers holiday in Thailand or the Philippines (tourist towns), like the travellers.
+        # A few ordinary customers holiday in Thailand or the Philippines (tourist towns), like the
+        # travellers.
         for i in np.flatnonzero(self.rng.random(len(self.c)) < 0.01).tolist():
             lo, _ = self.span(i)
             if self.w.days - lo > 40:

@@ -1,7 +1,8 @@
-"""Planted bad rows: about 0.1% of rows, every rule of docs/design.md ("Bad-row rules"), each row breaking one rule.
+"""Planted bad rows: about 0.1% of rows, every rule of docs/design.md ("Bad-row rules"), each row breaking
+one rule.
 
-The truth (table, rule, txn_id, key, booking_date) goes to the truth folder, never into the ledger. Bad customer
-and label rows are extra rows, so no good row cascades into a second rule.
+The truth (table, rule, txn_id, key, booking_date) goes to the truth folder, never into the ledger. Bad
+customer and label rows are extra rows, so no good row cascades into a second rule.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`bantay generate`: a synthetic ledger in the contract's layout, with its ground truth kept apart.
 
-Customers are drawn in chunks (each with its own seeded generator), so memory stays flat as the book grows and
-the same seed gives the same ledger. Shared counterparties (facilitator clusters and their innocent twins) come
-from one `World` built first, so that customers in different chunks can pay the same payee.
+Customers are drawn in chunks (each with its own seeded generator), so memory stays flat as the book grows
+and the same seed gives the same ledger. Shared counterparties (facilitator clusters and their innocent
+twins) come from one `World` built first, so that customers in different chunks can pay the same payee.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def run(
             order = np.argsort(day, kind="stable")
             txns, day = txns.take(pa.array(order)), day[order]
             edges = np.searchsorted(day, np.arange(days + 1))
-            writer.transactions(txns, booking_dates, list(zip(edges[:-1], edges[1:], strict=True)))
+            writer.transactions(txns, booking_dates, list(pairwise(edges)))
             good = tables.customers(shared, chunk)
             extra, bad_customers = defects.customers(good, rng, customers + index * 1_000, end + 30 * DAY)
             writer.table("customers", pa.concat_tables([good, extra]))
@@ -177,8 +178,8 @@ def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:
 
 
 def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, end: date) -> pa.Table:
-    """Partial, time-stamped case outcomes: confirmed payers 30-150 days after their first OCSE payment, cleared
-    look-alikes after their first payment abroad, a few cleared ordinary customers; about 4% wrong."""
+    """Partial, time-stamped case outcomes: confirmed payers 30-150 days after their first OCSE payment,
+    cleared look-alikes after their first payment abroad, a few cleared ordinary customers; about 4% wrong."""
     end_us = int(datetime.combine(end + DAY, datetime.min.time(), UTC).timestamp() * 1_000_000)
     start_us = end_us - act.w.days * world.DAY_US
     ids = chunk.ids

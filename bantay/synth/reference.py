@@ -1,7 +1,7 @@
 """Reference data for the synthetic ledger: countries, names, places, merchants, payment wording.
 
-Plain constants, no randomness. Names and places are ordinary public ones; merchants in the sensitive categories
-(webcam, adult, token sellers) are invented brand names.
+Plain constants, no randomness. Names and places are ordinary public ones; merchants in the sensitive
+categories (webcam, adult, token sellers) are invented brand names.
 """
 
 from __future__ import annotations
@@ -640,7 +640,7 @@ SURNAMES: dict[str, tuple[str, ...]] = {
         "Neumann",
         "Schwarz",
         "Zimmermann",
-        "Yılmaz",
+        "Yılmaz",  # noqa: RUF001
         "Kaya",
         "Nowak",
     ),
@@ -890,7 +890,8 @@ OFW_OCCUPATIONS = (
 )
 
 
-# Destination countries of payments abroad: phone prefix, currency, name origin, cities (with F4 weights for PH).
+# Destination countries of payments abroad: phone prefix, currency, name origin, cities (with F4 weights for
+# PH).
 @dataclass(frozen=True)
 class Destination:
     code: str
@@ -903,7 +904,8 @@ class Destination:
 
 
 DESTINATIONS: dict[str, Destination] = {
-    # F4: Metro Manila ~30%, Pampanga / Central Luzon 25%, Cebu / Central Visayas 25%, Zamboanga 10%, other 10%.
+    # F4: Metro Manila ~30%, Pampanga / Central Luzon 25%, Cebu / Central Visayas 25%, Zamboanga 10%,
+    # other 10%.
     "PH": Destination(
         "PH",
         "PHP",

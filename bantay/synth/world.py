@@ -1,8 +1,9 @@
-"""What every chunk of customers shares: the calendar, time zones, FX rates and the counterparties paid by many.
+"""What every chunk of customers shares: the calendar, time zones, FX rates and the counterparties paid by
+many.
 
 Shared counterparties are built once from the seed so that customers in different chunks can pay the same
-payee: facilitator clusters (F2, F5) and their innocent twins (popular sellers, creators, VA agencies, parishes),
-merchants, employers, billers and charities.
+payee: facilitator clusters (F2, F5) and their innocent twins (popular sellers, creators, VA agencies,
+parishes), merchants, employers, billers and charities.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def strip_accents(text: str) -> str:
 
 
 def name_variants(first: str, last: str, rng: np.random.Generator) -> tuple[str, str, str]:
-    """The same person's name as different clerks and apps capture it: case, accents, spacing, abbreviations."""
+    """The same person's name as different clerks and apps capture it: case, accents, spacing,
+    abbreviations."""
     full = f"{first} {last}"
     variants = [
         full.upper(),
@@ -189,7 +191,8 @@ def person_abroad(
     wallet_share: float = 0.5,
     handle: str | None = None,
 ) -> int:
-    """One payee in a destination country with name variants, a mobile in mixed formats and a wallet or account."""
+    """One payee in a destination country with name variants, a mobile in mixed formats and a wallet or
+    account."""
     origin = dest.origin
     is_female = rng.random() < 0.7 if female is None else female
     first_pool = ref.FIRST_FEMALE[origin] if is_female else ref.FIRST_MALE[origin]
@@ -224,7 +227,8 @@ def _hub(
     wallet_share: float,
     handle: str | None = None,
 ) -> Hub:
-    """Members that share a surname (family), a phone, a wallet, or several of these; they take turns collecting."""
+    """Members that share a surname (family), a phone, a wallet, or several of these; they take turns
+    collecting."""
     dest = ref.DESTINATIONS[code]
     family = rng.random() < family_share
     surname = ref.SURNAMES[dest.origin][rng.integers(len(ref.SURNAMES[dest.origin]))] if family else None
@@ -365,7 +369,8 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
         for _ in range(n):
             code = codes[rng.choice(len(codes), p=np.array(weights) / sum(weights))]
             handle = (
-                f"@{rng.choice(['shop', 'store', 'ukay', 'live', 'tv', 'official', 'ph'])}_{rng.integers(1000, 99999)}"
+                f"@{rng.choice(['shop', 'store', 'ukay', 'live', 'tv', 'official', 'ph'])}"
+                f"_{rng.integers(1000, 99999)}"
                 if handles
                 else None
             )

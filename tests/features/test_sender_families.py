@@ -186,8 +186,9 @@ def test_small_payments_counts_amounts_and_destinations(frames):
 
 
 def test_year_profile_describes_every_payment_of_the_look_back(frames):
-    # All 5 payments (USD 20-60, so all small): PH for all but C (TH); night for B, C, D; round GBP 25 and 40 and
-    # the PHP 2,000 landing (GBP 16.00 is not a multiple of 5); keywords "School fees", "gift", "@liza.ph".
+    # All 5 payments (USD 20-60, so all small): PH for all but C (TH); night for B, C, D; round GBP 25 and 40
+    # and the PHP 2,000 landing (GBP 16.00 is not a multiple of 5); keywords "School fees", "gift",
+    # "@liza.ph".
     assert _row(payments.year_profile(frames[0])) == {
         "median_p2p_usd_365d": 40.0,
         "share_p2p_small_365d": 1.0,

@@ -1,4 +1,5 @@
-"""The synthetic ledger: contract layout and types, typology statistics, look-alikes, planted bad rows, seeds."""
+"""The synthetic ledger: contract layout and types, typology statistics, look-alikes, planted bad rows,
+seeds."""
 
 from __future__ import annotations
 
