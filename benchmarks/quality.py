@@ -11,7 +11,8 @@
    (budget `alert_budget`, default 1%) and in the top 1% of the ranking, PR-AUC of the model and of the rules
    baseline over all scored customers (truth: kind `ocse_payer`), the alert rate of each innocent look-alike
    kind, recall by the payer's number of payments in the ledger, and train / score wall times. Targets:
-   recall >= 0.9, PR-AUC >= 2x rules, look-alike rates <= 0.5%.
+   recall >= 0.9, PR-AUC >= 2x rules, look-alike rates <= 0.5%. Also: how many of the labels training saw
+   were wrong by the truth (`training_labels`: confirmed customers who are no payer, cleared payers).
 
 Ledgers are kept in the work folder and reused by the next run (`ledger_a`, `ledger_b<seed>`); outputs are
 rebuilt. `--reuse-validated` keeps each output's validated layer (`validated/`, `quarantine/`,
@@ -145,6 +146,24 @@ def _score_seed(
     }
 
 
+def _training_labels(ledger: Path, truth: Path, cutoff: date) -> dict[str, int]:
+    """How right the labels training sees are: each customer's latest label decided before `cutoff`, against
+    the generator's truth. Counts only."""
+    labels = pd.read_parquet(ledger / "labels", columns=["customer_id", "label", "decided_at"])
+    labels = labels[labels["label"].isin([0, 1])]
+    labels = labels[pd.to_datetime(labels["decided_at"], utc=True) < pd.Timestamp(cutoff, tz="UTC")]
+    latest = labels.sort_values(["customer_id", "decided_at", "label"]).groupby("customer_id").tail(1)
+    kinds = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "kind"])
+    payer = latest.merge(kinds, on="customer_id", how="left")["kind"].eq("ocse_payer").to_numpy()
+    confirmed, cleared = (latest["label"] == 1).to_numpy(), (latest["label"] == 0).to_numpy()
+    return {
+        "confirmed": int(confirmed.sum()),
+        "confirmed_not_payer": int((confirmed & ~payer).sum()),
+        "cleared": int(cleared.sum()),
+        "cleared_payer": int((cleared & payer).sum()),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, required=True)
@@ -175,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "score_seeds": args.score_seed, "reused_validated": args.reuse_validated}
     times: dict[str, float] = {}
 
-    ledger_a, _, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
+    ledger_a, truth_a, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
                                                args.end)
     cutoff = args.end + timedelta(days=1)
     # A fresh store each run: the registry's artifacts live under out_a, rebuilt here.
@@ -193,6 +212,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report["train"] = {k: trained[k] for k in ("version", "rows_fit", "rows_eval", "positives_fit",
                                                "positives_eval", "unlabelled_sample", "lead_points_fit")}
     report["train_metrics"] = trained["metrics"]
+    # Label noise (the typology: some confirmed cases are wrong, some cleared customers were payers).
+    report["training_labels"] = _training_labels(ledger_a, truth_a, cutoff)
     report["promotion"] = registry.promote(settings_a, version=trained["version"])
 
     report["scores"] = {}
