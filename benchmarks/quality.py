@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     times: dict[str, float] = {}
 
     ledger_a, truth_a, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
-                                               args.end)
+                                                     args.end)
     cutoff = args.end + timedelta(days=1)
     # A fresh store each run: the registry's artifacts live under out_a, rebuilt here.
     reused = _fresh_output(work / "out_a", args.reuse_validated)

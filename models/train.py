@@ -84,7 +84,7 @@ Not kept either (the same protocol, kept model 0.883 / 0.894, PR-AUC 0.917 / 0.9
 - `max_depth` 6 (0.872 / 0.872).
 The online daters alerted differ from the daters not alerted mainly by a second kind of related spending and
 by age (mean TreeSHAP contributions +0.63 and +0.23, against -0.09 and -0.45), not by how they pay: payee
-switches (median 0.15 against 1.0 for payers) already lower their scores by 0.36 on average.
+switches (median 0.15 against 1.0 for payers) already lower their scores by 0.36 in log-odds on average.
 
 MLflow: params, metrics (model and rules baseline), plots, the model with signature and an input example of
 feature columns, the training and evaluation inputs (feature columns and label only), and the evaluation set
