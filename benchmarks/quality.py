@@ -146,13 +146,14 @@ def _score_seed(
     }
 
 
-def _training_labels(ledger: Path, truth: Path, cutoff: date) -> dict[str, int]:
-    """How right the labels training sees are: each customer's latest label decided before `cutoff`, against
-    the generator's truth. Counts only."""
-    labels = pd.read_parquet(ledger / "labels", columns=["customer_id", "label", "decided_at"])
-    labels = labels[labels["label"].isin([0, 1])]
-    labels = labels[pd.to_datetime(labels["decided_at"], utc=True) < pd.Timestamp(cutoff, tz="UTC")]
-    latest = labels.sort_values(["customer_id", "decided_at", "label"]).groupby("customer_id").tail(1)
+def _training_labels(spark: Any, settings: Any, truth: Path, cutoff: date) -> dict[str, int]:
+    """How right the labels training saw are: training's own labelled customers (`train.labelled_points`: the
+    latest validated label decided before `cutoff`) against the generator's truth. Counts only."""
+    from bantay import ledger
+    from bantay.models import train
+
+    labels = ledger.read_validated(spark, settings.output_root, "labels")
+    latest = train.labelled_points(labels, cutoff).select("customer_id", "label").toPandas()
     kinds = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "kind"])
     payer = latest.merge(kinds, on="customer_id", how="left")["kind"].eq("ocse_payer").to_numpy()
     confirmed, cleared = (latest["label"] == 1).to_numpy(), (latest["label"] == 0).to_numpy()
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     reused = _fresh_output(work / "out_a", args.reuse_validated)
     (work / "mlflow.db").unlink(missing_ok=True)
     settings_a = _settings(ledger_a, work / "out_a", tracking_uri, args.master)
-    spark_session.session(settings_a)
+    spark_a = spark_session.session(settings_a)
     if not reused:
         started = time.monotonic()
         validate_ledger.run(settings_a, cutoff)
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                "positives_eval", "unlabelled_sample", "lead_points_fit")}
     report["train_metrics"] = trained["metrics"]
     # Label noise (the typology: some confirmed cases are wrong, some cleared customers were payers).
-    report["training_labels"] = _training_labels(ledger_a, truth_a, cutoff)
+    report["training_labels"] = _training_labels(spark_a, settings_a, truth_a, cutoff)
     report["promotion"] = registry.promote(settings_a, version=trained["version"])
 
     report["scores"] = {}
