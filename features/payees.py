@@ -3,7 +3,9 @@
 "New payee clusters" (typology F2 + F5) are payees that look unrelated by name but share a phone, a wallet or
 account number, an address, or a surname in the same town: a family collecting in turns, or one facilitator
 using several beneficiary records. `resolve_clusters` links them with a Spark-native connected-components
-algorithm (min-label propagation over a star-shaped edge list), so the graph never goes to the driver.
+algorithm (min-label propagation over a star-shaped edge list), so a large graph never goes to the driver;
+an edge list of at most `DRIVER_EDGES_LIMIT` rows is solved on the driver instead (SciPy's
+`connected_components`, one Spark job instead of one per propagation round), with the same cluster ids.
 `update_clusters` gives the same clusters from an earlier result, re-resolving only what changed since.
 """
 
@@ -13,8 +15,12 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
+import numpy as np
+import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from bantay.features.common import is_cross_border_p2p
 
@@ -110,6 +116,9 @@ _LINK_COLUMNS = ("counterparty_country", "surname_norm", "phone_e164", "account_
 
 _ITERATIONS_PER_CHECKPOINT = 3
 _MAX_ITERATIONS = 60
+# Up to this many edges (both directions) the components are found on the driver: a few tens of MB of ids,
+# solved in well under a second, where each propagation round costs a few Spark jobs.
+DRIVER_EDGES_LIMIT = 1_000_000
 
 
 def fold_text(column: Column) -> Column:
@@ -413,6 +422,9 @@ def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_ite
     converge in a logarithmic number of rounds). It stops when a round changes no label. Labels are
     checkpointed under `checkpoint_dir` every few rounds so that the plan does not grow with the rounds; the
     result is kept as a local checkpoint and this call's checkpoint files are removed before returning.
+    Edge lists of at most `DRIVER_EDGES_LIMIT` rows are solved on the driver (`_components_on_driver`).
+    Measured (`benchmarks/features.py`, 20k customers, 180 days, local[2]): the network step took 12.0 s
+    instead of 16.4 s in a full build (5,393 linked payees) and 9.9 s instead of 15.1 s on an incremental day.
     """
     spark = nodes.sparkSession
     context = spark.sparkContext
@@ -421,6 +433,8 @@ def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_ite
     persisted: list[DataFrame] = []
     try:
         edges = edges.checkpoint(eager=True)
+        if edges.count() <= DRIVER_EDGES_LIMIT:
+            return _components_on_driver(nodes, edges)
         labels = nodes.withColumn("label", F.col("node")).checkpoint(eager=True)
         for iteration in range(1, max_iterations + 1):
             checkpoint = iteration % _ITERATIONS_PER_CHECKPOINT == 0
@@ -438,6 +452,29 @@ def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_ite
             frame.unpersist()
         if run_dir:
             _delete_folder(spark, run_dir)
+
+
+def _components_on_driver(nodes: DataFrame, edges: DataFrame) -> DataFrame:
+    """`_components` for a small edge list: the edges come to the driver, SciPy finds the components, and
+    each linked node's label (the smallest node of its component) goes back as a small table; a node without
+    an edge is its own label. The same labels as the propagation."""
+    frame = edges.select("src", "dst").toPandas()
+    codes, names = pd.factorize(pd.concat([frame["src"], frame["dst"]], ignore_index=True))
+    count = len(frame)
+    size = len(names)
+    graph = coo_matrix((np.ones(count, dtype=np.int32), (codes[:count], codes[count:])), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    names = pd.Series(names, dtype=object)
+    linked = pd.DataFrame({"node": names, "label": names.groupby(component).transform("min")})
+    logger.info("payee clusters: %d linked payees in %d clusters, solved on the driver", len(linked),
+                linked["label"].nunique())
+    schema = "node string, linked_label string"
+    labels = nodes.sparkSession.createDataFrame(linked.rename(columns={"label": "linked_label"}), schema)
+    return (
+        nodes.join(labels, on="node", how="left")
+        .select("node", F.coalesce("linked_label", "node").alias("label"))
+        .localCheckpoint(eager=True)
+    )
 
 
 def _propagate(edges: DataFrame, labels: DataFrame, checkpoint: bool) -> tuple[DataFrame, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
+from bantay.features import payees
 from bantay.features.payees import (
     link_edges,
     normalise_payees,
@@ -30,6 +32,15 @@ def checkpoint_dir(spark: SparkSession, tmp_path) -> str:
     path = str(tmp_path / "checkpoints")
     spark.sparkContext.setCheckpointDir(path)
     return path
+
+
+@pytest.fixture(params=["driver", "spark"])
+def clustering(request, monkeypatch) -> str:
+    """Both ways of finding the components: SciPy on the driver (edge lists up to `DRIVER_EDGES_LIMIT`,
+    every test graph here) and min-label propagation in Spark (forced by a limit no edge list is under)."""
+    if request.param == "spark":
+        monkeypatch.setattr(payees, "DRIVER_EDGES_LIMIT", -1)
+    return request.param
 
 
 def _normalised(spark: SparkSession, rows: list[tuple], columns: str) -> list[tuple]:
@@ -122,7 +133,9 @@ def test_payee_registry_keeps_latest_attributes_of_cross_border_p2p(spark):
     assertDataFrameEqual(registry, expected)
 
 
-def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(spark, checkpoint_dir):
+def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(
+    spark, checkpoint_dir, clustering, caplog
+):
     rows = [
         ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
         ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # A's phone ...
@@ -141,14 +154,18 @@ def test_resolve_clusters_links_transitively_and_not_by_surname_across_towns(spa
     for i in range(16):
         rows.append((f"q{i:02d}", "PH", None, f"+63918000{i - i % 2:04d}", f"W{i + i % 2:02d}", None, None))
         expected.append((f"q{i:02d}", "q00"))
-    clusters = resolve_clusters(spark.createDataFrame(rows, REGISTRY), checkpoint_dir)
+    with caplog.at_level(logging.INFO, logger=payees.__name__):
+        clusters = resolve_clusters(spark.createDataFrame(rows, REGISTRY), checkpoint_dir)
     assertDataFrameEqual(clusters, spark.createDataFrame(expected, CLUSTERS))
+    # Each path was the one taken: the driver's says so, the propagation counts its rounds.
+    assert ("solved on the driver" in caplog.text) == (clustering == "driver")
+    assert ("converged after" in caplog.text) == (clustering == "spark")
     # The result no longer needs the checkpoint files, and they are gone.
     assert not list(Path(checkpoint_dir).rglob("rdd-*"))
     assert clusters.count() == len(expected)
 
 
-def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkpoint_dir):
+def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkpoint_dir, clustering):
     # 200 payees share one wallet (a popular seller): 199 links to the hub, each both ways, not 200 x 199.
     popular = [(f"w{i:03d}", "PH", None, None, "POPULAR1", None, None) for i in range(200)]
     # 10 payees named Santos in one town share nothing else: a common name, not a family, so no links.
@@ -160,7 +177,7 @@ def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkp
     assert counts == {("w000", 200), *{(f"s{i:02d}", 1) for i in range(10)}}
 
 
-def test_update_clusters_from_an_earlier_day_equals_resolving_from_scratch(spark, checkpoint_dir):
+def test_update_clusters_from_an_earlier_day_equals_resolving_from_scratch(spark, checkpoint_dir, clustering):
     before = [
         ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
         ("pb", "PH", "lim", "+639170000001", "W1", "cebu", None),  # {pa, pb} by phone
@@ -204,7 +221,7 @@ def _payment(n: int, day: date, payee: str, name: str, phone: str | None, city: 
             "GB", payee, name, "PH", city, phone, None)
 
 
-def test_resolve_clusters_at_many_dates_equals_one_resolve_per_date(spark, checkpoint_dir):
+def test_resolve_clusters_at_many_dates_equals_one_resolve_per_date(spark, checkpoint_dir, clustering):
     march, june = date(2025, 3, 1), date(2025, 6, 1)
     rows = [
         # Window of 1 March (60 days): p1 and p2 share a phone.
