@@ -177,6 +177,16 @@ def test_resolve_clusters_popular_key_makes_one_star_not_all_pairs(spark, checkp
     assert counts == {("w000", 200), *{(f"s{i:02d}", 1) for i in range(10)}}
 
 
+def test_resolve_clusters_without_any_link_leaves_every_payee_alone(spark, checkpoint_dir, clustering):
+    # Same surname in two towns, different phones and wallets: no edge at all, on either path.
+    rows = [("pb", "PH", "cruz", "+639170000001", "W1", "manila", None),
+            ("pa", "PH", "cruz", "+639170000002", "W2", "cebu", None)]
+    registry = spark.createDataFrame(rows, REGISTRY)
+    assert link_edges(registry).count() == 0
+    clusters = resolve_clusters(registry, checkpoint_dir)
+    assertDataFrameEqual(clusters, spark.createDataFrame([("pa", "pa"), ("pb", "pb")], CLUSTERS))
+
+
 def test_update_clusters_from_an_earlier_day_equals_resolving_from_scratch(spark, checkpoint_dir, clustering):
     before = [
         ("pa", "PH", "cruz", "+639170000001", None, "manila", None),
