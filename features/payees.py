@@ -458,18 +458,17 @@ def _components_on_driver(nodes: DataFrame, edges: DataFrame) -> DataFrame:
     """`_components` for a small edge list: the edges come to the driver, SciPy finds the components, and
     each linked node's label (the smallest node of its component) goes back as a small table; a node without
     an edge is its own label. The same labels as the propagation."""
-    frame = edges.select("src", "dst").toPandas()
+    # The edges hold each link both ways; one way is enough for an undirected graph.
+    frame = edges.where(F.col("src") < F.col("dst")).select("src", "dst").toPandas()
     codes, names = pd.factorize(pd.concat([frame["src"], frame["dst"]], ignore_index=True))
-    count = len(frame)
-    size = len(names)
+    count, size = len(frame), len(names)
     graph = coo_matrix((np.ones(count, dtype=np.int32), (codes[:count], codes[count:])), shape=(size, size))
     _, component = connected_components(graph, directed=False)
     names = pd.Series(names, dtype=object)
-    linked = pd.DataFrame({"node": names, "label": names.groupby(component).transform("min")})
-    logger.info("payee clusters: %d linked payees in %d clusters, solved on the driver", len(linked),
-                linked["label"].nunique())
-    schema = "node string, linked_label string"
-    labels = nodes.sparkSession.createDataFrame(linked.rename(columns={"label": "linked_label"}), schema)
+    linked = pd.DataFrame({"node": names, "linked_label": names.groupby(component).transform("min")})
+    logger.info("payee clusters: %d linked payees in %d clusters, solved on the driver", size,
+                linked["linked_label"].nunique())
+    labels = nodes.sparkSession.createDataFrame(linked, "node string, linked_label string")
     return (
         nodes.join(labels, on="node", how="left")
         .select("node", F.coalesce("linked_label", "node").alias("label"))
