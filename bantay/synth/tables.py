@@ -8,7 +8,8 @@ import pyarrow.compute as pc
 
 from bantay import ledger
 from bantay.synth import reference as ref
-from bantay.synth.activity import CHANNELS, HANDLE_REF, REF_VOCAB, Activity
+from bantay.synth.activity import Activity
+from bantay.synth.codes import CHANNELS, HANDLE_REF, REF_VOCAB
 from bantay.synth.population import Chunk
 from bantay.synth.world import DAY_US, World
 
