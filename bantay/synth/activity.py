@@ -20,7 +20,6 @@ from bantay.synth.codes import (
     CASH,
     CRYPTO,
     DAY_P,
-    HANDLE_REF,
     HANDLES,
     NIGHT_HOURS,
     NIGHT_WEIGHTS,
@@ -30,7 +29,8 @@ from bantay.synth.codes import (
     REM,
     WALLET,
 )
-from bantay.synth.population import KIND, Chunk
+from bantay.synth.lookalikes import LOOKALIKES
+from bantay.synth.population import KIND, KIND_NAMES, Chunk
 from bantay.synth.world import DAY_US, MANILA_OFFSET_S, Hub, Parties, World, mix_id, person_abroad
 
 
@@ -800,301 +800,14 @@ class Activity:
             [hubs[h].members[self.rng.integers(len(hubs[h].members))] for h in picks], dtype=np.int64
         )
 
-    def lookalike(self, i: int, kind: str) -> None:
-        rng, w = self.rng, self.w
-        words = lambda *names: np.array([REF[x] for x in names])  # noqa: E731
-        if kind in ("ofw", "diaspora"):
-            code = "PH" if kind == "ofw" else self.c.nationality[i]
-            payees = self.family_payees(i, code, int(rng.integers(1, 4)), 0.5)
-            twice = rng.random() < 0.35
-            days = self.periodic(i, 15.2 if twice else 30.44, 1.5)
-            # December and June peaks: a second payment (Christmas, school opening).
-            month = np.array([(w.start.toordinal() + int(d)) for d in days])
-            peak = np.isin([_month(o) for o in month], (6, 12))
-            days = np.concatenate([days, days[peak] + 3])
-            base = rng.uniform(200, 500) * (0.6 if twice else 1.0)
-            usd = base * rng.lognormal(0, 0.12, len(days))
-            night = 0.4 if rng.random() < 0.15 else 0.08  # night-shift nurses and carers
-            self.p2p(
-                i,
-                days,
-                self.night_mixed(len(days), night),
-                usd,
-                payees[rng.integers(0, len(payees), len(days))],
-                words(
-                    "school fees",
-                    "medical",
-                    "family support",
-                    "padala",
-                    "allowance",
-                    "tuition",
-                    "Merry Christmas",
-                    "bills",
-                    "uniform",
-                    "gift",
-                ),
-                (0.62, 0.28, 0.1, 0.4),
-                0.8,
-                0.55,
-                0.4,
-            )
-            if rng.random() < 0.4:  # small top-ups ("load") to younger relatives, sometimes new ones
-                extra = np.concatenate([payees, self.family_payees(i, code, 1, 0.0)])
-                k = rng.poisson(2 * (w.days - self.span(i)[0]) / 30)
-                days = self.span(i)[0] + rng.integers(0, w.days - self.span(i)[0], k)
-                self.p2p(
-                    i,
-                    days,
-                    self.night_mixed(k, 0.15),
-                    rng.lognormal(np.log(20), 0.5, k),
-                    extra[rng.integers(0, len(extra), k)],
-                    words("load", "allowance", "gift", "birthday"),
-                    (0.4, 0.1, 0.5, 0.3),
-                    0.7,
-                    0.6,
-                    0.2,
-                )
-        elif kind == "mixed_family":
-            code = "PH" if rng.random() < 0.7 else "TH"
-            payees = self.family_payees(i, code, int(rng.integers(1, 3)), 0.4)
-            days = self.periodic(i, 30.44, 2.0)
-            usd = rng.uniform(300, 900) * rng.lognormal(0, 0.08, len(days))
-            k = rng.poisson(2)
-            days = np.concatenate([days, self.span(i)[0] + rng.integers(0, w.days - self.span(i)[0], k)])
-            usd = np.concatenate([usd, rng.uniform(100, 300, k)])
-            self.p2p(
-                i,
-                days,
-                self.hours(len(days)),
-                usd,
-                payees[rng.integers(0, len(payees), len(days))],
-                words("family support", "medical", "gift", "bills", "allowance", "school fees"),
-                (0.45, 0.5, 0.05, 0.2),
-                0.75,
-                0.5,
-            )
-            if rng.random() < 0.4:
-                self.trip(
-                    i,
-                    int(rng.integers(self.span(i)[0], max(self.span(i)[0] + 1, w.days - 30))),
-                    code,
-                    tourist=False,
-                )
-        elif kind == "child_sponsor":
-            pool = w.charities[ref.RESIDENCES[self.c.residence[i]].code]
-            days = self.periodic(i, 30.44, 0.0)
-            amount = rng.uniform(25, 43)
-            usd = np.full(len(days), amount)
-            fixed = round(amount / w.usd_per_unit[self.c.ccy[i], 0])  # a fixed direct debit in local currency
-            self.emit(
-                i,
-                days,
-                rng.integers(4, 8, len(days)),
-                out=True,
-                channel=BANK,
-                usd=usd,
-                fixed_local=fixed,
-                cp=pool[rng.integers(len(pool))],
-                ref_id=self.local_ref(f"SPONSOR {rng.integers(10**5, 10**6)}"),
-                round_to=1.0,
-            )
-        elif kind in ("freelancer_payer", "small_business_va"):
-            weekly = kind == "small_business_va"
-            codes = ("PH", "PH", "PH", "CO", "MX", "RO")
-            if weekly and rng.random() < 0.5:
-                payees = self.hub_member(w.agencies, 3, 1)
-            else:
-                payees = np.array(
-                    [self.payee(codes[rng.integers(len(codes))]) for _ in range(rng.integers(1, 3))]
-                )
-            days = self.periodic(i, 7.0 if weekly else (14.0 if rng.random() < 0.5 else 30.44), 0.5)
-            days = days[np.isin([(w.start.toordinal() + int(d)) % 7 for d in days], (0, 1, 2, 3, 4))]
-            base = rng.uniform(80, 250) if weekly else rng.uniform(300, 1500)
-            usd = base * rng.lognormal(0, 0.05, len(days))
-            invoice = np.array(
-                [self.local_ref(f"INV-{rng.integers(1000, 9999)}") for _ in range(3)]
-                + [REF["invoice"], REF["services rendered"]]
-            )
-            self.p2p(
-                i,
-                days,
-                rng.integers(9, 18, len(days)),
-                usd,
-                payees[rng.integers(0, len(payees), len(days))],
-                invoice,
-                (0.2, 0.5, 0.3, 0.1),
-                0.6,
-                0.8,
-            )
-        elif kind == "romance_victim":
-            code = ("GH", "PH", "TH", "RO", "MX")[rng.choice(5, p=[0.35, 0.3, 0.1, 0.1, 0.15])]
-            partner = np.array([self.payee(code, female=self.c.gender[i] == "M")])
-            n = int(rng.integers(4, 16))
-            lo, hi = self.span(i)
-            start = int(rng.integers(lo, max(lo + 1, hi - 30)))
-            days = np.minimum(start + np.cumsum(rng.integers(4, 20, n)) - 4, hi)
-            usd = 200 * 1.4 ** np.arange(n) * rng.lognormal(0, 0.2, n)
-            m_channel = rng.random(n)
-            self.p2p(
-                i,
-                days,
-                self.hours(n),
-                np.minimum(usd, 9000),
-                np.repeat(partner, n),
-                words("hospital", "emergency", "ticket", "loan", "medical", "help"),
-                (0.35, 0.65, 0.0, 0.3),
-                0.6,
-                0.7,
-            )
-            gifts = np.flatnonzero(m_channel < 0.15)
-            if len(gifts):
-                self.emit(
-                    i,
-                    days[gifts] + 1,
-                    self.hours(len(gifts)),
-                    out=True,
-                    channel=CARD,
-                    usd=rng.uniform(100, 500, len(gifts)),
-                    cp=w.merchants["giftcard"][rng.integers(0, len(w.merchants["giftcard"]), len(gifts))],
-                    online=True,
-                    round_to=50.0,
-                )
-        elif kind == "webcam_customer":
-            lo, _ = self.span(i)
-            k = rng.poisson(rng.uniform(3, 15) * (w.days - lo) / 30)
-            kinds = rng.choice(["webcam", "tokens", "adult"], size=k, p=[0.5, 0.3, 0.2])
-            for kd in np.unique(kinds):
-                sel = int((kinds == kd).sum())
-                self.related_spend(np.full(sel, i), str(kd), hours=self.night_mixed(sel, 0.5))
-        elif kind == "sextortion_victim":
-            code = ("PH", "GH", "MX", "RO")[rng.choice(4, p=[0.45, 0.25, 0.15, 0.15])]
-            payees = np.array([self.payee(code) for _ in range(rng.integers(1, 3))])
-            n = int(rng.integers(1, 5))
-            lo, hi = self.span(i)
-            start = int(rng.integers(lo, hi + 1))
-            days = np.minimum(start + np.sort(rng.integers(0, 10, n)), hi)
-            usd = np.minimum(rng.lognormal(np.log(400), 0.6, n), 1600)
-            self.p2p(
-                i,
-                days,
-                self.night_mixed(n, 0.6),
-                usd,
-                payees[rng.integers(0, len(payees), n)],
-                words("payment", "help"),
-                (0.5, 0.2, 0.3, 0.3),
-                0.6,
-                0.2,
-            )
-        elif kind in ("online_buyer", "gamer_tipper", "church_donor"):
-            lo, _ = self.span(i)
-            active = w.days - lo
-            if kind == "online_buyer":
-                k = rng.poisson(rng.uniform(2, 10) * active / 30)
-                popular = rng.random(k) < 0.65
-                private = np.array(
-                    [
-                        self.payee(("PH", "TH")[int(rng.random() < 0.3)], wallet_share=0.7)
-                        for _ in range(int((~popular).sum()))
-                    ],
-                    dtype=np.int64,
-                )
-                cp = self.hub_member(w.shops, k, 6)
-                cp[~popular] = private
-                usd = np.clip(rng.lognormal(np.log(28), 0.55, k), 6, 120)
-                self.p2p(
-                    i,
-                    lo + rng.integers(0, active, k),
-                    self.hours(k, ANY_P),
-                    usd,
-                    cp,
-                    np.array(
-                        [
-                            HANDLE_REF,
-                            HANDLE_REF,
-                            REF["order"],
-                            REF["payment"],
-                            self.local_ref(f"order #{rng.integers(10**4, 10**6)}"),
-                        ]
-                    ),
-                    (0.3, 0.2, 0.5, 0.15),
-                    0.35,
-                    0.6,
-                )
-            elif kind == "gamer_tipper":
-                k = rng.poisson(rng.uniform(2, 12) * active / 30)
-                popular = rng.random(k) < 0.7
-                cp = self.hub_member(w.creators, k, 4)
-                cp[~popular] = [
-                    self.payee(("PH", "TH", "MX")[rng.integers(3)], wallet_share=0.8)
-                    for _ in range(int((~popular).sum()))
-                ]
-                self.p2p(
-                    i,
-                    lo + rng.integers(0, active, k),
-                    self.night_mixed(k, 0.35),
-                    np.clip(rng.lognormal(np.log(15), 0.7, k), 2, 150),
-                    cp,
-                    np.array(
-                        [HANDLE_REF, REF["tips"], REF["thanks"], REF["gift"]] + [REF[h] for h in HANDLES]
-                    ),
-                    (0.15, 0.05, 0.8, 0.1),
-                    0.6,
-                    0.7,
-                )
-            else:
-                weekly = rng.random() < 0.4
-                days = self.periodic(i, 7.0 if weekly else 30.44, 0.3)
-                days = days - ((w.start.toordinal() + days) % 7 - 6) % 7  # Sundays
-                days = days[days >= lo]
-                cp = self.hub_member(w.parishes, len(days), 1)
-                self.p2p(
-                    i,
-                    days,
-                    rng.integers(7, 13, len(days)),
-                    rng.uniform(10, 100) * np.ones(len(days)),
-                    cp,
-                    np.array([REF["donation"], REF["tithe"], self.local_ref("mass offering")]),
-                    (0.4, 0.4, 0.2, 0.1),
-                    0.9,
-                    0.9,
-                )
-        elif kind == "online_dater":
-            self.related_spend(np.full(rng.poisson((w.days - self.span(i)[0]) / 30), i), "dating")
-            code = ("PH", "TH", "CO")[rng.choice(3, p=[0.6, 0.2, 0.2])]
-            lo, hi = self.span(i)
-            k = rng.poisson(rng.uniform(1, 4) * (hi - lo + 1) / 30)
-            n_women = int(rng.integers(1, 4))
-            women = np.array([self.payee(code, female=True) for _ in range(n_women)])
-            days = np.sort(lo + rng.integers(0, hi - lo + 1, k))
-            who = np.minimum((np.arange(k) * n_women) // max(k, 1), n_women - 1)  # one after another
-            escalate = (
-                1 + (rng.uniform(1, 3) - 1) * np.linspace(0, 1, k) if rng.random() < 0.2 else np.ones(k)
-            )
-            usd = np.clip(rng.lognormal(np.log(50), 0.6, k) * escalate, 10, 600)
-            self.p2p(
-                i,
-                days,
-                self.night_mixed(k, 0.25),
-                usd,
-                women[who],
-                np.array(
-                    [REF["gift"], REF["load"], REF["for you"], REF["birthday"], REF["help"]]
-                    + [REF[h] for h in HANDLES]
-                ),
-                (0.7, 0.1, 0.2, 0.4),
-                0.6,
-                0.5,
-                0.3,
-            )
-
     def run(self) -> dict[str, np.ndarray]:
         self.retail()
         for i in np.flatnonzero(self.c.kind != KIND["retail"]).tolist():
-            kind = [k for k, v in KIND.items() if v == self.c.kind[i]][0]  # noqa: RUF015
+            kind = KIND_NAMES[self.c.kind[i]]
             if kind == "ocse_payer":
                 self.ocse_payer(i)
             else:
-                self.lookalike(i, kind)
+                LOOKALIKES[kind](self, i)
         # A few ordinary customers holiday in Thailand or the Philippines (tourist towns), like the
         # travellers.
         for i in np.flatnonzero(self.rng.random(len(self.c)) < 0.01).tolist():
@@ -1107,9 +820,3 @@ class Activity:
                     tourist=True,
                 )
         return self.events.concat()
-
-
-def _month(ordinal: int) -> int:
-    from datetime import date
-
-    return date.fromordinal(ordinal).month
