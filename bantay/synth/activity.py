@@ -2,7 +2,8 @@
 
 Bulk retail traffic (salary, rent, bills, card spend, cash, domestic and occasional foreign transfers) is
 drawn for all customers at once. The few customers with a behaviour of interest (OCSE payers and every
-innocent look-alike) get a short loop each: their schedules, payees and amounts follow typology.md.
+innocent look-alike) get a short loop each: their schedules, payees and amounts follow typology.md. OCSE
+payers are drawn here; each look-alike kind is a function in `lookalikes.py`, built on the helpers below.
 """
 
 from __future__ import annotations
@@ -717,7 +718,7 @@ class Activity:
                 travel=travel_idx,
             )
 
-    # ---- innocent look-alikes ------------------------------------------------------------------------------
+    # ---- what the innocent look-alikes (lookalikes.py) are built from --------------------------------------
     def periodic(self, i: int, every: float, jitter: float, offset: float | None = None) -> np.ndarray:
         lo, hi = self.span(i)
         first = lo + (self.rng.uniform(0, every) if offset is None else offset)
