@@ -39,6 +39,10 @@ AsOfOpt = Annotated[
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date D: only data booked before D is used."),
 ]
 MasterOpt = Annotated[str | None, typer.Option("--master", help="Spark master URL (default local[*]).")]
+DemoOpt = Annotated[
+    bool,
+    typer.Option("--demo", help="Allow regulator files with the demo institution (also BANTAY_DEMO=1)."),
+]
 
 
 def _settings(ledger: Path | None, out: Path | None, master: str | None = None, **extra: Any):  # type: ignore[no-untyped-def]
@@ -203,11 +207,13 @@ def draft(
     as_of: AsOfOpt,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
     master: MasterOpt = None,
+    demo: DemoOpt = False,
 ) -> None:
     """Write a case folder of SAR drafts (JSON, HTML, FinCEN XML, goAML XML, NCA text) for each alert."""
     from bantay.jobs import draft_cases
 
-    _echo({"written": str(draft_cases.run(_settings(ledger, out, master), as_of.date(), pdf=pdf))})
+    settings = _settings(ledger, out, master, demo=demo or None)
+    _echo({"written": str(draft_cases.run(settings, as_of.date(), pdf=pdf))})
 
 
 @app.command()
@@ -220,11 +226,13 @@ def run(
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
     master: MasterOpt = None,
+    demo: DemoOpt = False,
 ) -> None:
     """Validate, build features, score and draft for one as-of date (training first if no champion exists)."""
     from bantay.jobs import pipeline
 
-    _echo(pipeline.run(_settings(ledger, out, master), as_of.date(), model_uri=model, pdf=pdf))
+    settings = _settings(ledger, out, master, demo=demo or None)
+    _echo(pipeline.run(settings, as_of.date(), model_uri=model, pdf=pdf))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
     institution: Institution = Institution()
+    demo: bool = Field(
+        default=False,
+        description="allow regulator files with the demo institution's values (BANTAY_DEMO=1 or --demo)",
+    )
 
     @field_validator("reporting_currency")
     @classmethod

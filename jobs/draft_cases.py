@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: datetime | None = None) -> Path:
     """Draft every alert of `as_of`; returns OUT/cases/as_of=D. `generated_at` is fixed only by tests."""
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    case.institution_for_forms(settings.institution.model_dump(), settings.demo)  # refuse before any work
     spark = bantay.spark.session(settings)
     alerts = evidence.read_alerts(spark, settings, as_of)
     config = goaml.load_config(settings.goaml_config)
@@ -66,7 +67,7 @@ def build_drafts(
                 clusters=inputs.clusters,
                 cluster_payers=inputs.cluster_payers,
                 case_ids=case_ids,
-                institution=settings.institution.model_dump(),
+                institution=case.institution_for_forms(settings.institution.model_dump(), settings.demo),
                 reporting_currency=settings.reporting_currency,
                 catalogue=catalogue,
                 goaml=config,

@@ -46,6 +46,8 @@ LOGS="${DEMO}/logs"
 mkdir -p "${DEMO}" "${LOGS}" "${AIRFLOW_HOME}"
 PY="${ROOT}/.venv/bin/python"
 export BANTAY_LOG_LEVEL="${BANTAY_LOG_LEVEL:-INFO}"
+# The demo files carry the demo institution (TIN 000000000, test TCC, no goAML id): say so explicitly.
+export BANTAY_DEMO=1
 
 RUN_DATE="$("${PY}" -c 'import sys, datetime as d; print(d.date.fromisoformat(sys.argv[1]) + d.timedelta(days=1))' "${END_DATE}")"
 CUTOFF="$("${PY}" -c 'import sys, datetime as d; print(d.date.fromisoformat(sys.argv[1]) - d.timedelta(days=int(sys.argv[2])))' "${RUN_DATE}" "${CUTOFF_DAYS}")"

@@ -17,8 +17,52 @@ from bantay.sar import fincen, goaml, html, nca
 DRAFT_SCHEMA_FILE = "draft.schema.json"
 
 
+# The demo institution's values (bantay.settings.Institution defaults): never filed without saying so.
+DEMO_TIN = "000000000"
+DEMO_TCC = fincen.DEFAULT_TCC
+# goAML ids start at 1; demo files (only with `demo`) use this one where no id is configured.
+DEMO_RENTITY_ID = "1"
+
+
 class DraftSchemaError(BantayError):
     """A draft does not match draft.schema.json (a bug in the builder: say which case and where)."""
+
+
+class DemoInstitutionError(BantayError):
+    """Regulator files would carry the demo institution's identifiers without the demo setting."""
+
+
+def demo_values(institution: Mapping[str, Any]) -> list[str]:
+    """The institution settings that still hold the demo institution's values."""
+    found = []
+    if str(institution.get("tin") or "").strip() in ("", DEMO_TIN):
+        found.append(f"TIN {DEMO_TIN} (BANTAY_INSTITUTION__TIN)")
+    if str(institution.get("fincen_tcc") or "").strip() in ("", DEMO_TCC):
+        found.append(f"FinCEN test TCC {DEMO_TCC} (BANTAY_INSTITUTION__FINCEN_TCC)")
+    if not _positive_int(institution.get("goaml_reporting_entity_id")):
+        found.append("goAML rentity_id 0 (BANTAY_INSTITUTION__GOAML_REPORTING_ENTITY_ID)")
+    return found
+
+
+def institution_for_forms(institution: Mapping[str, Any], demo: bool) -> dict[str, Any]:
+    """The institution the forms carry. Refuses the demo institution's identifiers unless `demo` is set;
+    with `demo`, a missing goAML id becomes DEMO_RENTITY_ID so the goAML file still meets its schema."""
+    found = demo_values(institution)
+    if found and not demo:
+        raise DemoInstitutionError(
+            "refusing to write regulator files with the demo institution's "
+            + ", ".join(found)
+            + ": set your institution's values, or pass --demo (BANTAY_DEMO=1) for demonstration files"
+        )
+    chosen = dict(institution)
+    if demo and not _positive_int(chosen.get("goaml_reporting_entity_id")):
+        chosen["goaml_reporting_entity_id"] = DEMO_RENTITY_ID
+    return chosen
+
+
+def _positive_int(value: Any) -> bool:
+    text = str(value if value is not None else "").strip()
+    return text.isdigit() and int(text) >= 1
 
 
 @cache

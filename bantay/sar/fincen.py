@@ -7,7 +7,8 @@ Every string is cleaned for XML and clipped to the schema's length; clips are re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ipaddress
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -62,6 +63,19 @@ ID_TYPE_CODES = {
     "alien_registration": "7",
     "foreign": "9",
 }
+# Item 16 (TIN) type codes: a number of one of these kinds is a taxpayer identification number.
+TIN_TYPE_CODES = {
+    "ssn": "1",
+    "itin": "1",
+    "ein": "2",
+    "tin": "9",
+    "foreign_tin": "9",
+    "tax_id": "9",
+    "tax_number": "9",
+}
+TRAFFICKING_SUBTYPES = (926, 927)  # 38(g) human smuggling, 38(h) human trafficking
+MAX_ACCOUNTS = 99
+MAX_IPS = 99
 
 
 class FincenSchemaError(BantayError):
@@ -117,10 +131,10 @@ def build(draft: Mapping[str, Any], tcc: str = DEFAULT_TCC) -> tuple[bytes, list
         _institution_party(b, activity, "30", inst),
         _contact_party(b, activity, "8", inst["contact_office"], inst.get("contact_phone")),
         _institution_party(b, activity, "34", inst),
-        _subject_party(b, activity, subject),
+        _subject_party(b, activity, subject, draft),
     ]
     total = _suspicious_activity(b, activity, draft)
-    for ip in subject["ip_addresses"]:
+    for ip in public_ips(draft):
         entry = b.el(activity, "ActivityIPAddress", seq=True)
         b.el(entry, "ActivityIPAddressDateText", _yyyymmdd(ip["last_seen"]))
         b.el(entry, "ActivityIPAddressTimeStampText", ip["last_seen"][11:19])
@@ -150,7 +164,7 @@ def narrative_blocks(draft: Mapping[str, Any], clipper: Clipper) -> list[str]:
 
     key = draft["filing"]["fincen"]["key_term"]
     text = clipper.text(
-        f"{key}. DRAFT prepared for investigator review.\n\n{narrative(draft)}",
+        f"{key}. DRAFT prepared for investigator review.\n\n{narrative(draft, payments=True)}",
         sum(NARRATIVE_LIMITS),
         "ActivityNarrativeText",
     )
@@ -224,7 +238,9 @@ def _contact_party(
     return party
 
 
-def _subject_party(b: _Builder, activity: etree._Element, subject: Mapping[str, Any]) -> etree._Element:
+def _subject_party(
+    b: _Builder, activity: etree._Element, subject: Mapping[str, Any], draft: Mapping[str, Any]
+) -> etree._Element:
     party = b.el(activity, "Party", seq=True)
     b.el(party, "ActivityPartyTypeCode", "33")
     birth = subject.get("birth_date")
@@ -239,19 +255,7 @@ def _subject_party(b: _Builder, activity: etree._Element, subject: Mapping[str, 
         b.el(party, "MaleGenderIndicator", "Y")
     if gender not in ("F", "M"):
         b.el(party, "UnknownGenderIndicator", "Y")
-    first, last = split_name(subject.get("full_name"))
-    name = b.el(party, "PartyName", seq=True)
-    b.el(name, "PartyNameTypeCode", "L")
-    last_text = b.clip.line(last, 150, "Party33/RawEntityIndividualLastName")
-    first_text = b.clip.line(first, 35, "Party33/RawIndividualFirstName")
-    if not last_text:
-        b.el(name, "EntityLastNameUnknownIndicator", "Y")
-    if not first_text:
-        b.el(name, "FirstNameUnknownIndicator", "Y")
-    if last_text:
-        b.el(name, "RawEntityIndividualLastName", last_text)
-    if first_text:
-        b.el(name, "RawIndividualFirstName", first_text)
+    _person_name(b, party, subject.get("full_name"), "33")
     _address(
         b,
         party,
@@ -262,14 +266,48 @@ def _subject_party(b: _Builder, activity: etree._Element, subject: Mapping[str, 
         subject.get("residence_country"),
         "33",
     )
-    ident = b.el(party, "PartyIdentification", seq=True)
-    if subject.get("id_number"):
-        id_type = str(subject.get("id_type") or "").strip().lower().replace(" ", "_")
+    _identification(b, party, subject)
+    if subject.get("occupation"):
+        occupation = b.el(party, "PartyOccupationBusiness", seq=True)
+        b.line(
+            occupation, "OccupationBusinessText", subject["occupation"], 50, "Party33/OccupationBusinessText"
+        )
+    _accounts(b, party, draft)
+    return party
+
+
+def _person_name(b: _Builder, party: etree._Element, full_name: Any, role: str) -> None:
+    """A person's legal name in the XSD's order for every shape of name: the unknown-name indicators come
+    before `PartyNameTypeCode`, the name parts after it. A one-word name is a last name with the first name
+    unknown; a blank, whitespace-only or missing name leaves both unknown."""
+    first, last = split_name(full_name)
+    last_text = b.clip.line(last, 150, f"Party{role}/RawEntityIndividualLastName")
+    first_text = b.clip.line(first, 35, f"Party{role}/RawIndividualFirstName")
+    name = b.el(party, "PartyName", seq=True)
+    if not last_text:
+        b.el(name, "EntityLastNameUnknownIndicator", "Y")
+    if not first_text:
+        b.el(name, "FirstNameUnknownIndicator", "Y")
+    b.el(name, "PartyNameTypeCode", "L")
+    if last_text:
+        b.el(name, "RawEntityIndividualLastName", last_text)
+    if first_text:
+        b.el(name, "RawIndividualFirstName", first_text)
+
+
+def _identification(b: _Builder, party: etree._Element, subject: Mapping[str, Any]) -> None:
+    """Item 16 (TIN, or `TINUnknownIndicator` when the customer's id is not a taxpayer number) and item 18
+    (the form of identification: passport, driving licence, ...), each its own PartyIdentification."""
+    number = b.clip.line(subject.get("id_number"), 25, "Party33/PartyIdentificationNumberText")
+    id_type = str(subject.get("id_type") or "").strip().lower().replace(" ", "_")
+    tin_code = TIN_TYPE_CODES.get(id_type) if number else None
+    if number and tin_code is None:
         code = ID_TYPE_CODES.get(id_type, "999")
+        ident = b.el(party, "PartyIdentification", seq=True)
         b.line(
             ident,
             "OtherIssuerCountryText",
-            subject.get("nationality") if code in ("6", "9") else None,
+            subject.get("nationality") if code in ("6", "9", "999") else None,
             2,
             "Party33/OtherIssuerCountryText",
         )
@@ -281,22 +319,73 @@ def _subject_party(b: _Builder, activity: etree._Element, subject: Mapping[str, 
                 50,
                 "Party33/OtherPartyIdentificationTypeText",
             )
-        b.line(
-            ident,
-            "PartyIdentificationNumberText",
-            subject["id_number"],
-            25,
-            "Party33/PartyIdentificationNumberText",
-        )
+        b.el(ident, "PartyIdentificationNumberText", number)
         b.el(ident, "PartyIdentificationTypeCode", code)
+    tin = b.el(party, "PartyIdentification", seq=True)
+    if tin_code is not None:
+        b.el(tin, "PartyIdentificationNumberText", number)
+        b.el(tin, "PartyIdentificationTypeCode", tin_code)
     else:
-        b.el(ident, "TINUnknownIndicator", "Y")
-    if subject.get("occupation"):
-        occupation = b.el(party, "PartyOccupationBusiness", seq=True)
-        b.line(
-            occupation, "OccupationBusinessText", subject["occupation"], 50, "Party33/OccupationBusinessText"
-        )
-    return party
+        b.el(tin, "TINUnknownIndicator", "Y")
+
+
+def _accounts(b: _Builder, party: etree._Element, draft: Mapping[str, Any]) -> None:
+    """The subject's accounts at the filing institution: PartyAccountAssociation (7, activity affected
+    account) holding the institution as party 41 with its TIN and each account (association 5)."""
+    accounts = subject_accounts(draft)
+    if not accounts:
+        return
+    inst = draft["institution"]
+    association = b.el(party, "PartyAccountAssociation", seq=True)
+    b.el(association, "PartyAccountAssociationTypeCode", "7")
+    holder = b.el(association, "Party", seq=True)
+    b.el(holder, "ActivityPartyTypeCode", "41")
+    if str(inst.get("country") or "US").upper() != "US":
+        b.el(holder, "NonUSFinancialInstitutionIndicator", "Y")
+    tin = b.el(holder, "PartyIdentification", seq=True)
+    tin_text = b.clip.line(inst.get("tin"), 25, "Party41/TIN")
+    if tin_text:
+        b.el(tin, "PartyIdentificationNumberText", tin_text)
+        b.el(tin, "PartyIdentificationTypeCode", _institution_tin_code(inst))
+    else:
+        b.el(tin, "TINUnknownIndicator", "Y")
+    for number in accounts[:MAX_ACCOUNTS]:
+        account = b.el(holder, "Account", seq=True)
+        b.line(account, "AccountNumberText", number, 40, "Party41/AccountNumberText")
+        held = b.el(account, "PartyAccountAssociation", seq=True)
+        b.el(held, "PartyAccountAssociationTypeCode", "5")
+
+
+def subject_accounts(draft: Mapping[str, Any]) -> list[str]:
+    """The accounts the reported payments were made from, else every account of the subject."""
+    used = sorted({str(t["account_id"]) for t in draft["transactions"] if t.get("account_id")})
+    return used or [str(a) for a in draft["subject"].get("account_ids") or []]
+
+
+def public_ips(draft: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Field 43: the public IP addresses of the sessions that made the reported payments, with the last
+    time each was used. Loopback, private, link-local, shared (CGNAT 100.64/10), multicast, reserved and
+    unspecified addresses say nothing to law enforcement and are left out."""
+    last_seen: dict[str, str] = {}
+    for txn in draft["transactions"]:
+        address = str(txn.get("ip_address") or "").strip()
+        if address and is_public_ip(address):
+            last_seen[address] = max(last_seen.get(address, ""), txn["booked_at"])
+    ordered = sorted(last_seen.items(), key=lambda item: (item[1], item[0]), reverse=True)
+    return [{"ip_address": ip, "last_seen": seen} for ip, seen in ordered[:MAX_IPS]]
+
+
+def is_public_ip(address: str) -> bool:
+    """True for a globally routable unicast IPv4 or IPv6 address (Python's ipaddress rules)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def _institution_tin_code(inst: Mapping[str, Any]) -> str:
+    return TIN_TYPE_CODES.get(str(inst.get("tin_type") or "EIN").strip().lower(), "2")
 
 
 def _name(b: _Builder, party: etree._Element, full: Any, role: str) -> None:
@@ -352,7 +441,7 @@ def _suspicious_activity(b: _Builder, activity: etree._Element, draft: Mapping[s
     total = whole_dollars(usd)
     if usd is not None:
         b.el(block, "TotalSuspiciousAmountText", total)
-    for item in _classifications(draft["filing"]["fincen"]["classifications"]):
+    for item in classifications(draft):
         entry = b.el(block, "SuspiciousActivityClassification", seq=True)
         if item.get("other_text"):
             b.line(
@@ -367,7 +456,17 @@ def _suspicious_activity(b: _Builder, activity: etree._Element, draft: Mapping[s
     return total
 
 
-def _classifications(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def classifications(draft: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Field 38 entries: 38(z) Other "OCSE" always; the trafficking subtypes (38(h) 927, 38(g) 926) only when
+    the draft says trafficking is indicated (`trafficking_indicated`), never from a purchase alone."""
+    trafficking = bool(draft.get("trafficking_indicated"))
+    items: list[Mapping[str, Any]] = [
+        item
+        for item in draft["filing"]["fincen"]["classifications"]
+        if trafficking or int(item["subtype_id"]) not in TRAFFICKING_SUBTYPES
+    ]
+    if trafficking and not any(int(item["subtype_id"]) == 927 for item in items):
+        items.append({"type_id": 9, "subtype_id": 927, "other_text": None, "field": "38(h)"})
     seen, unique = set(), []
     for item in items:
         if item["subtype_id"] not in seen:

@@ -51,10 +51,50 @@ def _clean(value: Any) -> Any:
     return xml_text(value)
 
 
-def narrative(draft: Mapping[str, Any]) -> str:
-    """The full narrative text (sections in the order of SECTIONS, then the internal reference)."""
-    text = environment(False).get_template("narrative.txt.j2").render(draft=draft, max_payees=MAX_PAYEES)
+def narrative(draft: Mapping[str, Any], payments: bool = False) -> str:
+    """The full narrative text (sections in the order of SECTIONS, then the internal reference).
+
+    `payments=True` adds a PAYMENTS section listing every reported payment (for forms that carry no
+    transaction table of their own, such as FinCEN's SAR)."""
+    listed = payment_lines(draft) if payments else ""
+    text = (
+        environment(False)
+        .get_template("narrative.txt.j2")
+        .render(draft=draft, max_payees=MAX_PAYEES, payments=listed)
+    )
     return text.strip() + "\n"
+
+
+def payment_lines(draft: Mapping[str, Any]) -> str:
+    """'PAYMENTS:' and one line per reported payment: time (UTC), amount and currency, the reporting-currency
+    equivalent, channel, payee with country, city, account or wallet and phone, reference, transaction id."""
+    phones = {p["counterparty_id"]: p.get("phone") for p in draft["payees"]}
+    currency = draft["totals"]["reporting"]["currency"]
+    lines = ["PAYMENTS (time UTC; amount sent; equivalent; channel; payee; reference; transaction id):"]
+    for txn in draft["transactions"]:
+        payee = [txn.get("counterparty_name") or "UNKNOWN", txn.get("counterparty_country") or "UNKNOWN"]
+        if txn.get("counterparty_city"):
+            payee.append(str(txn["counterparty_city"]))
+        if txn.get("counterparty_account"):
+            payee.append(f"account/wallet {txn['counterparty_account']}")
+        phone = txn.get("counterparty_phone") or phones.get(txn.get("counterparty_id"))
+        if phone:
+            payee.append(f"phone {phone}")
+        direction = "to" if txn["direction"] == "out" else "from"
+        equivalent = (
+            f"{money(txn['amount_reporting'])} {currency}"
+            if txn.get("amount_reporting") is not None
+            else f"no {currency} rate"
+        )
+        lines.append(
+            f"- {txn['booked_at']}; {money(txn['amount'])} {txn['currency']}; "
+            f"{equivalent}; {txn['channel']}; {direction} "
+            f"{', '.join(str(part) for part in payee)}; reference {txn.get('reference') or 'none'}; "
+            f"{txn['txn_id']}"
+        )
+    if len(lines) == 1:
+        lines.append("- none")
+    return xml_text("\n".join(lines))
 
 
 def sections(draft: Mapping[str, Any]) -> list[tuple[str, str]]:

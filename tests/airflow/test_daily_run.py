@@ -131,6 +131,7 @@ def world(
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         patch.setenv("BANTAY_ALERT_BUDGET", str(ALERT_BUDGET))
         patch.setenv("BANTAY_MIN_ALERT_SCORE", "0")
+        patch.setenv("BANTAY_DEMO", "1")  # the test ledger's institution is the demo one
         settings = settings_module.load(ledger_root=ledger_root, output_root=out)
         validate_ledger.run(settings, AS_OF)
         state, tasks = _run("bantay_train", AS_OF, conf)

@@ -20,7 +20,7 @@ def draft_settings(out: Path, **extra: Any) -> settings_module.Settings:
         spark_master="local[2]",
         spark_shuffle_partitions=2,
         spark_driver_memory="2g",
-        **extra,
+        **{"demo": True, **extra},
     )
 
 

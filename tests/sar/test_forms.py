@@ -198,13 +198,16 @@ def test_nca_text_starts_with_glossary_codes():
     assert plain.splitlines()[0] == "XXV3XX"
 
 
-def test_fincen_adds_trafficking_classification_when_travel_fired():
+def test_fincen_adds_trafficking_classification_only_when_indicated():
     draft = _draft(_travel_rows())
-    xml, _ = fincen.build(draft)
-    doc = etree.fromstring(xml)
     ns = {"fc2": fincen.NS}
-    assert doc.xpath("//fc2:SuspiciousActivitySubtypeID/text()", namespaces=ns) == ["9999", "927"]
+    # An airline ticket alone is not evidence of trafficking: 38(z) OCSE only.
+    doc = etree.fromstring(fincen.build(draft)[0])
+    assert doc.xpath("//fc2:SuspiciousActivitySubtypeID/text()", namespaces=ns) == ["9999"]
     assert doc.get("TotalAmount") == "922"  # 50 + 60 + 812.40 USD in whole dollars
+    draft["trafficking_indicated"] = True
+    doc = etree.fromstring(fincen.build(draft)[0])
+    assert doc.xpath("//fc2:SuspiciousActivitySubtypeID/text()", namespaces=ns) == ["9999", "927"]
 
 
 def test_hostile_text_gives_valid_safe_output():
