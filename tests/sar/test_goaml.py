@@ -1,0 +1,144 @@
+"""goAML STR: local-currency conversion at the recorded rate, who is an account, an entity or a person,
+ids in their own elements, the reporting-entity id, and the strict test schema."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+from lxml import etree
+from test_forms import _draft, _travel_rows, _txn
+
+from bantay.sar import fx, goaml
+
+
+def _aed_config() -> dict:
+    return {**goaml.load_config(), "currency_code_local": "AED"}
+
+
+def _rates(*rows: tuple[str, str, float]) -> list[dict]:
+    return [{"date": d, "currency": c, "usd_per_unit": r, "rate_date": d} for d, c, r in rows]
+
+
+def _report(xml: bytes) -> etree._Element:
+    doc = etree.fromstring(xml)
+    assert goaml.test_schema().validate(etree.ElementTree(doc)), goaml.test_schema().error_log
+    return doc
+
+
+def test_amount_local_is_converted_at_the_rate_of_the_day():
+    rows = [
+        _txn("g1", datetime(2025, 2, 1, 10, 0), "50.00"),  # USD 50 at 0.2723 USD per AED: 183.62 AED
+        _txn("g2", datetime(2025, 2, 2, 10, 0), "35.50", currency="GBP", amount_reporting=44.38),
+    ]
+    draft = _draft(rows)
+    # GBP 35.50 x 1.25 USD per GBP / 0.2730 USD per AED = 162.545... -> 162.55 AED
+    draft["fx_rates"] = _rates(
+        ("2025-02-01", "AED", 0.2723), ("2025-02-02", "AED", 0.2730), ("2025-02-02", "GBP", 1.25)
+    )
+    doc = _report(goaml.build(draft, _aed_config())[0])
+    assert doc.findtext("currency_code_local") == "AED"
+    assert doc.xpath("/report/transaction/amount_local/text()") == ["183.62", "162.55"]
+    (first, second) = doc.xpath("/report/transaction/t_from_my_client/from_foreign_currency")
+    assert [
+        first.findtext(n) for n in ("foreign_currency_code", "foreign_amount", "foreign_exchange_rate")
+    ] == [
+        "USD",
+        "50.00",
+        "3.672420",  # 1 / 0.2723
+    ]
+    assert (
+        second.findtext("foreign_amount") == "35.50"
+        and second.findtext("foreign_exchange_rate") == "4.578755"
+    )
+
+
+def test_a_missing_local_rate_is_one_clear_error():
+    draft = _draft([_txn("g1", datetime(2025, 2, 1, 10, 0), "50.00")])
+    with pytest.raises(fx.FxRateError, match="no AED rate on or before 2025-02-01"):
+        goaml.build(draft, _aed_config())
+
+
+def test_reporting_currency_as_local_keeps_the_reported_amount():
+    draft = _draft([_txn("g1", datetime(2025, 2, 1, 10, 0), "35.50", currency="GBP", amount_reporting=44.38)])
+    doc = _report(goaml.build(draft, goaml.load_config())[0])
+    assert doc.findtext("currency_code_local") == "USD"
+    assert doc.xpath("/report/transaction/amount_local/text()") == ["44.38"]
+    rate = doc.xpath("string(//from_foreign_currency/foreign_exchange_rate)")
+    assert Decimal(rate) == (Decimal("44.38") / Decimal("35.50")).quantize(Decimal("0.000001"))
+
+
+def test_subject_account_is_from_account_and_passport_is_not_ssn():
+    draft = _draft([_txn("g1", datetime(2025, 2, 1, 10, 0), "50.00")])
+    doc = _report(goaml.build(draft, goaml.load_config())[0])
+    (account,) = doc.xpath("//t_from_my_client/from_account")
+    assert account.findtext("account") == "A-c9" and account.findtext("client_number") == "c9"
+    assert account.findtext("institution_code") == "42"  # the rentity_id when no institution_code is set
+    (holder,) = account.xpath("signatory/t_person")
+    assert holder.findtext("passport_number") == "PA1234567" and holder.findtext("passport_country") == "AU"
+    assert holder.findtext("identification/type") == "PASSP"
+    assert holder.findtext("identification/number") == "PA1234567"
+    assert not doc.xpath("//ssn")
+    assert not doc.xpath("//from_person")
+
+
+def test_merchant_is_an_entity_and_payee_accounts_and_phones_are_reported():
+    rows = [
+        *_travel_rows(),
+        _txn(
+            "w1",
+            datetime(2025, 2, 21, 9, 0),
+            "40.00",
+            channel="wallet",
+            counterparty_id="P7",
+            counterparty_name="Ana Reyes",
+            counterparty_account="09171234567",
+        ),
+    ]
+    draft = _draft(rows)
+    draft["payees"] = [
+        {**p, "phone": "+639171234567"} if p["counterparty_id"] == "P7" else p for p in draft["payees"]
+    ]
+    doc = _report(goaml.build(draft, goaml.load_config())[0])
+    by_id = {t.findtext("transactionnumber"): t for t in doc.xpath("/report/transaction")}
+    (airline,) = by_id["x3"].xpath("t_to/to_entity")
+    assert (
+        airline.findtext("name") == "Example Air" and airline.findtext("business") == "merchant category 4511"
+    )
+    assert not by_id["x3"].xpath("t_to//first_name")
+    (wallet,) = by_id["w1"].xpath("t_to/to_account")
+    assert wallet.findtext("account") == "09171234567" and wallet.findtext("non_bank_institution") == "true"
+    (payee,) = wallet.xpath("signatory/t_person")
+    assert (payee.findtext("first_name"), payee.findtext("last_name")) == ("Ana", "Reyes")
+    assert payee.findtext("phones/phone/tph_country_prefix") == "63"
+    assert payee.findtext("phones/phone/tph_number") == "9171234567"
+    # A person paid without an account on record stays a person.
+    assert by_id["x1"].xpath("t_to/to_person/last_name/text()") == ["Ramos"]
+
+
+@pytest.mark.parametrize("value", ["0", "", None, "-3", "abc"])
+def test_rentity_id_must_be_at_least_one(value):
+    draft = _draft([_txn("g1", datetime(2025, 2, 1, 10, 0), "50.00")])
+    draft["institution"]["goaml_reporting_entity_id"] = value
+    with pytest.raises(goaml.GoamlConfigError, match="rentity_id"):
+        goaml.build(draft, goaml.load_config())
+
+
+def test_test_schema_is_strict_and_a_configured_schema_is_also_applied(tmp_path):
+    text = resources.files("bantay.sar").joinpath("schemas", goaml.TEST_SCHEMA_FILE).read_text("utf-8")
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    tree = etree.fromstring(text.encode("utf-8"))
+    assert not [e for e in tree.iter() if e.tag in (f"{xs}any", f"{xs}anyAttribute", f"{xs}openContent")]
+    draft = _draft([_txn("g1", datetime(2025, 2, 1, 10, 0), "50.00")])
+    xml, _ = goaml.build(draft, goaml.load_config())
+    doc = etree.fromstring(xml)
+    # Out of order: amount_local moved before transmode_code.
+    txn = doc.find("transaction")
+    txn.insert(list(txn).index(txn.find("transmode_code")), txn.find("amount_local"))
+    assert not goaml.test_schema().validate(etree.ElementTree(doc))
+    # A configured FIU schema is applied as well (here the test schema itself, written elsewhere).
+    copy = tmp_path / "fiu.xsd"
+    copy.write_text(text, encoding="utf-8")
+    assert goaml.build(draft, goaml.load_config(), copy)[0] == xml
