@@ -43,6 +43,10 @@ class Institution(BaseModel):
     goaml_reporting_entity_id: str = "0"
     nca_reporter_id: str = ""
     fincen_tcc: str = "TBSATEST"  # Transmitter Control Code FinCEN issues; TBSATEST is its test code
+    austrac_re_number: str = "0"  # AUSTRAC reporting entity number (up to 7 digits); 0: not enrolled
+    fintrac_re_number: str = "0"  # FINTRAC reporting entity number; 0: not registered
+    fintrac_contact_id: str = "0"  # FINTRAC reporting entity contact id
+    fintrac_location_id: str = "0"  # FINTRAC reporting entity location id (reportingEntityLocationId)
 
 
 class Settings(BaseSettings):

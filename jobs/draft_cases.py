@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pyspark.sql import functions as F
 
 import bantay.spark
 from bantay import ledger
-from bantay.sar import batch, build, case, evidence, goaml
+from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
     if not alerts.empty:
         inputs = evidence.load(spark, settings, as_of, alerts)
         drafts = build_drafts(inputs, settings, stamp, config)
+        _attach_rates(spark, settings, as_of, drafts, config)
     target = ledger.partition_path(settings.output_root / "cases", "as_of", as_of)
     with ledger.atomic_dir(target, mode=0o700) as staging:
         write_cases(staging, drafts, settings, as_of, stamp, config, pdf)
@@ -74,6 +76,29 @@ def build_drafts(
             )
         )
     return drafts
+
+
+def _attach_rates(
+    spark: Any, settings: Settings, as_of: date, drafts: list[dict[str, Any]], config: dict[str, Any]
+) -> None:
+    """Record in each draft the rates its forms convert with (goAML local currency, AUD, CAD)."""
+    if not drafts:
+        return
+    start = as_of - timedelta(days=evidence.LOOKBACK_DAYS + 7)  # a week more: the latest rate before day 1
+    table = (
+        ledger.read_validated(spark, settings.output_root, "fx_rates")
+        .where((F.col("rate_date") >= F.lit(start)) & (F.col("rate_date") < F.lit(as_of)))
+        .select("rate_date", "currency", "usd_per_unit")
+        .toPandas()
+    )
+    targets = {
+        settings.reporting_currency,
+        config.get("currency_code_local") or settings.reporting_currency,
+        austrac.CURRENCY,
+        fintrac.CURRENCY,
+    }
+    for draft in drafts:
+        draft["fx_rates"] = fx.rates_for(draft["transactions"], table, targets)
 
 
 def write_cases(

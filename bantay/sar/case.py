@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from bantay.errors import BantayError
-from bantay.sar import fincen, goaml, html, nca
+from bantay.sar import austrac, fincen, fintrac, goaml, html, nca
 
 DRAFT_SCHEMA_FILE = "draft.schema.json"
 
@@ -95,7 +95,9 @@ def render_forms(
         draft, tcc=draft["institution"].get("fincen_tcc") or fincen.DEFAULT_TCC
     )
     goaml_xml, goaml_clips = goaml.build(draft, goaml_config, goaml_xsd)
-    draft["truncations"] = [clip.as_dict() for clip in (*fincen_clips, *goaml_clips)]
+    austrac_xml, austrac_clips = austrac.build(draft)
+    fintrac_json = fintrac.build(draft)
+    draft["truncations"] = [clip.as_dict() for clip in (*fincen_clips, *goaml_clips, *austrac_clips)]
     validate_draft(draft)
     page = html.render(draft)
     files = {
@@ -106,6 +108,8 @@ def render_forms(
         "fincen_sar.xml": fincen_xml,
         "goaml_str.xml": goaml_xml,
         "nca_sar.txt": nca.render(draft).encode("utf-8"),
+        "austrac_smr.xml": austrac_xml,
+        "fintrac_str.json": fintrac_json,
     }
     if pdf:
         files["draft.pdf"] = html.render_pdf(page)

@@ -27,7 +27,7 @@ from bantay.errors import BantayError, ConfigError
 from bantay.features.payees import CALLING_CODES
 from bantay.sar.fincen import split_name, subject_accounts
 from bantay.sar.fx import FxRateError, Rates
-from bantay.sar.text import Clipper, Truncation
+from bantay.sar.text import Clipper, Truncation, upper_first
 
 COMMENTS_LIMIT = 8000
 NAME_LIMIT = 100
@@ -156,7 +156,7 @@ def build(
     add(
         report,
         "reason",
-        clip.text(f"{draft['wording'].capitalize()}.\n\n{narrative(draft)}", COMMENTS_LIMIT, "reason"),
+        clip.text(f"{upper_first(draft['wording'])}.\n\n{narrative(draft)}", COMMENTS_LIMIT, "reason"),
     )
     add(report, "action", clip.text(config["action"], COMMENTS_LIMIT, "action"))
 

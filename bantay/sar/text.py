@@ -77,3 +77,8 @@ def display(value: object, limit: int = 200) -> str:
     """A short one-line form for HTML tables and indexes (the full value stays in draft.json)."""
     text = one_line(value)
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def upper_first(value: str) -> str:
+    """`value` with its first character in upper case and the rest as written ('(OCSE)' stays)."""
+    return value[:1].upper() + value[1:]

@@ -25,7 +25,7 @@ from bantay.sar import reasons
 
 AS_OF = date(2025, 3, 1)
 GENERATED_AT = datetime(2025, 3, 1, 6, 0, 0)
-RATES = {"USD": 1.0, "GBP": 1.25, "PHP": 0.0175}
+RATES = {"USD": 1.0, "GBP": 1.25, "PHP": 0.0175, "AUD": 0.625, "CAD": 0.8}
 
 # Validated transactions: the contract's columns plus the USD amount that `bantay validate` adds.
 VALIDATED_TRANSACTIONS = ledger.arrow_schema("transactions").append(pa.field("amount_usd", pa.float64()))
@@ -122,7 +122,7 @@ def base_transactions() -> list[dict[str, Any]]:
             "PH",
             "Angeles City",
             reference="payment",
-            ip="198.51.100.7",
+            ip="81.2.69.160",  # public; 203.0.113.5 is a documentation address, never in field 43
         ),
         # Daytime payment, not round (33.30), no keyword.
         txn(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import stat
 from datetime import UTC
 from pathlib import Path
@@ -34,7 +35,15 @@ def test_run_writes_one_private_folder_per_alert(drafted: Path):
     for name in cases:
         assert _mode(drafted / name) == 0o700
         files = sorted(p.name for p in (drafted / name).iterdir())
-        assert files == ["draft.html", "draft.json", "fincen_sar.xml", "goaml_str.xml", "nca_sar.txt"]
+        assert files == [
+            "austrac_smr.xml",
+            "draft.html",
+            "draft.json",
+            "fincen_sar.xml",
+            "fintrac_str.json",
+            "goaml_str.xml",
+            "nca_sar.txt",
+        ]
         assert all(_mode(drafted / name / f) == 0o600 for f in files)
     for name in ("index.html", "geography.csv", "geography.png", "network.csv", "network.png"):
         assert _mode(drafted / name) == 0o600
@@ -117,7 +126,8 @@ def test_fincen_file_carries_the_ocse_keys(drafted: Path):
     assert doc.findtext(".//fc2:ActivityNarrativeText", namespaces=ns).startswith("OCSE-FIN-2021-NTC3")
     classification = doc.find(".//fc2:SuspiciousActivityClassification", namespaces=ns)
     assert [c.text for c in classification] == ["OCSE", "9999", "9"]
-    assert doc.xpath("//fc2:IPAddressText/text()", namespaces=ns) == ["203.0.113.5", "198.51.100.7"]
+    # Field 43: public addresses only (203.0.113.5 is in a documentation range, not routable).
+    assert doc.xpath("//fc2:IPAddressText/text()", namespaces=ns) == ["81.2.69.160"]
     assert doc.findtext(".//fc2:TotalSuspiciousAmountText", namespaces=ns) == "204"
     roles = doc.xpath("//fc2:Activity/fc2:Party/fc2:ActivityPartyTypeCode/text()", namespaces=ns)
     assert roles == ["35", "37", "30", "8", "34", "33"]
@@ -141,7 +151,8 @@ def test_goaml_report_structure(drafted: Path):
     transactions = doc.xpath("/report/transaction")
     assert [t.findtext("transactionnumber") for t in transactions] == ["t1", "t2", "t3", "t4", "t5"]
     first = transactions[0]
-    assert first.xpath("string(t_from_my_client/from_person/last_name)") == "Example"
+    assert first.xpath("string(t_from_my_client/from_account/account)") == "A-c1"
+    assert first.xpath("string(t_from_my_client/from_account/signatory/t_person/last_name)") == "Example"
     assert first.xpath("string(t_from_my_client/from_country)") == "GB"
     assert first.xpath("string(t_to/to_country)") == "PH"
     assert first.xpath("string(t_to/to_person/last_name)") == "Santos"
@@ -149,6 +160,29 @@ def test_goaml_report_structure(drafted: Path):
     assert first.xpath("string(t_from_my_client/from_foreign_currency/foreign_amount)") == "50.00"
     assert first.xpath("string(date_transaction)") == "2025-02-03T22:30:00"
     assert "OCSE" in doc.xpath("string(/report/reason)")
+    # t5 is a card payment to a merchant: an entity, not a person with a first and last name.
+    assert transactions[4].xpath("t_to/to_entity/name/text()") and not transactions[4].xpath("t_to/to_person")
+
+
+def test_every_case_writes_five_valid_regulator_files(drafted: Path):
+    from bantay.sar import austrac, fincen, fintrac, goaml
+
+    cases = sorted(p for p in drafted.iterdir() if p.is_dir())
+    assert len(cases) == 2
+    for folder in cases:
+        assert fincen.schema().validate(etree.parse(str(folder / "fincen_sar.xml")))
+        assert goaml.test_schema().validate(etree.parse(str(folder / "goaml_str.xml")))
+        assert austrac.schema().validate(etree.parse(str(folder / "austrac_smr.xml")))
+        report = json.loads((folder / "fintrac_str.json").read_text(encoding="utf-8"))
+        fintrac.validate(report, folder.name)
+        assert report["detailsOfSuspicion"]["publicPrivatePartnershipProjectNameCodes"] == [8]
+        assert (folder / "nca_sar.txt").read_text(encoding="utf-8").startswith("XXV3XX")
+    # The rates the forms converted with are in the draft: GBP, AUD and CAD for each of c1's booking days.
+    rates = load_draft(drafted / C1)["fx_rates"]
+    assert {r["currency"] for r in rates} == {"AUD", "CAD", "GBP"}
+    aud = etree.parse(str(drafted / C1 / "austrac_smr.xml"))
+    # c1's first payment: GBP 50 x 1.25 / 0.625 = AUD 100.00.
+    assert aud.xpath("//a:txnDetail[1]/a:txnAmount/text()", namespaces={"a": austrac.NS}) == ["100.00"]
 
 
 def test_rerun_replaces_the_day_and_removes_cases_no_longer_alerted(spark, sar_world: World, drafted: Path):

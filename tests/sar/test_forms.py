@@ -16,10 +16,17 @@ from lxml import etree
 from sar_world import AS_OF, GENERATED_AT, code
 
 from bantay.errors import ConfigError
-from bantay.sar import build, case, fincen, goaml, html, narrative, nca
+from bantay.sar import build, case, fincen, fx, goaml, html, narrative, nca
 from bantay.sar.evidence import TXN_COLUMNS
 
 EXPECTED = Path(__file__).parent / "expected"
+FX_TABLE = pd.DataFrame(
+    {
+        "rate_date": [date(2025, 1, 1)] * 4,
+        "currency": ["AUD", "CAD", "GBP", "PHP"],
+        "usd_per_unit": [0.625, 0.8, 1.25, 0.0175],
+    }
+)
 HOSTILE = "<script>alert('x')</script> & \"Bob\" \x01\x0b\u202eevil\u202c \U0001f600 \ufffe"
 
 
@@ -94,7 +101,7 @@ def _draft(
             }
         ],
     }
-    return build.build_draft(
+    draft = build.build_draft(
         as_of=AS_OF,
         generated_at=GENERATED_AT.replace(tzinfo=UTC),
         score=score,
@@ -125,6 +132,9 @@ def _draft(
         catalogue=build.feature_catalogue(),
         goaml=goaml.load_config(),
     )
+    # As the draft job does: the ledger's rates for the forms in AUD and CAD (from 2025-01-01 on).
+    draft["fx_rates"] = fx.rates_for(draft["transactions"], FX_TABLE, {"AUD", "CAD"})
+    return draft
 
 
 def _travel_rows() -> list[dict[str, Any]]:

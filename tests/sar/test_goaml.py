@@ -4,7 +4,6 @@ ids in their own elements, the reporting-entity id, and the strict test schema."
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from importlib import resources
 
 import pytest
@@ -66,8 +65,8 @@ def test_reporting_currency_as_local_keeps_the_reported_amount():
     doc = _report(goaml.build(draft, goaml.load_config())[0])
     assert doc.findtext("currency_code_local") == "USD"
     assert doc.xpath("/report/transaction/amount_local/text()") == ["44.38"]
-    rate = doc.xpath("string(//from_foreign_currency/foreign_exchange_rate)")
-    assert Decimal(rate) == (Decimal("44.38") / Decimal("35.50")).quantize(Decimal("0.000001"))
+    # The recorded GBP rate of the day (35.50 x 1.25 = 44.375, reported as 44.38).
+    assert doc.xpath("string(//from_foreign_currency/foreign_exchange_rate)") == "1.250000"
 
 
 def test_subject_account_is_from_account_and_passport_is_not_ssn():
