@@ -28,7 +28,15 @@ AS_OF = END + timedelta(days=1)  # the daily run dated D = 1 April scores with b
 CUSTOMERS, DAYS = 300, 45
 ALERT_BUDGET = 0.02
 DAILY_TASKS = ("validate_ledger", "build_features", "score_customers", "draft_cases")
-CASE_FILES = {"draft.json", "draft.html", "fincen_sar.xml", "goaml_str.xml", "nca_sar.txt"}
+CASE_FILES = {
+    "draft.json",
+    "draft.html",
+    "fincen_sar.xml",
+    "goaml_str.xml",
+    "nca_sar.txt",
+    "austrac_smr.xml",
+    "fintrac_str.json",
+}
 
 
 def _utc(day: date) -> datetime:
