@@ -91,6 +91,7 @@ def _attach_rates(
         .select("rate_date", "currency", "usd_per_unit")
         .toPandas()
     )
+    index = fx.RateIndex.of(table)
     targets = {
         settings.reporting_currency,
         config.get("currency_code_local") or settings.reporting_currency,
@@ -98,7 +99,7 @@ def _attach_rates(
         fintrac.CURRENCY,
     }
     for draft in drafts:
-        draft["fx_rates"] = fx.rates_for(draft["transactions"], table, targets)
+        draft["fx_rates"] = fx.rates_for(draft["transactions"], index, targets)
 
 
 def write_cases(

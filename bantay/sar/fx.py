@@ -8,6 +8,7 @@ case needs: the rate of that day, or of the latest earlier day the ledger has. A
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -64,35 +65,49 @@ class Rates:
         return Decimal(str(found))
 
 
+@dataclass(frozen=True)
+class RateIndex:
+    """The ledger's rates by currency, sorted by date, for finding the latest rate on or before a day."""
+
+    by_currency: Mapping[str, tuple[list[date], list[float]]]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> RateIndex:
+        """From a frame of rate_date, currency, usd_per_unit (one row per currency and day)."""
+        by_currency: dict[str, tuple[list[date], list[float]]] = {}
+        for currency, group in table.groupby("currency", sort=False):
+            pairs = sorted(zip((_as_date(d) for d in group["rate_date"]), group["usd_per_unit"], strict=True))
+            by_currency[str(currency)] = ([d for d, _ in pairs], [float(v) for _, v in pairs])
+        return cls(by_currency)
+
+    def on_or_before(self, currency: str, day: date) -> tuple[date, float] | None:
+        dates, values = self.by_currency.get(currency, ([], []))
+        i = bisect.bisect_right(dates, day)
+        return (dates[i - 1], values[i - 1]) if i else None
+
+
 def rates_for(
-    transactions: Sequence[Mapping[str, Any]], table: pd.DataFrame, targets: Iterable[str]
+    transactions: Sequence[Mapping[str, Any]], table: RateIndex | pd.DataFrame, targets: Iterable[str]
 ) -> list[dict[str, Any]]:
     """The rates a draft needs: for each booking day of its transactions and each currency among theirs and
-    `targets`, the ledger's rate of that day or the latest earlier day (`table`: rate_date, currency,
-    usd_per_unit). Pairs without any rate up to that day are left out (the form that needs one says so)."""
+    `targets`, the ledger's rate of that day or the latest earlier day. Pairs without any rate up to that
+    day are left out (the form that needs one says so)."""
+    index = table if isinstance(table, RateIndex) else RateIndex.of(table)
     days = sorted({str(t["booked_at"])[:10] for t in transactions})
     currencies = sorted({str(t["currency"]) for t in transactions} | set(targets)) if days else []
     rows = []
-    for currency in currencies:
-        if currency == "USD":
-            continue
-        known = table[table["currency"] == currency].sort_values("rate_date")
-        dates = [_as_date(d) for d in known["rate_date"]]
-        values = list(known["usd_per_unit"])
+    for currency in (c for c in currencies if c != "USD"):
         for day in days:
-            wanted = date.fromisoformat(day)
-            earlier = [i for i, d in enumerate(dates) if d <= wanted]
-            if not earlier:
-                continue
-            i = earlier[-1]
-            rows.append(
-                {
-                    "date": day,
-                    "currency": currency,
-                    "usd_per_unit": float(values[i]),
-                    "rate_date": dates[i].isoformat(),
-                }
-            )
+            found = index.on_or_before(currency, date.fromisoformat(day))
+            if found is not None:
+                rows.append(
+                    {
+                        "date": day,
+                        "currency": currency,
+                        "usd_per_unit": found[1],
+                        "rate_date": found[0].isoformat(),
+                    }
+                )
     return rows
 
 

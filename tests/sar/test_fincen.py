@@ -150,3 +150,18 @@ def test_demo_institution_is_refused_without_the_demo_setting():
     assert case.institution_for_forms(real, demo=False) == real
     with pytest.raises(case.DemoInstitutionError, match="rentity_id 0"):
         case.institution_for_forms({**real, "goaml_reporting_entity_id": "0"}, demo=False)
+
+
+def test_cli_draft_refuses_the_demo_institution_in_one_line(tmp_path, monkeypatch, capsys):
+    from bantay import cli, settings
+
+    monkeypatch.delenv("BANTAY_DEMO", raising=False)
+    args = ["draft", "--ledger", str(tmp_path), "--out", str(tmp_path / "out"), "--as-of", "2025-03-01"]
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("bantay: error: refusing to write regulator files")
+    assert "BANTAY_DEMO=1" in err and not (tmp_path / "out" / "cases").exists()
+    # The flag and the environment both turn the demo setting on.
+    assert settings.load(demo=True).demo
+    monkeypatch.setenv("BANTAY_DEMO", "1")
+    assert settings.load().demo

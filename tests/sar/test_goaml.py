@@ -3,7 +3,7 @@ ids in their own elements, the reporting-entity id, and the strict test schema."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 
 import pytest
@@ -141,3 +141,21 @@ def test_test_schema_is_strict_and_a_configured_schema_is_also_applied(tmp_path)
     copy = tmp_path / "fiu.xsd"
     copy.write_text(text, encoding="utf-8")
     assert goaml.build(draft, goaml.load_config(), copy)[0] == xml
+
+
+def test_rates_for_takes_the_days_rate_or_the_latest_before():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "rate_date": [date(2025, 2, 1), date(2025, 2, 4), date(2025, 2, 3)],
+            "currency": ["GBP", "GBP", "AED"],
+            "usd_per_unit": [1.2, 1.3, 0.27],
+        }
+    )
+    txns = [{"booked_at": "2025-02-03T10:00:00Z", "currency": "GBP"}]
+    # GBP: no rate on 02-03, so the one of 02-01 (never the later 02-04); AED on the day; no AUD at all.
+    assert fx.rates_for(txns, table, {"AED", "AUD", "USD"}) == [
+        {"date": "2025-02-03", "currency": "AED", "usd_per_unit": 0.27, "rate_date": "2025-02-03"},
+        {"date": "2025-02-03", "currency": "GBP", "usd_per_unit": 1.2, "rate_date": "2025-02-01"},
+    ]
