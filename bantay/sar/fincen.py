@@ -1,7 +1,10 @@
 """FinCEN BSA E-Filing SAR batch XML (form SARX, schema v1.2) from a draft, validated with lxml.
 
 Follows FinCEN notice FIN-2021-NTC3: key term `OCSE-FIN-2021-NTC3` in field 2 and in the narrative, field
-38(z) Other with "OCSE" (SuspiciousActivityTypeID 9, SubtypeID 9999), field 43 with the subject's IPs.
+38(z) Other with "OCSE" (SuspiciousActivityTypeID 9, SubtypeID 9999), field 43 with the public IP addresses
+of the sessions behind the reported payments. The subject carries item 16 (TIN, or TIN unknown) beside the
+form of identification, and its accounts through party 41; the narrative lists every reported payment.
+What is verified in each rule: docs/formats.md.
 Every string is cleaned for XML and clipped to the schema's length; clips are returned for draft.json.
 """
 
