@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> dict:
             timings,
         )
     spark = spark_module.session(settings, app_name="bantay-benchmark")
+    from bantay.features import store
     from bantay.features.table import at_as_of, feature_table
     from bantay.jobs import build_features, validate_ledger
 
@@ -193,9 +194,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     def sender_only() -> None:
         start = as_of - timedelta(days=365)
-        build_features.update_state(spark, settings, start, as_of, full=True)
-        p2p = build_features.read_state(spark, settings, "p2p", start, as_of)
-        daily = build_features.read_state(spark, settings, "daily", start, as_of)
+        store.update_state(spark, settings, start, as_of, full=True)
+        p2p = store.read_state(spark, settings, "p2p", start, as_of)
+        daily = store.read_state(spark, settings, "daily", start, as_of)
         customers = ledger.read_validated(spark, out, "customers")
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers)
         ledger.replace_partition(table, out / "bench_sender_features", "as_of", as_of)

@@ -1,306 +1,29 @@
 """`bantay features`: the point-in-time feature table OUT/features/as_of=D/ and the payee clusters.
 
-The job keeps a compact state under OUT/state/ (`features.state`: the slim p2p table and the per-customer-day
-aggregates, both partitioned by booking_date). A run for D adds to the state only the validated days that
-are new or were re-validated since (a day whose validated partition is newer than its state partition),
-then computes the table from the state alone: the run for D+1 reads one validated day. The payee clusters of
-the last run are kept too (OUT/state/clusters/, with each payee's link keys), so that the next run resolves
-only the payees and clusters that changed. `full=True` rebuilds the state of the look-back and the clusters
-from scratch; both give the same table.
-
-Only validated transactions with booking_date < D and labels decided before D (UTC) are used.
-
-The state's layout (the two tables' schemas, derived from the code) is fingerprinted in
-OUT/state/_layout.json: when a new version of Bantay adds or changes a state column, the next run rebuilds the
-state whole instead of reading old days without that column.
+Arguments, session and wiring only: the state, the clusters and the features themselves live in the feature
+store (`bantay.features.store`). A run for D brings the store's state up to date for the look-back before D,
+then computes the table from the state alone. Only validated transactions with booking_date < D and labels
+decided before D (UTC) are used.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import shutil
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from pyspark.sql import Column, DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from pyspark.sql import DataFrame
 from tqdm import tqdm
 
 from bantay import ledger
-from bantay.errors import MissingArtefactError
-from bantay.features import catalog, state
+from bantay.features import store
 from bantay.features.common import LOOKBACK_DAYS
-from bantay.features.table import at_as_of, at_points, feature_table
+from bantay.features.table import at_as_of, feature_table
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-STATE_TABLES = ("p2p", "daily")  # p2p first: a day's `daily` partition is the marker that the day is done
-# Training points snap their network (F1-F5) as-of date DOWN to this grid (Mondays), to bound the number of
-# cluster resolutions; older is safe, later would leak. Sender features use each point's exact as_of.
-POINT_GRID_DAYS = 7
-_GRID_ORIGIN = date(2000, 1, 3)  # a Monday
-
-
-# --- stage logging ---
-
-
-@contextmanager
-def _stage(name: str, as_of: date | None = None) -> Iterator[None]:
-    started = time.monotonic()
-    logger.info("features: %s%s ...", name, f" as of {as_of}" if as_of else "")
-    yield
-    logger.info("features: %s done in %.1fs", name, time.monotonic() - started)
-
-
-# --- paths and reads ---
-
-
-def state_path(settings: Settings, table: str) -> Path:
-    return settings.output_root / "state" / table
-
-
-def _partition_days(base: Path) -> dict[date, float]:
-    """booking_date partitions under `base` and their modification times."""
-    days: dict[date, float] = {}
-    if not base.is_dir():
-        return days
-    for folder in base.glob("booking_date=*"):
-        try:
-            day = date.fromisoformat(folder.name.split("=", 1)[1])
-        except ValueError:
-            continue
-        days[day] = folder.stat().st_mtime
-    return days
-
-
-def _empty_transactions(spark: SparkSession) -> DataFrame:
-    schema = T.StructType(
-        [
-            *ledger.TRANSACTIONS_SCHEMA.fields,
-            T.StructField("booking_date", T.DateType()),
-            T.StructField("amount_usd", T.DoubleType()),
-        ]
-    )
-    return spark.createDataFrame([], schema)
-
-
-_STATE_SCHEMAS: dict[str, T.StructType] = {}
-
-
-def state_schema(spark: SparkSession, table: str) -> T.StructType:
-    """Schema of a state table, derived from the code that builds it (so a read never infers types).
-
-    Derived once per process: analysing the empty plans costs a second or two, and the code does not change.
-    """
-    if table not in _STATE_SCHEMAS:
-        txns = _empty_transactions(spark)
-        customers = spark.createDataFrame([], ledger.CUSTOMERS_SCHEMA)
-        if table == "p2p":
-            fx_rates = spark.createDataFrame([], ledger.FX_RATES_SCHEMA)
-            _STATE_SCHEMAS[table] = state.p2p_rows(txns, customers, fx_rates).schema
-        else:
-            _STATE_SCHEMAS[table] = state.daily_rows(txns, customers).schema
-    return _STATE_SCHEMAS[table]
-
-
-def state_layout(spark: SparkSession) -> str:
-    """Fingerprint of the state tables' schemas (a change of the state code changes it)."""
-    schemas = {table: state_schema(spark, table).json() for table in STATE_TABLES}
-    return hashlib.sha256(json.dumps(schemas, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _layout_path(settings: Settings) -> Path:
-    return settings.output_root / "state" / "_layout.json"
-
-
-def _layout_changed(spark: SparkSession, settings: Settings) -> bool:
-    """True when state exists but was written by code with another layout (or before layouts were kept)."""
-    if not _partition_days(state_path(settings, "daily")):
-        return False
-    try:
-        recorded = json.loads(_layout_path(settings).read_text()).get("layout")
-    except (FileNotFoundError, ValueError, AttributeError):
-        recorded = None
-    return recorded != state_layout(spark)
-
-
-def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:
-    """State rows with start <= booking_date < before (empty frame when the state holds none)."""
-    base = state_path(settings, table)
-    schema = state_schema(spark, table)
-    if not any(start <= day < before for day in _partition_days(base)):
-        return spark.createDataFrame([], schema)
-    frame = spark.read.schema(schema).option("basePath", str(base)).parquet(str(base))
-    return frame.where(F.col("booking_date").between(F.lit(start), F.lit(before - timedelta(days=1))))
-
-
-def _customers(spark: SparkSession, settings: Settings) -> DataFrame:
-    return ledger.read_validated(spark, settings.output_root, "customers")
-
-
-def _labels(spark: SparkSession, settings: Settings) -> DataFrame:
-    """Validated labels (empty when there are none: unlabelled is not negative)."""
-    try:
-        return ledger.read_validated(spark, settings.output_root, "labels")
-    except MissingArtefactError:
-        return spark.createDataFrame([], ledger.LABELS_SCHEMA)
-
-
-def decided_before(labels: DataFrame, as_of: date) -> DataFrame:
-    """Labels decided strictly before midnight UTC of `as_of` (the session time zone is UTC)."""
-    return labels.where(F.col("decided_at") < F.lit(datetime(as_of.year, as_of.month, as_of.day)))
-
-
-# --- state ---
-
-
-def update_state(
-    spark: SparkSession, settings: Settings, start: date, before: date, full: bool = False
-) -> list[date]:
-    """Bring the state up to date for booking days start <= day < before; return the days (re)computed.
-
-    A day is recomputed when it has no state yet or its validated partition is newer than its state;
-    `full` recomputes every day of the range and replaces the state tables whole.
-    """
-    if not full and _layout_changed(spark, settings):
-        logger.warning("features: the state was written with another layout; rebuilding it whole")
-        full = True
-    validated = {
-        day: mtime
-        for day, mtime in _partition_days(ledger.validated_path(settings.output_root, "transactions")).items()
-        if start <= day < before
-    }
-    done = _partition_days(state_path(settings, "daily"))
-    todo = (
-        sorted(validated) if full else sorted(d for d, t in validated.items() if d not in done or t > done[d])
-    )
-    if not todo:
-        logger.info("features: state up to date (%d days)", len(validated))
-        return []
-    with _stage(f"state for {len(todo)} day(s) {todo[0]}..{todo[-1]}{' (full)' if full else ''}"):
-        txns = ledger.read_validated(
-            spark, settings.output_root, "transactions", start=todo[0], before=todo[-1] + timedelta(days=1)
-        )
-        txns = txns.withColumn("booking_date", F.col("booking_date").cast("date"))
-        if len(todo) != (todo[-1] - todo[0]).days + 1:
-            txns = txns.where(F.col("booking_date").isin(todo))
-        customers = _customers(spark, settings)
-        fx_rates = ledger.read_validated(spark, settings.output_root, "fx_rates")
-        frames = {
-            "p2p": state.p2p_rows(txns, customers, fx_rates),
-            "daily": state.daily_rows(txns, customers),
-        }
-        for table in STATE_TABLES:
-            frame = frames[table].repartition("booking_date")
-            if full:
-                with ledger.atomic_dir(state_path(settings, table)) as staging:
-                    frame.write.partitionBy("booking_date").parquet(str(staging))
-            else:
-                _replace_days(frame, state_path(settings, table), todo)
-        ledger.write_json(_layout_path(settings), {"layout": state_layout(spark)})
-    return todo
-
-
-def _replace_days(frame: DataFrame, base: Path, days: list[date]) -> None:
-    """Write `frame` partitioned by booking_date and swap each of `days` into `base` (a day without rows is
-    removed). Each swap is a rename; a crash between swaps leaves whole days, and the `daily` marker of an
-    unfinished day stays stale, so the next run redoes it."""
-    base.mkdir(parents=True, exist_ok=True)
-    staging_root = base / "_staging"
-    staging = staging_root / uuid.uuid4().hex
-    try:
-        frame.write.partitionBy("booking_date").parquet(str(staging))
-        for day in days:
-            source = staging / f"booking_date={day.isoformat()}"
-            target = base / source.name
-            trash = staging_root / f"_old.{source.name}.{uuid.uuid4().hex}"
-            if target.exists():
-                target.rename(trash)
-            if source.exists():
-                source.chmod(0o700)
-                source.rename(target)
-            shutil.rmtree(trash, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging_root, ignore_errors=True)
-
-
-# --- network (payee side, owned by features.payees / features.network) ---
-
-
-def _network_modules():
-    try:
-        from bantay.features import network, payees
-    except ModuleNotFoundError as missing:
-        if missing.name not in ("bantay.features.network", "bantay.features.payees"):
-            raise
-        return None
-    return payees, network
-
-
-CLUSTER_STATE_SCHEMA = "counterparty_id string, cluster_id string, link_keys array<string>"
-
-
-def payee_clusters(spark: SparkSession, settings: Settings, p2p: DataFrame, reuse: bool = True) -> DataFrame:
-    """`counterparty_id, cluster_id` of the payees in `p2p`, kept in OUT/state/clusters/ for the next run.
-
-    With `reuse`, the clusters of the last run (any date) are the starting point (`payees.update_clusters`:
-    same clusters, only what changed is resolved again); without, or when there are none, all are resolved.
-    """
-    from bantay.features import payees
-
-    target = state_path(settings, "clusters")
-    previous = None
-    if reuse and target.is_dir() and any(target.glob("*.parquet")):
-        previous = spark.read.schema(CLUSTER_STATE_SCHEMA).parquet(str(target))
-    checkpoint = settings.output_root / "state" / "_checkpoint"
-    checkpoint.mkdir(parents=True, exist_ok=True)
-    clusters = payees.update_clusters(payees.payee_registry(p2p), previous, str(checkpoint))
-    # `previous` is read lazily from `target`, and `clusters` is a local checkpoint that no longer needs it.
-    with ledger.atomic_dir(target) as staging:
-        clusters.coalesce(1).write.parquet(str(staging))
-    return clusters.select("counterparty_id", "cluster_id")
-
-
-def network_features(
-    settings: Settings,
-    p2p: DataFrame,
-    labels: DataFrame,
-    as_of: date,
-    clusters: DataFrame | None = None,
-    cached: list[DataFrame] | None = None,
-) -> tuple[DataFrame, DataFrame] | None:
-    """F1-F5 as of `as_of`: (customer_id, as_of + F5 columns; clusters with cluster columns), or None.
-
-    `p2p`: the slim p2p rows of the look-back before as_of; `labels`: all labels (filtered here);
-    `clusters`: the payee clusters of `p2p` when the caller has them (`payee_clusters`), else resolved here.
-    `cached`: when given, the per-cluster table is persisted (both returned frames read it, and a caller
-    writing both would otherwise compute it twice) and appended, for the caller to unpersist.
-    """
-    modules = _network_modules()
-    if modules is None:
-        return None
-    payees, network = modules
-    decided = decided_before(labels, as_of)
-    if clusters is None:
-        checkpoint = settings.output_root / "state" / "_checkpoint"
-        checkpoint.mkdir(parents=True, exist_ok=True)
-        clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
-    clusters_table = network.cluster_table(p2p, clusters, decided, as_of)
-    if cached is not None:
-        clusters_table = clusters_table.persist()
-        cached.append(clusters_table)
-    customers = network.customer_network_features(p2p, clusters, clusters_table, decided, as_of)
-    linked = clusters.join(clusters_table, on="cluster_id", how="left")
-    return customers.withColumn("as_of", F.lit(as_of)), linked
 
 
 # --- entry points ---
@@ -313,21 +36,22 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
     spark = spark_module.session(settings)
     started = time.monotonic()
     start = as_of - timedelta(days=LOOKBACK_DAYS)
-    update_state(spark, settings, start, as_of, full=full)
-    customers = _customers(spark, settings)
-    p2p = read_state(spark, settings, "p2p", start, as_of)
-    daily = read_state(spark, settings, "daily", start, as_of)
+    store.update_state(spark, settings, start, as_of, full=full)
+    customers = store.read_customers(spark, settings)
+    p2p = store.read_state(spark, settings, "p2p", start, as_of)
+    daily = store.read_state(spark, settings, "daily", start, as_of)
     network = None
     cached: list[DataFrame] = []
-    with _stage("network features", as_of):
+    with store.stage("network features", as_of):
         clusters = None
-        if _network_modules() is not None:
-            clusters = payee_clusters(spark, settings, p2p, reuse=not full)
-        result = network_features(settings, p2p, _labels(spark, settings), as_of, clusters, cached)
+        if store.network_modules() is not None:
+            clusters = store.payee_clusters(spark, settings, p2p, reuse=not full)
+        labels = store.read_labels(spark, settings)
+        result = store.network_features(settings, p2p, labels, as_of, clusters, cached)
         if result is not None:
             network, clusters = result
             ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)
-    with _stage("feature table", as_of):
+    with store.stage("feature table", as_of):
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers, network)
         target = ledger.replace_partition(table, settings.output_root / "features", "as_of", as_of)
     for frame in cached:
@@ -343,92 +67,6 @@ def backfill(settings: Settings, start: date, end: date, full: bool = False) -> 
         run(settings, day, full=full and n == 0)
         for n, day in enumerate(tqdm(days, desc="features", disable=len(days) < 2))
     ]
-
-
-def grid_date(as_of: date) -> date:
-    """`as_of` snapped DOWN to the weekly grid (the Monday on or before it)."""
-    return as_of - timedelta(days=(as_of - _GRID_ORIGIN).days % POINT_GRID_DAYS)
-
-
-def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
-    """One feature row per (customer_id, as_of) point, each from data before its own as_of only.
-
-    Sender features use the exact as_of of each point. Network features (F1-F5) are computed once per
-    weekly grid date (`grid_date`, on or before the point's as_of) with labels decided before that date;
-    a customer's own label never feeds its features (the network code excludes it). The payee clusters of all
-    grid dates come from one propagation (`payees.resolve_clusters_at`). Measured on the quality benchmark's
-    training ledger (20k customers, 5,355 points, 24 grid dates, local[2]): 155 s, against 339 s resolving
-    each date on its own; chaining `update_clusters` from date to date was no faster (about 14 s a date).
-    """
-    points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
-    dates = sorted(row["as_of"] for row in points.select("as_of").distinct().collect())
-    if not dates:
-        return spark.createDataFrame([], table_schema())
-    start = grid_date(dates[0]) - timedelta(days=LOOKBACK_DAYS)
-    update_state(spark, settings, start, dates[-1])
-    p2p = read_state(spark, settings, "p2p", start, dates[-1])
-    daily = read_state(spark, settings, "daily", start, dates[-1])
-    network = None
-    grid = sorted({grid_date(d) for d in dates})
-    labels = _labels(spark, settings)
-    parts = []
-    modules = _network_modules()
-    with _stage(f"network features for {len(grid)} grid date(s)"):
-        if modules is not None:
-            checkpoint = settings.output_root / "state" / "_checkpoint"
-            checkpoint.mkdir(parents=True, exist_ok=True)
-            # The clusters of every grid date in one propagation (the same as one resolve per date).
-            every = modules[0].resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
-            for day in grid:
-                window = p2p.where(
-                    F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))
-                ).where(F.col("booking_date") < F.lit(day))
-                clusters = every.where(F.col("as_of") == F.lit(day)).select("counterparty_id", "cluster_id")
-                result = network_features(settings, window, labels, day, clusters)
-                parts.append(result[0].withColumnRenamed("as_of", "grid_as_of"))
-    if parts:
-        combined = parts[0]
-        for part in parts[1:]:
-            combined = combined.unionByName(part)
-        snapped = points.withColumn("grid_as_of", _grid_column("as_of"))
-        network = snapped.join(combined, on=["customer_id", "grid_as_of"], how="inner").drop("grid_as_of")
-    return feature_table(
-        at_points(p2p, points), at_points(daily, points), _customers(spark, settings), network, spine=points
-    )
-
-
-def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
-    """`customer_id, as_of, n_p2p`: cross-border p2p payments of each point's customer booked in the `days`
-    days before its as_of (the features' `n_p2p_<days>d`), from the state alone; points without any are
-    absent. Cheap next to `features_for_points`: no network step."""
-    points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
-    bounds = points.agg(F.min("as_of").alias("first"), F.max("as_of").alias("last")).first()
-    if bounds is None or bounds["first"] is None:
-        return spark.createDataFrame([], "customer_id string, as_of date, n_p2p long")
-    start = bounds["first"] - timedelta(days=days)
-    update_state(spark, settings, start, bounds["last"])
-    p2p = read_state(spark, settings, "p2p", start, bounds["last"])
-    return (
-        at_points(p2p, points)
-        .where(F.col("booking_date") >= F.date_sub(F.col("as_of"), days))
-        .groupBy("customer_id", "as_of")
-        .agg(F.count(F.lit(1)).alias("n_p2p"))
-    )
-
-
-def _grid_column(name: str) -> Column:
-    """`grid_date` as a Column."""
-    return F.date_sub(
-        F.col(name), F.pmod(F.datediff(F.col(name), F.lit(_GRID_ORIGIN)), F.lit(POINT_GRID_DAYS))
-    )
-
-
-def table_schema() -> T.StructType:
-    """Schema of the feature table: customer_id, as_of, then the catalogue's columns as doubles."""
-    return T.StructType(
-        [T.StructField("customer_id", T.StringType()), T.StructField("as_of", T.DateType())]
-        + [T.StructField(name, T.DoubleType()) for name in catalog.model_columns()]
-    )
 
 
 if __name__ == "__main__":  # spark-submit jobs/build_features.py --ledger L --out O --as-of 2025-03-31

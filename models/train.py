@@ -192,17 +192,17 @@ def catalogue_columns() -> list[str]:
 
 
 def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
-    """Features of each (customer_id, as_of) point, each as of its own date (the features job's function)."""
-    from bantay.jobs import build_features
+    """Features of each (customer_id, as_of) point, each as of its own date (the feature store's function)."""
+    from bantay.features import store
 
-    return build_features.features_for_points(spark, settings, points)
+    return store.features_for_points(spark, settings, points)
 
 
 def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
-    """Cross-border p2p payments in the `days` days before each point (the features job's function)."""
-    from bantay.jobs import build_features
+    """Cross-border p2p payments in the `days` days before each point (the feature store's function)."""
+    from bantay.features import store
 
-    return build_features.p2p_counts_at(spark, settings, points, days)
+    return store.p2p_counts_at(spark, settings, points, days)
 
 
 # --- the training set ---------------------------------------------------------------------------------------

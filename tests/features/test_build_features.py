@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from bantay import ledger, settings
-from bantay.features import catalog
+from bantay.features import catalog, store
 from bantay.jobs import build_features
 
 FIRST_DAY = date(2025, 3, 1)
@@ -186,7 +186,7 @@ def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
     )
     build_features.run(_settings(out), AS_OF, full=True)
     # The state as code before `related_groups` wrote it: same days, newer than validated, no such column.
-    daily = build_features.state_path(_settings(out), "daily")
+    daily = store.state_path(_settings(out), "daily")
     old = spark.read.parquet(str(daily)).drop("related_groups")
     old.write.partitionBy("booking_date").parquet(str(tmp_path / "old_daily"))
     shutil.rmtree(daily)
@@ -198,7 +198,7 @@ def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
     assert (c3["n_related_card_90d"], c3["n_related_groups_90d"]) == (1.0, 1.0)
     assert "related_groups" in spark.read.parquet(str(daily)).columns
     layout = out / "state" / "_layout.json"
-    assert json.loads(layout.read_text())["layout"] == build_features.state_layout(spark)
+    assert json.loads(layout.read_text())["layout"] == store.state_layout(spark)
     assert layout.stat().st_mode & 0o777 == 0o600
 
 
@@ -207,7 +207,7 @@ def points_result(spark, built) -> dict:
     points = spark.createDataFrame(
         [("c1", AS_OF), ("c2", date(2025, 3, 8)), ("c4", AS_OF)], "customer_id string, as_of date"
     )
-    frame = build_features.features_for_points(spark, _settings(built["incremental"]), points)
+    frame = store.features_for_points(spark, _settings(built["incremental"]), points)
     assert frame.columns == ["customer_id", "as_of", *catalog.model_columns()]
     return {(r["customer_id"], r["as_of"]): r.asDict() for r in frame.collect()}
 
@@ -231,7 +231,7 @@ def test_p2p_counts_at_equal_the_features_counts(spark, built, points_result):
     settings = _settings(built["incremental"])
     for days in (30, 90):
         counts = {(r["customer_id"], r["as_of"]): r["n_p2p"]
-                  for r in build_features.p2p_counts_at(spark, settings, points, days).collect()}
+                  for r in store.p2p_counts_at(spark, settings, points, days).collect()}
         # Points without a payment in the window are absent (c4 has no transaction at all).
         wanted = {key: row[f"n_p2p_{days}d"] for key, row in points_result.items() if row[f"n_p2p_{days}d"]}
         assert counts == wanted
@@ -242,12 +242,12 @@ def test_features_for_points_never_use_the_customers_own_label(spark, built, poi
     out = _copy_out(built["full"], tmp_path / "out")
     write_validated(out, "labels", labels(spark, [row for row in LABELS if row[0] != "c1"]))
     points = spark.createDataFrame([("c1", AS_OF)], "customer_id string, as_of date")
-    without_own = build_features.features_for_points(spark, _settings(out), points).first().asDict()
+    without_own = store.features_for_points(spark, _settings(out), points).first().asDict()
     assert without_own == pytest.approx(points_result[("c1", AS_OF)])
 
 
 def test_grid_date_snaps_down_to_monday():
-    assert [build_features.grid_date(date(2025, 3, d)) for d in (8, 9, 10, 11, 16, 17)] == [
+    assert [store.grid_date(date(2025, 3, d)) for d in (8, 9, 10, 11, 16, 17)] == [
         date(2025, 3, 3),
         date(2025, 3, 3),
         date(2025, 3, 10),
