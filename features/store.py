@@ -37,7 +37,7 @@ from pyspark.sql import types as T
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
-from bantay.features import catalog, state
+from bantay.features import catalogue, network, payees, state
 from bantay.features.common import LOOKBACK_DAYS
 from bantay.features.table import at_points, feature_table
 from bantay.settings import Settings
@@ -237,16 +237,6 @@ def _replace_days(frame: DataFrame, base: Path, days: list[date]) -> None:
 # --- network (payee side, owned by features.payees / features.network) ---
 
 
-def network_modules():
-    try:
-        from bantay.features import network, payees
-    except ModuleNotFoundError as missing:
-        if missing.name not in ("bantay.features.network", "bantay.features.payees"):
-            raise
-        return None
-    return payees, network
-
-
 CLUSTER_STATE_SCHEMA = "counterparty_id string, cluster_id string, link_keys array<string>"
 
 
@@ -256,8 +246,6 @@ def payee_clusters(spark: SparkSession, settings: Settings, p2p: DataFrame, reus
     With `reuse`, the clusters of the last run (any date) are the starting point (`payees.update_clusters`:
     same clusters, only what changed is resolved again); without, or when there are none, all are resolved.
     """
-    from bantay.features import payees
-
     target = state_path(settings, "clusters")
     previous = None
     if reuse and target.is_dir() and any(target.glob("*.parquet")):
@@ -278,18 +266,14 @@ def network_features(
     as_of: date,
     clusters: DataFrame | None = None,
     cached: list[DataFrame] | None = None,
-) -> tuple[DataFrame, DataFrame] | None:
-    """F1-F5 as of `as_of`: (customer_id, as_of + F5 columns; clusters with cluster columns), or None.
+) -> tuple[DataFrame, DataFrame]:
+    """F1-F5 as of `as_of`: (customer_id, as_of + F5 columns; clusters with cluster columns).
 
     `p2p`: the slim p2p rows of the look-back before as_of; `labels`: all labels (filtered here);
     `clusters`: the payee clusters of `p2p` when the caller has them (`payee_clusters`), else resolved here.
     `cached`: when given, the per-cluster table is persisted (both returned frames read it, and a caller
     writing both would otherwise compute it twice) and appended, for the caller to unpersist.
     """
-    modules = network_modules()
-    if modules is None:
-        return None
-    payees, network = modules
     decided = decided_before(labels, as_of)
     if clusters is None:
         checkpoint = settings.output_root / "state" / "_checkpoint"
@@ -327,35 +311,31 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     update_state(spark, settings, start, dates[-1])
     p2p = read_state(spark, settings, "p2p", start, dates[-1])
     daily = read_state(spark, settings, "daily", start, dates[-1])
-    network = None
     grid = sorted({grid_date(d) for d in dates})
     labels = read_labels(spark, settings)
     parts = []
-    modules = network_modules()
     with stage(f"network features for {len(grid)} grid date(s)"):
-        if modules is not None:
-            checkpoint = settings.output_root / "state" / "_checkpoint"
-            checkpoint.mkdir(parents=True, exist_ok=True)
-            # The clusters of every grid date in one propagation (the same as one resolve per date).
-            every = modules[0].resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
-            for day in grid:
-                window = p2p.where(
-                    F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))
-                ).where(F.col("booking_date") < F.lit(day))
-                clusters = every.where(F.col("as_of") == F.lit(day)).select("counterparty_id", "cluster_id")
-                result = network_features(settings, window, labels, day, clusters)
-                parts.append(result[0].withColumnRenamed("as_of", "grid_as_of"))
-    if parts:
-        combined = parts[0]
-        for part in parts[1:]:
-            combined = combined.unionByName(part)
-        snapped = points.withColumn("grid_as_of", _grid_column("as_of"))
-        network = snapped.join(combined, on=["customer_id", "grid_as_of"], how="inner").drop("grid_as_of")
+        checkpoint = settings.output_root / "state" / "_checkpoint"
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        # The clusters of every grid date in one propagation (the same as one resolve per date).
+        every = payees.resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
+        for day in grid:
+            window = p2p.where(F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))).where(
+                F.col("booking_date") < F.lit(day)
+            )
+            clusters = every.where(F.col("as_of") == F.lit(day)).select("counterparty_id", "cluster_id")
+            customers_network, _ = network_features(settings, window, labels, day, clusters)
+            parts.append(customers_network.withColumnRenamed("as_of", "grid_as_of"))
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined.unionByName(part)
+    snapped = points.withColumn("grid_as_of", _grid_column("as_of"))
+    network_rows = snapped.join(combined, on=["customer_id", "grid_as_of"], how="inner").drop("grid_as_of")
     return feature_table(
         at_points(p2p, points),
         at_points(daily, points),
         read_customers(spark, settings),
-        network,
+        network_rows,
         spine=points,
     )
 
@@ -390,5 +370,5 @@ def table_schema() -> T.StructType:
     """Schema of the feature table: customer_id, as_of, then the catalogue's columns as doubles."""
     return T.StructType(
         [T.StructField("customer_id", T.StringType()), T.StructField("as_of", T.DateType())]
-        + [T.StructField(name, T.DoubleType()) for name in catalog.model_columns()]
+        + [T.StructField(name, T.DoubleType()) for name in catalogue.model_columns()]
     )

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from bantay.features import catalog, payments, spending
+from bantay.features import catalogue, payments, spending
 from bantay.features.common import KEYS, LOOKBACK_DAYS
 from bantay.features.profile import kyc_profile
 
@@ -43,7 +43,7 @@ def feature_table(
     network: DataFrame | None = None,
     spine: DataFrame | None = None,
 ) -> DataFrame:
-    """Join every family into `customer_id, as_of, <catalog.FEATURES in order as doubles>`.
+    """Join every family into `customer_id, as_of, <catalogue.FEATURES in order as doubles>`.
 
     `p2p` and `daily` are state rows with `as_of` (from `at_as_of` / `at_points`); `network` is
     `customer_id, as_of` plus the network columns (absent: those columns are null). `spine` fixes the rows
@@ -61,9 +61,9 @@ def feature_table(
     if network is not None:
         table = table.join(network, on=list(KEYS), how="left")
     columns = []
-    for spec in catalog.FEATURES:
+    for spec in catalogue.FEATURES:
         value = F.col(spec.name) if spec.name in table.columns else F.lit(None)
-        if spec.unit in catalog.ZERO_UNITS:
+        if spec.unit in catalogue.ZERO_UNITS:
             value = F.coalesce(value, F.lit(0.0))
         columns.append(value.cast("double").alias(spec.name))
     return table.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns)

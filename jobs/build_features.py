@@ -40,17 +40,12 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
     customers = store.read_customers(spark, settings)
     p2p = store.read_state(spark, settings, "p2p", start, as_of)
     daily = store.read_state(spark, settings, "daily", start, as_of)
-    network = None
     cached: list[DataFrame] = []
     with store.stage("network features", as_of):
-        clusters = None
-        if store.network_modules() is not None:
-            clusters = store.payee_clusters(spark, settings, p2p, reuse=not full)
+        clusters = store.payee_clusters(spark, settings, p2p, reuse=not full)
         labels = store.read_labels(spark, settings)
-        result = store.network_features(settings, p2p, labels, as_of, clusters, cached)
-        if result is not None:
-            network, clusters = result
-            ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)
+        network, clusters = store.network_features(settings, p2p, labels, as_of, clusters, cached)
+        ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)
     with store.stage("feature table", as_of):
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers, network)
         target = ledger.replace_partition(table, settings.output_root / "features", "as_of", as_of)

@@ -45,7 +45,7 @@ class FeatureInfo:
 def feature_info(columns: Sequence[str]) -> dict[str, FeatureInfo]:
     """Definitions, units and windows of `columns` from the feature catalogue (unknown columns get none)."""
     try:
-        from bantay.features.catalog import FEATURES
+        from bantay.features.catalogue import FEATURES
     except ImportError:
         FEATURES = ()
     known = {spec.name: FeatureInfo(spec.definition, spec.unit, spec.window_days) for spec in FEATURES}

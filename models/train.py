@@ -182,7 +182,7 @@ MIN_POSITIVES = 2
 
 def catalogue() -> tuple[Any, ...]:
     """The feature catalogue (`FeatureSpec`s in model column order)."""
-    from bantay.features.catalog import FEATURES
+    from bantay.features.catalogue import FEATURES
 
     return tuple(FEATURES)
 

@@ -51,7 +51,7 @@ def case_id(customer_id: str, as_of: date) -> str:
 
 def feature_catalogue() -> dict[str, FeatureInfo]:
     """The feature catalogue by column name."""
-    from bantay.features.catalog import FEATURES
+    from bantay.features.catalogue import FEATURES
 
     return {s.name: FeatureInfo(s.typology_id, s.definition, s.window_days, s.unit) for s in FEATURES}
 

@@ -36,7 +36,7 @@ def _reasons(*rows: tuple[str, str, str]) -> dict[str, Reason]:
     return {code: Reason(code, feature, template) for code, feature, template in rows}
 
 
-# Codes are stable ids (drafts and case files cite them); features follow bantay.features.catalog.FEATURES.
+# Codes are stable ids (drafts and case files cite them); features follow bantay.features.catalogue.FEATURES.
 # "Payments abroad" = outbound cross-border person-to-person payments (p2p in the catalogue).
 _CLUSTER = "payee cluster (payees linked by a shared phone, account or address)"
 REASONS: dict[str, Reason] = _reasons(

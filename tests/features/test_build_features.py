@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from bantay import ledger, settings
-from bantay.features import catalog, store
+from bantay.features import catalogue, store
 from bantay.jobs import build_features
 
 FIRST_DAY = date(2025, 3, 1)
@@ -140,7 +140,7 @@ def test_run_incremental_equals_full_and_replays_a_revalidated_day(spark, built)
 
 def test_run_writes_contract_columns_and_clusters(spark, built):
     table = _table(spark, built["paths"][2])
-    assert table.columns == ["customer_id", "as_of", *catalog.model_columns()]
+    assert table.columns == ["customer_id", "as_of", *catalogue.model_columns()]
     rows = {row["customer_id"]: row for row in table.collect()}
     assert sorted(rows) == ["c1", "c2", "c3"]
     c1, c2, c3 = rows["c1"], rows["c2"], rows["c3"]
@@ -208,7 +208,7 @@ def points_result(spark, built) -> dict:
         [("c1", AS_OF), ("c2", date(2025, 3, 8)), ("c4", AS_OF)], "customer_id string, as_of date"
     )
     frame = store.features_for_points(spark, _settings(built["incremental"]), points)
-    assert frame.columns == ["customer_id", "as_of", *catalog.model_columns()]
+    assert frame.columns == ["customer_id", "as_of", *catalogue.model_columns()]
     return {(r["customer_id"], r["as_of"]): r.asDict() for r in frame.collect()}
 
 
@@ -219,7 +219,7 @@ def test_features_for_points_match_the_daily_table(spark, built, points_result):
     # AS_OF is on the weekly grid: the whole row equals the daily table's.
     assert points_result[("c1", AS_OF)] == pytest.approx(daily_0310["c1"])
     # 03-08 is not: sender features are exact, network features are as of the grid date 03-03 (older).
-    network = {spec.name for spec in catalog.FEATURES if spec.typology_id.startswith("F")}
+    network = {spec.name for spec in catalogue.FEATURES if spec.typology_id.startswith("F")}
     sender = {k: v for k, v in points_result[("c2", date(2025, 3, 8))].items() if k not in network}
     assert sender == pytest.approx({k: v for k, v in daily_0308["c2"].items() if k not in network})
     # A point without any transaction still gets its row: zero counts.
@@ -257,6 +257,7 @@ def test_grid_date_snaps_down_to_monday():
     ]
 
 
-def test_catalog_docs_are_up_to_date():
+def test_catalogue_docs_are_up_to_date():
     docs = Path(__file__).resolve().parents[2] / "docs" / "features.md"
-    assert docs.read_text(encoding="utf-8") == catalog.markdown(), "run: python -m bantay.features.catalog"
+    hint = "run: python -m bantay.features.catalogue"
+    assert docs.read_text(encoding="utf-8") == catalogue.markdown(), hint

@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.testing import assertDataFrameEqual
 
-from bantay.features.catalog import FEATURES, model_columns
+from bantay.features.catalogue import FEATURES, model_columns
 from bantay.features.network import NETWORK_FEATURES, cluster_table, customer_network_features
 
 AS_OF = date(2025, 4, 1)  # the 90-day window starts 2025-01-01, the 365-day window 2024-04-01

@@ -316,9 +316,9 @@ def test_kyc_profile_age_gender_tenure(spark, frames):
 def test_feature_table_one_row_in_catalogue_order(frames):
     p2p, daily, kyc = frames
     table = feature_table(p2p, daily, kyc)
-    from bantay.features import catalog
+    from bantay.features import catalogue
 
-    assert table.columns == ["customer_id", "as_of", *catalog.model_columns()]
+    assert table.columns == ["customer_id", "as_of", *catalogue.model_columns()]
     assert dict(table.dtypes)["n_p2p_90d"] == "double"
     values = _row(table)
     assert (values["n_p2p_90d"], values["n_airline_90d"], values["age_years"]) == (4.0, 1.0, 54.0)

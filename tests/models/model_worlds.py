@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
-from bantay.features.catalog import model_columns
+from bantay.features.catalogue import model_columns
 from bantay.settings import Settings
 
 COLUMNS = model_columns()

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from bantay.features.catalog import FEATURES, model_columns
+from bantay.features.catalogue import FEATURES, model_columns
 from bantay.models import explain, rules
 from bantay.sar import reasons
 

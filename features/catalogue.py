@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bantay.features.common import FeatureSpec
+from bantay.features.network import NETWORK_FEATURES
 
 __all__ = ["FEATURES", "SENDER_FEATURES", "FeatureSpec", "markdown", "model_columns", "write_docs"]
 
@@ -283,18 +284,8 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def _network_features() -> tuple[FeatureSpec, ...]:
-    """The payee-side features (F1-F5), owned by `bantay.features.network`; empty until that module exists."""
-    try:
-        from bantay.features.network import NETWORK_FEATURES
-    except ModuleNotFoundError as missing:
-        if missing.name != "bantay.features.network":
-            raise
-        return ()
-    return tuple(NETWORK_FEATURES)
-
-
-FEATURES: tuple[FeatureSpec, ...] = SENDER_FEATURES + _network_features()
+# The payee-side features (F1-F5) are owned by `bantay.features.network`.
+FEATURES: tuple[FeatureSpec, ...] = SENDER_FEATURES + tuple(NETWORK_FEATURES)
 
 # Units whose value is 0 (not undefined) for a customer with no matching rows.
 ZERO_UNITS = frozenset({"count", "USD"})
@@ -310,7 +301,7 @@ def markdown(features: tuple[FeatureSpec, ...] = FEATURES) -> str:
     lines = [
         "# Features",
         "",
-        "Generated from `catalog.FEATURES` by `python -m bantay.features.catalog`; do not edit.",
+        "Generated from `catalogue.FEATURES` by `python -m bantay.features.catalogue`; do not edit.",
         "",
         "One row per customer with any transaction in the 365 days before the as-of date D. Only",
         "validated transactions booked before D (UTC booking date) and labels decided before D are used;",
@@ -340,7 +331,7 @@ def write_docs(path: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":  # python -m bantay.features.catalog [docs/features.md]
+if __name__ == "__main__":  # python -m bantay.features.catalogue [docs/features.md]
     import sys
 
     write_docs(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/features.md"))
