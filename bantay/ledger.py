@@ -1,21 +1,13 @@
-"""Ledger and output-root I/O: the contract's schemas, readers, and atomic writers.
+"""The ledger: the contract's schemas, the raw reader, and the reader of its validated copy.
 
-Every write in Bantay goes through `replace_partition` or `atomic_dir`: output is staged under a `_staging`
-folder (which Spark and our readers skip) and renamed into place, so a rerun replaces and a crash leaves
-nothing that a later step would read.
+Where the validated copy lives and how it is written is decided by the output catalogue
+(`bantay.io.catalogue`) and its helpers (`bantay.io.files`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
@@ -23,6 +15,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from bantay.errors import LedgerLayoutError, MissingArtefactError
+from bantay.io import catalogue, files
+from bantay.io.files import atomic_dir as atomic_dir  # the synthetic ledger's writer still calls it here
 
 TABLES = ("transactions", "customers", "fx_rates", "labels")
 
@@ -137,17 +131,10 @@ def _arrow_type(spark_type: T.DataType) -> pa.DataType:
 
 def table_format(root: Path, table: str) -> str | None:
     """'parquet' or 'csv' by the files under `root/table`, or None when the table is absent or empty."""
-    folder = root / table
-    if not folder.is_dir():
-        return None
-    for pattern, fmt in (("*.parquet", "parquet"), ("*.csv", "csv")):
-        if any(p for p in folder.rglob(pattern) if not _hidden(p.relative_to(folder))):
+    for suffix, fmt in ((".parquet", "parquet"), (".csv", "csv")):
+        if files.visible_files(root / table, (suffix,)):
             return fmt
     return None
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(("_", ".")) for part in relative.parts)
 
 
 def read_raw(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
@@ -175,7 +162,8 @@ def read_raw(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
 
 
 def validated_path(output_root: Path, table: str) -> Path:
-    return output_root / "validated" / table
+    """The folder of a validated ledger table under `output_root` (from the output catalogue)."""
+    return catalogue.path(output_root, catalogue.validated(table))
 
 
 def read_validated(
@@ -191,7 +179,7 @@ def read_validated(
     `start` is inclusive, `before` exclusive: features as of D read `before=D`.
     """
     path = validated_path(output_root, table)
-    if not path.is_dir() or not any(path.rglob("*.parquet")):
+    if not files.has_parquet(path):
         raise MissingArtefactError(f"{path}: no validated {table}; run `bantay validate` for this date first")
     frame = spark.read.option("basePath", str(path)).parquet(str(path))
     if table == "transactions":
@@ -200,65 +188,6 @@ def read_validated(
         if before is not None:
             frame = frame.where(F.col(PARTITION_COLUMN) < F.lit(before))
     return frame
-
-
-def partition_path(base: Path, key: str, value: date | str) -> Path:
-    return base / f"{key}={value.isoformat() if isinstance(value, date) else value}"
-
-
-def replace_partition(
-    frame: DataFrame, base: Path, key: str, value: date | str, files: int | None = None
-) -> Path:
-    """Write `frame` as the single partition `base/key=value`, replacing any earlier one atomically."""
-    target = partition_path(base, key, value)
-    with atomic_dir(target) as staging:
-        out = frame.coalesce(files) if files else frame
-        out.write.mode("overwrite").parquet(str(staging))
-    return target
-
-
-@contextlib.contextmanager
-def atomic_dir(target: Path, mode: int = 0o700) -> Iterator[Path]:
-    """Yield an empty staging folder beside `target`; on success swap it into place, on error remove it.
-
-    The staging and trash folders start with `_` so that Spark and `read_validated` never read them.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging_root = target.parent / "_staging"
-    staging_root.mkdir(exist_ok=True)
-    staging = staging_root / f"{target.name}.{uuid.uuid4().hex}"
-    try:
-        yield staging
-        if not staging.exists():
-            staging.mkdir(mode=mode)
-        os.chmod(staging, mode)
-        trash = staging_root / f"_old.{target.name}.{uuid.uuid4().hex}"
-        if target.exists():
-            os.rename(target, trash)
-        os.rename(staging, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            staging_root.rmdir()
-
-
-def write_private(path: Path, data: str | bytes) -> Path:
-    """Write a file readable by its owner only (0600), replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
-
-
-def write_json(path: Path, payload: Any) -> Path:
-    """Write JSON (sorted keys, ISO dates) with owner-only permissions."""
-    return write_private(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def require_ledger(root: Path) -> None:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from bantay.errors import ConfigError
+from bantay.io import catalogue
 
 
 class Institution(BaseModel):
@@ -112,7 +113,7 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
         return tuple(sources)
 
-    # Derived locations: one place decides the output layout.
+    # Derived locations; the output layout itself is decided by the output catalogue (`bantay.io.catalogue`).
     @property
     def ledger(self) -> Path:
         if self.ledger_root is None:
@@ -125,11 +126,11 @@ class Settings(BaseSettings):
         explicit = os.environ.get("MLFLOW_TRACKING_URI") or self.mlflow_tracking_uri
         if explicit:
             return explicit
-        return f"sqlite:///{(self.output_root / 'mlflow' / 'mlflow.db').resolve()}"
+        return f"sqlite:///{(catalogue.path(self.output_root, 'mlflow') / 'mlflow.db').resolve()}"
 
     @property
     def artifact_root(self) -> Path:
-        return (self.output_root / "mlflow" / "artifacts").resolve()
+        return (catalogue.path(self.output_root, "mlflow") / "artifacts").resolve()
 
 
 def load(**overrides: Any) -> Settings:

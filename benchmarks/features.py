@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
     spark = spark_module.session(settings, app_name="bantay-benchmark")
     from bantay.features import store
     from bantay.features.table import at_as_of, feature_table
+    from bantay.io import catalogue, files
     from bantay.jobs import build_features, validate_ledger
 
     if not ledger.validated_path(out, "transactions").is_dir():
@@ -185,12 +186,12 @@ def main(argv: list[str] | None = None) -> dict:
                 timings,
             )
     validated = ledger.validated_path(out, "transactions")
-    new_day = validated / f"booking_date={as_of.isoformat()}"
+    new_day = files.partition_path(validated, ledger.PARTITION_COLUMN, as_of)
     parked = args.work / f"_parked_{new_day.name}"
     if new_day.exists():  # hide day D so that the full build and the incremental day are honest
         shutil.move(str(new_day), str(parked))
     n_rows = ledger.read_validated(spark, out, "transactions").count()
-    shutil.rmtree(out / "state", ignore_errors=True)
+    shutil.rmtree(catalogue.dataset("state_p2p").folder(out), ignore_errors=True)
 
     def sender_only() -> None:
         start = as_of - timedelta(days=365)
@@ -199,12 +200,12 @@ def main(argv: list[str] | None = None) -> dict:
         daily = store.read_state(spark, settings, "daily", start, as_of)
         customers = ledger.read_validated(spark, out, "customers")
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers)
-        ledger.replace_partition(table, out / "bench_sender_features", "as_of", as_of)
+        files.replace_partition(table, out / "bench_sender_features", "as_of", as_of)
 
     _timed("spark_full_sender_features", sender_only, timings)
     _timed("spark_full_with_network", lambda: build_features.run(settings, as_of, full=True), timings)
-    p2p_rows = spark.read.parquet(str(out / "state" / "p2p")).count()
-    daily_rows = spark.read.parquet(str(out / "state" / "daily")).count()
+    p2p_rows = spark.read.parquet(str(store.state_path(settings, "p2p"))).count()
+    daily_rows = spark.read.parquet(str(store.state_path(settings, "daily"))).count()
     if parked.exists():
         shutil.move(str(parked), str(new_day))
     _timed("spark_incremental_day", lambda: build_features.run(settings, as_of + timedelta(days=1)), timings)

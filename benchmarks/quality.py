@@ -61,12 +61,15 @@ def _ledger(
     return ledger, truth, time.monotonic() - started
 
 
-_VALIDATION_OUTPUTS = ("validated", "quarantine", "runs/validate")
+_VALIDATION_OUTPUTS = ("validated", "quarantine", "runs/validate")  # as in bantay.io.catalogue
 
 
 def _fresh_output(out: Path, reuse_validated: bool) -> bool:
     """Empty `out`; with `reuse_validated`, keep its validation outputs. True when they were kept."""
-    kept = reuse_validated and (out / "validated").is_dir() and (out / "runs" / "validate").is_dir()
+    from bantay.io import catalogue
+
+    validated = catalogue.dataset("validated_transactions").folder(out)
+    kept = reuse_validated and validated.is_dir() and catalogue.path(out, "validate_runs").is_dir()
     if not kept:
         shutil.rmtree(out, ignore_errors=True)
         return False

@@ -37,6 +37,7 @@ from bantay.airflow_tasks import fail_fast as _fail_fast
 from bantay.airflow_tasks import jsonable as _jsonable
 from bantay.airflow_tasks import run_date as _as_of
 from bantay.airflow_tasks import run_settings as _settings
+from bantay.io import files
 
 # Logical assets: the concrete folders depend on the settings of the run and go into each event's `extra`.
 LEDGER = Asset(name="bantay_ledger", uri="x-bantay://ledger")
@@ -62,19 +63,11 @@ DEFAULT_ARGS: dict[str, Any] = {
 def _labels_fingerprint(ledger_root: Path) -> str | None:
     """sha256 over the ledger's label files (names and bytes); None when the ledger has no labels."""
     folder = ledger_root / "labels"
-    if not folder.is_dir():
-        return None
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix in {".parquet", ".csv"}
-        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
-    )
-    if not files:
+    labels = files.visible_files(folder, (".parquet", ".csv"))
+    if not labels:
         return None
     digest = hashlib.sha256()
-    for path in files:
+    for path in labels:
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -13,7 +13,6 @@ and the failure policy are as in `bantay_daily` (both take them from `bantay.air
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from bantay.airflow_tasks import fail_fast as _fail_fast
 from bantay.airflow_tasks import jsonable as _jsonable
 from bantay.airflow_tasks import run_date as _run_date
 from bantay.airflow_tasks import run_settings as _settings
+from bantay.io import catalogue, files
 
 LABELS = Asset(name="bantay_labels", uri="x-bantay://output/validated/labels")
 FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
@@ -48,15 +48,15 @@ DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": timedelta(minutes=60),
     "execution_timeout": timedelta(hours=6),
 }
-_RUN_DATE = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})$")
 
 
 def _latest_validated(output_root: Path, not_after: date) -> date | None:
     """The latest as-of date the daily DAG validated, not after `not_after`."""
+    runs = catalogue.dataset("validate_runs")
     dates = [
-        date.fromisoformat(match.group(1))
-        for folder in (output_root / "runs" / "validate").glob("run_date=*")
-        if (match := _RUN_DATE.search(folder.name)) and (folder / "summary.json").is_file()
+        day
+        for day, folder in files.partition_dates(runs.path(output_root), str(runs.key)).items()
+        if (folder / "summary.json").is_file()
     ]
     dates = [day for day in dates if day <= not_after]
     return max(dates) if dates else None

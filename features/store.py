@@ -23,9 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -40,10 +38,13 @@ from bantay.errors import MissingArtefactError
 from bantay.features import catalogue, network, payees, state
 from bantay.features.common import LOOKBACK_DAYS
 from bantay.features.table import at_points, feature_table
+from bantay.io import catalogue as output_catalogue
+from bantay.io import files
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+PARTITION = ledger.PARTITION_COLUMN
 STATE_TABLES = ("p2p", "daily")  # p2p first: a day's `daily` partition is the marker that the day is done
 # Training points snap their network (F1-F5) as-of date DOWN to this grid (Mondays), to bound the number of
 # cluster resolutions; older is safe, later would leak. Sender features use each point's exact as_of.
@@ -66,21 +67,20 @@ def stage(name: str, as_of: date | None = None) -> Iterator[None]:
 
 
 def state_path(settings: Settings, table: str) -> Path:
-    return settings.output_root / "state" / table
+    """The folder of state table `table` ("p2p", "daily" or "clusters")."""
+    return output_catalogue.path(settings.output_root, f"state_{table}")
+
+
+def checkpoint_dir(settings: Settings) -> Path:
+    """Spark's checkpoint folder for the cluster resolution (created)."""
+    folder = output_catalogue.path(settings.output_root, "state_checkpoint")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _partition_days(base: Path) -> dict[date, float]:
     """booking_date partitions under `base` and their modification times."""
-    days: dict[date, float] = {}
-    if not base.is_dir():
-        return days
-    for folder in base.glob("booking_date=*"):
-        try:
-            day = date.fromisoformat(folder.name.split("=", 1)[1])
-        except ValueError:
-            continue
-        days[day] = folder.stat().st_mtime
-    return days
+    return {day: folder.stat().st_mtime for day, folder in files.partition_dates(base, PARTITION).items()}
 
 
 def _empty_transactions(spark: SparkSession) -> DataFrame:
@@ -120,7 +120,7 @@ def state_layout(spark: SparkSession) -> str:
 
 
 def _layout_path(settings: Settings) -> Path:
-    return settings.output_root / "state" / "_layout.json"
+    return output_catalogue.path(settings.output_root, "state_layout")
 
 
 def _layout_changed(spark: SparkSession, settings: Settings) -> bool:
@@ -203,35 +203,15 @@ def update_state(
         for table in STATE_TABLES:
             frame = frames[table].repartition("booking_date")
             if full:
-                with ledger.atomic_dir(state_path(settings, table)) as staging:
+                with files.atomic_dir(state_path(settings, table)) as staging:
                     frame.write.partitionBy("booking_date").parquet(str(staging))
+                    files.make_private(staging)
             else:
-                _replace_days(frame, state_path(settings, table), todo)
-        ledger.write_json(_layout_path(settings), {"layout": state_layout(spark)})
+                # A day without rows loses its partition: the `daily` marker of an unfinished day stays
+                # stale, so the next run redoes it.
+                files.replace_partitions(frame, state_path(settings, table), PARTITION, todo)
+        files.write_json(_layout_path(settings), {"layout": state_layout(spark)})
     return todo
-
-
-def _replace_days(frame: DataFrame, base: Path, days: list[date]) -> None:
-    """Write `frame` partitioned by booking_date and swap each of `days` into `base` (a day without rows is
-    removed). Each swap is a rename; a crash between swaps leaves whole days, and the `daily` marker of an
-    unfinished day stays stale, so the next run redoes it."""
-    base.mkdir(parents=True, exist_ok=True)
-    staging_root = base / "_staging"
-    staging = staging_root / uuid.uuid4().hex
-    try:
-        frame.write.partitionBy("booking_date").parquet(str(staging))
-        for day in days:
-            source = staging / f"booking_date={day.isoformat()}"
-            target = base / source.name
-            trash = staging_root / f"_old.{source.name}.{uuid.uuid4().hex}"
-            if target.exists():
-                target.rename(trash)
-            if source.exists():
-                source.chmod(0o700)
-                source.rename(target)
-            shutil.rmtree(trash, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging_root, ignore_errors=True)
 
 
 # --- network (payee side, owned by features.payees / features.network) ---
@@ -248,14 +228,14 @@ def payee_clusters(spark: SparkSession, settings: Settings, p2p: DataFrame, reus
     """
     target = state_path(settings, "clusters")
     previous = None
-    if reuse and target.is_dir() and any(target.glob("*.parquet")):
+    if reuse and files.has_parquet(target):
         previous = spark.read.schema(CLUSTER_STATE_SCHEMA).parquet(str(target))
-    checkpoint = settings.output_root / "state" / "_checkpoint"
-    checkpoint.mkdir(parents=True, exist_ok=True)
+    checkpoint = checkpoint_dir(settings)
     clusters = payees.update_clusters(payees.payee_registry(p2p), previous, str(checkpoint))
     # `previous` is read lazily from `target`, and `clusters` is a local checkpoint that no longer needs it.
-    with ledger.atomic_dir(target) as staging:
+    with files.atomic_dir(target) as staging:
         clusters.coalesce(1).write.parquet(str(staging))
+        files.make_private(staging)
     return clusters.select("counterparty_id", "cluster_id")
 
 
@@ -276,8 +256,7 @@ def network_features(
     """
     decided = decided_before(labels, as_of)
     if clusters is None:
-        checkpoint = settings.output_root / "state" / "_checkpoint"
-        checkpoint.mkdir(parents=True, exist_ok=True)
+        checkpoint = checkpoint_dir(settings)
         clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
     clusters_table = network.cluster_table(p2p, clusters, decided, as_of)
     if cached is not None:
@@ -315,8 +294,7 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     labels = read_labels(spark, settings)
     parts = []
     with stage(f"network features for {len(grid)} grid date(s)"):
-        checkpoint = settings.output_root / "state" / "_checkpoint"
-        checkpoint.mkdir(parents=True, exist_ok=True)
+        checkpoint = checkpoint_dir(settings)
         # The clusters of every grid date in one propagation (the same as one resolve per date).
         every = payees.resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
         for day in grid:

@@ -17,10 +17,10 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from tqdm import tqdm
 
-from bantay import ledger
 from bantay.features import store
 from bantay.features.common import LOOKBACK_DAYS
 from bantay.features.table import at_as_of, feature_table
+from bantay.io import files
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,10 +45,10 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
         clusters = store.payee_clusters(spark, settings, p2p, reuse=not full)
         labels = store.read_labels(spark, settings)
         network, clusters = store.network_features(settings, p2p, labels, as_of, clusters, cached)
-        ledger.replace_partition(clusters, settings.output_root / "clusters", "as_of", as_of)
+        files.write_partition(clusters, settings.output_root, "clusters", as_of)
     with store.stage("feature table", as_of):
         table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers, network)
-        target = ledger.replace_partition(table, settings.output_root / "features", "as_of", as_of)
+        target = files.write_partition(table, settings.output_root, "features", as_of)
     for frame in cached:
         frame.unpersist()
     logger.info("features: as of %s written in %.1fs", as_of, time.monotonic() - started)

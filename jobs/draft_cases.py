@@ -8,7 +8,6 @@ folder and swapped in, so a rerun replaces the day's cases and drops cases no lo
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from pyspark.sql import functions as F
 
 import bantay.spark
 from bantay import ledger
+from bantay.io import catalogue, files
 from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml
 from bantay.settings import Settings
 
@@ -37,8 +37,8 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
         inputs = evidence.load(spark, settings, as_of, alerts)
         drafts = build_drafts(inputs, settings, stamp, config)
         _attach_rates(spark, settings, as_of, drafts, config)
-    target = ledger.partition_path(settings.output_root / "cases", "as_of", as_of)
-    with ledger.atomic_dir(target, mode=0o700) as staging:
+    target = catalogue.partition(settings.output_root, "cases", as_of)
+    with files.atomic_dir(target) as staging:
         write_cases(staging, drafts, settings, as_of, stamp, config, pdf)
     logger.info("drafted %d cases for %s in %s", len(drafts), as_of, target)
     return target
@@ -112,23 +112,22 @@ def write_cases(
     pdf: bool,
 ) -> None:
     """Write each case folder (0700, files 0600) and the batch views into `folder`."""
-    folder.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(folder, 0o700)
+    folder.mkdir(mode=catalogue.DIR_MODE, exist_ok=True)
     for draft in drafts:
         case_dir = folder / draft["case_id"]
-        case_dir.mkdir(mode=0o700)
-        os.chmod(case_dir, 0o700)
+        case_dir.mkdir(mode=catalogue.DIR_MODE)
         for name, content in case.render_forms(draft, config, settings.goaml_xsd, pdf=pdf).items():
-            ledger.write_private(case_dir / name, content)
+            files.write_private(case_dir / name, content)
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     currency = settings.reporting_currency
-    ledger.write_private(folder / "index.html", batch.index_html(drafts, as_of.isoformat(), stamp))
+    files.write_private(folder / "index.html", batch.index_html(drafts, as_of.isoformat(), stamp))
     geography = batch.geography(drafts, currency)
-    ledger.write_private(folder / "geography.csv", _csv(geography))
-    ledger.write_private(folder / "geography.png", batch.geography_png(geography))
+    files.write_private(folder / "geography.csv", _csv(geography))
+    files.write_private(folder / "geography.png", batch.geography_png(geography))
     network = batch.network(drafts, currency)
-    ledger.write_private(folder / "network.csv", _csv(network))
-    ledger.write_private(folder / "network.png", batch.network_png(network))
+    files.write_private(folder / "network.csv", _csv(network))
+    files.write_private(folder / "network.png", batch.network_png(network))
+    files.make_private(folder)  # whatever the umask
 
 
 def _csv(frame: pd.DataFrame) -> str:

@@ -1,7 +1,7 @@
 """`bantay score --as-of D [--model URI]`: score the features of D, pick alerts, write OUT/scores/as_of=D/.
 
 Reads the feature table of D, the validated labels (for the re-alert rule) and earlier score tables; writes
-`customer_id, score, rank, alert, model_version, reasons` atomically (`ledger.replace_partition`). The alert
+`customer_id, score, rank, alert, model_version, reasons` atomically (`files.write_partition`). The alert
 and re-alert rules are documented in `bantay.models.score`.
 """
 
@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import MissingArtefactError, ModelError
+from bantay.io import catalogue, files
 from bantay.models import registry, score
 from bantay.settings import Settings
 
@@ -26,29 +27,28 @@ logger = logging.getLogger(__name__)
 
 
 def features_path(settings: Settings, as_of: date) -> Path:
-    return ledger.partition_path(settings.output_root / "features", "as_of", as_of)
+    return catalogue.partition(settings.output_root, "features", as_of)
 
 
 def scores_base(settings: Settings) -> Path:
-    return settings.output_root / "scores"
+    return catalogue.path(settings.output_root, "scores")
 
 
 def read_features(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame:
     path = features_path(settings, as_of)
-    if not path.is_dir() or not any(path.glob("*.parquet")):
+    features = files.read_optional(spark, path)
+    if features is None:
         raise MissingArtefactError(f"{path}: no feature table; run `bantay features --as-of {as_of}` first")
-    return spark.read.parquet(str(path))
+    return features
 
 
 def prior_scores(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame | None:
     """`customer_id, score, as_of` of every score table written before `as_of`, or None when there is none."""
     base = scores_base(settings)
-    earlier = f"as_of={as_of}"
-    days = sorted(p.name.removeprefix("as_of=") for p in base.glob("as_of=*")
-                  if p.is_dir() and p.name < earlier)
-    if not days:
+    earlier = [folder for day, folder in files.partition_dates(base, "as_of").items() if day < as_of]
+    if not earlier:
         return None
-    paths = [str(base / f"as_of={day}") for day in days]
+    paths = [str(folder) for folder in earlier]
     return (
         spark.read.option("basePath", str(base)).parquet(*paths)
         .select("customer_id", "score", F.col("as_of").cast("date").alias("as_of"))
@@ -85,7 +85,7 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
         bars = score.realert_bars(labels, earlier, as_of, settings.realert_cooldown_days,
                                   settings.realert_margin, settings.min_alert_score)
     table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version)
-    path = ledger.replace_partition(table, scores_base(settings), "as_of", as_of)
+    path = files.write_partition(table, settings.output_root, "scores", as_of)
     alerts = spark.read.parquet(str(path)).where(F.col("alert")).count()
     logger.info("scored %d customers for %s with %s: %d alerts (at most %d) in %.1f s",
                 customers, as_of, version, alerts, allowed, time.monotonic() - started)

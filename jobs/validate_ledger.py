@@ -12,11 +12,8 @@ and labels must name an accepted customer and transactions need an accepted FX r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import shutil
 import sys
 import time
 import uuid
@@ -34,6 +31,7 @@ from pyspark.sql import types as T
 import bantay.spark
 from bantay import ledger
 from bantay.errors import TableUnusableError
+from bantay.io import catalogue, files
 from bantay.quality import quarantine, suites
 from bantay.quality.rules import rules_for
 from bantay.settings import Settings
@@ -51,7 +49,7 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
     run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
     validated_days = partition_days(ledger.validated_path(out, "transactions"))
     ledger_days = _partition_values(root / "transactions")
-    run_folder = ledger.partition_path(out / "runs" / "validate", "run_date", as_of)
+    run_folder = catalogue.partition(out, "validate_runs", as_of)
     days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
     logger.info(
         "validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental"
@@ -126,14 +124,14 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
         "ledger": str(root),
         "days": days,
         "tables": tables,
-        "quarantine": str(out / "quarantine"),
-        "validated": str(out / "validated"),
+        "quarantine": str(catalogue.dataset("quarantine").folder(out)),
+        "validated": str(catalogue.dataset("validated_transactions").folder(out)),
         "seconds": round(time.monotonic() - started, 1),
     }
-    with ledger.atomic_dir(run_folder) as staging:
+    with files.atomic_dir(run_folder) as staging:
         for table, result in gx_results.items():
-            ledger.write_json(staging / f"gx_{table}.json", result)
-        ledger.write_json(staging / "summary.json", summary)
+            files.write_json(staging / f"gx_{table}.json", result)
+        files.write_json(staging / "summary.json", summary)
     logger.info("validate %s done in %.1fs (run %s)", as_of, summary["seconds"], run_id)
     return summary
 
@@ -142,11 +140,8 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
 
 
 def _partition_values(folder: Path) -> list[str]:
-    """The values of `booking_date=...` folders under `folder`, as written (skipping `_` and `.` folders)."""
-    if not folder.is_dir():
-        return []
-    prefix = f"{PARTITION}="
-    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    """The values of `booking_date=...` folders under `folder`, as written."""
+    return list(files.partitions(folder, PARTITION))
 
 
 def _as_date(value: str) -> date | None:
@@ -158,7 +153,7 @@ def _as_date(value: str) -> date | None:
 
 def partition_days(folder: Path) -> set[date]:
     """The booking days that have a partition folder under `folder`."""
-    return {day for day in map(_as_date, _partition_values(folder)) if day is not None}
+    return set(files.partition_dates(folder, PARTITION))
 
 
 def days_to_process(
@@ -198,16 +193,7 @@ def _days_of_earlier_run(run_folder: Path) -> frozenset[str]:
 
 
 def _files(root: Path, table: str) -> list[Path]:
-    folder = root / table
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix in (".parquet", ".csv")
-        and not any(part.startswith(("_", ".")) for part in p.relative_to(folder).parts)
-    )
+    return files.visible_files(root / table, (".parquet", ".csv"))
 
 
 def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
@@ -215,8 +201,8 @@ def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
 
     Labels may be absent (None: an empty validated labels table follows).
     """
-    files = _files(root, table)
-    if not files:
+    found = _files(root, table)
+    if not found:
         if table == "labels":
             return None
         raise TableUnusableError(
@@ -232,7 +218,7 @@ def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
     except (PySparkException, Py4JJavaError) as error:
         kind = type(error).__name__
         raise TableUnusableError(
-            table, "(all)", "table_unreadable", len(files), f"{files[0].name} ({kind})"
+            table, "(all)", "table_unreadable", len(found), f"{found[0].name} ({kind})"
         ) from None
     finally:
         spark.conf.set(inference, previous)
@@ -242,7 +228,7 @@ def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
     if missing:
         present = ", ".join(c for c in columns if c != PARTITION)
         raise TableUnusableError(
-            table, ", ".join(missing), "column_missing", len(files), f"columns present: {present}"
+            table, ", ".join(missing), "column_missing", len(found), f"columns present: {present}"
         )
     if table in ("customers", "fx_rates"):
         frame = quarantine.with_position(frame)
@@ -264,7 +250,7 @@ def _seen_txn_ids(
     if not keep:
         return None
     base = ledger.validated_path(out, "transactions")
-    paths = [str(ledger.partition_path(base, PARTITION, day)) for day in keep]
+    paths = [str(files.partition_path(base, PARTITION, day)) for day in keep]
     return spark.read.option("basePath", str(base)).parquet(*paths).select("txn_id")
 
 
@@ -304,16 +290,6 @@ def _raw_count(frame: DataFrame | None, table: str, days: list[str]) -> int:
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def _private(folder: Path) -> None:
-    """Owner-only: folders 0700, files 0600 (quarantined and validated rows hold personal data)."""
-    for current, subdirs, files in os.walk(folder):
-        os.chmod(current, 0o700)
-        for name in subdirs:
-            os.chmod(os.path.join(current, name), 0o700)
-        for name in files:
-            os.chmod(os.path.join(current, name), 0o600)
-
-
 def _write(
     spark: SparkSession,
     out: Path,
@@ -331,47 +307,29 @@ def _write(
     """
     bad = quarantine.quarantined(flagged, original_columns, as_of, run_id)
     good = quarantine.accepted(flagged, table)
-    target = ledger.partition_path(out / "quarantine" / f"table={table}", "run_date", as_of)
+    target = catalogue.partition(out, "quarantine", as_of, table=table)
     verify()
-    with ledger.atomic_dir(target) as staging:
+    with files.atomic_dir(target) as staging:
         bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
-        _private(staging)
+        files.make_private(staging)
         if table == "transactions":
-            _write_transactions(spark, out, good, days)
+            _write_transactions(out, good, days)
         else:
-            with ledger.atomic_dir(ledger.validated_path(out, table)) as valid:
+            with files.atomic_dir(ledger.validated_path(out, table)) as valid:
                 good.coalesce(1).write.mode("overwrite").parquet(str(valid))
-                _private(valid)
+                files.make_private(valid)
 
 
-def _write_transactions(spark: SparkSession, out: Path, good: DataFrame, days: list[str]) -> None:
+def _write_transactions(out: Path, good: DataFrame, days: list[str]) -> None:
     """One validated partition per booking day processed, from one Spark write; each swapped in atomically.
 
     A day whose rows were all quarantined still gets an (empty) partition, so that a stale one is replaced
     and the day counts as validated.
     """
-    base = ledger.validated_path(out, "transactions")
-    batch = base / "_staging" / f"_batch.{uuid.uuid4().hex}"
     schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
-    try:
-        good.repartition(PARTITION).write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
-        for value in days:
-            day = _as_date(value)
-            if day is None:
-                continue  # not a date: every row of that folder was quarantined
-            produced = ledger.partition_path(batch, PARTITION, day)
-            with ledger.atomic_dir(ledger.partition_path(base, PARTITION, day)) as staging:
-                if produced.is_dir():
-                    os.rename(produced, staging)
-                else:
-                    spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(
-                        str(staging)
-                    )
-                _private(staging)
-    finally:
-        shutil.rmtree(batch, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            batch.parent.rmdir()
+    dates = [day for day in map(_as_date, days) if day is not None]  # not a date: every row was quarantined
+    base = ledger.validated_path(out, "transactions")
+    files.replace_partitions(good.repartition(PARTITION), base, PARTITION, dates, empty=schema)
 
 
 def _verifier(table: str, counted: dict[str, Any], read: int) -> Callable[[], None]:

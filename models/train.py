@@ -141,6 +141,8 @@ import bantay
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.errors import ModelError
+from bantay.io import catalogue as output_catalogue
+from bantay.io import files
 from bantay.models import distributed, evaluate, explain, plots, registry, rules
 from bantay.settings import Settings
 
@@ -445,12 +447,12 @@ def predict(booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]) -
 
 def ledger_fingerprint(output_root: Path, as_of: date) -> str:
     """sha256 of the validated files' relative names and sizes (transactions partitions before `as_of`)."""
-    root = output_root / "validated"
+    root = output_catalogue.dataset("validated_transactions").folder(output_root)
     digest = hashlib.sha256()
     cut = f"{ledger.PARTITION_COLUMN}={as_of.isoformat()}"
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or any(part.startswith(("_", ".")) for part in relative.parts):
+        if not path.is_file() or files.is_hidden(relative):
             continue
         partition = next((p for p in relative.parts if p.startswith(f"{ledger.PARTITION_COLUMN}=")), None)
         if partition is not None and partition >= cut:

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from bantay import ledger
 from bantay.errors import MissingArtefactError
 from bantay.features import common
+from bantay.io import catalogue, files
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -69,13 +70,11 @@ class CaseInputs:
 
 
 def partition(settings: Settings, name: str, as_of: date) -> Path:
-    return ledger.partition_path(settings.output_root / name, "as_of", as_of)
+    return catalogue.partition(settings.output_root, name, as_of)
 
 
 def _read_partition(spark: SparkSession, path: Path) -> DataFrame | None:
-    if not path.is_dir() or not any(path.rglob("*.parquet")):
-        return None
-    return spark.read.parquet(str(path))
+    return files.read_optional(spark, path)
 
 
 def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.DataFrame:
