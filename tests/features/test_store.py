@@ -1,0 +1,94 @@
+"""The feature store: the state's layout, features of many points each as of its own date, p2p counts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from _sender_rows import labels, transactions, txn, write_validated
+from _store_world import AS_OF, LABELS, copy_out, features_settings, read_table
+
+from bantay import ledger
+from bantay.features import catalogue, store
+from bantay.jobs import build_features
+
+
+def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
+    out = copy_out(built["full"], tmp_path / "out")
+    related = txn("c3", "2025-03-04T12:00:00", 12.0, channel="card", mcc="5967", payee="m9", payee_name="Cam")
+    transactions(spark, [related]).write.mode("append").partitionBy("booking_date").parquet(
+        str(ledger.validated_path(out, "transactions"))
+    )
+    build_features.run(features_settings(out), AS_OF, full=True)
+    # The state as code before `related_groups` wrote it: same days, newer than validated, no such column.
+    daily = store.state_path(features_settings(out), "daily")
+    old = spark.read.parquet(str(daily)).drop("related_groups")
+    old.write.partitionBy("booking_date").parquet(str(tmp_path / "old_daily"))
+    shutil.rmtree(daily)
+    shutil.move(tmp_path / "old_daily", daily)
+    (out / "state" / "_layout.json").unlink()
+
+    path = build_features.run(features_settings(out), AS_OF)
+    c3 = read_table(spark, path).where("customer_id = 'c3'").first()
+    assert (c3["n_related_card_90d"], c3["n_related_groups_90d"]) == (1.0, 1.0)
+    assert "related_groups" in spark.read.parquet(str(daily)).columns
+    layout = out / "state" / "_layout.json"
+    assert json.loads(layout.read_text())["layout"] == store.state_layout(spark)
+    assert layout.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture(scope="module")
+def points_result(spark, built) -> dict:
+    points = spark.createDataFrame(
+        [("c1", AS_OF), ("c2", date(2025, 3, 8)), ("c4", AS_OF)], "customer_id string, as_of date"
+    )
+    frame = store.features_for_points(spark, features_settings(built["incremental"]), points)
+    assert frame.columns == ["customer_id", "as_of", *catalogue.model_columns()]
+    return {(r["customer_id"], r["as_of"]): r.asDict() for r in frame.collect()}
+
+
+def test_features_for_points_match_the_daily_table(spark, built, points_result):
+    assert sorted(points_result) == [("c1", AS_OF), ("c2", date(2025, 3, 8)), ("c4", AS_OF)]
+    daily_0308 = {r["customer_id"]: r.asDict() for r in read_table(spark, built["paths"][0]).collect()}
+    daily_0310 = {r["customer_id"]: r.asDict() for r in read_table(spark, built["paths"][2]).collect()}
+    # AS_OF is on the weekly grid: the whole row equals the daily table's.
+    assert points_result[("c1", AS_OF)] == pytest.approx(daily_0310["c1"])
+    # 03-08 is not: sender features are exact, network features are as of the grid date 03-03 (older).
+    network = {spec.name for spec in catalogue.FEATURES if spec.typology_id.startswith("F")}
+    sender = {k: v for k, v in points_result[("c2", date(2025, 3, 8))].items() if k not in network}
+    assert sender == pytest.approx({k: v for k, v in daily_0308["c2"].items() if k not in network})
+    # A point without any transaction still gets its row: zero counts.
+    assert points_result[("c4", AS_OF)]["n_p2p_90d"] == 0.0
+
+
+def test_p2p_counts_at_equal_the_features_counts(spark, built, points_result):
+    points = spark.createDataFrame(list(points_result), "customer_id string, as_of date")
+    settings = features_settings(built["incremental"])
+    for days in (30, 90):
+        counts = {(r["customer_id"], r["as_of"]): r["n_p2p"]
+                  for r in store.p2p_counts_at(spark, settings, points, days).collect()}
+        # Points without a payment in the window are absent (c4 has no transaction at all).
+        wanted = {key: row[f"n_p2p_{days}d"] for key, row in points_result.items() if row[f"n_p2p_{days}d"]}
+        assert counts == wanted
+        assert counts[("c1", AS_OF)] > 0
+
+
+def test_features_for_points_never_use_the_customers_own_label(spark, built, points_result, tmp_path):
+    out = copy_out(built["full"], tmp_path / "out")
+    write_validated(out, "labels", labels(spark, [row for row in LABELS if row[0] != "c1"]))
+    points = spark.createDataFrame([("c1", AS_OF)], "customer_id string, as_of date")
+    without_own = store.features_for_points(spark, features_settings(out), points).first().asDict()
+    assert without_own == pytest.approx(points_result[("c1", AS_OF)])
+
+
+def test_grid_date_snaps_down_to_monday():
+    assert [store.grid_date(date(2025, 3, d)) for d in (8, 9, 10, 11, 16, 17)] == [
+        date(2025, 3, 3),
+        date(2025, 3, 3),
+        date(2025, 3, 10),
+        date(2025, 3, 10),
+        date(2025, 3, 10),
+        date(2025, 3, 17),
+    ]
