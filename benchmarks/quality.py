@@ -94,7 +94,7 @@ def _score_seed(
     """Generate (or reuse) ledger B for `seed`, build its features, score it with `model_uri`, compare."""
     from bantay import spark as spark_session
     from bantay.jobs import build_features, score_customers, validate_ledger
-    from bantay.models import rules, train
+    from bantay.models import baseline, train
 
     end_b = args.end + timedelta(days=args.gap_days)
     ledger_b, truth_b, times[f"generate_b{seed}"] = _ledger(work, f"b{seed}", args.customers, args.days, seed,
@@ -122,7 +122,7 @@ def _score_seed(
     frame["kind"] = frame["kind"].fillna("unknown")
     payer = (frame["kind"] == "ocse_payer").to_numpy()
     top = frame["rank"].to_numpy() <= max(1, int(np.floor(0.01 * len(frame))))
-    rules_scores = rules.score(frame[train.catalogue_columns()])
+    rules_scores = baseline.score(frame[train.catalogue_columns()])
     model_auc = float(average_precision_score(payer, frame["score"]))
     rules_auc = float(average_precision_score(payer, rules_scores))
     rates = {kind: round(float(group["alert"].mean()), 4) for kind, group in frame.groupby("kind")

@@ -35,7 +35,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 
 from bantay.errors import MissingArtefactError, ModelError
-from bantay.models import rules
+from bantay.models import baseline
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         decision["baseline_pr_auc"] = pr_auc(labels, champion_scores)
     else:
         decision["baseline"] = "rules"
-        decision["baseline_pr_auc"] = pr_auc(labels, rules.score(evaluation))
+        decision["baseline_pr_auc"] = pr_auc(labels, baseline.score(evaluation))
     gain = decision["challenger_pr_auc"] - decision["baseline_pr_auc"]
     better = gain >= settings.promotion_margin
     decision["promoted"] = bool(better or force)

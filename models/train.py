@@ -143,7 +143,7 @@ from bantay import spark as spark_session
 from bantay.errors import ModelError
 from bantay.io import catalogue as output_catalogue
 from bantay.io import files
-from bantay.models import distributed, evaluate, explain, plots, registry, rules
+from bantay.models import baseline, distributed, evaluate, explain, plots, registry
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -597,7 +597,7 @@ def _evaluate_and_log(
     for model in (booster, fitted.production):
         explain.set_baseline(model, reference if len(reference) else frame, columns)
     model_scores = predict(booster, evaluation, columns)
-    rules_scores = rules.score(evaluation[columns])
+    rules_scores = baseline.score(evaluation[columns])
     variant_scores = predict(variant, evaluation, columns)
     budget, floor = settings.alert_budget, settings.min_alert_score
     metrics = {

@@ -7,7 +7,7 @@ import pandas as pd
 import xgboost as xgb
 
 from bantay.features.catalogue import FEATURES, model_columns
-from bantay.models import explain, rules
+from bantay.models import baseline, explain
 from bantay.sar import reasons
 
 
@@ -17,7 +17,7 @@ def test_reasons_refer_only_to_catalogue_columns():
         assert reason.feature in columns, reason.code
         assert set(reasons.template_columns(reason.template)) <= columns, reason.code
     assert len({r.feature for r in reasons.REASONS.values()}) == len(reasons.REASONS)
-    assert all(set(rule.columns) <= columns for rule in rules.RULES)
+    assert all(set(rule.columns) <= columns for rule in baseline.RULES)
 
 
 def test_render_writes_the_values_in_investigators_words():
