@@ -94,7 +94,7 @@ def _score_seed(
     """Generate (or reuse) ledger B for `seed`, build its features, score it with `model_uri`, compare."""
     from bantay import spark as spark_session
     from bantay.jobs import build_features, score_customers, validate_ledger
-    from bantay.models import baseline, train
+    from bantay.models import baseline, training_set
 
     end_b = args.end + timedelta(days=args.gap_days)
     ledger_b, truth_b, times[f"generate_b{seed}"] = _ledger(work, f"b{seed}", args.customers, args.days, seed,
@@ -122,7 +122,7 @@ def _score_seed(
     frame["kind"] = frame["kind"].fillna("unknown")
     payer = (frame["kind"] == "ocse_payer").to_numpy()
     top = frame["rank"].to_numpy() <= max(1, int(np.floor(0.01 * len(frame))))
-    rules_scores = baseline.score(frame[train.catalogue_columns()])
+    rules_scores = baseline.score(frame[training_set.catalogue_columns()])
     model_auc = float(average_precision_score(payer, frame["score"]))
     rules_auc = float(average_precision_score(payer, rules_scores))
     rates = {kind: round(float(group["alert"].mean()), 4) for kind, group in frame.groupby("kind")
@@ -150,13 +150,14 @@ def _score_seed(
 
 
 def _training_labels(spark: Any, settings: Any, truth: Path, cutoff: date) -> dict[str, int]:
-    """How right the labels training saw are: training's own labelled customers (`train.labelled_points`: the
-    latest validated label decided before `cutoff`) against the generator's truth. Counts only."""
+    """How right the labels training saw are: training's own labelled customers
+    (`training_set.labelled_points`: the latest validated label decided before `cutoff`) against the
+    generator's truth. Counts only."""
     from bantay import ledger
-    from bantay.models import train
+    from bantay.models import training_set
 
     labels = ledger.read_validated(spark, settings.output_root, "labels")
-    latest = train.labelled_points(labels, cutoff).select("customer_id", "label").toPandas()
+    latest = training_set.labelled_points(labels, cutoff).select("customer_id", "label").toPandas()
     kinds = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "kind"])
     payer = latest.merge(kinds, on="customer_id", how="left")["kind"].eq("ocse_payer").to_numpy()
     confirmed, cleared = (latest["label"] == 1).to_numpy(), (latest["label"] == 0).to_numpy()

@@ -1,6 +1,6 @@
 """The distributed training path: the same model fitted on the cluster with `xgboost.spark`.
 
-`train.run` takes this path when the training table has more than `train.DRIVER_ROWS_LIMIT` rows (or when
+`train.run` takes this path when the training table has more than `Recipe.driver_rows_limit` rows (or when
 asked to, `engine="spark"`); below it the table is fitted on the driver with pandas, which is faster for the
 thousands to a few hundred thousand rows a bank's labels and the unlabelled sample make. Both paths share the
 split, the parameters, the refit on every row and everything logged: only where the trees are grown differs.
@@ -41,7 +41,7 @@ def with_parts(
     cleared_weight: float = 1.0,
     lead_weight: float = 1.0,
 ) -> DataFrame:
-    """`table` with `part` and `weight`, as `train.time_split` and `train.weights`.
+    """`table` with `part` and `weight`, as `fit.time_split` and `fit.weights`.
 
     `part` by decision date (`decided_on`): fit / stop / eval, and `lead` for a lead point whose decision
     falls in the stop or evaluation part (no part of the holdout model uses it; the refit does).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from model_worlds import (
 from pyspark.sql import SparkSession
 
 from bantay import settings as settings_module
-from bantay.models import train
+from bantay.models import training_set
+from bantay.models.recipe import RECIPE, Recipe
 
 
 @pytest.fixture()
@@ -29,18 +31,18 @@ def store(tmp_path: Path, mlflow_uri: str) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def fast_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Few boosting rounds, the features job replaced by the world's feature function (and counts)."""
-    monkeypatch.setattr(train, "features_for_points", fake_features_for_points)
-    monkeypatch.setattr(train, "p2p_counts_at", fake_p2p_counts_at)
-    monkeypatch.setattr(train, "MAX_ROUNDS", 40)
-    monkeypatch.setattr(train, "EARLY_STOPPING_ROUNDS", 10)
+def fast_training(monkeypatch: pytest.MonkeyPatch) -> Recipe:
+    """A recipe of few boosting rounds; the features job replaced by the world's features (and counts)."""
+    monkeypatch.setattr(training_set, "features_for_points", fake_features_for_points)
+    monkeypatch.setattr(training_set, "p2p_counts_at", fake_p2p_counts_at)
+    return replace(RECIPE, max_rounds=40, early_stopping_rounds=10)
 
 
 @pytest.fixture()
-def world(spark: SparkSession, store: dict[str, Any], fast_training: None) -> dict[str, Any]:
-    """`store` plus a validated layer: labels (30 payers, 30 look-alikes) and 120 ordinary customers."""
+def world(spark: SparkSession, store: dict[str, Any], fast_training: Recipe) -> dict[str, Any]:
+    """`store` plus a validated layer: labels (30 payers, 30 look-alikes) and 120 ordinary customers; the
+    fast recipe as `recipe`."""
     ordinary = [customer_id("ordinary", n) for n in range(120)]
     population = ordinary + sorted({row[0] for row in store["labels"]})
     write_validated(spark, store["out"], store["labels"], population)
-    return {**store, "population": population}
+    return {**store, "population": population, "recipe": fast_training}

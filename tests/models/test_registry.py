@@ -12,15 +12,15 @@ from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, blind_before, training_frame
 
 from bantay.errors import MissingArtefactError
-from bantay.models import registry, train
+from bantay.models import registry, train, training_set
 
 
 def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training):
     world = store
     settings = world["settings"]
-    specs = train.catalogue()
+    specs = training_set.catalogue()
     frame = training_frame(world["labels"])
-    good = train.train_frame(settings, CUTOFF, frame, specs)
+    good = train.train_frame(settings, CUTOFF, frame, specs, fast_training)
     assert registry.has_champion(settings) is False
     with pytest.raises(MissingArtefactError, match="no such registered model version"):
         registry.load_booster(settings)
@@ -34,7 +34,8 @@ def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training
     assert registry.has_champion(settings)
 
     # A model fitted without the separating column, evaluated on the same later (truthful) decisions.
-    worse = train.train_frame(settings, CUTOFF, blind_before(frame, date(2025, 4, 15)), specs)
+    worse = train.train_frame(settings, CUTOFF, blind_before(frame, date(2025, 4, 15)), specs,
+                             fast_training)
     assert worse["version"] == "2"
     refused = registry.promote(settings)
     assert refused["version"] == "2"
@@ -58,14 +59,14 @@ def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training
     assert back["promoted"] is True and back["baseline"] == "champion version 2"
     booster, label = registry.load_booster(settings)
     assert label == "bantay-ocse/1"
-    assert booster.feature_names == train.catalogue_columns()
+    assert booster.feature_names == training_set.catalogue_columns()
 
 
 def test_the_gate_judges_holdout_models_on_decisions_the_champion_has_not_seen(store, fast_training):
     settings = store["settings"]
-    specs = train.catalogue()
+    specs = training_set.catalogue()
     frame = training_frame(store["labels"])
-    first = train.train_frame(settings, CUTOFF, frame, specs)
+    first = train.train_frame(settings, CUTOFF, frame, specs, fast_training)
     client = MlflowClient(settings.tracking_uri)
     run = client.get_run(first["run_id"])
     # The registered model is the refit on every row, for the holdout model's number of rounds.
@@ -82,7 +83,7 @@ def test_the_gate_judges_holdout_models_on_decisions_the_champion_has_not_seen(s
     assert decision["eval_rows_seen_by_champion"] == 0 and decision["reason"].endswith("holdout models")
 
     # A champion whose evaluation cut is later saw part of the next challenger's evaluation set: left out.
-    second = train.train_frame(settings, CUTOFF, frame, specs)
+    second = train.train_frame(settings, CUTOFF, frame, specs, fast_training)
     decided = pd.to_datetime(evaluation["as_of"]).dt.date
     cut = sorted(set(decided))[len(set(decided)) // 2]
     client.set_model_version_tag("bantay-ocse", first["version"], "eval_from", cut.isoformat())

@@ -1,0 +1,179 @@
+"""What MLflow keeps of a training run, and its provenance. No customer id ever reaches MLflow.
+
+A run holds: tags `as_of`, `ledger_fingerprint`, `code_version`, `feature_list_hash`, `training_engine`;
+the recipe and the row counts as params; the metrics (model, rules baseline, labels-only variant); plots of
+the holdout model on the evaluation set; the training and evaluation inputs (feature columns and label
+only); the evaluation set as `evaluation/eval_set.parquet` (feature columns, label, typology, decision
+date); the holdout booster as `holdout/model.ubj`; and the refit as the registered model (signature, an input
+example of feature columns), whose new version gets alias `challenger`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from mlflow.models import infer_signature
+
+import bantay
+from bantay import ledger
+from bantay.io import catalogue as output_catalogue
+from bantay.io import files
+from bantay.models import evaluate, explain, plots, registry
+from bantay.models.fit import Fitted, predict
+from bantay.models.recipe import RECIPE, Recipe
+from bantay.settings import Settings
+
+
+def ledger_fingerprint(output_root: Path, as_of: date) -> str:
+    """sha256 of the validated files' relative names and sizes (transactions partitions before `as_of`)."""
+    root = output_catalogue.dataset("validated_transactions").folder(output_root)
+    digest = hashlib.sha256()
+    cut = f"{ledger.PARTITION_COLUMN}={as_of.isoformat()}"
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or files.is_hidden(relative):
+            continue
+        partition = next((p for p in relative.parts if p.startswith(f"{ledger.PARTITION_COLUMN}=")), None)
+        if partition is not None and partition >= cut:
+            continue
+        digest.update(f"{relative.as_posix()}:{path.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """Package version plus a short hash of the model code."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{bantay.__version__}+{digest.hexdigest()[:12]}"
+
+
+def feature_list_hash(columns: Sequence[str], monotone: Sequence[int]) -> str:
+    """sha256 of the model's feature columns in order, each with its monotone constraint."""
+    listed = ",".join(f"{c}:{m}" for c, m in zip(columns, monotone, strict=True))
+    return hashlib.sha256(listed.encode()).hexdigest()
+
+
+
+def log_run(
+    settings: Settings,
+    as_of: date,
+    fitted: Fitted,
+    specs: Sequence[Any],
+    counts: dict[str, Any],
+    metrics: dict[str, float],
+    model_scores: np.ndarray,
+    rules_scores: np.ndarray,
+    recipe: Recipe = RECIPE,
+) -> dict[str, str]:
+    """Log the run, register the refit and give it alias `challenger`; return its run id, version and URI.
+
+    `fitted.booster` is the holdout model (metrics, plots, the gate), `fitted.production` the refit that is
+    registered. No customer id ever leaves this function.
+    """
+    columns = [spec.name for spec in specs]
+    monotone = [int(spec.monotone) for spec in specs]
+    frame, evaluation = fitted.frame, fitted.evaluation
+    booster, production, params = fitted.booster, fitted.production, fitted.params
+    experiment_id = registry.ensure_experiment(settings)
+    mlflow_client = registry.client(settings)
+    inputs = frame[columns].astype("float64")
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{as_of.isoformat()}") as active:
+        mlflow.set_tags({
+            "as_of": as_of.isoformat(),
+            "ledger_fingerprint": ledger_fingerprint(settings.output_root, as_of),
+            "code_version": code_version(),
+            "feature_list_hash": feature_list_hash(columns, monotone),
+            "training_engine": fitted.engine,
+        })
+        mlflow.log_params({
+            **{k: v for k, v in params.items() if k != "monotone_constraints"},
+            "monotone_features": sum(1 for m in monotone if m),
+            "features": len(columns),
+            "eval_share": recipe.eval_share,
+            "stop_share": recipe.stop_share,
+            "unlabelled_ratio": recipe.unlabelled_ratio,
+            "unlabelled_min": recipe.unlabelled_min,
+            "refit_rounds": int(params["best_iteration"]) + 1,
+            "unlabelled_weight": recipe.unlabelled_weight,
+            "cleared_weight": recipe.cleared_weight,
+            "lead_days": " ".join(str(n) for n in recipe.lead_days),
+            "lead_weight": recipe.lead_weight,
+            "lead_min_p2p": recipe.lead_min_p2p,
+            "alert_budget": settings.alert_budget,
+            "min_alert_score": settings.min_alert_score,
+            **counts,
+        })
+        mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
+        log_plots(evaluation, columns, booster, model_scores, rules_scores)
+        for context, part in (("training", frame), ("evaluation", evaluation)):
+            logged = part[[*columns, "label"]].astype("float64").reset_index(drop=True)
+            dataset = mlflow.data.from_pandas(logged, targets="label", name=f"bantay-{context}")
+            mlflow.log_input(dataset, context=context)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
+            evaluation[[*columns, "label", "typology", "as_of"]].to_parquet(path, index=False)
+            mlflow.log_artifact(str(path), artifact_path=registry.EVAL_ARTIFACT_DIR)
+            holdout = Path(folder) / Path(registry.HOLDOUT_ARTIFACT).name
+            booster.save_model(str(holdout))
+            mlflow.log_artifact(str(holdout), artifact_path=registry.HOLDOUT_ARTIFACT_DIR)
+        info = mlflow.xgboost.log_model(
+            production,
+            name="model",
+            signature=infer_signature(inputs, predict(production, frame.head(200), columns)),
+            input_example=inputs.head(3),
+            registered_model_name=settings.model_name,
+            pip_requirements=[f"xgboost=={xgb.__version__}"],
+            model_format="ubj",
+        )
+        run_id = active.info.run_id
+    version = str(info.registered_model_version)
+    mlflow_client.set_registered_model_alias(settings.model_name, registry.CHALLENGER, version)
+    mlflow_client.set_model_version_tag(settings.model_name, version, "as_of", as_of.isoformat())
+    mlflow_client.set_model_version_tag(settings.model_name, version, "pr_auc", f"{metrics['pr_auc']:.4f}")
+    mlflow_client.set_model_version_tag(settings.model_name, version, "eval_from", counts["eval_from"])
+    return {"run_id": run_id, "version": version, "model_uri": f"models:/{settings.model_name}/{version}"}
+
+
+def log_plots(
+    evaluation: pd.DataFrame,
+    columns: list[str],
+    booster: xgb.Booster,
+    model_scores: np.ndarray,
+    rules_scores: np.ndarray,
+) -> None:
+    """Plots of the holdout model on `evaluation` (PR curves against the rules, score distribution, SHAP
+    summary, importance, reliability, contributions by typology) and the contributions table."""
+    import matplotlib.pyplot as plt
+
+    labels = evaluation["label"].to_numpy(dtype="int64")
+    groups = np.where(labels == 1, "confirmed",
+                      np.where(evaluation["typology"] == evaluate.UNLABELLED, "unlabelled sample", "cleared"))
+    matrix = xgb.DMatrix(evaluation[columns].astype("float64"), feature_names=columns)
+    contribs = booster.predict(matrix, pred_contribs=True)[:, : len(columns)]
+    gains = booster.get_score(importance_type="total_gain")
+    figures = {
+        "pr_curve": plots.pr_curves(labels, {"model": model_scores, "rules": rules_scores}),
+        "score_distribution": plots.score_distribution(model_scores, groups),
+        "shap_summary": plots.shap_summary(contribs, evaluation[columns].to_numpy(dtype="float64"), columns),
+        "feature_importance": plots.importance({c: float(gains.get(c, 0.0)) for c in columns}),
+        "reliability": plots.reliability(labels, model_scores),
+    }
+    # Per typology of the labels (and the unlabelled sample): what lifts each, e.g. a cleared look-alike.
+    typologies = evaluation["typology"].astype(str).tolist()
+    by_typology = explain.contributions_by_group(contribs, typologies, columns)
+    figures["contributions_by_typology"] = plots.contributions_heatmap(by_typology)
+    mlflow.log_table(by_typology.reset_index().rename(columns={"group": "typology"}),
+                     f"{registry.EVAL_ARTIFACT_DIR}/contributions_by_typology.json")
+    for name, figure in figures.items():
+        mlflow.log_figure(figure, f"plots/{name}.png")
+        plt.close(figure)

@@ -1,0 +1,205 @@
+"""The training set as of D: labelled points, lead points, the unlabelled sample, each with its features.
+
+Every point is joined to its features as of its own date (`features_for_points`, which only uses data booked
+before that date), and every label was decided before D (UTC midnight):
+- Labelled points: each customer's latest validated label decided before D, as of its decision date.
+- Lead points: each confirmed customer again `recipe.lead_days` days before its decision (label 1), kept
+  where it had already made `recipe.lead_min_p2p` or more cross-border p2p payments in the 90 days before
+  that date (`paying_lead_points` checks this on the feature state before any feature is computed). The
+  scored book holds payers long before anyone investigates them; a decision point shows each payer once.
+- The unlabelled sample: the scored population is nearly all unlabelled, so a deterministic random sample of
+  customers with transactions before D and no label decided before D (`recipe.unlabelled_ratio` times the
+  labelled count, within `recipe.unlabelled_min` and `recipe.unlabelled_max`) enters as negatives, typology
+  `unlabelled`, each on a pseudo decision date drawn from the labelled decision dates (so the sample spreads
+  over the same time split).
+Rows: `customer_id, as_of, label, typology, decided_on, lead_days` and the catalogue's feature columns;
+`decided_on` is the decision date a row's label belongs to (the split goes by it), `lead_days` 0 for a
+decision point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from bantay import ledger
+from bantay.errors import ModelError
+from bantay.features import store
+from bantay.models import evaluate
+from bantay.models.recipe import RECIPE, Recipe
+from bantay.settings import Settings
+
+
+def catalogue() -> tuple[Any, ...]:
+    """The feature catalogue (`FeatureSpec`s in model column order)."""
+    from bantay.features.catalogue import FEATURES
+
+    return tuple(FEATURES)
+
+
+def catalogue_columns() -> list[str]:
+    return [spec.name for spec in catalogue()]
+
+
+def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
+    """Features of each (customer_id, as_of) point, each as of its own date (the feature store's function)."""
+    return store.features_for_points(spark, settings, points)
+
+
+def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
+    """Cross-border p2p payments in the `days` days before each point (the feature store's function)."""
+    return store.p2p_counts_at(spark, settings, points, days)
+
+
+def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
+    """`customer_id, as_of, label, typology`: each customer's latest label decided before `as_of` (UTC)."""
+    latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").desc())
+    default_typology = F.when(F.col("label") == 1, "confirmed").otherwise("cleared")
+    return (
+        labels.where(F.col("decided_at") < F.lit(datetime.combine(as_of, time.min)))
+        .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
+        .withColumn("_n", F.row_number().over(latest))
+        .where(F.col("_n") == 1)
+        .select(
+            "customer_id",
+            F.to_date("decided_at").alias("as_of"),
+            F.col("label").cast("int").alias("label"),
+            F.coalesce(F.col("typology"), default_typology).alias("typology"),
+        )
+    )
+
+
+def lead_points(labelled: DataFrame, recipe: Recipe = RECIPE) -> DataFrame:
+    """`customer_id, as_of, label, typology, decided_on, lead_days`: each confirmed customer of `labelled`
+    (a `labelled_points` frame) again `recipe.lead_days` days before its decision."""
+    leads = recipe.lead_days
+    if not leads:
+        return decision_points(labelled).limit(0)
+    return (
+        labelled.where(F.col("label") == 1)
+        .select("*", F.explode(F.array(*[F.lit(int(n)) for n in leads])).alias("lead_days"))
+        .withColumn("decided_on", F.col("as_of"))
+        .withColumn("as_of", F.date_sub(F.col("decided_on"), F.col("lead_days")))
+        .select("customer_id", "as_of", "label", "typology", "decided_on", "lead_days")
+    )
+
+
+def paying_lead_points(
+    spark: SparkSession, settings: Settings, leads: DataFrame, recipe: Recipe = RECIPE
+) -> DataFrame:
+    """The `leads` (a `lead_points` frame) whose customer had made `recipe.lead_min_p2p` or more cross-border
+    p2p payments in the 90 days before the point.
+
+    Applied before `features_for_points`, so that lead points that cannot count cost no feature work: most
+    early ones fall here, and with them the weekly grid dates (network features) only they needed. The same
+    rule is applied again to the features' `n_p2p_90d`, which it equals."""
+    counts = p2p_counts_at(spark, settings, leads.select("customer_id", "as_of"), 90)
+    return leads.join(
+        counts.where(F.col("n_p2p") >= recipe.lead_min_p2p).select("customer_id", "as_of"),
+        on=["customer_id", "as_of"],
+        how="left_semi",
+    )
+
+
+def decision_points(points: DataFrame) -> DataFrame:
+    """`points` (`customer_id, as_of, label, typology`) as points of their own decision date (lead 0)."""
+    return points.select(
+        "customer_id", "as_of", "label", "typology", F.col("as_of").alias("decided_on"),
+        F.lit(0).alias("lead_days"),
+    )
+
+
+def unlabelled_points(
+    population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int, recipe: Recipe = RECIPE
+) -> DataFrame:
+    """A deterministic sample of `size` customers of `population` without a label, each on a pseudo date.
+
+    Customers are ordered by a seeded hash of their id (a reproducible random order); each gets one of the
+    labelled decision `dates`, picked by a second hash.
+    """
+    if size <= 0 or not dates:
+        schema = "customer_id string, as_of date, label int, typology string"
+        return population.sparkSession.createDataFrame([], schema)
+    choices = F.array(*[F.lit(d) for d in sorted(dates)])
+    pick = F.pmod(F.xxhash64(F.col("customer_id"), F.lit(recipe.sample_seed + 1)), F.lit(len(dates))) + 1
+    return (
+        population.select("customer_id").distinct()
+        .join(labelled.select("customer_id"), on="customer_id", how="left_anti")
+        .orderBy(F.xxhash64(F.col("customer_id"), F.lit(recipe.sample_seed)), F.col("customer_id"))
+        .limit(size)
+        .select(
+            "customer_id",
+            F.element_at(choices, pick.cast("int")).alias("as_of"),
+            F.lit(0).alias("label"),
+            F.lit(evaluate.UNLABELLED).alias("typology"),
+        )
+    )
+
+
+def training_table(
+    spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str], recipe: Recipe = RECIPE
+) -> pd.DataFrame:
+    """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
+    table = training_rows(spark, settings, as_of, columns, recipe)
+    frame = to_frame(table)
+    table.unpersist()
+    return frame
+
+
+def to_frame(table: DataFrame) -> pd.DataFrame:
+    """A Spark training table on the driver, in decision-date order."""
+    frame = table.toPandas()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    frame["decided_on"] = pd.to_datetime(frame["decided_on"]).dt.date
+    return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def training_rows(
+    spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str], recipe: Recipe = RECIPE
+) -> DataFrame:
+    """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology, decided_on,
+    lead_days` and the features."""
+    labels = ledger.read_validated(spark, settings.output_root, "labels")
+    labelled = labelled_points(labels, as_of).cache()
+    counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
+    if counts.get(1, 0) < 2 * recipe.min_positives or counts.get(0, 0) < recipe.min_positives:
+        raise ModelError(
+            f"labels decided before {as_of}: {counts.get(1, 0)} confirmed and {counts.get(0, 0)} cleared; "
+            f"training needs at least {2 * recipe.min_positives} confirmed and {recipe.min_positives} cleared"
+        )
+    dates = [row["as_of"] for row in labelled.select("as_of").distinct().collect()]
+    size = min(max(recipe.unlabelled_ratio * (counts[0] + counts[1]), recipe.unlabelled_min),
+               recipe.unlabelled_max)
+    population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
+    points = (
+        decision_points(labelled)
+        .unionByName(paying_lead_points(spark, settings, lead_points(labelled, recipe), recipe))
+        .unionByName(decision_points(unlabelled_points(population, labelled, dates, size, recipe)))
+    )
+    features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
+    missing = [c for c in columns if c not in features.columns]
+    if missing:
+        raise ModelError(
+            f"features_for_points lacks {len(missing)} catalogue column(s): {', '.join(missing[:5])}"
+        )
+    # A lead point counts once the customer was already paying abroad (`lead_min_p2p` payments in 90 days).
+    paying = F.col("n_p2p_90d").alias("_lead_p2p")
+    table = (
+        points.join(
+            features.select("customer_id", F.col("as_of").cast("date").alias("as_of"), *columns, paying),
+            on=["customer_id", "as_of"],
+            how="inner",
+        )
+        .where((F.col("lead_days") == 0) | (F.col("_lead_p2p") >= recipe.lead_min_p2p))
+        .drop("_lead_p2p")
+        .cache()
+    )
+    table.count()
+    labelled.unpersist()
+    return table
+
