@@ -32,3 +32,7 @@ class MissingArtefactError(BantayError):
 
 class ModelError(BantayError):
     """Training, registry or promotion cannot proceed (too few labels, no champion, ...)."""
+
+
+class RegistryError(BantayError):
+    """The MLflow tracking store or model registry cannot be reached or read."""

@@ -13,17 +13,21 @@ date. Rows of the challenger's evaluation set decided before the champion's own 
 champion's holdout fit, so they are left out of the comparison (and counted in the decision). Versions
 logged before holdout models existed are judged by their registered model. The decision
 is returned as a dict and recorded on the version (tag `promotion_decision`, and its description).
+
+Only a model, version or alias that does not exist counts as missing (no champion yet); a store that cannot
+be reached or read raises `RegistryError`, so that nothing trains and promotes because a database was down.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import mlflow
 import numpy as np
@@ -33,8 +37,9 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
+from sqlalchemy.exc import SQLAlchemyError
 
-from bantay.errors import MissingArtefactError, ModelError
+from bantay.errors import MissingArtefactError, ModelError, RegistryError
 from bantay.models import baseline
 from bantay.settings import Settings
 
@@ -47,32 +52,81 @@ EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
 HOLDOUT_ARTIFACT_DIR = "holdout"
 HOLDOUT_ARTIFACT = f"{HOLDOUT_ARTIFACT_DIR}/model.ubj"
 LABEL = "label"
+# MLflow error codes of a model, version or alias that does not exist (any store: SQL or REST).
+NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST"})
+# A version number given by hand may also be malformed ("models:/bantay-ocse/x"): no such version either.
+NO_SUCH_VERSION = NOT_FOUND | {"INVALID_PARAMETER_VALUE"}
+
+_T = TypeVar("_T")
+
+
+def _unavailable(settings: Settings, error: Exception) -> RegistryError:
+    """One line naming the store (password hidden) and what went wrong."""
+    uri = re.sub(r"//([^/:@]*):[^/@]*@", r"//\1:***@", settings.tracking_uri)
+    code = getattr(error, "error_code", None) or type(error).__name__
+    detail = (str(getattr(error, "message", "")) or str(error)).strip().splitlines()
+    cause = f": {detail[0][:200]}" if detail else ""
+    return RegistryError(
+        f"MLflow store {uri}: cannot be read ({code}{cause}); check that it is reachable and readable "
+        "(BANTAY_MLFLOW_TRACKING_URI, MLFLOW_TRACKING_URI)"
+    )
+
+
+def _ask(settings: Settings, call: Callable[[], _T], missing: frozenset[str] = NOT_FOUND) -> _T | None:
+    """`call()` on the store; None when what it asks for does not exist (an MLflow error code in `missing`);
+    RegistryError for any other failure of the store."""
+    try:
+        return call()
+    except MlflowException as error:
+        if error.error_code in missing:
+            return None
+        raise _unavailable(settings, error) from error
+    except SQLAlchemyError as error:
+        raise _unavailable(settings, error) from error
 
 
 def client(settings: Settings) -> MlflowClient:
     """An MLflow client on the settings' tracking store (also the registry), set as the global URI."""
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
-    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    try:
+        return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    except (MlflowException, SQLAlchemyError) as error:
+        raise _unavailable(settings, error) from error
 
 
 def ensure_experiment(settings: Settings) -> str:
     """The experiment id of `settings.mlflow_experiment`, created with artifacts under `artifact_root`."""
     mlflow_client = client(settings)
-    experiment = mlflow_client.get_experiment_by_name(settings.mlflow_experiment)
+    name = settings.mlflow_experiment
+    try:
+        experiment = mlflow_client.get_experiment_by_name(name)
+    except (MlflowException, SQLAlchemyError) as error:
+        raise _unavailable(settings, error) from error
     if experiment is not None:
         return str(experiment.experiment_id)
     settings.artifact_root.mkdir(parents=True, exist_ok=True)
     location = settings.artifact_root.as_uri()
-    return str(mlflow_client.create_experiment(settings.mlflow_experiment, artifact_location=location))
+    return str(mlflow_client.create_experiment(name, artifact_location=location))
+
+
+def _version_by_alias(
+    settings: Settings, mlflow_client: MlflowClient, name: str, alias: str
+) -> ModelVersion | None:
+    """The version of model `name` holding `alias`; None when the model or the alias does not exist."""
+    model = _ask(settings, lambda: mlflow_client.get_registered_model(name))
+    if model is None or alias not in model.aliases:
+        return None
+    number = str(model.aliases[alias])
+    return _ask(settings, lambda: mlflow_client.get_model_version(name, number))
 
 
 def alias_version(settings: Settings, alias: str) -> ModelVersion | None:
-    """The model version holding `alias`, or None (no registered model, or no such alias)."""
-    try:
-        return client(settings).get_model_version_by_alias(settings.model_name, alias)
-    except MlflowException:
-        return None
+    """The model version holding `alias`, or None when the registered model or the alias does not exist.
+
+    Any other failure of the store (unreachable, unreadable) raises `RegistryError`.
+    """
+    return _version_by_alias(settings, client(settings), settings.model_name, alias)
 
 
 def has_champion(settings: Settings) -> bool:
@@ -94,18 +148,17 @@ def load_booster(settings: Settings, model_uri: str | None = None) -> tuple[xgb.
     label = uri
     if uri.startswith("models:/"):
         name, _, ref = uri.removeprefix("models:/").partition("@")
-        try:
-            if ref:
-                version = mlflow_client.get_model_version_by_alias(name, ref).version
-            else:
-                name, _, version = name.partition("/")
-                mlflow_client.get_model_version(name, version)
-        except MlflowException:
+        if ref:
+            found = _version_by_alias(settings, mlflow_client, name, ref)
+        else:
+            name, _, number = name.partition("/")
+            found = _ask(settings, lambda: mlflow_client.get_model_version(name, number), NO_SUCH_VERSION)
+        if found is None:
             hint = "check --model"
             if ref == CHAMPION:
                 hint = "run `bantay train --promote` (or `bantay promote`) first"
-            raise MissingArtefactError(f"{uri}: no such registered model version; {hint}") from None
-        label = f"{name}/{version}"
+            raise MissingArtefactError(f"{uri}: no such registered model version; {hint}")
+        label = f"{name}/{found.version}"
     try:
         booster = _as_booster(mlflow.xgboost.load_model(uri))
     except (MlflowException, OSError) as error:
@@ -186,10 +239,10 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         if challenger is None:
             raise ModelError(f"model {name}: no version with alias {CHALLENGER}; run `bantay train` first")
         version = str(challenger.version)
-    try:
-        candidate = mlflow_client.get_model_version(name, str(version))
-    except MlflowException:
-        raise ModelError(f"model {name}: no version {version}") from None
+    number = str(version)
+    candidate = _ask(settings, lambda: mlflow_client.get_model_version(name, number), NO_SUCH_VERSION)
+    if candidate is None:
+        raise ModelError(f"model {name}: no version {version}")
     champion = alias_version(settings, CHAMPION)
     decision: dict[str, Any] = {
         "model": name,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, blind_before, training_frame
 
-from bantay.errors import MissingArtefactError
+from bantay import cli
+from bantay import settings as settings_module
+from bantay.errors import MissingArtefactError, RegistryError
 from bantay.models import registry, train, training_set
 
 
@@ -90,3 +95,60 @@ def test_the_gate_judges_holdout_models_on_decisions_the_champion_has_not_seen(s
     judged = registry.promote(settings, version=second["version"])
     assert judged["eval_rows_seen_by_champion"] == int((decided < cut).sum()) > 0
     assert judged["eval_rows"] == int((decided >= cut).sum())
+
+
+def _register_tiny_model(settings, alias: str) -> str:
+    """A 2-feature booster logged and registered under `settings.model_name`, holding `alias`."""
+    rows = xgb.DMatrix(np.array([[0.0, 1.0], [1.0, 0.0]]), label=[0, 1], feature_names=["a", "b"])
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 1}, rows, num_boost_round=2)
+    with mlflow.start_run(experiment_id=registry.ensure_experiment(settings)):
+        info = mlflow.xgboost.log_model(booster, name="model", registered_model_name=settings.model_name)
+    version = str(info.registered_model_version)
+    registry.client(settings).set_registered_model_alias(settings.model_name, alias, version)
+    return version
+
+
+def test_a_missing_model_or_alias_means_no_champion(store):
+    settings = store["settings"]
+    # No registered model at all.
+    assert registry.alias_version(settings, registry.CHAMPION) is None
+    assert registry.has_champion(settings) is False
+    # A registered model whose only version holds `challenger`: still no champion.
+    version = _register_tiny_model(settings, registry.CHALLENGER)
+    assert str(registry.alias_version(settings, registry.CHALLENGER).version) == version == "1"
+    assert registry.has_champion(settings) is False
+    with pytest.raises(MissingArtefactError, match="no such registered model version"):
+        registry.load_booster(settings)
+    with pytest.raises(MissingArtefactError, match="no such registered model version; check --model"):
+        registry.load_booster(settings, "models:/bantay-ocse/7")
+    registry.client(settings).set_registered_model_alias(settings.model_name, registry.CHAMPION, version)
+    assert registry.has_champion(settings) is True
+
+
+def test_a_corrupt_store_fails_loudly_instead_of_meaning_no_champion(tmp_path, monkeypatch, capsys):
+    # A tracking URI on a file that is not a SQLite database: the store cannot be read at all.
+    corrupt = tmp_path / "mlflow.db"
+    corrupt.write_bytes(b"not a database" * 300)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{corrupt}")
+    settings = settings_module.load(output_root=tmp_path / "out", ledger_root=tmp_path / "ledger")
+    unreadable = r"^MLflow store sqlite:///.*mlflow\.db: cannot be read \(DatabaseError: .*not a database\)"
+    with pytest.raises(RegistryError, match=unreadable):
+        registry.has_champion(settings)
+    # The CLI turns it into one line and exit code 1.
+    assert cli.main(["promote", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bantay: error: MLflow store sqlite:///")
+
+
+def test_a_store_that_fails_on_a_query_fails_loudly(store):
+    settings = store["settings"]
+    assert registry.has_champion(settings) is False  # creates the store's tables
+    # The registry's tables go missing under a running store: a query fails, which is no "not found".
+    database = settings.tracking_uri.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE registered_model_aliases")
+        db.execute("DROP TABLE registered_models")
+    with pytest.raises(RegistryError, match=r"cannot be read \(TEMPORARILY_UNAVAILABLE: .*no such table"):
+        registry.has_champion(settings)
+    with pytest.raises(RegistryError, match="cannot be read"):
+        registry.promote(settings, version="1")
