@@ -146,8 +146,8 @@ def test_a_store_that_fails_on_a_query_fails_loudly(store):
     # The registry's tables go missing under a running store: a query fails, which is no "not found".
     database = settings.tracking_uri.removeprefix("sqlite:///")
     with sqlite3.connect(database) as db:
-        db.execute("DROP TABLE registered_model_aliases")
-        db.execute("DROP TABLE registered_models")
+        for table in ("registered_model_aliases", "model_versions", "registered_models"):
+            db.execute(f"DROP TABLE {table}")
     with pytest.raises(RegistryError, match=r"cannot be read \(TEMPORARILY_UNAVAILABLE: .*no such table"):
         registry.has_champion(settings)
     with pytest.raises(RegistryError, match="cannot be read"):
