@@ -123,7 +123,7 @@ def write_features(spark: SparkSession, out: Path, as_of: date, customers: list[
 
 
 def training_frame(labels: list[tuple[str, int, datetime, str]], ordinary: int = 120) -> pd.DataFrame:
-    """What `train.training_table` returns for the world, built without Spark (for the gate tests)."""
+    """What `training_set.training_table` returns for the world, built without Spark (for the gate tests)."""
     decided = sorted({when.date() for _, _, when, _ in labels})
     rows = [(c, when.date(), label, typology) for c, label, when, typology in labels]
     rows += [(customer_id("ordinary", n), decided[n % len(decided)], 0, "unlabelled")

@@ -60,7 +60,7 @@ def test_the_spark_path_trains_the_same_model_on_the_cluster(spark, world):
     run = client.get_run(result["run_id"])
     assert run.data.tags["training_engine"] == "spark"
     assert result["rows_eval"] > 0 and result["positives_eval"] > 0
-    assert result["unlabelled_sample"] == 120  # every ordinary customer (fewer than UNLABELLED_MIN)
+    assert result["unlabelled_sample"] == 120  # every ordinary customer (fewer than unlabelled_min)
     # The same evaluation as the driver path: the separating column is learnt, the rules are beaten.
     assert run.data.metrics["pr_auc"] > run.data.metrics["rules_pr_auc"] + 0.1
     model = mlflow.xgboost.load_model("models:/bantay-ocse@challenger")
