@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from bantay.features import common
-from bantay.sar import reasons as reason_table
+from bantay.features import reasons as reason_table
 
 SCHEMA_VERSION = "1.0"
 FINCEN_KEY_TERM = "OCSE-FIN-2021-NTC3"

@@ -7,8 +7,8 @@ import pandas as pd
 import xgboost as xgb
 
 from bantay.features.catalogue import FEATURES, model_columns
+from bantay.features import reasons
 from bantay.models import baseline, explain
-from bantay.sar import reasons
 
 
 def test_reasons_refer_only_to_catalogue_columns():

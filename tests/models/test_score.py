@@ -12,7 +12,7 @@ from model_worlds import COLUMNS, customer_id, feature_frame, to_spark, write_fe
 from bantay import settings as settings_module
 from bantay.jobs import score_customers
 from bantay.models import score
-from bantay.sar import reasons
+from bantay.features import reasons
 
 AS_OF = date(2025, 6, 1)
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bantay import ledger
-from bantay.sar import reasons
+from bantay.features import reasons
 
 AS_OF = date(2025, 3, 1)
 GENERATED_AT = datetime(2025, 3, 1, 6, 0, 0)
