@@ -98,8 +98,9 @@ def top_reasons(
     k: int = TOP_REASONS,
     reference: np.ndarray | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Per row, up to `k` reasons (code, text, contribution, value): the features whose contribution most
-    exceeds `reference` (the baseline; zeros if None), largest excess first.
+    """Per row, up to `k` reasons (code, feature, text, contribution, value): the features whose contribution
+    most exceeds `reference` (the baseline; zeros if None), largest excess first. `feature` is the column the
+    reason explains, so a reader (the drafts) never has to work it back from the code.
 
     A row without any positive excess still gets its single largest one, so that no alert is ever left
     without an explanation. Two features worded by the same code appear once.
@@ -128,6 +129,7 @@ def top_reasons(
             value = values.get(feature)
             picked.append({
                 "code": code,
+                "feature": feature,
                 "text": text,
                 "contribution": contribution,
                 "value": None if value is None or pd.isna(value) else float(value),

@@ -30,7 +30,7 @@ from bantay.models import explain
 
 SCORED_SCHEMA = (
     "customer_id string, score double, "
-    "reasons array<struct<code:string, text:string, contribution:double, value:double>>"
+    "reasons array<struct<code:string, feature:string, text:string, contribution:double, value:double>>"
 )
 OUTPUT_COLUMNS = ("customer_id", "score", "rank", "alert", "model_version", "reasons")
 

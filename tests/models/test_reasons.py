@@ -50,6 +50,7 @@ def test_top_reasons_keeps_positive_contributions_largest_first():
     out = explain.top_reasons(contribs, frame, columns, info, k=3)
     assert [r["code"] for r in out[0]] == ["R_SMALL_REPEAT_PH", "R_NIGHT"]
     assert [r["contribution"] for r in out[0]] == [1.5, 0.8]
+    assert [r["feature"] for r in out[0]] == ["n_p2p_ph_90d", "share_p2p_night_90d"]
     assert out[0][1]["text"] == "50% of payments abroad made between 21:00 and 03:00 local time (90 days)"
     assert [(r["code"], r["value"]) for r in out[1]] == [("R_SMALL_REPEAT_PH", 1.0)]
     assert {spec.name for spec in FEATURES} >= set(info)

@@ -25,7 +25,7 @@ def test_alert_count_takes_the_lower_of_budget_and_capacity():
 
 
 def _scored(spark, rows):
-    reason = [("R_X", "text", 0.5, 1.0)]
+    reason = [("R_X", "x", "text", 0.5, 1.0)]
     return spark.createDataFrame([(c, s, reason) for c, s in rows], score.SCORED_SCHEMA)
 
 
@@ -103,6 +103,7 @@ def test_score_features_is_deterministic_and_explains_every_row(spark):
     # The separating column explains the payers first, in the investigators' wording with its value.
     top = payer[0]
     assert top["code"] == "R_UNRELATED_PAYEES"
+    assert top["feature"] == "share_p2p_unrelated_surname_90d"  # the column it explains, carried along
     assert top["contribution"] > 0
     assert top["text"] == reasons.render(reasons.REASONS["R_UNRELATED_PAYEES"],
                                          {"share_p2p_unrelated_surname_90d": top["value"]})
