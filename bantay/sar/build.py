@@ -1,15 +1,18 @@
 """Build one case as data (draft.json): pure functions from the alerted customer's rows to a JSON-ready dict.
 
-draft.json is the single source of every other form: the HTML, the FinCEN and goAML XML and the NCA text only
+draft.json is the single source of every other form: the HTML, the regulator files and the NCA text only
 format what is here. Amounts are rounded to cents and shares to four places *here*, so that the forms print
-exactly the numbers the draft holds.
+exactly the numbers the draft holds; every total is the sum of the listed transactions' cents.
+
+The case's transactions (`transactions`) are the suspicious set: the union of the grounds' evidence
+(`indicators`, from `bantay.sar.grounds`). The model's score, rank and reasons are kept apart in `model`
+(`internal_only`): no regulator form carries them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,18 +21,15 @@ from typing import Any
 
 import pandas as pd
 
-from bantay.features import common
-from bantay.features import reasons as reason_table
+from bantay.features import common, flags
+from bantay.sar import grounds
 
 SCHEMA_VERSION = "1.0"
 FINCEN_KEY_TERM = "OCSE-FIN-2021-NTC3"
 OCSE_WORDING = "suspected online child sexual exploitation (OCSE)"
 LOOKBACK_DAYS = common.LOOKBACK_DAYS
-NEW_PAYEE_DAYS = 30  # O4: a payee first paid within the 30 days before the payment
 MAX_IP_ADDRESSES = 99  # FinCEN field 43 holds at most 99 entries
 
-# Typology ids whose evidence is the p2p payments themselves (volume, unevenness, escalation, channels).
-_P2P_TYPOLOGIES = {"O1", "O2", "O3", "O9"}
 _CLUSTER_ID_COLUMNS = {"counterparty_id", "cluster_id", "as_of"}
 
 
@@ -72,14 +72,34 @@ def build_draft(
     catalogue: Mapping[str, FeatureInfo],
     goaml: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The draft for one alerted customer. `transactions` are that customer's rows with the evidence flags."""
+    """The draft for one alerted customer. `transactions` are that customer's rows with the flag columns of
+    `bantay.features.flags` (`evidence.TXN_COLUMNS`).
+
+    The case's transactions are the union of the grounds' evidence (`bantay.sar.grounds`): totals, activity,
+    payees, forms and narrative all follow from that one set, so travel and ordinary spending never enter it.
+    `features` is accepted for the callers' convenience and not read: every figure comes from the rows.
+    """
+    del features
     customer_id = str(score["customer_id"])
     txns = _prepared(transactions, as_of)
-    indicators, evidence = _indicators(score, txns, features or {}, catalogue, as_of)
-    in_case = txns["is_p2p"] | txns["txn_id"].isin(evidence)
-    case_txns = txns[in_case].sort_values(["booked_at", "txn_id"], kind="stable")
-    payees, cluster_of = _payees(case_txns, clusters)
+    cluster_of, facts = _cluster_lookup(clusters)
+    others = _other_payers(cluster_payers, customer_id)
+    reasons = [_reason(r, catalogue) for r in _list(score.get("reasons"))]
+    context = grounds.Context(
+        txns=txns,
+        as_of=as_of,
+        currency=reporting_currency,
+        timezone=_text(customer.get("timezone")),
+        cluster_of=cluster_of,
+        cluster_facts=facts,
+        other_payers=others,
+    )
+    indicators, evidence = _indicators(context, reasons)
+    case_txns = txns[txns["txn_id"].astype(str).isin(evidence)]
+    payees = _payees(case_txns, cluster_of)
     linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids)
+    # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
+    trafficking = False
     draft: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "case_id": case_ids.get(customer_id) or case_id(customer_id, as_of),
@@ -89,7 +109,7 @@ def build_draft(
         "wording": OCSE_WORDING,
         "reporting_currency": reporting_currency,
         "institution": {k: _plain(v) for k, v in institution.items()},
-        "subject": _subject(customer, txns),
+        "subject": _subject(customer, txns, case_txns),
         "activity": _activity(case_txns, as_of),
         "totals": _totals(case_txns, reporting_currency),
         "indicators": indicators,
@@ -97,27 +117,31 @@ def build_draft(
         "payees": payees,
         "clusters": linked,
         "model": {
+            "internal_only": True,
             "version": str(score.get("model_version") or ""),
             "score": _num(score.get("score"), 4),
             "rank": _int(score.get("rank")),
-            "reasons": [_reason(r) for r in _list(score.get("reasons"))],
+            "reasons": reasons,
         },
-        "flags": _flags(indicators, case_txns),
-        "filing": _filing(indicators, case_txns, goaml),
+        "trafficking_indicated": trafficking,
+        "flags": {
+            "virtual_assets": bool((case_txns["channel"] == "crypto").any()),
+            "linked_to_other_customers": any(c["n_other_customers"] for c in linked),
+            "immediate_risk_check": True,
+        },
+        "filing": _filing(case_txns, goaml, trafficking),
         "recommended_actions": [],
         "truncations": [],
     }
-    draft["flags"]["linked_to_other_customers"] = any(c["n_other_customers"] for c in linked)
     draft["recommended_actions"] = recommended_actions(draft)
-    for payee in draft["payees"]:
-        payee["cluster_id"] = cluster_of.get(payee["counterparty_id"])
     return draft
 
 
-# --- transactions and evidence ---------------------------------------------------------------------------
+# --- transactions and grounds -----------------------------------------------------------------------------
 
 
 def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The look-back's rows (`as_of - 365 <= booking_date < as_of`), sorted, flags as plain booleans."""
     txns = transactions.copy()
     txns["booked_at"] = pd.to_datetime(txns["booked_at"], utc=True)
     txns["booking_date"] = pd.to_datetime(txns["booking_date"]).dt.date
@@ -125,121 +149,72 @@ def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
         (txns["booking_date"] < as_of) & (txns["booking_date"] >= as_of - timedelta(days=LOOKBACK_DAYS))
     ]
     txns = txns.sort_values(["booked_at", "txn_id"], kind="stable").reset_index(drop=True)
-    p2p = txns["is_p2p"].astype(bool)
-    txns["is_p2p"] = p2p
-    # O4: first payment to each payee within the loaded year; "new" if that was at most 30 days before.
-    first = txns[p2p].groupby("counterparty_id")["booked_at"].transform("min")
-    txns["is_new_payee"] = False
-    txns.loc[p2p, "is_new_payee"] = (txns.loc[p2p, "booked_at"] - first) <= pd.Timedelta(days=NEW_PAYEE_DAYS)
-    # O12: a p2p payment with another p2p payment within 2 hours before or after it.
-    times = txns.loc[p2p, "booked_at"]
-    gap_before = times.diff().dt.total_seconds()
-    gap_after = -times.diff(-1).dt.total_seconds()
-    near = (gap_before <= common.BURST_SECONDS) | (gap_after <= common.BURST_SECONDS)
-    txns["is_burst"] = False
-    txns.loc[p2p, "is_burst"] = near.fillna(False).astype(bool)
-    # O4 payee switching: a p2p payment to a payee other than the previous p2p payment's.
-    payees = txns.loc[p2p, "counterparty_id"]
-    previous = payees.shift()
-    txns["is_payee_switch"] = False
-    txns.loc[p2p, "is_payee_switch"] = (previous.notna() & (payees != previous)).astype(bool)
+    for name in flags.FLAG_COLUMNS:
+        txns[name] = txns[name].astype("boolean").fillna(False).astype(bool)
     return txns
 
 
-def _selector(typology: str, feature: str, txns: pd.DataFrame, cluster_payees: set[str]) -> pd.Series | None:
-    """Rows behind an indicator, by typology id (None: the indicator is about the customer, not payments)."""
-    p2p = txns["is_p2p"]
-    if typology in _P2P_TYPOLOGIES:
-        rows = p2p
-        if "_ph_" in f"_{feature}_":
-            rows = rows & (txns["counterparty_country"] == common.PRIMARY_DESTINATION)
-        elif "_source_" in f"_{feature}_":
-            rows = rows & txns["counterparty_country"].isin(common.OTHER_SOURCE_COUNTRIES)
-        return rows
-    if "payee_switch" in feature:
-        return p2p & txns["is_payee_switch"]
-    by_typology = {
-        "O4": p2p & txns["is_new_payee"],
-        "O5": p2p & txns["is_night"].astype(bool),
-        "O6": p2p & txns["is_round"].astype(bool),
-        "O7": p2p & txns["is_keyword"].astype(bool),
-        "O8": txns["is_related_spend"].astype(bool),
-        "O11": txns["is_travel"].astype(bool),
-        "O12": p2p & txns["is_burst"],
-        "BASE": txns["direction"] == "out",
+def _cluster_lookup(clusters: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """(counterparty_id -> cluster_id, cluster_id -> the cluster's facts) from the clusters table."""
+    if clusters.empty:
+        return {}, {}
+    cluster_of = {
+        str(k): str(v) for k, v in zip(clusters["counterparty_id"], clusters["cluster_id"], strict=True)
     }
-    if typology in by_typology:
-        return by_typology[typology]
-    if typology.startswith("F"):
-        return p2p & txns["counterparty_id"].isin(cluster_payees)
-    return None
+    facts: dict[str, dict[str, Any]] = {}
+    for row in clusters.to_dict("records"):
+        facts.setdefault(
+            str(row["cluster_id"]),
+            {k: _plain(v) for k, v in row.items() if k not in _CLUSTER_ID_COLUMNS and _is_scalar(v)},
+        )
+    return cluster_of, facts
 
 
-def _same_words(feature: str, catalogue: Mapping[str, FeatureInfo]) -> FeatureInfo | None:
-    """A catalogue feature with the same words reordered (share_night_p2p_90d ~ share_p2p_night_90d)."""
-    words = sorted(feature.split("_"))
-    return next((info for name, info in catalogue.items() if sorted(name.split("_")) == words), None)
-
-
-def _window_days(feature: str, info: FeatureInfo | None) -> int:
-    if info is not None and info.window_days:
-        return int(info.window_days)
-    match = re.search(r"_(\d+)d$", feature)
-    return int(match.group(1)) if match else LOOKBACK_DAYS
-
-
-def _feature_of(code: str) -> str:
-    reason = reason_table.REASONS.get(code)
-    if reason is not None:
-        return reason.feature
-    for feature in (r.feature for r in reason_table.REASONS.values()):
-        if reason_table.fallback_code(feature) == code:
-            return feature
-    return code[2:].lower() if code.startswith("R_") else code.lower()
+def _other_payers(payers: pd.DataFrame, customer_id: str) -> dict[str, int]:
+    """cluster_id -> how many other customers of the institution paid it in the look-back."""
+    if payers.empty:
+        return {}
+    frame = payers.assign(
+        cluster_id=payers["cluster_id"].astype(str), customer_id=payers["customer_id"].astype(str)
+    )
+    frame = frame[frame["customer_id"] != customer_id]
+    return {str(k): int(v) for k, v in frame.groupby("cluster_id")["customer_id"].nunique().items()}
 
 
 def _indicators(
-    score: Mapping[str, Any],
-    txns: pd.DataFrame,
-    features: Mapping[str, Any],
-    catalogue: Mapping[str, FeatureInfo],
-    as_of: date,
+    context: grounds.Context, reasons: Sequence[Mapping[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """One indicator per score reason, with the transactions behind it; and txn_id -> indicator codes."""
-    cluster_payees = set(txns.loc[txns["is_p2p"], "counterparty_id"].dropna().astype(str))
+    """The grounds that hold, strongest first, with their transactions; and txn_id -> ground codes."""
+    cited: dict[str, int] = {}
+    cited_features: dict[str, list[str]] = {}
+    for reason in reasons:
+        if reason["ground"] is None:
+            continue
+        cited[reason["ground"]] = max(cited.get(reason["ground"], 0), reason["window_days"] or 0)
+        cited_features.setdefault(reason["ground"], []).append(reason["feature"])
+    txns, as_of = context.txns, context.as_of
     indicators: list[dict[str, Any]] = []
     evidence: dict[str, list[str]] = {}
-    for raw in _list(score.get("reasons")):
-        reason = _reason(raw)
-        feature = _feature_of(reason["code"])
-        info = catalogue.get(feature) or _same_words(feature, catalogue)
-        typology = info.typology_id if info else "UNKNOWN"
-        window = _window_days(feature, info)
-        start = as_of - timedelta(days=window)
-        selected = _selector(typology, feature, txns, cluster_payees)
-        rows = txns[selected & (txns["booking_date"] >= start)] if selected is not None else txns.iloc[0:0]
+    for ground, finding, days in grounds.find_grounds(context, cited):
+        rows = txns[finding.rows]
         ids = [str(t) for t in rows["txn_id"]]
         for txn_id in ids:
-            evidence.setdefault(txn_id, []).append(reason["code"])
+            evidence.setdefault(txn_id, []).append(ground.code)
         indicators.append(
             {
-                "code": reason["code"],
-                "typology_id": typology,
-                "feature": feature,
-                "definition": info.definition if info else None,
-                "unit": info.unit if info else None,
-                "text": reason["text"],
-                "value": reason["value"],
-                "feature_value": _num(features.get(feature), 4),
-                "contribution": reason["contribution"],
+                "code": ground.code,
+                "typology_id": ground.typology_id,
+                "title": ground.title,
+                "text": finding.text,
                 "window": {
-                    "days": window,
-                    "from": start.isoformat(),
+                    "days": days,
+                    "from": (as_of - timedelta(days=days)).isoformat(),
                     "to": (as_of - timedelta(days=1)).isoformat(),
                 },
                 "n_transactions": len(ids),
-                "amount_reporting": money_cents(rows["amount_reporting"].sum(min_count=1)) if ids else None,
+                "amount_reporting": float(grounds.total(rows)),
                 "txn_ids": ids,
+                "model_features": cited_features.get(ground.code, []),
             }
         )
     return indicators, evidence
@@ -255,22 +230,26 @@ def _txn(row: Any, evidence: Mapping[str, list[str]]) -> dict[str, Any]:
         "amount": money_cents(row.amount),
         "currency": _text(row.currency),
         "amount_reporting": money_cents(row.amount_reporting),
+        "amount_usd": money_cents(row.amount_usd),
+        "account_id": _text(row.account_id),
         "counterparty_id": _text(row.counterparty_id),
         "counterparty_name": _text(row.counterparty_name),
         "counterparty_country": _text(row.counterparty_country),
         "counterparty_city": _text(row.counterparty_city),
         "counterparty_account": _text(row.counterparty_account),
+        "counterparty_phone": _text(row.counterparty_phone),
         "mcc": _text(row.mcc),
         "reference": _text(row.reference),
         "ip_address": _text(row.ip_address),
-        "indicators": list(evidence.get(str(row.txn_id), [])),
+        "grounds": list(evidence.get(str(row.txn_id), [])),
     }
 
 
 # --- subject, activity, totals ----------------------------------------------------------------------------
 
 
-def _subject(customer: Mapping[str, Any], txns: pd.DataFrame) -> dict[str, Any]:
+def _subject(customer: Mapping[str, Any], txns: pd.DataFrame, case_txns: pd.DataFrame) -> dict[str, Any]:
+    """KYC context (never a ground), with the IP addresses and devices of the suspicious payments."""
     fields = (
         "customer_id",
         "full_name",
@@ -288,7 +267,7 @@ def _subject(customer: Mapping[str, Any], txns: pd.DataFrame) -> dict[str, Any]:
         "onboarded_at",
     )
     subject: dict[str, Any] = {name: _plain(customer.get(name)) for name in fields}
-    with_ip = txns[txns["ip_address"].notna()]
+    with_ip = case_txns[case_txns["ip_address"].notna()]
     ips = []
     for ip, group in with_ip.groupby("ip_address", sort=False):
         ips.append(
@@ -301,9 +280,14 @@ def _subject(customer: Mapping[str, Any], txns: pd.DataFrame) -> dict[str, Any]:
         )
     ips.sort(key=lambda item: (-item["n_transactions"], item["ip_address"]))
     subject["ip_addresses"] = ips[:MAX_IP_ADDRESSES]
-    subject["device_ids"] = sorted({str(d) for d in txns["device_id"].dropna()})
+    subject["device_ids"] = sorted({str(d) for d in case_txns["device_id"].dropna()})
     subject["account_ids"] = sorted({str(a) for a in txns["account_id"].dropna()})
     return subject
+
+
+def _sum_cents(values: Any) -> float:
+    """The sum of amounts each rounded to cents first: the total of the amounts as listed."""
+    return float(sum((grounds.cents(v) for v in values), Decimal("0.00")))
 
 
 def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
@@ -322,7 +306,7 @@ def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
         {
             "country": str(c),
             "n_transactions": len(g),
-            "amount_reporting": money_cents(g["amount_reporting"].sum()),
+            "amount_reporting": _sum_cents(g["amount_reporting"]),
         }
         for c, g in case_txns.groupby("counterparty_country", dropna=False)
     ]
@@ -331,7 +315,7 @@ def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
         {
             "channel": str(c),
             "n_transactions": len(g),
-            "amount_reporting": money_cents(g["amount_reporting"].sum()),
+            "amount_reporting": _sum_cents(g["amount_reporting"]),
         }
         for c, g in case_txns.groupby("channel", dropna=False)
     ]
@@ -348,6 +332,7 @@ def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
 
 
 def _totals(case_txns: pd.DataFrame, reporting_currency: str) -> dict[str, Any]:
+    """Totals of the suspicious set, each the sum of the listed amounts (cents): forms and narrative agree."""
     out = case_txns[case_txns["direction"] == "out"]
     by_currency = []
     for currency, group in out.groupby("currency"):
@@ -360,23 +345,20 @@ def _totals(case_txns: pd.DataFrame, reporting_currency: str) -> dict[str, Any]:
         "by_currency": sorted(by_currency, key=lambda item: item["currency"]),
         "reporting": {
             "currency": reporting_currency,
-            "amount": money_cents(out["amount_reporting"].sum()),
+            "amount": _sum_cents(out["amount_reporting"].dropna()),
             "n_transactions": len(out) - missing,
             "n_without_rate": missing,
         },
         # FinCEN's amount fields are in US dollars whatever the reporting currency.
-        "usd_amount": money_cents(out["amount_usd"].sum()) if len(out) else None,
+        "usd_amount": _sum_cents(out["amount_usd"].dropna()) if len(out) else None,
     }
 
 
 # --- payees and clusters ----------------------------------------------------------------------------------
 
 
-def _payees(case_txns: pd.DataFrame, clusters: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    cluster_of = {
-        str(k): str(v)
-        for k, v in zip(clusters.get("counterparty_id", []), clusters.get("cluster_id", []), strict=False)
-    }
+def _payees(case_txns: pd.DataFrame, cluster_of: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The payees of the suspicious payments with their identifiers (account or wallet, phone)."""
     payees = []
     out = case_txns[(case_txns["direction"] == "out") & case_txns["counterparty_id"].notna()]
     for counterparty, group in out.groupby("counterparty_id", sort=False):
@@ -389,15 +371,18 @@ def _payees(case_txns: pd.DataFrame, clusters: pd.DataFrame) -> tuple[list[dict[
                 "city": _text(latest["counterparty_city"]),
                 "phone": _text(latest["counterparty_phone"]),
                 "account": _text(latest["counterparty_account"]),
+                "accounts": sorted({str(a) for a in group["counterparty_account"].dropna()}),
+                "phones": sorted({str(p) for p in group["counterparty_phone"].dropna()}),
                 "n_transactions": len(group),
-                "amount_reporting": money_cents(group["amount_reporting"].sum()),
+                "amount_reporting": _sum_cents(group["amount_reporting"]),
                 "first_paid": group["booking_date"].min().isoformat(),
                 "last_paid": group["booking_date"].max().isoformat(),
-                "cluster_id": None,
+                "cluster_id": cluster_of.get(str(counterparty)),
+                "txn_ids": [str(t) for t in group["txn_id"]],
             }
         )
     payees.sort(key=lambda p: (-p["n_transactions"], p["counterparty_id"]))
-    return payees, cluster_of
+    return payees
 
 
 def _clusters(
@@ -432,6 +417,7 @@ def _clusters(
             {
                 "cluster_id": cluster,
                 "attributes": attributes,
+                "facts": cluster_facts(attributes, len(rows), len(others)),
                 "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
                 "n_members": len(rows),
                 "other_case_ids": sorted(case_ids[c] for c in others if c in case_ids),
@@ -442,34 +428,55 @@ def _clusters(
     return linked
 
 
+def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_customers: int) -> list[str]:
+    """What an investigator needs to know about a payee cluster, in words (from the clusters table)."""
+    facts = []
+    confirmed = _int(attributes.get("n_confirmed_payers_365d"))
+    if confirmed:
+        noun = "case" if confirmed == 1 else "cases"
+        facts.append(f"{confirmed} confirmed {noun} paid this cluster in the last year")
+    if n_other_customers:
+        noun = "customer" if n_other_customers == 1 else "customers"
+        facts.append(f"{n_other_customers} other {noun} of the institution paid this cluster this year")
+    if n_members >= 2:
+        facts.append(f"{n_members} payee records linked by a shared phone number, account or address")
+    senders = _int(attributes.get("n_senders_90d"))
+    countries = _int(attributes.get("n_sender_countries_90d"))
+    if senders:
+        where = f", living in {countries} countr{'ies' if countries != 1 else 'y'}" if countries else ""
+        facts.append(f"paid by {senders} sender{'s' if senders != 1 else ''} in the last 90 days{where}")
+    cash = attributes.get("share_cash_pickup_365d")
+    if cash is not None:
+        facts.append(f"{round(100 * float(cash))}% of the payments to it collected in cash")
+    region = attributes.get("region")
+    if region:
+        facts.append(f"most payments to it go to {str(region).removeprefix('PH-')}")
+    return facts
+
+
 # --- model, flags, filing ---------------------------------------------------------------------------------
 
 
-def _reason(raw: Any) -> dict[str, Any]:
+def _reason(raw: Any, catalogue: Mapping[str, FeatureInfo]) -> dict[str, Any]:
+    """One model reason for the internal section: as scored, with its typology and the ground it supports."""
     get = raw.get if isinstance(raw, Mapping) else (lambda key: getattr(raw, key, None))
+    feature = _text(get("feature"))
+    info = catalogue.get(feature or "")
+    ground = grounds.ground_of(feature)
     return {
         "code": str(get("code")),
+        "feature": feature,
+        "typology_id": info.typology_id if info else None,
+        "window_days": info.window_days if info else None,
+        "ground": ground.code if ground else None,
         "text": _text(get("text")) or "",
         "contribution": _num(get("contribution"), 4),
         "value": _num(get("value"), 4),
     }
 
 
-def _flags(indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame) -> dict[str, bool]:
-    typologies = {i["typology_id"] for i in indicators if i["n_transactions"] or i["typology_id"] == "O10"}
-    return {
-        # O11 (travel to a destination after escalation): contact offending, and so trafficking, is suspected.
-        "trafficking_suspected": "O11" in typologies,
-        "virtual_assets": bool((case_txns["channel"] == "crypto").any()),
-        "linked_to_other_customers": False,
-        "immediate_risk_check": True,
-    }
-
-
-def _filing(
-    indicators: Sequence[Mapping[str, Any]], case_txns: pd.DataFrame, goaml: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    trafficking = any(i["typology_id"] == "O11" and i["n_transactions"] for i in indicators)
+def _filing(case_txns: pd.DataFrame, goaml: Mapping[str, Any] | None, trafficking: bool) -> dict[str, Any]:
+    """Regulator codes: OCSE always; trafficking (FinCEN 38(h) 927, NCA XXMSHTXX) only when indicated."""
     codes = ["XXV3XX"]
     if trafficking:
         codes.append("XXMSHTXX")

@@ -1,8 +1,8 @@
 """The data behind the day's alerts: Spark narrows the ledger to alerted customers, pandas does the rest.
 
-The row flags (cross-border p2p, night in local time, round amount, reference keyword, related card spend,
-travel) are computed with the very predicates the features use (`bantay.features.common`), so the
-transactions a draft lists behind an indicator are the ones the feature counted.
+The row flags (cross-border p2p, night in local time, round amount, reference keyword, new payee, burst,
+payee switch, focus region, related card spend) come from `bantay.features.flags`, the one definition the
+features aggregate, so the transactions a draft lists behind a ground are the ones the feature counted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
-from bantay.features import common
+from bantay.features import common, flags
 from bantay.io import catalogue, files
 from bantay.settings import Settings
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 LOOKBACK_DAYS = common.LOOKBACK_DAYS
 PARTITION = ledger.PARTITION_COLUMN
-FLAG_COLUMNS = ("is_p2p", "is_night", "is_round", "is_keyword", "is_related_spend", "is_travel")
+FLAG_COLUMNS = flags.FLAG_COLUMNS
 TXN_COLUMNS = (
     "txn_id",
     "booked_at",
@@ -50,6 +50,7 @@ TXN_COLUMNS = (
     "reference",
     "ip_address",
     "device_id",
+    "payee_region",
     *FLAG_COLUMNS,
 )
 
@@ -83,6 +84,12 @@ def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.Data
     scores = _read_partition(spark, path)
     if scores is None:
         raise MissingArtefactError(f"{path}: no scores; run `bantay score --as-of {as_of}` first")
+    reason_fields = scores.schema["reasons"].dataType.elementType.fieldNames()  # type: ignore[attr-defined]
+    if "feature" not in reason_fields:
+        raise MissingArtefactError(
+            f"{path}: score reasons carry no `feature` (written by an older scorer); "
+            f"rerun `bantay score --as-of {as_of}`"
+        )
     alerts = scores.where(F.col("alert")).toPandas()
     return alerts.sort_values(["rank", "customer_id"], kind="stable").reset_index(drop=True)
 
@@ -100,12 +107,18 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     fx = ledger.read_validated(spark, settings.output_root, "fx_rates")
 
     alerted_customers = customers.join(F.broadcast(ids), on="customer_id", how="left_semi")
-    own = txns.join(F.broadcast(ids), on="customer_id", how="left_semi").join(
+    mine = txns.join(F.broadcast(ids), on="customer_id", how="left_semi")
+    own = mine.join(
         F.broadcast(alerted_customers.select("customer_id", "residence_country", "timezone")),
         on="customer_id",
         how="left",
     )
-    flagged = _with_flags(_with_rates(own, fx, settings.reporting_currency))
+    row_flags = flags.transaction_flags(mine, alerted_customers, fx, as_of)
+    flagged = (
+        _with_rates(own, fx, settings.reporting_currency)
+        .join(row_flags, on="txn_id", how="left")
+        .withColumn("local_time", F.date_format(common.local_time(), "yyyy-MM-dd HH:mm"))
+    )
     transactions = flagged.select(*TXN_COLUMNS).toPandas()
 
     features = _read_partition(spark, partition(settings, "features", as_of))
@@ -128,35 +141,14 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
 
 
 def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> DataFrame:
-    """Add `amount_php` (for the round-PHP test) and `amount_reporting` (USD amount in reporting currency)."""
-
-    def rate(currency: str, alias: str) -> DataFrame:
-        return fx.where(F.col("currency") == currency).select(
-            F.col("rate_date").alias(PARTITION), F.col("usd_per_unit").alias(alias)
-        )
-
-    out = txns.join(F.broadcast(rate("PHP", "_php_usd")), on=PARTITION, how="left")
-    out = out.withColumn("amount_php", F.col("amount_usd") / F.col("_php_usd"))
+    """Add `amount_reporting`: the USD amount in the reporting currency at the booking day's rate."""
     if reporting_currency == "USD":
-        return out.withColumn("amount_reporting", F.col("amount_usd").cast("double"))
-    out = out.join(F.broadcast(rate(reporting_currency, "_rep_usd")), on=PARTITION, how="left")
+        return txns.withColumn("amount_reporting", F.col("amount_usd").cast("double"))
+    rate = fx.where(F.col("currency") == reporting_currency).select(
+        F.col("rate_date").alias(PARTITION), F.col("usd_per_unit").alias("_rep_usd")
+    )
+    out = txns.join(F.broadcast(rate), on=PARTITION, how="left")
     return out.withColumn("amount_reporting", F.col("amount_usd") / F.col("_rep_usd"))
-
-
-def _with_flags(txns: DataFrame) -> DataFrame:
-    travel = common.is_airline() | common.is_lodging_abroad() | common.is_cash_in_destination()
-    flags = {
-        "is_p2p": common.is_cross_border_p2p(),
-        "is_night": common.is_night_local(),
-        "is_round": common.is_round_amount(),
-        "is_keyword": common.reference_keyword(),
-        "is_related_spend": common.is_related_spend(),
-        "is_travel": travel,
-    }
-    out = txns
-    for name, column in flags.items():
-        out = out.withColumn(name, F.coalesce(column, F.lit(False)))
-    return out.withColumn("local_time", F.date_format(common.local_time(), "yyyy-MM-dd HH:mm"))
 
 
 def _clusters(

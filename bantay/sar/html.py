@@ -18,13 +18,15 @@ _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 70, 20, 15, 35
 def _env() -> Any:
     env = environment(True)
     env.filters.setdefault("short", lambda value: display(value, 80) if value else "")
+    env.filters.setdefault("capitalize_first", lambda value: value[:1].upper() + value[1:] if value else "")
     return env
 
 
 def render(draft: Mapping[str, Any]) -> str:
     """The investigator's page for one case."""
     template = _env().get_template("draft.html.j2")
-    return template.render(draft=draft, sections=sections(draft), timeline=timeline_svg(draft))
+    titles = {i["code"]: i["title"] for i in draft["indicators"]}
+    return template.render(draft=draft, sections=sections(draft), timeline=timeline_svg(draft), titles=titles)
 
 
 def render_pdf(html: str) -> bytes:
@@ -83,7 +85,7 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
         "red: payment behind an indicator</text>"
     )
     for txn in payments:
-        colour = "#b00000" if txn["indicators"] else "#555555"
+        colour = "#b00000" if txn["grounds"] else "#555555"
         title = f"{txn['booked_at']} {money(txn['amount_reporting'])} {currency}"
         parts.append(
             f'<circle cx="{x(txn["booked_at"]):.1f}" cy="{y(txn["amount_reporting"]):.1f}" r="3.5" '

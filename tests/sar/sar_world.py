@@ -2,11 +2,13 @@
 
 as_of = 2025-03-01. Customers:
 - c1 (GB, Europe/London): alerted, rank 1. Four payments abroad to PH in February 2025 plus one card payment
-  to a token seller; an inbound salary (not in the case); one payment older than 365 days and one on the
-  as-of day itself (both outside the window).
+  to a token seller; an inbound salary, an airline ticket and the rent (none in the case); one payment older
+  than 365 days (outside the window). Its model reasons include travel and two profile features, which are
+  never grounds.
 - c2 (US, America/New_York): alerted, rank 2. Two USD 100.00 payments to P3 in Zamboanga, a payee in the same
   cluster K1 as c1's payee P1.
 - c3 (GB): not alerted; pays P1 once, so it is the "other customer" of cluster K1.
+Cluster K1 (P1, P3) was also paid by one confirmed case (the clusters table's `n_confirmed_payers_365d`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REASON_TYPE = pa.list_(
     pa.struct(
         [
             ("code", pa.string()),
+            ("feature", pa.string()),
             ("text", pa.string()),
             ("contribution", pa.float64()),
             ("value", pa.float64()),
@@ -150,6 +153,32 @@ def base_transactions() -> list[dict[str, Any]]:
             "London",
             channel="card",
             mcc="5967",
+        ),
+        # An airline ticket and the rent: travel and ordinary spending, never in the case nor its totals.
+        txn(
+            "t8",
+            "c1",
+            datetime(2025, 2, 14, 9, 0),
+            "420.00",
+            "GBP",
+            "AIR1",
+            "Example Airways",
+            "GB",
+            "London",
+            channel="card",
+            mcc="4511",
+        ),
+        txn(
+            "t9",
+            "c1",
+            datetime(2025, 2, 1, 8, 0),
+            "950.00",
+            "GBP",
+            "L1",
+            "Leeds Lettings Ltd",
+            "GB",
+            "Leeds",
+            channel="bank_transfer",
         ),
         # Inbound salary: not in the case.
         txn(
@@ -287,24 +316,49 @@ def base_scores() -> list[dict[str, Any]]:
             "reasons": [
                 {
                     "code": code("share_p2p_night_90d"),
+                    "feature": "share_p2p_night_90d",
                     "text": "75% of payments abroad made between 21:00 and 03:00 local time",
                     "contribution": 1.2,
                     "value": 0.75,
                 },
                 {
                     "code": code("share_p2p_keyword_90d"),
+                    "feature": "share_p2p_keyword_90d",
                     "text": "50% of payment references read like school fees or gifts",
                     "contribution": 0.8,
                     "value": 0.5,
                 },
                 {
                     "code": code("n_related_card_90d"),
+                    "feature": "n_related_card_90d",
                     "text": "1 card payments in 90 days to adult platforms or token sellers",
                     "contribution": 0.6,
                     "value": 1.0,
                 },
                 {
+                    "code": code("n_airline_90d"),
+                    "feature": "n_airline_90d",
+                    "text": "1 airline payments in 90 days",
+                    "contribution": 0.5,
+                    "value": 1.0,
+                },
+                {
+                    "code": code("is_male"),
+                    "feature": "is_male",
+                    "text": "KYC gender recorded as male: yes",
+                    "contribution": 0.4,
+                    "value": 1.0,
+                },
+                {
+                    "code": code("age_years"),
+                    "feature": "age_years",
+                    "text": "customer aged 56",
+                    "contribution": 0.35,
+                    "value": 56.0,
+                },
+                {
                     "code": code("share_p2p_burst_90d"),
+                    "feature": "share_p2p_burst_90d",
                     "text": "50% of payments abroad within 2 hours of another",
                     "contribution": 0.3,
                     "value": 0.5,
@@ -320,6 +374,7 @@ def base_scores() -> list[dict[str, Any]]:
             "reasons": [
                 {
                     "code": code("median_p2p_usd_90d"),
+                    "feature": "median_p2p_usd_90d",
                     "text": "median cross-border payment to individuals of USD 100 over 90 days",
                     "contribution": 0.4,
                     "value": 100.0,
@@ -335,22 +390,28 @@ def base_clusters() -> list[dict[str, Any]]:
         {
             "counterparty_id": "P1",
             "cluster_id": "K1",
-            "members": 2,
-            "distinct_senders_90d": 3,
+            "n_members": 2,
+            "n_senders_90d": 3,
+            "n_sender_countries_90d": 2,
+            "n_confirmed_payers_365d": 1,
             "region": "Central Luzon",
         },
         {
             "counterparty_id": "P3",
             "cluster_id": "K1",
-            "members": 2,
-            "distinct_senders_90d": 3,
+            "n_members": 2,
+            "n_senders_90d": 3,
+            "n_sender_countries_90d": 2,
+            "n_confirmed_payers_365d": 1,
             "region": "Central Luzon",
         },
         {
             "counterparty_id": "P2",
             "cluster_id": "K2",
-            "members": 1,
-            "distinct_senders_90d": 1,
+            "n_members": 1,
+            "n_senders_90d": 1,
+            "n_sender_countries_90d": 1,
+            "n_confirmed_payers_365d": 0,
             "region": None,
         },
     ]
@@ -424,8 +485,10 @@ class World:
                 [
                     ("counterparty_id", pa.string()),
                     ("cluster_id", pa.string()),
-                    ("members", pa.int64()),
-                    ("distinct_senders_90d", pa.int64()),
+                    ("n_members", pa.int64()),
+                    ("n_senders_90d", pa.int64()),
+                    ("n_sender_countries_90d", pa.int64()),
+                    ("n_confirmed_payers_365d", pa.int64()),
                     ("region", pa.string()),
                 ]
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import stat
 from datetime import UTC
 from pathlib import Path
@@ -67,7 +68,8 @@ def test_build_draft_lists_transactions_behind_each_indicator(drafted: Path):
 
 def test_build_draft_totals_window_and_payees(drafted: Path):
     draft = load_draft(drafted / C1)
-    # t7 is older than 365 days and t6 is inbound: neither is in the case.
+    # t7 is older than 365 days, t6 is inbound, t8 an airline ticket, t9 the rent: none is in the case,
+    # although the model cites the airline payment.
     assert [t["txn_id"] for t in draft["transactions"]] == ["t1", "t2", "t3", "t4", "t5"]
     assert draft["totals"]["by_currency"] == [{"currency": "GBP", "amount": 163.3, "n_transactions": 5}]
     assert draft["totals"]["reporting"]["amount"] == 204.13  # 163.30 x 1.25 = 204.125, half up
@@ -79,6 +81,7 @@ def test_build_draft_totals_window_and_payees(drafted: Path):
     assert [p["counterparty_id"] for p in draft["payees"]] == ["P1", "P2", "M1"]
     assert draft["subject"]["ip_addresses"][0]["ip_address"] == "203.0.113.5"  # used twice
     assert draft["model"] == {
+        "internal_only": True,
         "version": "7",
         "score": 0.9134,
         "rank": 1,
@@ -202,18 +205,74 @@ def test_rerun_replaces_the_day_and_removes_cases_no_longer_alerted(spark, sar_w
     assert k1["other_case_ids"] == [] and k1["other_customer_ids"] == ["c2", "c3"]
 
 
-def test_payee_switching_evidence_is_the_payments_to_another_payee_than_the_last():
-    import pandas as pd
-
-    rows = [  # (txn_id, time, p2p, payee): the card payment t3 does not break the p2p sequence
-        ("t1", "2025-02-01T10:00:00", True, "A"),
-        ("t2", "2025-02-03T10:00:00", True, "A"),
-        ("t3", "2025-02-04T10:00:00", False, "shop"),
-        ("t4", "2025-02-05T10:00:00", True, "B"),
-        ("t5", "2025-02-06T10:00:00", True, "A"),
+def test_grounds_are_the_activity_that_holds_strongest_first(drafted: Path):
+    draft = load_draft(drafted / C1)
+    grounds = {i["code"]: i["txn_ids"] for i in draft["indicators"]}
+    assert list(grounds) == [
+        "CONFIRMED_CLUSTER",
+        "REFERENCES",
+        "RELATED_SPEND",
+        "SHARED_CLUSTER",
+        "NIGHT_PAYMENTS",
+        "BURSTS",
+        "SOURCE_COUNTRY_PAYMENTS",
+        "ROUND_AMOUNTS",
     ]
-    txns = pd.DataFrame(rows, columns=["txn_id", "booked_at", "is_p2p", "counterparty_id"])
-    txns["booking_date"] = pd.to_datetime(txns["booked_at"]).dt.date
-    prepared = build._prepared(txns, AS_OF)
-    selected = build._selector("O4", "share_p2p_payee_switch_365d", prepared, set())
-    assert prepared.loc[selected, "txn_id"].tolist() == ["t4", "t5"]
+    # Cluster grounds cite only the payments to that cluster's payees: P1 (K1), never P2 (K2) or the card.
+    assert grounds["CONFIRMED_CLUSTER"] == ["t1", "t3"]
+    assert grounds["SHARED_CLUSTER"] == ["t1", "t3"]
+    # The suspicious set is the union of the grounds' evidence, and every total is its sum.
+    union = sorted({t for ids in grounds.values() for t in ids})
+    assert union == sorted(t["txn_id"] for t in draft["transactions"])
+    by_code = {i["code"]: i for i in draft["indicators"]}
+    assert by_code["NIGHT_PAYMENTS"]["text"] == (
+        "3 of the 4 payments abroad between 2025-02-03 and 2025-02-20 (75%) were made between 21:00 and "
+        "03:00 in the customer's local time (Europe/London), 143.75 USD in total"
+    )
+    assert by_code["CONFIRMED_CLUSTER"]["text"] == (
+        "2 payments (93.75 USD) to payee cluster K1, which 1 confirmed case of the institution also paid "
+        "(between 2025-02-03 and 2025-02-10)"
+    )
+    k1 = next(c for c in draft["clusters"] if c["cluster_id"] == "K1")
+    assert k1["facts"][:2] == [
+        "1 confirmed case paid this cluster in the last year",
+        "2 other customers of the institution paid this cluster this year",
+    ]
+    # Travel and the profile are model reasons (internal), never grounds; no trafficking code from a ticket.
+    reasons = {r["feature"]: r["ground"] for r in draft["model"]["reasons"]}
+    assert reasons["n_airline_90d"] is None and reasons["is_male"] is None and reasons["age_years"] is None
+    assert reasons["share_p2p_night_90d"] == "NIGHT_PAYMENTS"
+    assert draft["trafficking_indicated"] is False
+    assert draft["filing"]["nca"]["glossary_codes"] == ["XXV3XX"]
+
+
+def test_no_profile_model_or_travel_text_in_any_filed_form(drafted: Path):
+    folder = drafted / C1
+    filed = {name: (folder / name).read_text(encoding="utf-8") for name in
+             ("fincen_sar.xml", "goaml_str.xml", "nca_sar.txt")}
+    page = (folder / "draft.html").read_text(encoding="utf-8")
+    internal = page.index('<section id="internal"')
+    filed["draft.html (outside the internal section)"] = page[:internal]
+    for name, text in filed.items():
+        for phrase in ("KYC gender", "male: yes", "customer aged", "customer for", "airline",
+                       "Example Airways", "Leeds Lettings", "R_NIGHT", "O5 (", "0.9134", "contribution",
+                       "score of"):
+            assert phrase not in text, (name, phrase)
+        why = text.split("WHY:")[-1].split("HOW:")[0]
+        # No raw floats such as 34.6588 in the grounds (IP addresses aside).
+        assert not re.search(r"(?<![\d.])\d+\.\d{3,}(?![\d.])", why), name
+    # The internal section of the page is marked and holds the model's reasons.
+    assert "INTERNAL - for the investigator only; not part of any regulator filing" in page[internal:]
+    assert "KYC gender recorded as male: yes" in page[internal:]
+
+
+def test_draft_page_links_every_ground_to_its_transactions(drafted: Path):
+    page = (drafted / C1 / "draft.html").read_text(encoding="utf-8")
+    draft = load_draft(drafted / C1)
+    for txn in draft["transactions"]:
+        assert f'<tr id="txn-{txn["txn_id"]}">' in page
+    for ground in draft["indicators"]:
+        assert f'<tr id="ground-{ground["code"].lower()}">' in page
+        for txn_id in ground["txn_ids"]:
+            assert f'<a href="#txn-{txn_id}">{txn_id}</a>' in page
+    assert "1 confirmed case paid this cluster in the last year." in page

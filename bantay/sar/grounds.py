@@ -1,0 +1,384 @@
+"""Grounds for suspicion: the activity indicators that hold for a customer, each with the payments behind it.
+
+A ground is stated from the rows that make it true, never from who the customer is: the per-transaction flags
+of `bantay.features.flags` (the very rows the features counted) and the payee clusters. Each ground has a
+rule of its own (e.g. at least two payments abroad at night, half of them or more), so that every indicator
+that holds is stated, not only the model's top reasons; a ground the model cites (its reason's `feature` is
+in the ground's `features`) holds as soon as one row is behind it.
+
+The profile (age, sex, tenure, nationality, surname ties: O10), travel (O11) and the baseline activity are
+never grounds: a characteristic of a person is not a ground for suspicion, and a plane ticket is not a
+payment for abuse. Those model reasons stay in the draft's internal model section.
+
+`GROUNDS` is in order of strength, strongest first (a payee cluster paid by confirmed cases first, the
+small payments to a source country last), and the draft lists grounds in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from bantay.features import common, payments
+
+SMALL_USD = common.SMALL_PAYMENT_USD
+MAX_QUOTED = 3  # references and merchant names quoted in a ground's sentence
+
+_SOURCE_NAMES = {
+    "PH": "the Philippines",
+    "TH": "Thailand",
+    "CO": "Colombia",
+    "DO": "the Dominican Republic",
+    "MX": "Mexico",
+    "GH": "Ghana",
+    "RO": "Romania",
+}
+_REGION_NAMES = {
+    "PH-NCR": "Metro Manila",
+    "PH-Central Luzon": "Central Luzon",
+    "PH-Central Visayas": "Central Visayas",
+    "PH-Zamboanga Peninsula": "the Zamboanga Peninsula",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a ground reads: the customer's flagged rows of the look-back, and the payee clusters."""
+
+    txns: pd.DataFrame  # the look-back's rows with the flag columns, sorted by booked_at, txn_id
+    as_of: date
+    currency: str  # reporting currency
+    timezone: str | None
+    cluster_of: Mapping[str, str]  # counterparty_id -> cluster_id
+    cluster_facts: Mapping[str, Mapping[str, Any]]  # cluster_id -> the clusters table's row
+    other_payers: Mapping[str, int]  # cluster_id -> other customers of the institution paying it
+
+    def window(self, days: int) -> pd.Series:
+        return self.txns["booking_date"] >= self.as_of - timedelta(days=days)
+
+    def p2p(self, days: int) -> pd.Series:
+        return self.txns["is_p2p"] & self.window(days)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The rows behind a ground, whether its own rule holds, and its sentence."""
+
+    rows: pd.Series  # boolean mask over Context.txns
+    holds: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Ground:
+    """One activity indicator: stable code, typology, look-back window, model features it states."""
+
+    code: str
+    typology_id: str
+    title: str
+    days: int
+    features: frozenset[str]
+    find: Callable[[Context, int], Finding]
+
+
+# --- wording helpers ---------------------------------------------------------------------------------------
+
+
+def cents(value: Any) -> Decimal:
+    """An amount rounded half up to cents, as a Decimal (0 when missing)."""
+    if value is None or pd.isna(value):
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def total(rows: pd.DataFrame) -> Decimal:
+    """The sum of the rows' reporting amounts, each rounded to cents first (as the draft lists them)."""
+    return sum((cents(v) for v in rows["amount_reporting"]), Decimal("0.00"))
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _span(rows: pd.DataFrame) -> str:
+    first, last = rows["booking_date"].min(), rows["booking_date"].max()
+    if first == last:
+        return f"on {first.isoformat()}"
+    return f"between {first.isoformat()} and {last.isoformat()}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "0%"
+
+
+def _quoted(values: Sequence[Any]) -> str:
+    seen = list(dict.fromkeys(str(v).strip() for v in values if v is not None and str(v).strip()))
+    shown = ", ".join(f'"{v}"' for v in seen[:MAX_QUOTED])
+    return shown + (f" and {len(seen) - MAX_QUOTED} more" if len(seen) > MAX_QUOTED else "")
+
+
+def _empty(ctx: Context) -> pd.Series:
+    return pd.Series(False, index=ctx.txns.index)
+
+
+# --- the grounds -------------------------------------------------------------------------------------------
+
+
+def _confirmed_cluster(ctx: Context, days: int) -> Finding:
+    confirmed = {
+        cluster: int(facts.get("n_confirmed_payers_365d") or 0)
+        for cluster, facts in ctx.cluster_facts.items()
+        if int(facts.get("n_confirmed_payers_365d") or 0) > 0
+    }
+    payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
+    mask = ctx.p2p(days) & payee_cluster.isin(list(confirmed)).fillna(False).astype(bool)
+    rows = ctx.txns[mask]
+    if rows.empty:
+        return Finding(mask, False, "")
+    parts = []
+    for cluster, group in rows.groupby(payee_cluster[mask], sort=True):
+        n = confirmed[str(cluster)]
+        parts.append(
+            f"{_n(len(group), 'payment')} ({_money(total(group), ctx.currency)}) to payee cluster {cluster}, "
+            f"which {_n(n, 'confirmed case')} of the institution also paid"
+        )
+    text = f"{'; '.join(parts)} ({_span(rows)})"
+    return Finding(mask, True, text)
+
+
+def _shared_cluster(ctx: Context, days: int) -> Finding:
+    shared = {cluster: n for cluster, n in ctx.other_payers.items() if n > 0}
+    payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
+    mask = ctx.p2p(days) & payee_cluster.isin(list(shared)).fillna(False).astype(bool)
+    rows = ctx.txns[mask]
+    if rows.empty:
+        return Finding(mask, False, "")
+    parts = []
+    for cluster, group in rows.groupby(payee_cluster[mask], sort=True):
+        parts.append(
+            f"{_n(len(group), 'payment')} ({_money(total(group), ctx.currency)}) to payee cluster {cluster}, "
+            f"which {_n(shared[str(cluster)], 'other customer')} of the institution also paid"
+        )
+    return Finding(mask, True, f"{'; '.join(parts)} ({_span(rows)})")
+
+
+def _references(ctx: Context, days: int) -> Finding:
+    mask = ctx.p2p(days) & ctx.txns["is_keyword"]
+    rows = ctx.txns[mask]
+    text = (
+        f"{_n(len(rows), 'payment')} abroad {_span(rows)} carry references that read like school fees, "
+        f"gifts, medical costs, family support or a social-media handle "
+        f"({_quoted(rows['reference'].tolist())}), "
+        f"{_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 1, text)
+
+
+def _related_spend(ctx: Context, days: int) -> Finding:
+    mask = ctx.window(days) & ctx.txns["is_related_spend"]
+    rows = ctx.txns[mask]
+    text = (
+        f"{_n(len(rows), 'card payment')} {_span(rows)} to adult-content, dating, VPN, digital-token or "
+        f"software merchants ({_quoted(rows['counterparty_name'].tolist())}), "
+        f"{_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 1, text)
+
+
+def _night(ctx: Context, days: int) -> Finding:
+    base = ctx.p2p(days)
+    mask = base & ctx.txns["is_night"]
+    rows, n_base = ctx.txns[mask], int(base.sum())
+    zone = f" ({ctx.timezone})" if ctx.timezone else ""
+    text = (
+        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} "
+        f"({_share(len(rows), n_base)}) were made between 21:00 and 03:00 in the customer's local "
+        f"time{zone}, "
+        f"{_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 2 and 2 * len(rows) >= n_base, text)
+
+
+def _bursts(ctx: Context, days: int) -> Finding:
+    mask = ctx.p2p(days) & ctx.txns["is_burst"]
+    rows = ctx.txns[mask]
+    n_days = rows["booking_date"].nunique()
+    text = (
+        f"{_n(len(rows), 'payment')} abroad {_span(rows)} were made within 2 hours of another one "
+        f"(on {_n(n_days, 'day')}), {_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 2, text)
+
+
+def _new_payees(ctx: Context, days: int) -> Finding:
+    mask = ctx.p2p(days) & ctx.txns["is_new_payee"]
+    rows = ctx.txns[mask]
+    n_payees = rows["counterparty_id"].nunique()
+    text = (
+        f"{_n(len(rows), 'payment')} abroad {_span(rows)} went to {_n(n_payees, 'payee')} first paid within "
+        f"the {payments.NEW_PAYEE_DAYS} days before, {_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, n_payees >= 3, text)
+
+
+def _payee_switching(ctx: Context, days: int) -> Finding:
+    base = ctx.p2p(days)
+    mask = base & ctx.txns["is_payee_switch"]
+    rows, n_base = ctx.txns[mask], int(base.sum())
+    n_payees = ctx.txns.loc[base, "counterparty_id"].nunique()
+    text = (
+        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} went to a different "
+        f"payee "
+        f"from the payment before ({_n(n_payees, 'payee')} in all)"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 4 and len(rows) >= 0.6 * (n_base - 1), text)
+
+
+def _linked_payees(ctx: Context, days: int) -> Finding:
+    linked = {
+        cluster: int(facts.get("n_members") or 1)
+        for cluster, facts in ctx.cluster_facts.items()
+        if int(facts.get("n_members") or 1) >= 2
+    }
+    payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
+    mask = ctx.p2p(days) & payee_cluster.isin(list(linked)).fillna(False).astype(bool)
+    rows = ctx.txns[mask]
+    if rows.empty:
+        return Finding(mask, False, "")
+    parts = [
+        f"{_n(len(group), 'payment')} ({_money(total(group), ctx.currency)}) to payee cluster {cluster}, "
+        f"whose "
+        f"{linked[str(cluster)]} payee records share a phone number, account or address"
+        for cluster, group in rows.groupby(payee_cluster[mask], sort=True)
+    ]
+    holds = any(linked[str(c)] >= 3 for c in set(payee_cluster[mask]))
+    return Finding(mask, holds, f"{'; '.join(parts)} ({_span(rows)})")
+
+
+def _focus_regions(ctx: Context, days: int) -> Finding:
+    mask = ctx.p2p(days) & ctx.txns["is_ph_focus_region"]
+    rows = ctx.txns[mask]
+    regions = [_REGION_NAMES.get(str(r), str(r)) for r in dict.fromkeys(rows["payee_region"].dropna())]
+    text = (
+        f"{_n(len(rows), 'payment')} abroad {_span(rows)} went to payees in {', '.join(regions)} "
+        f"(regions of the Philippines named in the guidance), {_money(total(rows), ctx.currency)} in total"
+        if len(rows)
+        else ""
+    )
+    # Stated only when the model cites it: the regions are most of the country's population.
+    return Finding(mask, False, text)
+
+
+def _source_countries(ctx: Context, days: int) -> Finding:
+    mask = ctx.p2p(days) & ctx.txns["counterparty_country"].isin(common.SOURCE_COUNTRIES)
+    rows = ctx.txns[mask]
+    if rows.empty:
+        return Finding(mask, False, "")
+    by_country = rows.groupby("counterparty_country", sort=False).size()
+    by_country = by_country.sort_values(ascending=False, kind="stable")
+    places = ", ".join(f"{_SOURCE_NAMES.get(str(c), str(c))} ({n})" for c, n in by_country.items())
+    usd = rows["amount_usd"].astype("float64")
+    n_small = int((usd < SMALL_USD).sum())
+    median = cents(rows["amount_reporting"].astype("float64").median())
+    text = (
+        f"{_n(len(rows), 'payment')} to individuals in {places} {_span(rows)}, "
+        f"{_money(total(rows), ctx.currency)} in total; {n_small} of them under USD {SMALL_USD:,.0f}, "
+        f"median {_money(median, ctx.currency)}"
+    )
+    return Finding(mask, len(rows) >= 2 and float(usd.median()) < SMALL_USD, text)
+
+
+def _round_amounts(ctx: Context, days: int) -> Finding:
+    base = ctx.p2p(days)
+    mask = base & ctx.txns["is_round"]
+    rows, n_base = ctx.txns[mask], int(base.sum())
+    text = (
+        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} "
+        f"({_share(len(rows), n_base)}) were in round amounts or landed on round sums in Philippine pesos"
+        if len(rows)
+        else ""
+    )
+    return Finding(mask, len(rows) >= 3 and 4 * len(rows) >= 3 * n_base, text)
+
+
+def _f(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+GROUNDS: tuple[Ground, ...] = (
+    Ground("CONFIRMED_CLUSTER", "F5", "Payee cluster paid by confirmed cases", 365,
+           _f("n_pay_confirmed_cluster_365d", "max_confirmed_risk_cluster_365d",
+              "pay_weighted_confirmed_risk_365d"), _confirmed_cluster),
+    Ground("REFERENCES", "O7", "Payment references", 90,
+           _f("share_p2p_keyword_90d", "share_p2p_keyword_365d"), _references),
+    Ground("RELATED_SPEND", "O8", "Card payments to related merchants", 90,
+           _f("n_related_card_30d", "n_related_card_90d", "n_related_groups_90d", "related_card_usd_90d"),
+           _related_spend),
+    Ground("SHARED_CLUSTER", "F1", "Payees shared with other customers", 365,
+           _f("share_pay_shared_cluster_90d", "share_pay_shared_cluster_365d",
+              "max_other_senders_cluster_90d", "sum_other_senders_cluster_90d",
+              "max_sender_countries_cluster_90d"), _shared_cluster),
+    Ground("NIGHT_PAYMENTS", "O5", "Payments at night", 90,
+           _f("share_p2p_night_30d", "share_p2p_night_90d", "share_p2p_night_365d", "share_out_night_90d"),
+           _night),
+    Ground("BURSTS", "O12", "Payments in bursts", 90, _f("n_p2p_burst_90d", "share_p2p_burst_90d"), _bursts),
+    Ground("NEW_PAYEES", "O4", "Many new payees", 90,
+           _f("n_payees_30d", "n_payees_90d", "n_payees_365d", "share_p2p_new_payee_90d"), _new_payees),
+    Ground("PAYEE_SWITCHING", "O4", "Switching between payees", 365, _f("share_p2p_payee_switch_365d"),
+           _payee_switching),
+    Ground("LINKED_PAYEES", "F2", "Payees linked to each other", 365,
+           _f("max_members_cluster_365d", "share_pay_multi_member_cluster_365d"), _linked_payees),
+    Ground("FOCUS_REGIONS", "F4", "Payees in the regions named in the guidance", 365,
+           _f("share_pay_ph_focus_region_365d"), _focus_regions),
+    Ground("SOURCE_COUNTRY_PAYMENTS", "O1", "Small payments to individuals in a source country", 90,
+           _f("n_p2p_30d", "n_p2p_90d", "n_p2p_ph_90d", "n_p2p_source_90d", "share_p2p_ph_90d", "p2p_usd_30d",
+              "p2p_usd_90d", "p2p_usd_ph_90d", "median_p2p_usd_90d", "p2p_usd_iqr_ratio_90d",
+              "share_p2p_small_90d", "n_p2p_days_90d", "median_p2p_usd_365d", "share_p2p_small_365d",
+              "share_p2p_ph_365d", "n_p2p_365d", "max_p2p_per_day_90d", "gap_cv_365d",
+              "escalation_amount_ratio_365d", "escalation_gap_ratio_365d", "p2p_count_trend_90d"),
+           _source_countries),
+    Ground("ROUND_AMOUNTS", "O6", "Round amounts", 90, _f("share_p2p_round_90d", "share_p2p_round_365d"),
+           _round_amounts),
+)
+BY_FEATURE: dict[str, Ground] = {feature: ground for ground in GROUNDS for feature in ground.features}
+
+
+def ground_of(feature: str | None) -> Ground | None:
+    """The ground that states a model feature, or None (profile, travel, baseline: never a ground)."""
+    return BY_FEATURE.get(feature or "")
+
+
+def find_grounds(ctx: Context, cited: Mapping[str, int]) -> list[tuple[Ground, Finding, int]]:
+    """(ground, finding, window days) of every ground that holds, strongest first.
+
+    `cited`: ground code -> the longest window of the model features citing it (the ground's own window is
+    the shortest used). A cited ground holds when any row is behind it; the others by their own rule.
+    """
+    found = []
+    for ground in GROUNDS:
+        days = max(ground.days, cited.get(ground.code, 0))
+        finding = ground.find(ctx, days)
+        if finding.holds or (ground.code in cited and bool(finding.rows.any())):
+            found.append((ground, finding, days))
+    return found
