@@ -7,7 +7,8 @@ for merely *having* a median payment or a share of payments to the Philippines. 
 this customer apart from other customers paying abroad. So training stores on the model (booster attribute
 `reason_baseline`) the mean contribution of each feature over the reference population (`set_baseline`:
 unlabelled customers with a payment abroad in the year), and a reason is a feature whose contribution
-exceeds that baseline, largest excess first, worded with `bantay.features.reasons` and the customer's own values.
+exceeds that baseline, largest excess first, worded with `bantay.features.reasons` and the customer's own
+values.
 A model without the attribute uses a zero baseline (plain contributions). The `contribution` a reason
 reports stays the raw TreeSHAP value, so that an auditor can add them up to the margin.
 """

@@ -297,7 +297,9 @@ def _source_countries(ctx: Context, days: int) -> Finding:
         return Finding(mask, False, "")
     by_country = rows.groupby("counterparty_country", sort=False).size()
     by_country = by_country.sort_values(ascending=False, kind="stable")
-    places = ", ".join(f"{_SOURCE_NAMES.get(str(c), str(c))} ({n})" for c, n in by_country.items())
+    names = [_SOURCE_NAMES.get(str(c), str(c)) for c in by_country.index]
+    counted = (f"{c} ({n})" for c, n in zip(names, by_country, strict=True))
+    places = names[0] if len(names) == 1 else ", ".join(counted)
     usd = rows["amount_usd"].astype("float64")
     n_small = int((usd < SMALL_USD).sum())
     median = cents(rows["amount_reporting"].astype("float64").median())

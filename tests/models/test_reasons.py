@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from bantay.features.catalogue import FEATURES, model_columns
 from bantay.features import reasons
+from bantay.features.catalogue import FEATURES, model_columns
 from bantay.models import baseline, explain
 
 

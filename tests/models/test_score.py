@@ -10,9 +10,9 @@ import xgboost as xgb
 from model_worlds import COLUMNS, customer_id, feature_frame, to_spark, write_features
 
 from bantay import settings as settings_module
+from bantay.features import reasons
 from bantay.jobs import score_customers
 from bantay.models import score
-from bantay.features import reasons
 
 AS_OF = date(2025, 6, 1)
 

@@ -95,10 +95,18 @@ def _draft(
         or [
             {
                 "code": code("n_airline_90d"),
+                "feature": "n_airline_90d",
                 "text": "2 airline payments in 90 days",
                 "contribution": 0.7,
                 "value": 2.0,
-            }
+            },
+            {
+                "code": code("median_p2p_usd_90d"),
+                "feature": "median_p2p_usd_90d",
+                "text": "median payment to individuals abroad USD 55 (90 days)",
+                "contribution": 0.4,
+                "value": 55.0,
+            },
         ],
     }
     draft = build.build_draft(
@@ -150,7 +158,7 @@ def _travel_rows() -> list[dict[str, Any]]:
             counterparty_city="Cebu City",
             is_round=False,
         ),
-        # An airline ticket: the travel indicator (O11), which raises the trafficking code.
+        # An airline ticket: the travel feature (O11) the model cites; never a ground, nor trafficking.
         _txn(
             "x3",
             datetime(2025, 2, 20, 9, 0),
@@ -198,8 +206,8 @@ def test_narrative_numbers_all_appear_in_the_draft():
 
 def test_nca_text_starts_with_glossary_codes():
     text = nca.render(_draft(_travel_rows()))
-    # XXV3XX always; XXMSHTXX with the travel indicator; XXVAXX because x2 went as crypto.
-    assert text.splitlines()[0] == "XXV3XX XXMSHTXX XXVAXX"
+    # XXV3XX always; XXVAXX because x2 went as crypto; no XXMSHTXX: an airline ticket is not trafficking.
+    assert text.splitlines()[0] == "XXV3XX XXVAXX"
     for heading in ("WHO:", "WHAT:", "WHEN:", "WHERE:", "WHY:", "HOW:", "IMMEDIATE RISK CHECK:"):
         assert heading in text
     assert "2025-02-11T11:00:00Z | 60.00 USD" in text  # each transaction with its date
@@ -208,13 +216,15 @@ def test_nca_text_starts_with_glossary_codes():
     assert plain.splitlines()[0] == "XXV3XX"
 
 
-def test_fincen_adds_trafficking_classification_only_when_indicated():
+def test_travel_is_neither_evidence_nor_trafficking():
     draft = _draft(_travel_rows())
+    assert [t["txn_id"] for t in draft["transactions"]] == ["x1", "x2"]  # not the airline ticket x3
+    assert draft["trafficking_indicated"] is False
     ns = {"fc2": fincen.NS}
     # An airline ticket alone is not evidence of trafficking: 38(z) OCSE only.
     doc = etree.fromstring(fincen.build(draft)[0])
     assert doc.xpath("//fc2:SuspiciousActivitySubtypeID/text()", namespaces=ns) == ["9999"]
-    assert doc.get("TotalAmount") == "922"  # 50 + 60 + 812.40 USD in whole dollars
+    assert doc.get("TotalAmount") == "110"  # 50 + 60 USD in whole dollars
     draft["trafficking_indicated"] = True
     doc = etree.fromstring(fincen.build(draft)[0])
     assert doc.xpath("//fc2:SuspiciousActivitySubtypeID/text()", namespaces=ns) == ["9999", "927"]
