@@ -1,7 +1,7 @@
 """`bantay draft`: a case folder with the SAR drafts for every customer alerted on the as-of date.
 
 Reads OUT/scores/as_of=D (alerts), the validated transactions (365 days before D), customers and FX rates,
-OUT/features/as_of=D and OUT/clusters/as_of=D; writes OUT/cases/as_of=D/ whole: it is built in a staging
+and OUT/clusters/as_of=D; writes OUT/cases/as_of=D/ whole: it is built in a staging
 folder and swapped in, so a rerun replaces the day's cases and drops cases no longer alerted.
 """
 
@@ -51,7 +51,6 @@ def build_drafts(
     as_of = inputs.as_of
     case_ids = {str(c): build.case_id(str(c), as_of) for c in inputs.scores["customer_id"]}
     customers = {str(row["customer_id"]): row for row in inputs.customers.to_dict("records")}
-    features = {str(row["customer_id"]): row for row in inputs.features.to_dict("records")}
     by_customer = dict(tuple(inputs.transactions.groupby("customer_id", sort=False)))
     empty = inputs.transactions.iloc[0:0]
     catalogue = build.feature_catalogue()
@@ -65,7 +64,6 @@ def build_drafts(
                 score=score,
                 customer=customers.get(customer_id, {"customer_id": customer_id}),
                 transactions=by_customer.get(customer_id, empty),
-                features=features.get(customer_id),
                 clusters=inputs.clusters,
                 cluster_payers=inputs.cluster_payers,
                 case_ids=case_ids,

@@ -63,7 +63,6 @@ def build_draft(
     score: Mapping[str, Any],
     customer: Mapping[str, Any],
     transactions: pd.DataFrame,
-    features: Mapping[str, Any] | None,
     clusters: pd.DataFrame,
     cluster_payers: pd.DataFrame,
     case_ids: Mapping[str, str],
@@ -77,9 +76,8 @@ def build_draft(
 
     The case's transactions are the union of the grounds' evidence (`bantay.sar.grounds`): totals, activity,
     payees, forms and narrative all follow from that one set, so travel and ordinary spending never enter it.
-    `features` is accepted for the callers' convenience and not read: every figure comes from the rows.
+    Every figure comes from the rows, none from the feature table.
     """
-    del features
     customer_id = str(score["customer_id"])
     txns = _prepared(transactions, as_of)
     cluster_of, facts = _cluster_lookup(clusters)

@@ -63,7 +63,6 @@ class CaseInputs:
     scores: pd.DataFrame  # alerted rows only, by rank
     customers: pd.DataFrame  # KYC of alerted customers
     transactions: pd.DataFrame  # alerted customers' transactions in the 365 days before as_of, with flags
-    features: pd.DataFrame  # feature rows of alerted customers (may be empty)
     clusters: pd.DataFrame  # cluster rows of the payees alerted customers paid (may be empty)
     cluster_payers: (
         pd.DataFrame
@@ -95,7 +94,7 @@ def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.Data
 
 
 def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFrame) -> CaseInputs:
-    """Read validated transactions, KYC, features and clusters for the alerted customers of `as_of`."""
+    """Read validated transactions, KYC and clusters for the alerted customers of `as_of`."""
     start = as_of - timedelta(days=LOOKBACK_DAYS)
     ids = spark.createDataFrame(
         pd.DataFrame({"customer_id": alerts["customer_id"].astype(str)}), "customer_id string"
@@ -121,12 +120,6 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     )
     transactions = flagged.select(*TXN_COLUMNS).toPandas()
 
-    features = _read_partition(spark, partition(settings, "features", as_of))
-    features_pd = (
-        features.join(F.broadcast(ids), on="customer_id", how="left_semi").toPandas()
-        if features is not None
-        else pd.DataFrame({"customer_id": pd.Series(dtype=str)})
-    )
     clusters_pd, payers_pd = _clusters(spark, settings, as_of, txns, transactions)
     logger.info(
         "draft inputs for %s: %d alerts, %d transactions, %d cluster rows",
@@ -136,7 +129,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
         len(clusters_pd),
     )
     return CaseInputs(
-        as_of, alerts, alerted_customers.toPandas(), transactions, features_pd, clusters_pd, payers_pd
+        as_of, alerts, alerted_customers.toPandas(), transactions, clusters_pd, payers_pd
     )
 
 

@@ -115,7 +115,6 @@ def _draft(
         score=score,
         customer=customer or _customer(),
         transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
-        features={},
         clusters=pd.DataFrame({"counterparty_id": [], "cluster_id": []}),
         cluster_payers=pd.DataFrame({"cluster_id": [], "customer_id": []}),
         case_ids={},

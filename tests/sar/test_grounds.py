@@ -1,4 +1,4 @@
-"""The ground table: every model feature it states is a catalogue column; profile, travel, baseline never are."""
+"""The ground table: the features it states are catalogue columns; profile, travel, baseline never are."""
 
 from __future__ import annotations
 
