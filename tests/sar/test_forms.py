@@ -54,7 +54,6 @@ def _txn(txn_id: str, when: datetime, amount: str, **overrides: Any) -> dict[str
         is_round=True,
         is_keyword=False,
         is_related_spend=False,
-        is_travel=False,
     )
     row.update(overrides)
     return row
@@ -170,7 +169,6 @@ def _travel_rows() -> list[dict[str, Any]]:
             counterparty_city=None,
             is_p2p=False,
             is_round=False,
-            is_travel=True,
         ),
     ]
 
