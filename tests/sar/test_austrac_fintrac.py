@@ -16,8 +16,30 @@ from bantay.sar import austrac, case, fintrac, goaml
 NS = {"a": austrac.NS}
 
 
+def _merchant_rows() -> list[dict]:
+    """Two payments to the Philippines and a card payment to a token seller (O8): all three are reported.
+
+    (An airline ticket would not be: travel is never in the suspicious set.)
+    """
+    token_seller = _txn(
+        "x3",
+        datetime(2025, 2, 20, 9, 0),
+        "812.40",
+        channel="card",
+        mcc="5967",
+        counterparty_id="TOK",
+        counterparty_name="Example Tokens",
+        counterparty_country="AU",
+        counterparty_city=None,
+        is_p2p=False,
+        is_round=False,
+        is_related_spend=True,
+    )
+    return [*_travel_rows()[:2], token_seller]
+
+
 def test_fintrac_str_carries_project_shadow_and_cad_values():
-    draft = _draft(_travel_rows())
+    draft = _draft(_merchant_rows())
     report = json.loads(fintrac.build(draft))
     assert report["reportDetails"]["reportTypeCode"] == 102
     assert report["reportDetails"]["reportingEntityReportReference"] == draft["case_id"]
@@ -33,8 +55,8 @@ def test_fintrac_str_carries_project_shadow_and_cad_values():
     definitions = {d["refId"]: d for d in report["definitions"]}
     assert definitions["subject"]["typeCode"] == 5 and definitions["subject"]["surname"] == "Sample"
     beneficiaries = [t["completingActions"][0]["beneficiaries"][0] for t in report["transactions"]]
-    airline = definitions[beneficiaries[2]["refId"]]
-    assert beneficiaries[2]["typeCode"] == 4 and airline["nameOfEntity"] == "Example Air"
+    merchant = definitions[beneficiaries[2]["refId"]]
+    assert beneficiaries[2]["typeCode"] == 4 and merchant["nameOfEntity"] == "Example Tokens"
     assert definitions[beneficiaries[0]["refId"]]["surname"] == "Ramos"
     details = report["transactions"][0]["suspiciousTransactionDetails"]
     assert details == {
@@ -58,7 +80,7 @@ def test_fintrac_structure_check_fails_on_a_broken_report():
 
 
 def test_austrac_smr_gives_og_reasons_and_aud_totals():
-    draft = _draft(_travel_rows())
+    draft = _draft(_merchant_rows())
     xml, _ = austrac.build(draft)
     doc = etree.fromstring(xml)
     assert austrac.schema().validate(etree.ElementTree(doc))
@@ -88,7 +110,7 @@ def test_austrac_smr_gives_og_reasons_and_aud_totals():
     assert [others[r].findtext(f"{{{austrac.NS}}}fullName") for r in refs] == [
         "Lita Ramos",
         "Jun Dela Cruz",
-        "Example Air",
+        "Example Tokens",
     ]
     (subject,) = doc.xpath("//a:suspPerson", namespaces=NS)
     assert set(doc.xpath("//a:senderDrawerIssuer/a:sameAsSuspPerson/@refId", namespaces=NS)) == {

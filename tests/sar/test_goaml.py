@@ -86,6 +86,21 @@ def test_subject_account_is_from_account_and_passport_is_not_ssn():
 def test_merchant_is_an_entity_and_payee_accounts_and_phones_are_reported():
     rows = [
         *_travel_rows(),
+        # A card payment to a token seller (O8): a merchant in the suspicious set (the airline ticket is not).
+        _txn(
+            "m5",
+            datetime(2025, 2, 21, 8, 0),
+            "15.00",
+            channel="card",
+            mcc="5967",
+            counterparty_id="TOK",
+            counterparty_name="CamSite Tokens Ltd",
+            counterparty_country="GB",
+            counterparty_city=None,
+            is_p2p=False,
+            is_round=False,
+            is_related_spend=True,
+        ),
         _txn(
             "w1",
             datetime(2025, 2, 21, 9, 0),
@@ -102,11 +117,13 @@ def test_merchant_is_an_entity_and_payee_accounts_and_phones_are_reported():
     ]
     doc = _report(goaml.build(draft, goaml.load_config())[0])
     by_id = {t.findtext("transactionnumber"): t for t in doc.xpath("/report/transaction")}
-    (airline,) = by_id["x3"].xpath("t_to/to_entity")
+    assert "x3" not in by_id  # travel is never reported
+    (merchant,) = by_id["m5"].xpath("t_to/to_entity")
     assert (
-        airline.findtext("name") == "Example Air" and airline.findtext("business") == "merchant category 4511"
+        merchant.findtext("name") == "CamSite Tokens Ltd"
+        and merchant.findtext("business") == "merchant category 5967"
     )
-    assert not by_id["x3"].xpath("t_to//first_name")
+    assert not by_id["m5"].xpath("t_to//first_name")
     (wallet,) = by_id["w1"].xpath("t_to/to_account")
     assert wallet.findtext("account") == "09171234567" and wallet.findtext("non_bank_institution") == "true"
     (payee,) = wallet.xpath("signatory/t_person")
