@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bantay.features.catalog import FEATURES
+from bantay.features.catalogue import FEATURES
 from bantay.sar import grounds
 
 
