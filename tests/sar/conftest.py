@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sar_world import AS_OF, GENERATED_AT, World, world
-
-from bantay import settings as settings_module
-
-
-def draft_settings(out: Path, **extra: Any) -> settings_module.Settings:
-    return settings_module.load(
-        output_root=out,
-        ledger_root=out.parent / "ledger",
-        spark_master="local[2]",
-        spark_shuffle_partitions=2,
-        spark_driver_memory="2g",
-        **{"demo": True, **extra},
-    )
+from sar_world import AS_OF, GENERATED_AT, World, draft_settings, world
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +27,3 @@ def drafted(spark, sar_world: World) -> Path:
     return draft_cases.run(
         draft_settings(sar_world.out), AS_OF, generated_at=GENERATED_AT.replace(tzinfo=UTC)
     )
-
-
-def load_draft(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / "draft.json").read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ Cluster K1 (P1, P3) was also paid by one confirmed case (the clusters table's `n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bantay import ledger
+from bantay import settings as settings_module
 from bantay.features import reasons
 
 AS_OF = date(2025, 3, 1)
@@ -503,3 +505,18 @@ def _write(folder: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
 
 def world(out: Path) -> World:
     return World(out, base_transactions(), base_customers(), base_scores(), base_clusters())
+
+
+def draft_settings(out: Path, **extra: Any) -> settings_module.Settings:
+    return settings_module.load(
+        output_root=out,
+        ledger_root=out.parent / "ledger",
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        spark_driver_memory="2g",
+        **{"demo": True, **extra},
+    )
+
+
+def load_draft(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "draft.json").read_text(encoding="utf-8"))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_draft
-from sar_world import AS_OF
+from sar_world import AS_OF, load_draft
 
 from bantay.sar import build
 

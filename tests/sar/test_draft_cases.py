@@ -9,9 +9,8 @@ import stat
 from datetime import UTC
 from pathlib import Path
 
-from conftest import draft_settings, load_draft
 from lxml import etree
-from sar_world import AS_OF, GENERATED_AT, World
+from sar_world import AS_OF, GENERATED_AT, World, draft_settings, load_draft
 
 from bantay.sar import build
 
