@@ -24,6 +24,7 @@ from pyspark.sql import DataFrame
 
 from bantay import spark as spark_session
 from bantay.errors import ModelError
+from bantay.features import store as feature_store
 from bantay.models import baseline, evaluate, explain, fit, registry, tracking, training_set
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
@@ -32,19 +33,25 @@ logger = logging.getLogger(__name__)
 
 
 def run(
-    settings: Settings, as_of: date, promote: bool = False, engine: str = "auto", recipe: Recipe = RECIPE
+    settings: Settings,
+    as_of: date,
+    promote: bool = False,
+    engine: str = "auto",
+    recipe: Recipe = RECIPE,
+    store: training_set.FeatureStore = feature_store,
 ) -> dict[str, Any]:
     """Train as of `as_of`, log and register the model (alias `challenger`); optionally run the gate.
 
     `engine`: "driver" (pandas), "spark" (`xgboost.spark`) or "auto" (spark above `recipe.driver_rows_limit`
-    rows).
+    rows). `store`: where the training set's point-in-time features come from (the feature store).
     """
     if engine not in fit.ENGINES:
         raise ModelError(f"engine {engine!r}: expected auto, driver or spark")
     started = clock.monotonic()
     spark = spark_session.session(settings)
     specs = training_set.catalogue()
-    table = training_set.training_rows(spark, settings, as_of, [spec.name for spec in specs], recipe)
+    table = training_set.training_rows(spark, settings, as_of, [spec.name for spec in specs], recipe,
+                                       store)
     rows = table.count()
     if fit.engine_for(engine, rows, recipe) == "spark":
         logger.info("training on the cluster (xgboost.spark): %d rows", rows)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.errors import ModelError
-from bantay.features import store
+from bantay.features import store as feature_store
 from bantay.models import evaluate
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
@@ -46,14 +46,19 @@ def catalogue_columns() -> list[str]:
     return [spec.name for spec in catalogue()]
 
 
-def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
-    """Features of each (customer_id, as_of) point, each as of its own date (the feature store's function)."""
-    return store.features_for_points(spark, settings, points)
+class FeatureStore(Protocol):
+    """Where training reads point-in-time features: the module `bantay.features.store`, or any object with
+    its two functions (the model tests pass one built from a hand-made world)."""
 
+    def features_for_points(self, spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
+        """Features of each (customer_id, as_of) point, each as of its own date."""
+        ...
 
-def p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
-    """Cross-border p2p payments in the `days` days before each point (the feature store's function)."""
-    return store.p2p_counts_at(spark, settings, points, days)
+    def p2p_counts_at(
+        self, spark: SparkSession, settings: Settings, points: DataFrame, days: int
+    ) -> DataFrame:
+        """`customer_id, as_of, n_p2p`: cross-border p2p payments in the `days` days before each point."""
+        ...
 
 
 def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
@@ -90,7 +95,11 @@ def lead_points(labelled: DataFrame, recipe: Recipe = RECIPE) -> DataFrame:
 
 
 def paying_lead_points(
-    spark: SparkSession, settings: Settings, leads: DataFrame, recipe: Recipe = RECIPE
+    spark: SparkSession,
+    settings: Settings,
+    leads: DataFrame,
+    recipe: Recipe = RECIPE,
+    store: FeatureStore = feature_store,
 ) -> DataFrame:
     """The `leads` (a `lead_points` frame) whose customer had made `recipe.lead_min_p2p` or more cross-border
     p2p payments in the 90 days before the point.
@@ -98,7 +107,7 @@ def paying_lead_points(
     Applied before `features_for_points`, so that lead points that cannot count cost no feature work: most
     early ones fall here, and with them the weekly grid dates (network features) only they needed. The same
     rule is applied again to the features' `n_p2p_90d`, which it equals."""
-    counts = p2p_counts_at(spark, settings, leads.select("customer_id", "as_of"), 90)
+    counts = store.p2p_counts_at(spark, settings, leads.select("customer_id", "as_of"), 90)
     return leads.join(
         counts.where(F.col("n_p2p") >= recipe.lead_min_p2p).select("customer_id", "as_of"),
         on=["customer_id", "as_of"],
@@ -142,10 +151,15 @@ def unlabelled_points(
 
 
 def training_table(
-    spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str], recipe: Recipe = RECIPE
+    spark: SparkSession,
+    settings: Settings,
+    as_of: date,
+    columns: Sequence[str],
+    recipe: Recipe = RECIPE,
+    store: FeatureStore = feature_store,
 ) -> pd.DataFrame:
     """Labelled points and the unlabelled sample, each joined to its point-in-time features (pandas)."""
-    table = training_rows(spark, settings, as_of, columns, recipe)
+    table = training_rows(spark, settings, as_of, columns, recipe, store)
     frame = to_frame(table)
     table.unpersist()
     return frame
@@ -160,7 +174,12 @@ def to_frame(table: DataFrame) -> pd.DataFrame:
 
 
 def training_rows(
-    spark: SparkSession, settings: Settings, as_of: date, columns: Sequence[str], recipe: Recipe = RECIPE
+    spark: SparkSession,
+    settings: Settings,
+    as_of: date,
+    columns: Sequence[str],
+    recipe: Recipe = RECIPE,
+    store: FeatureStore = feature_store,
 ) -> DataFrame:
     """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology, decided_on,
     lead_days` and the features."""
@@ -178,10 +197,10 @@ def training_rows(
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
     points = (
         decision_points(labelled)
-        .unionByName(paying_lead_points(spark, settings, lead_points(labelled, recipe), recipe))
+        .unionByName(paying_lead_points(spark, settings, lead_points(labelled, recipe), recipe, store))
         .unionByName(decision_points(unlabelled_points(population, labelled, dates, size, recipe)))
     )
-    features = features_for_points(spark, settings, points.select("customer_id", "as_of"))
+    features = store.features_for_points(spark, settings, points.select("customer_id", "as_of"))
     missing = [c for c in columns if c not in features.columns]
     if missing:
         raise ModelError(

@@ -7,17 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_worlds import (
-    customer_id,
-    fake_features_for_points,
-    fake_p2p_counts_at,
-    label_rows,
-    write_validated,
-)
+from model_worlds import WorldStore, customer_id, label_rows, write_validated
 from pyspark.sql import SparkSession
 
 from bantay import settings as settings_module
-from bantay.models import training_set
 from bantay.models.recipe import RECIPE, Recipe
 
 
@@ -31,18 +24,16 @@ def store(tmp_path: Path, mlflow_uri: str) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def fast_training(monkeypatch: pytest.MonkeyPatch) -> Recipe:
-    """A recipe of few boosting rounds; the features job replaced by the world's features (and counts)."""
-    monkeypatch.setattr(training_set, "features_for_points", fake_features_for_points)
-    monkeypatch.setattr(training_set, "p2p_counts_at", fake_p2p_counts_at)
+def fast_training() -> Recipe:
+    """A recipe of few boosting rounds."""
     return replace(RECIPE, max_rounds=40, early_stopping_rounds=10)
 
 
 @pytest.fixture()
 def world(spark: SparkSession, store: dict[str, Any], fast_training: Recipe) -> dict[str, Any]:
     """`store` plus a validated layer: labels (30 payers, 30 look-alikes) and 120 ordinary customers; the
-    fast recipe as `recipe`."""
+    fast recipe as `recipe`, the world's features as `features` (a `WorldStore`, passed to training)."""
     ordinary = [customer_id("ordinary", n) for n in range(120)]
     population = ordinary + sorted({row[0] for row in store["labels"]})
     write_validated(spark, store["out"], store["labels"], population)
-    return {**store, "population": population, "recipe": fast_training}
+    return {**store, "population": population, "recipe": fast_training, "features": WorldStore()}

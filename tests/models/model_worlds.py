@@ -74,18 +74,22 @@ def to_spark(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
     return spark.createDataFrame(frame.astype(object).where(frame.notna(), None).values.tolist(), schema)
 
 
-def fake_features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
-    """Stands in for `build_features.features_for_points` (same contract, values from `feature_values`)."""
-    pairs = [(row["customer_id"], row["as_of"]) for row in points.collect()]
-    return to_spark(spark, feature_frame(pairs))
+class WorldStore:
+    """A feature store of the world (`training_set.FeatureStore`): the same contract as
+    `bantay.features.store`, values from `feature_values`."""
 
+    def features_for_points(self, spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
+        pairs = [(row["customer_id"], row["as_of"]) for row in points.collect()]
+        return to_spark(spark, feature_frame(pairs))
 
-def fake_p2p_counts_at(spark: SparkSession, settings: Settings, points: DataFrame, days: int) -> DataFrame:
-    """Stands in for `build_features.p2p_counts_at`: the same counts as the world's `n_p2p_<days>d`."""
-    features = fake_features_for_points(spark, settings, points)
-    return features.where(f"n_p2p_{days}d > 0").selectExpr(
-        "customer_id", "as_of", f"cast(n_p2p_{days}d as long) as n_p2p"
-    )
+    def p2p_counts_at(
+        self, spark: SparkSession, settings: Settings, points: DataFrame, days: int
+    ) -> DataFrame:
+        """The same counts as the world's `n_p2p_<days>d` (only customers with at least one)."""
+        features = self.features_for_points(spark, settings, points)
+        return features.where(f"n_p2p_{days}d > 0").selectExpr(
+            "customer_id", "as_of", f"cast(n_p2p_{days}d as long) as n_p2p"
+        )
 
 
 Label = tuple[str, int, datetime, str]

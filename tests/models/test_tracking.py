@@ -52,7 +52,8 @@ def test_code_version_is_the_package_version_and_a_hash_of_the_model_code():
 
 
 def test_run_leaves_no_personal_data_in_the_mlflow_store(spark, world):
-    result = train.run(world["settings"], CUTOFF, promote=True, recipe=world["recipe"])
+    result = train.run(world["settings"], CUTOFF, promote=True, recipe=world["recipe"],
+                       store=world["features"])
     assert result["promotion"]["promoted"] is True
     store = [world["tmp"] / "mlruns.sqlite", *sorted(world["settings"].artifact_root.rglob("*"))]
     blobs = [p.read_bytes() for p in store if p.is_file()]

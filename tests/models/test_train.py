@@ -16,7 +16,7 @@ from bantay.models import registry, train, training_set
 
 
 def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
-    result = train.run(world["settings"], CUTOFF, recipe=world["recipe"])
+    result = train.run(world["settings"], CUTOFF, recipe=world["recipe"], store=world["features"])
     client = MlflowClient(world["settings"].tracking_uri)
     version = client.get_model_version_by_alias("bantay-ocse", "challenger")
     assert str(version.version) == result["version"] == "1"
@@ -55,7 +55,8 @@ def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
 
 def test_the_spark_path_trains_the_same_model_on_the_cluster(spark, world):
     # engine="spark" is what a training table above the recipe's driver_rows_limit rows takes.
-    result = train.run(world["settings"], CUTOFF, engine="spark", recipe=world["recipe"])
+    result = train.run(world["settings"], CUTOFF, engine="spark", recipe=world["recipe"],
+                       store=world["features"])
     client = MlflowClient(world["settings"].tracking_uri)
     run = client.get_run(result["run_id"])
     assert run.data.tags["training_engine"] == "spark"

@@ -71,7 +71,7 @@ def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world
     write_validated(spark, world["out"], labels, [*world["population"], late])
     recipe = world["recipe"]
     frame = training_set.training_table(spark, world["settings"], CUTOFF, training_set.catalogue_columns(),
-                                        recipe)
+                                        recipe, world["features"])
     decisions = frame[frame["lead_days"] == 0]
     assert int(decisions["label"].sum()) == 30  # the 30 payers decided before the cut-off, not the late one
     assert frame.loc[frame["customer_id"] == late, "label"].tolist() in ([], [0])
