@@ -64,18 +64,22 @@ def contributions(
 
 
 def set_baseline(
-    booster: xgb.Booster, reference: pd.DataFrame, columns: Sequence[str], active: str = "n_p2p_365d"
+    booster: xgb.Booster,
+    reference: pd.DataFrame,
+    columns: Sequence[str],
+    active: str = "n_p2p_365d",
+    max_rows: int = MAX_BASELINE_ROWS,
 ) -> dict[str, float]:
     """Store on `booster` the mean contribution of each feature over `reference` rows with `active` > 0
     (customers paying abroad), or over every row when fewer than `MIN_BASELINE_ROWS` qualify; at most
-    `MAX_BASELINE_ROWS` of them, a fixed random sample."""
+    `max_rows` of them, a fixed random sample."""
     rows = reference
     if active in reference.columns:
         paying = reference[reference[active].fillna(0) > 0]
         if len(paying) >= MIN_BASELINE_ROWS:
             rows = paying
-    if len(rows) > MAX_BASELINE_ROWS:
-        rows = rows.sample(n=MAX_BASELINE_ROWS, random_state=0)
+    if len(rows) > max_rows:
+        rows = rows.sample(n=max_rows, random_state=0)
     values = np.zeros(len(columns))
     if len(rows):
         values = contributions(booster, rows, columns)[1].mean(axis=0)

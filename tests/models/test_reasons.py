@@ -68,7 +68,7 @@ def test_reasons_are_measured_against_the_stored_baseline():
     assert [r["contribution"] for r in out[0]] == [0.8, 1.5]  # raw TreeSHAP values, as reported
 
 
-def test_baseline_travels_with_the_model_file(monkeypatch):
+def test_baseline_travels_with_the_model_file():
     rng = np.random.default_rng(3)
     columns = ["n_p2p_365d", "share_p2p_night_90d"]
     frame = pd.DataFrame({"n_p2p_365d": rng.integers(0, 5, 400).astype(float),
@@ -84,7 +84,6 @@ def test_baseline_travels_with_the_model_file(monkeypatch):
     assert np.allclose(explain.baseline(loaded, columns), expected, atol=1e-6)
     assert not explain.baseline(xgb.Booster(), columns).any()  # a model without one: zeros
     # Above the cap, a fixed sample of the customers paying abroad: same answer run after run, close to all.
-    monkeypatch.setattr(explain, "MAX_BASELINE_ROWS", 100)
-    first = explain.set_baseline(booster, frame, columns)
-    assert explain.set_baseline(booster, frame, columns) == first
+    first = explain.set_baseline(booster, frame, columns, max_rows=100)
+    assert explain.set_baseline(booster, frame, columns, max_rows=100) == first
     assert np.allclose([first[c] for c in columns], expected, atol=0.1)
