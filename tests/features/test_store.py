@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from _sender_rows import labels, transactions, txn, write_validated
-from _store_world import AS_OF, LABELS, copy_out, features_settings, read_table
+from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table
 
 from bantay import ledger
 from bantay.features import catalogue, store
 from bantay.jobs import build_features
+from bantay.models import training_set
+from bantay.models.recipe import RECIPE
 
 
 def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
@@ -92,3 +95,21 @@ def test_grid_date_snaps_down_to_monday():
         date(2025, 3, 10),
         date(2025, 3, 17),
     ]
+
+
+def test_training_reads_its_features_from_the_store(spark, tmp_path):
+    # A fresh validated layer (no feature state yet) with a cleared customer beside the two confirmed ones:
+    # the training set of the default store builds the state and joins each label to its own date's features.
+    out = make_out(spark, tmp_path, extra_labels=[("c3", 0, "2025-03-06T09:00:00", "cleared")])
+    settings, recipe = features_settings(out), replace(RECIPE, min_positives=1)
+    frame = training_set.training_table(spark, settings, AS_OF, catalogue.model_columns(), recipe)
+    rows = {r.customer_id: r for r in frame.itertuples()}
+    assert sorted((c, r.as_of, r.label, r.lead_days) for c, r in rows.items()) == [
+        ("c1", date(2025, 3, 5), 1, 0),
+        ("c2", date(2025, 3, 4), 1, 0),
+        ("c3", date(2025, 3, 6), 0, 0),
+    ]
+    # Payments before each decision date only: c1 paid P each night and Q on 03-01 and 03-04; c2 paid P on
+    # 03-01 and 03-03; c3 only shops at home. No lead point: nobody paid abroad 14 days before a decision.
+    assert [rows[c].n_p2p_90d for c in ("c1", "c2", "c3")] == [6.0, 2.0, 0.0]
+    assert store.state_path(settings, "daily").is_dir()
