@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from bantay.sar.text import xml_text
+from bantay.sar.text import flat, xml_text
 
 SECTIONS = ("WHO", "WHAT", "WHEN", "WHERE", "WHY", "HOW")
 MAX_PAYEES = 25  # payees named in the narrative; the full list is in the draft and the HTML
@@ -37,8 +37,9 @@ def environment(autoescape: bool) -> jinja2.Environment:
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        # Every value printed loses control and bidi-override characters (markup we built ourselves is kept).
-        finalize=_clean,
+        # Every value printed loses control and bidi-override characters; in the line-oriented text forms
+        # it is also flattened to one line, so a value cannot forge a line (our own markup is kept).
+        finalize=_clean if autoescape else _clean_line,
     )
     env.filters["money"] = money
     env.filters["n_of"] = n_of
@@ -49,6 +50,12 @@ def _clean(value: Any) -> Any:
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     return xml_text(value)
+
+
+def _clean_line(value: Any) -> Any:
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return flat(value)
 
 
 def narrative(draft: Mapping[str, Any], payments: bool = False) -> str:
@@ -65,21 +72,24 @@ def narrative(draft: Mapping[str, Any], payments: bool = False) -> str:
     return text.strip() + "\n"
 
 
-def payment_lines(draft: Mapping[str, Any]) -> str:
+def payment_lines(draft: Mapping[str, Any]) -> Markup:
     """'PAYMENTS:' and one line per reported payment: time (UTC), amount and currency, the reporting-currency
     equivalent, channel, payee with country, city, account or wallet and phone, reference, transaction id."""
     phones = {p["counterparty_id"]: p.get("phone") for p in draft["payees"]}
     currency = draft["totals"]["reporting"]["currency"]
     lines = ["PAYMENTS (time UTC; amount sent; equivalent; channel; payee; reference; transaction id):"]
     for txn in draft["transactions"]:
-        payee = [txn.get("counterparty_name") or "UNKNOWN", txn.get("counterparty_country") or "UNKNOWN"]
+        payee = [
+            flat(txn.get("counterparty_name")) or "UNKNOWN",
+            flat(txn.get("counterparty_country")) or "UNKNOWN",
+        ]
         if txn.get("counterparty_city"):
-            payee.append(str(txn["counterparty_city"]))
+            payee.append(flat(txn["counterparty_city"]))
         if txn.get("counterparty_account"):
-            payee.append(f"account/wallet {txn['counterparty_account']}")
+            payee.append(f"account/wallet {flat(txn['counterparty_account'])}")
         phone = txn.get("counterparty_phone") or phones.get(txn.get("counterparty_id"))
         if phone:
-            payee.append(f"phone {phone}")
+            payee.append(f"phone {flat(phone)}")
         direction = "to" if txn["direction"] == "out" else "from"
         equivalent = (
             f"{money(txn['amount_reporting'])} {currency}"
@@ -89,12 +99,13 @@ def payment_lines(draft: Mapping[str, Any]) -> str:
         lines.append(
             f"- {txn['booked_at']}; {money(txn['amount'])} {txn['currency']}; "
             f"{equivalent}; {txn['channel']}; {direction} "
-            f"{', '.join(str(part) for part in payee)}; reference {txn.get('reference') or 'none'}; "
-            f"{txn['txn_id']}"
+            f"{', '.join(payee)}; reference {flat(txn.get('reference')) or 'none'}; "
+            f"{flat(txn['txn_id'])}"
         )
     if len(lines) == 1:
         lines.append("- none")
-    return xml_text("\n".join(lines))
+    # Our own lines, each value in them flattened: Markup keeps the template's finalize from joining them.
+    return Markup(xml_text("\n".join(lines)))
 
 
 def sections(draft: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from markupsafe import Markup
+
 from bantay.sar.narrative import environment, narrative
 from bantay.sar.text import xml_text
 
 
 def render(draft: Mapping[str, Any]) -> str:
     """The NCA text for one draft (plain UTF-8, control and bidi-override characters removed)."""
-    text = environment(False).get_template("nca_sar.txt.j2").render(draft=draft, narrative=narrative(draft))
+    # The narrative is our own multi-line text (each value in it already flattened): Markup keeps its lines.
+    env = environment(False)
+    text = env.get_template("nca_sar.txt.j2").render(draft=draft, narrative=Markup(narrative(draft)))
     return xml_text(text)

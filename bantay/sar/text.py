@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # C1 controls and Unicode bidi overrides/isolates: legal in XML, but they reorder or hide text in a viewer.
 _INVISIBLE = re.compile("[\u0080-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACES = re.compile(r"[ \t\r\n]+")
+# Everything a reader, an editor or Python's str.splitlines() may take as the end of a line: CR, LF, VT, FF,
+# the file/group/record separators, NEL, and Unicode's line and paragraph separators.
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_SPACES = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,21 @@ def xml_text(value: object) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def flat(value: object) -> str:
+    """`value` as XML-safe text on one line: every line break becomes a space (before `xml_text` could delete
+    the ones XML forbids and join two words); other spacing is kept as written.
+
+    The one place free text is made safe for a line-oriented form: a value from the ledger (a name, a payee,
+    a payment reference) can never start a line of its own there.
+    """
+    if value is None:
+        return ""
+    return xml_text(_LINE_BREAKS.sub(" ", str(value)))
+
+
 def one_line(value: object) -> str:
-    """XML-safe, whitespace runs collapsed to one space, no leading or trailing space."""
-    return _SPACES.sub(" ", xml_text(value)).strip(" ")
+    """`flat`, with whitespace runs collapsed to one space and no leading or trailing space."""
+    return _SPACES.sub(" ", flat(value)).strip(" ")
 
 
 def display(value: object, limit: int = 200) -> str:
