@@ -106,6 +106,9 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "labels": ("customer_id", "label", "decided_at"),
 }
 PARTITION_COLUMN = "booking_date"
+# CSV as RFC 4180 says (and Python's csv module reads it): a quoted field may hold line breaks, a quote inside
+# one is doubled, and a record (not a line) is a row.
+CSV_OPTIONS = {"header": "true", "inferSchema": "false", "multiLine": "true", "quote": '"', "escape": '"'}
 # Spark's types as Arrow stores them: a Spark timestamp is an instant in microseconds, written as UTC.
 _ARROW_TYPES: dict[T.DataType, pa.DataType] = {
     T.StringType(): pa.string(),
@@ -155,7 +158,7 @@ def read_raw(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
     spark.conf.set(key, "false")
     try:
         if fmt == "csv":
-            return reader.option("header", "true").option("inferSchema", "false").csv(path)
+            return reader.options(**CSV_OPTIONS).csv(path)
         return reader.parquet(path)
     finally:
         spark.conf.set(key, previous or "true")

@@ -12,8 +12,11 @@ and labels must name an accepted customer and transactions need an accepted FX r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import shutil
 import sys
 import time
 import uuid
@@ -30,9 +33,8 @@ from pyspark.sql import types as T
 
 import bantay.spark
 from bantay import ledger
-from bantay.errors import TableUnusableError
-from bantay.io import catalogue, files
-from bantay.quality import quarantine, suites
+from bantay.errors import LedgerLayoutError, TableUnusableError
+from bantay.quality import files, quarantine, suites
 from bantay.quality.rules import rules_for
 from bantay.settings import Settings
 
@@ -42,96 +44,109 @@ PARTITION = ledger.PARTITION_COLUMN
 
 
 def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
-    """Validate the ledger for run date `as_of`; return the run summary (also written as summary.json)."""
+    """Validate the ledger for run date `as_of`; return the run summary (also written as summary.json).
+
+    Every file is judged before Spark starts: a missing ledger root or table, or a table none of whose files
+    can be read, stops the run at once with one line. Nothing is replaced until every table's output is
+    written and checked.
+    """
     started = time.monotonic()
-    spark = bantay.spark.session(settings)
     root, out = settings.ledger, settings.output_root
-    run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+    if not root.is_dir():
+        raise LedgerLayoutError(f"{root}: ledger root does not exist (or is not a folder)")
     validated_days = partition_days(ledger.validated_path(out, "transactions"))
     ledger_days = _partition_values(root / "transactions")
-    run_folder = catalogue.partition(out, "validate_runs", as_of)
+    run_folder = ledger.partition_path(out / "runs" / "validate", "run_date", as_of)
     days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
     logger.info(
         "validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental"
     )
+    intakes = {table: intake(root, table, days) for table in ledger.TABLES}
 
-    raw = {table: read_table(spark, root, table) for table in ledger.TABLES}
+    spark = bantay.spark.session(settings)
+    run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
+    raw = {table: read_table(spark, root, table, intakes[table]) for table in ledger.TABLES}
     context = suites.ephemeral_context()
     tables: dict[str, dict[str, Any]] = {}
     gx_results: dict[str, dict[str, Any]] = {}
     cached: list[DataFrame] = []
-    try:
-        customers = _flag(raw["customers"], "customers", as_of, cached)
-        known = customers.where(F.col(quarantine.RULE).isNull()).select(
-            F.col("__customer_id").alias("customer_id")
-        )
-        fx = _flag(raw["fx_rates"], "fx_rates", as_of, cached)
-        rates = quarantine.accepted(fx, "fx_rates")
-        labels = _flag(raw["labels"], "labels", as_of, cached, known_customers=known)
-        transactions_raw = _select_days(raw["transactions"], days)
-        seen = _seen_txn_ids(spark, out, validated_days, days, as_of)
-        transactions = _flag(
-            transactions_raw,
-            "transactions",
-            as_of,
-            cached,
-            known_customers=known,
-            fx_rates=rates,
-            seen_txn_ids=seen,
-        )
+    # Every output is staged here and swapped into place only when all tables are written and checked.
+    with contextlib.ExitStack() as swaps:
+        try:
+            customers = _flag(raw["customers"], "customers", as_of, cached)
+            known = customers.where(F.col(quarantine.RULE).isNull()).select(
+                F.col("__customer_id").alias("customer_id")
+            )
+            fx = _flag(raw["fx_rates"], "fx_rates", as_of, cached)
+            rates = quarantine.accepted(fx, "fx_rates")
+            labels = _flag(raw["labels"], "labels", as_of, cached, known_customers=known)
+            transactions_raw = _select_days(raw["transactions"], days)
+            seen = _seen_txn_ids(spark, out, validated_days, days, as_of)
+            transactions = _flag(
+                transactions_raw,
+                "transactions",
+                as_of,
+                cached,
+                known_customers=known,
+                fx_rates=rates,
+                seen_txn_ids=seen,
+            )
 
-        flagged = {"customers": customers, "fx_rates": fx, "labels": labels, "transactions": transactions}
-        originals = {table: _original_columns(raw[table], table) for table in ledger.TABLES}
-        for table in ("customers", "fx_rates", "labels", "transactions"):  # reference tables first
-            frame = flagged[table]
-            step = time.monotonic()
-            tables[table] = quarantine.counts(frame, rules_for(table, as_of))
-            counted = time.monotonic()
-            logger.info(
-                "%s: %d read, %d accepted, %d quarantined",
-                table,
-                tables[table]["read"],
-                tables[table]["accepted"],
-                tables[table]["quarantined"],
-            )
-            result = suites.run_suite(
-                quarantine.checked(frame, table), suites.suite_for(table, as_of), context
-            )
-            gx_results[table] = result
-            checked = time.monotonic()
-            tables[table]["gx"] = {
-                "success": bool(result["success"]),
-                "evaluated": len(result["results"]),
-                "failed": suites.failures(result),
-            }
-            verify = _verifier(table, tables[table], _raw_count(raw[table], table, days))
-            _write(spark, out, table, frame, originals[table], as_of, run_id, days, verify)
-            logger.info(
-                "%s: counted in %.1fs, GX in %.1fs, written in %.1fs",
-                table,
-                counted - step,
-                checked - counted,
-                time.monotonic() - checked,
-            )
-    finally:
-        for frame in cached:
-            frame.unpersist()
+            flagged = {"customers": customers, "fx_rates": fx, "labels": labels, "transactions": transactions}
+            originals = {table: _original_columns(raw[table], table) for table in ledger.TABLES}
+            for table in ("customers", "fx_rates", "labels", "transactions"):  # reference tables first
+                frame = flagged[table]
+                step = time.monotonic()
+                tables[table] = quarantine.counts(frame, rules_for(table, as_of))
+                tables[table]["files_quarantined"] = [f.as_dict() for f in intakes[table].faults]
+                counted = time.monotonic()
+                logger.info(
+                    "%s: %d read, %d accepted, %d quarantined, %d file(s) quarantined",
+                    table,
+                    tables[table]["read"],
+                    tables[table]["accepted"],
+                    tables[table]["quarantined"],
+                    len(intakes[table].faults),
+                )
+                result = suites.run_suite(
+                    quarantine.checked(frame, table), suites.suite_for(table, as_of), context
+                )
+                gx_results[table] = result
+                checked = time.monotonic()
+                tables[table]["gx"] = {
+                    "success": bool(result["success"]),
+                    "evaluated": len(result["results"]),
+                    "failed": suites.failures(result),
+                }
+                verify = _verifier(table, tables[table], _raw_count(raw[table], table, days))
+                _write(spark, out, table, frame, originals[table], as_of, run_id, days, verify, swaps)
+                logger.info(
+                    "%s: counted in %.1fs, GX in %.1fs, written in %.1fs",
+                    table,
+                    counted - step,
+                    checked - counted,
+                    time.monotonic() - checked,
+                )
+        finally:
+            for frame in cached:
+                frame.unpersist()
 
-    summary: dict[str, Any] = {
-        "run_id": run_id,
-        "as_of": as_of.isoformat(),
-        "full": full,
-        "ledger": str(root),
-        "days": days,
-        "tables": tables,
-        "quarantine": str(catalogue.dataset("quarantine").folder(out)),
-        "validated": str(catalogue.dataset("validated_transactions").folder(out)),
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    with files.atomic_dir(run_folder) as staging:
+        summary: dict[str, Any] = {
+            "run_id": run_id,
+            "as_of": as_of.isoformat(),
+            "full": full,
+            "ledger": str(root),
+            "days": days,
+            "tables": tables,
+            "files_quarantined": sum(len(i.faults) for i in intakes.values()),
+            "quarantine": str(out / "quarantine"),
+            "validated": str(out / "validated"),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+        staging = swaps.enter_context(ledger.atomic_dir(run_folder))
         for table, result in gx_results.items():
-            files.write_json(staging / f"gx_{table}.json", result)
-        files.write_json(staging / "summary.json", summary)
+            ledger.write_json(staging / f"gx_{table}.json", result)
+        ledger.write_json(staging / "summary.json", summary)
     logger.info("validate %s done in %.1fs (run %s)", as_of, summary["seconds"], run_id)
     return summary
 
@@ -140,8 +155,11 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
 
 
 def _partition_values(folder: Path) -> list[str]:
-    """The values of `booking_date=...` folders under `folder`, as written."""
-    return list(files.partitions(folder, PARTITION))
+    """The values of `booking_date=...` folders under `folder`, as written (skipping `_` and `.` folders)."""
+    if not folder.is_dir():
+        return []
+    prefix = f"{PARTITION}="
+    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 
 def _as_date(value: str) -> date | None:
@@ -153,7 +171,7 @@ def _as_date(value: str) -> date | None:
 
 def partition_days(folder: Path) -> set[date]:
     """The booking days that have a partition folder under `folder`."""
-    return set(files.partition_dates(folder, PARTITION))
+    return {day for day in map(_as_date, _partition_values(folder)) if day is not None}
 
 
 def days_to_process(
@@ -192,46 +210,60 @@ def _days_of_earlier_run(run_folder: Path) -> frozenset[str]:
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def _files(root: Path, table: str) -> list[Path]:
-    return files.visible_files(root / table, (".parquet", ".csv"))
+def intake(root: Path, table: str, days: list[str]) -> files.Intake:
+    """Judge the files of `table` this run reads (transactions: the booking days in `days`), before Spark.
 
-
-def read_table(spark: SparkSession, root: Path, table: str) -> DataFrame | None:
-    """Read a ledger table as stored; stop with TableUnusableError if it is missing, unreadable or incomplete.
-
-    Labels may be absent (None: an empty validated labels table follows).
+    Stops with TableUnusableError when the table is missing, or when none of its files can be read. Labels may
+    be absent. A transactions table whose days in this run are all unreadable is still usable when a file of
+    another day is (its footer or header is enough to tell): those days are quarantined as files.
     """
-    found = _files(root, table)
-    if not found:
+    scope = set(days) if table == "transactions" else None
+    found = files.inspect(root, table, files.list_files(root, table, scope))
+    if found.usable:
+        return found
+    if table == "transactions":
+        everything = files.list_files(root, table)
+        elsewhere = [path for path in everything if path not in set(files.list_files(root, table, scope))]
+        if any(files.inspect(root, table, [path], pages=False).usable for path in elsewhere):
+            return found
+        if not everything:
+            raise TableUnusableError(
+                table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv"
+            )
+    if not found.faults:
         if table == "labels":
-            return None
+            return found
         raise TableUnusableError(
             table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv"
         )
-    # read_raw turns partition type inference off for the whole session; later reads (the validated layer, the
-    # features step in the same session) need it back, or booking_date comes back as a string.
+    raise files.unusable(table, found.faults)
+
+
+def read_table(spark: SparkSession, root: Path, table: str, found: files.Intake) -> DataFrame | None:
+    """Read the usable files of a ledger table as stored (CSV every column a string); None for absent labels.
+
+    A transactions table without a usable file in this run's days gives an empty frame of the contract.
+    """
+    if not found.usable:
+        if table == "labels":
+            return None
+        empty = _empty(spark, table)
+        return empty.withColumn(PARTITION, F.lit(None).cast("string")) if table == "transactions" else empty
+    # The reader turns partition type inference off for the session while it lists files; later reads (the
+    # validated layer, the features step in the same session) need it back, or booking_date is a string.
     inference = "spark.sql.sources.partitionColumnTypeInference.enabled"
     previous = spark.conf.get(inference, "true")
     try:
-        frame = ledger.read_raw(spark, root, table)
-        columns = frame.columns if frame is not None else []
+        frame = files.read(spark, root, found, with_position=table in ("customers", "fx_rates"))
+        _ = frame.schema  # resolve now: a file Spark cannot read stops the run with one line, no traceback
     except (PySparkException, Py4JJavaError) as error:
         kind = type(error).__name__
+        first = next(iter(found.usable))
         raise TableUnusableError(
-            table, "(all)", "table_unreadable", len(found), f"{found[0].name} ({kind})"
+            table, "(all)", "table_unreadable", len(found.usable), f"{first} ({kind})"
         ) from None
     finally:
         spark.conf.set(inference, previous)
-    if frame is None:
-        raise TableUnusableError(table, "(all)", "table_missing", 1, f"{root / table}/")
-    missing = [name for name in ledger.REQUIRED_COLUMNS[table] if name not in columns]
-    if missing:
-        present = ", ".join(c for c in columns if c != PARTITION)
-        raise TableUnusableError(
-            table, ", ".join(missing), "column_missing", len(found), f"columns present: {present}"
-        )
-    if table in ("customers", "fx_rates"):
-        frame = quarantine.with_position(frame)
     return frame
 
 
@@ -250,7 +282,7 @@ def _seen_txn_ids(
     if not keep:
         return None
     base = ledger.validated_path(out, "transactions")
-    paths = [str(files.partition_path(base, PARTITION, day)) for day in keep]
+    paths = [str(ledger.partition_path(base, PARTITION, day)) for day in keep]
     return spark.read.option("basePath", str(base)).parquet(*paths).select("txn_id")
 
 
@@ -300,36 +332,55 @@ def _write(
     run_id: str,
     days: list[str],
     verify: Callable[[], None],
+    swaps: contextlib.ExitStack,
 ) -> None:
-    """Write the quarantine partition and the accepted rows, each swapped into place atomically.
+    """Stage the quarantine partition and the accepted rows; each is swapped into place when `swaps` closes.
 
     `verify` (the conservation check) runs first: when it fails, the earlier output stays as it was.
     """
     bad = quarantine.quarantined(flagged, original_columns, as_of, run_id)
     good = quarantine.accepted(flagged, table)
-    target = catalogue.partition(out, "quarantine", as_of, table=table)
+    target = ledger.partition_path(out / "quarantine" / f"table={table}", "run_date", as_of)
     verify()
-    with files.atomic_dir(target) as staging:
-        bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
-        files.make_private(staging)
-        if table == "transactions":
-            _write_transactions(out, good, days)
-        else:
-            with files.atomic_dir(ledger.validated_path(out, table)) as valid:
-                good.coalesce(1).write.mode("overwrite").parquet(str(valid))
-                files.make_private(valid)
+    staging = swaps.enter_context(ledger.atomic_dir(target))
+    bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
+    ledger.make_private(staging)
+    if table == "transactions":
+        _write_transactions(spark, out, good, days, swaps)
+    else:
+        valid = swaps.enter_context(ledger.atomic_dir(ledger.validated_path(out, table)))
+        good.coalesce(1).write.mode("overwrite").parquet(str(valid))
+        ledger.make_private(valid)
 
 
-def _write_transactions(out: Path, good: DataFrame, days: list[str]) -> None:
-    """One validated partition per booking day processed, from one Spark write; each swapped in atomically.
+def _write_transactions(
+    spark: SparkSession, out: Path, good: DataFrame, days: list[str], swaps: contextlib.ExitStack
+) -> None:
+    """One validated partition per booking day processed, from one Spark write; each staged for `swaps`.
 
     A day whose rows were all quarantined still gets an (empty) partition, so that a stale one is replaced
     and the day counts as validated.
     """
-    schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
-    dates = [day for day in map(_as_date, days) if day is not None]  # not a date: every row was quarantined
     base = ledger.validated_path(out, "transactions")
-    files.replace_partitions(good.repartition(PARTITION), base, PARTITION, dates, empty=schema)
+    for leftover in (base / "_staging").glob("_batch.*"):  # a batch of a killed run
+        shutil.rmtree(leftover, ignore_errors=True)
+    batch = base / "_staging" / f"_batch.{uuid.uuid4().hex}"
+    schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
+    try:
+        good.repartition(PARTITION).write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
+        for value in days:
+            day = _as_date(value)
+            if day is None:
+                continue  # not a date: every row of that folder was quarantined
+            produced = ledger.partition_path(batch, PARTITION, day)
+            staging = swaps.enter_context(ledger.atomic_dir(ledger.partition_path(base, PARTITION, day)))
+            if produced.is_dir():
+                os.rename(produced, staging)
+            else:
+                spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(str(staging))
+            ledger.make_private(staging)
+    finally:
+        shutil.rmtree(batch, ignore_errors=True)
 
 
 def _verifier(table: str, counted: dict[str, Any], read: int) -> Callable[[], None]:

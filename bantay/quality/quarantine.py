@@ -17,6 +17,7 @@ from pyspark.sql import types as T
 
 from bantay import ledger
 from bantay.quality.rules import (
+    AMOUNT_NUMBER,
     BOOKING_DAY,
     CUSTOMER_KNOWN,
     DUP_RANK,
@@ -105,6 +106,8 @@ def prepare(
     if table == "transactions":
         assert known_customers is not None and fx_rates is not None
         frame = frame.withColumn(BOOKING_DAY, F.col(ledger.PARTITION_COLUMN).try_cast("date"))
+        amount = F.col("amount").cast("string").try_cast("double") if "amount" in raw.columns else F.lit(None)
+        frame = frame.withColumn(AMOUNT_NUMBER, amount.cast("double"))
         contract = [
             typed(f.name).asc_nulls_last() for f in ledger.TRANSACTIONS_SCHEMA.fields if f.name != "txn_id"
         ]

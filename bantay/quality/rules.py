@@ -31,6 +31,9 @@ DUP_RANK = "__dup_rank"  # 1 for the copy that is kept, 2.. for later copies; nu
 SEEN_BEFORE = "__seen_before"  # txn_id already in the validated layer on a day not being re-validated
 CUSTOMER_KNOWN = "__customer_known"  # customer_id is among the accepted customers
 USD_PER_UNIT = "__usd_per_unit"  # the accepted FX rate of the row's currency on its booking day
+AMOUNT_NUMBER = "__amount_number"  # the amount as read, as a double (null when it is not a number at all)
+# decimal(18,2) holds up to 16 digits before the point: a larger amount is a number the contract cannot hold.
+AMOUNT_LIMIT = 1e16
 
 
 def typed(name: str) -> Column:
@@ -73,6 +76,10 @@ def _not_in(name: str, values: tuple[str, ...]) -> Column:
     return typed(name).isNull() | ~typed(name).isin(*values)
 
 
+def _number() -> Column:
+    return F.col(AMOUNT_NUMBER)
+
+
 def transaction_rules() -> tuple[Rule, ...]:
     return (
         Rule("txn_id_null", "txn_id", _missing("txn_id")),
@@ -86,6 +93,11 @@ def transaction_rules() -> tuple[Rule, ...]:
         Rule("customer_unknown", "customer_id", _missing("customer_id") | ~F.col(CUSTOMER_KNOWN)),
         Rule("direction_invalid", "direction", _not_in("direction", DIRECTIONS)),
         Rule("channel_invalid", "channel", _not_in("channel", CHANNELS)),
+        Rule(
+            "amount_out_of_range",
+            "amount",
+            _missing("amount") & ~F.isnan(_number()) & (F.abs(_number()) >= AMOUNT_LIMIT),
+        ),
         Rule("amount_not_positive", "amount", _missing("amount") | (typed("amount") <= 0)),
         Rule("currency_invalid", "currency", _not_in("currency", currency_codes())),
         Rule(
