@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 from sqlalchemy.exc import SQLAlchemyError
 
+from bantay import ledger
 from bantay.errors import MissingArtefactError, ModelError, RegistryError
 from bantay.models import baseline
 from bantay.settings import Settings
@@ -87,12 +89,28 @@ def _ask(settings: Settings, call: Callable[[], _T], missing: frozenset[str] = N
 
 def client(settings: Settings) -> MlflowClient:
     """An MLflow client on the settings' tracking store (also the registry), set as the global URI."""
+    private_store(settings)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     try:
         return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
     except (MlflowException, SQLAlchemyError) as error:
         raise _unavailable(settings, error) from error
+
+
+def private_store(settings: Settings) -> None:
+    """Make MLflow's local store owner-only: OUT/mlflow 0700 with everything in it (database, artifacts).
+
+    The store holds labels, typologies, age and sex. MLflow creates files by the umask, so the SQLite file is
+    created 0600 before MLflow first opens it (SQLite gives its journal the database's mode), and the tree is
+    made private again after each training run has logged its artifacts.
+    """
+    folder = settings.output_root / "mlflow"
+    database = Path(settings.tracking_uri.removeprefix("sqlite:///"))
+    if settings.tracking_uri.startswith("sqlite:///") and database.parent == folder.resolve():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    ledger.make_private(folder)
 
 
 def ensure_experiment(settings: Settings) -> str:
@@ -105,7 +123,8 @@ def ensure_experiment(settings: Settings) -> str:
         raise _unavailable(settings, error) from error
     if experiment is not None:
         return str(experiment.experiment_id)
-    settings.artifact_root.mkdir(parents=True, exist_ok=True)
+    settings.artifact_root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_store(settings)
     location = settings.artifact_root.as_uri()
     return str(mlflow_client.create_experiment(name, artifact_location=location))
 

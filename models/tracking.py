@@ -136,6 +136,7 @@ def log_run(
             model_format="ubj",
         )
         run_id = active.info.run_id
+    registry.private_store(settings)
     version = str(info.registered_model_version)
     mlflow_client.set_registered_model_alias(settings.model_name, registry.CHALLENGER, version)
     mlflow_client.set_model_version_tag(settings.model_name, version, "as_of", as_of.isoformat())
