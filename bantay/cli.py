@@ -1,11 +1,12 @@
 """The `bantay` console script: one verb per pipeline step, the same code the Airflow DAGs call.
 
-Errors the user can act on print one line (`bantay: error: ...`) on stderr and exit 1; `--debug` shows the
-traceback. Anything that is not a `BantayError` is a bug and keeps its traceback.
+Errors the user can act on print one line (`bantay: error: ...`) on stderr and exit 2 (usage) or 1 (data);
+`--debug` shows the traceback. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from bantay import __version__
-from bantay.errors import BantayError
+from bantay.errors import BantayError, ConfigError
 
 app = typer.Typer(
     name="bantay",
@@ -49,6 +50,13 @@ def _settings(ledger: Path | None, out: Path | None, master: str | None = None, 
     from bantay import settings
 
     return settings.load(ledger_root=ledger, output_root=out, spark_master=master, **extra)
+
+
+def _writer(settings: Any) -> contextlib.AbstractContextManager[Any]:
+    """The output root's lock: a second writer stops at once with one line naming the holder."""
+    from bantay.io.lock import output_lock
+
+    return output_lock(settings.output_root)
 
 
 def _echo(payload: Any) -> None:
@@ -119,7 +127,9 @@ def validate(
     """Check every input table with GX; quarantine bad rows with their rule; pass the rest on."""
     from bantay.jobs import validate_ledger
 
-    _echo(validate_ledger.run(_settings(ledger, out, master), as_of.date(), full=full))
+    settings = _settings(ledger, out, master)
+    with _writer(settings):
+        _echo(validate_ledger.run(settings, as_of.date(), full=full))
 
 
 @app.command()
@@ -138,11 +148,12 @@ def features(
     from bantay.jobs import build_features
 
     settings = _settings(ledger, out, master)
-    if until is not None:
-        paths = build_features.backfill(settings, as_of.date(), until.date(), full=full)
-        _echo({"written": [str(p) for p in paths]})
-    else:
-        _echo({"written": str(build_features.run(settings, as_of.date(), full=full))})
+    with _writer(settings):
+        if until is not None:
+            paths = build_features.backfill(settings, as_of.date(), until.date(), full=full)
+            _echo({"written": [str(p) for p in paths]})
+        else:
+            _echo({"written": str(build_features.run(settings, as_of.date(), full=full))})
 
 
 @app.command()
@@ -162,7 +173,9 @@ def train(
     """Fit XGBoost on labels decided before D, evaluate against the rules baseline, log and register."""
     from bantay.models import train as training
 
-    _echo(training.run(_settings(ledger, out, master), as_of.date(), promote=promote, engine=engine))
+    settings = _settings(ledger, out, master)
+    with _writer(settings):
+        _echo(training.run(settings, as_of.date(), promote=promote, engine=engine))
 
 
 @app.command()
@@ -179,7 +192,9 @@ def promote(
     """Promotion gate: move alias `champion` to the challenger only if it beats the champion by the margin."""
     from bantay.models import registry
 
-    _echo(registry.promote(_settings(ledger, out), version=version, force=force))
+    settings = _settings(ledger, out)
+    with _writer(settings):
+        _echo(registry.promote(settings, version=version, force=force))
 
 
 @app.command()
@@ -195,9 +210,9 @@ def score(
     """Score every customer in OUT/features/as_of=D/ and pick the alerts within the budget, with reasons."""
     from bantay.jobs import score_customers
 
-    _echo(
-        {"written": str(score_customers.run(_settings(ledger, out, master), as_of.date(), model_uri=model))}
-    )
+    settings = _settings(ledger, out, master)
+    with _writer(settings):
+        _echo({"written": str(score_customers.run(settings, as_of.date(), model_uri=model))})
 
 
 @app.command()
@@ -213,7 +228,8 @@ def draft(
     from bantay.jobs import draft_cases
 
     settings = _settings(ledger, out, master, demo=demo or None)
-    _echo({"written": str(draft_cases.run(settings, as_of.date(), pdf=pdf))})
+    with _writer(settings):
+        _echo({"written": str(draft_cases.run(settings, as_of.date(), pdf=pdf))})
 
 
 @app.command()
@@ -232,31 +248,53 @@ def run(
     from bantay.jobs import pipeline
 
     settings = _settings(ledger, out, master, demo=demo or None)
-    _echo(pipeline.run(settings, as_of.date(), model_uri=model, pdf=pdf))
+    with _writer(settings):
+        _echo(pipeline.run(settings, as_of.date(), model_uri=model, pdf=pdf))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the app, turn `BantayError` into one line on stderr."""
+    """Console-script entry point: every error the user can cause is one line on stderr and an exit code.
+
+    2: usage (a bad option or value, an unknown command, unusable settings); 1: data (a `BantayError` about
+    the ledger, an artefact or the model) or a file the system refuses. `--debug` shows the traceback instead.
+    """
     args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = False
+    config = os.environ.get("BANTAY_CONFIG")
     try:
         app(args, standalone_mode=False)
+    except typer.TyperException as error:
+        # The pinned Typer raises its own bundled copies of click's exceptions (UsageError, BadParameter,
+        # NoSuchOption, ...): they derive from TyperException, not from click.ClickException.
+        if not args:  # `bantay` alone: the help, as usage
+            error.show()  # type: ignore[attr-defined]
+            return 2
+        if _state["debug"] or "--debug" in args:
+            raise
+        return _fail(error.format_message(), getattr(error, "exit_code", 2) or 2, " (see --help)")
     except BantayError as error:
         if _state["debug"] or "--debug" in args:
             raise
-        message = " ".join(str(error).split())
-        typer.echo(f"bantay: error: {message}", err=True)
-        return 1
-    except typer.Abort:
+        return _fail(str(error), 2 if isinstance(error, ConfigError) else 1)
+    except OSError as error:  # a path the user gave that the system refuses (permissions, a full disk, ...)
+        if _state["debug"] or "--debug" in args:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        return _fail(f"{where}{error.strerror or error}", 1)
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("bantay: aborted", err=True)
         return 1
-    except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            return error.exit_code
-        raise
+    finally:  # --config sets BANTAY_CONFIG for this call only (main may be called again in one process)
+        if config is None:
+            os.environ.pop("BANTAY_CONFIG", None)
+        else:
+            os.environ["BANTAY_CONFIG"] = config
     return 0
+
+
+def _fail(message: str, code: int, hint: str = "") -> int:
+    typer.echo(f"bantay: error: {' '.join(message.split())}{hint}", err=True)
+    return code
 
 
 def as_date(value: str | date) -> date:

@@ -36,3 +36,7 @@ class ModelError(BantayError):
 
 class RegistryError(BantayError):
     """The MLflow tracking store or model registry cannot be reached or read."""
+
+
+class OutputLockedError(BantayError):
+    """Another run is writing to the same output root."""

@@ -122,11 +122,15 @@ def atomic_dir(target: Path, mode: int = DIR_MODE) -> Iterator[Path]:
     """Yield an empty staging folder beside `target`; on success swap it into place, on error remove it.
 
     The staging and trash folders start with `_`, so that Spark and every listing here never read them.
+    Staging folders of this target left by a killed run are removed first.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging_root = target.parent / STAGING
-    staging_root.mkdir(exist_ok=True)
+    staging_root.mkdir(mode=DIR_MODE, exist_ok=True)
+    # Folders of an earlier write of this target that was killed (one writer per output root: none is live).
+    for leftover in [*staging_root.glob(f"{target.name}.*"), *staging_root.glob(f"_old.{target.name}.*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = staging_root / f"{target.name}.{uuid.uuid4().hex}"
     try:
         yield staging
