@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 import pytest
@@ -32,6 +33,20 @@ def test_line_forms_flatten_every_line_break_in_free_text(brk: str) -> None:
         assert not any(line.startswith((FORGED, "SUBJECT (victim)", "Name: Someone")) for line in lines)
         flattened = f"Peter {FORGED} SUBJECT (victim) Name: Someone"
         assert any(flattened in " ".join(line.split()) for line in lines)
+
+
+def test_line_forms_hold_against_random_hostile_text() -> None:
+    """A seeded fuzz: random mixes of line breaks, controls, bidi marks and form words in every free-text
+    field; the NCA text and the narrative keep their line count and no line starts with injected text."""
+    rng = random.Random(20251206)
+    alphabet = "ab XX V3 :|-\t\x00\x07\u202e\u200f\U0001f600" + "".join(BREAKS)
+    plain = [len(form.splitlines()) for form in _forms("Peter Sample", "Lita Ramos", "gift")]
+    for _ in range(60):
+        values = ["@" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40))) for _ in range(3)]
+        forms = _forms(*values)
+        assert [len(form.splitlines()) for form in forms] == plain
+        for form in forms:
+            assert not any(line.startswith(("XX", "V3", ":", "|")) for line in form.splitlines()[1:])
 
 
 def test_one_line_keeps_words_apart_and_drops_invisible_characters() -> None:
