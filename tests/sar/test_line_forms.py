@@ -1,4 +1,5 @@
-"""Free text from the ledger cannot start a line in the line-oriented forms (NCA text, the narrative)."""
+"""Free text from the ledger cannot start a line in the line-oriented forms (NCA text, the narrative, and the
+narrative with its PAYMENTS list that FinCEN's SAR carries)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ FORGED = "XXSNEXX"
 def _forms(name: str, payee: str, reference: str) -> list[str]:
     rows = [_txn("x1", datetime(2025, 1, 10, 11, 0), "50.00", counterparty_name=payee, reference=reference)]
     draft = _draft(rows, customer=_customer(full_name=name, address_line=name, occupation=name))
-    return [nca.render(draft), narrative.narrative(draft)]
+    return [nca.render(draft), narrative.narrative(draft), narrative.narrative(draft, payments=True)]
 
 
 @pytest.mark.parametrize("brk", BREAKS, ids=[f"U+{ord(b[0]):04X}{len(b)}" for b in BREAKS])
