@@ -34,7 +34,7 @@ from pyspark.sql import types as T
 import bantay.spark
 from bantay import ledger
 from bantay.errors import LedgerLayoutError, TableUnusableError
-from bantay.quality import files, quarantine, suites
+from bantay.quality import ledger_files, quarantine, suites
 from bantay.quality.rules import rules_for
 from bantay.settings import Settings
 
@@ -210,7 +210,7 @@ def _days_of_earlier_run(run_folder: Path) -> frozenset[str]:
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def intake(root: Path, table: str, days: list[str]) -> files.Intake:
+def intake(root: Path, table: str, days: list[str]) -> ledger_files.Intake:
     """Judge the files of `table` this run reads (transactions: the booking days in `days`), before Spark.
 
     Stops with TableUnusableError when the table is missing, or when none of its files can be read. Labels may
@@ -218,13 +218,15 @@ def intake(root: Path, table: str, days: list[str]) -> files.Intake:
     another day is (its footer or header is enough to tell): those days are quarantined as files.
     """
     scope = set(days) if table == "transactions" else None
-    found = files.inspect(root, table, files.list_files(root, table, scope))
+    found = ledger_files.inspect(root, table, ledger_files.list_files(root, table, scope))
     if found.usable:
         return found
     if table == "transactions":
-        everything = files.list_files(root, table)
-        elsewhere = [path for path in everything if path not in set(files.list_files(root, table, scope))]
-        if any(files.inspect(root, table, [path], pages=False).usable for path in elsewhere):
+        everything = ledger_files.list_files(root, table)
+        elsewhere = [
+            path for path in everything if path not in set(ledger_files.list_files(root, table, scope))
+        ]
+        if any(ledger_files.inspect(root, table, [path], pages=False).usable for path in elsewhere):
             return found
         if not everything:
             raise TableUnusableError(
@@ -236,10 +238,10 @@ def intake(root: Path, table: str, days: list[str]) -> files.Intake:
         raise TableUnusableError(
             table, "(all)", "table_missing", 1, f"{root / table}/ has no *.parquet or *.csv"
         )
-    raise files.unusable(table, found.faults)
+    raise ledger_files.unusable(table, found.faults)
 
 
-def read_table(spark: SparkSession, root: Path, table: str, found: files.Intake) -> DataFrame | None:
+def read_table(spark: SparkSession, root: Path, table: str, found: ledger_files.Intake) -> DataFrame | None:
     """Read the usable files of a ledger table as stored (CSV every column a string); None for absent labels.
 
     A transactions table without a usable file in this run's days gives an empty frame of the contract.
@@ -254,7 +256,7 @@ def read_table(spark: SparkSession, root: Path, table: str, found: files.Intake)
     inference = "spark.sql.sources.partitionColumnTypeInference.enabled"
     previous = spark.conf.get(inference, "true")
     try:
-        frame = files.read(spark, root, found, with_position=table in ("customers", "fx_rates"))
+        frame = ledger_files.read(spark, root, found, with_position=table in ("customers", "fx_rates"))
         _ = frame.schema  # resolve now: a file Spark cannot read stops the run with one line, no traceback
     except (PySparkException, Py4JJavaError) as error:
         kind = type(error).__name__
