@@ -34,6 +34,7 @@ from pyspark.sql import types as T
 import bantay.spark
 from bantay import ledger
 from bantay.errors import LedgerLayoutError, TableUnusableError
+from bantay.io import catalogue, files
 from bantay.quality import ledger_files, quarantine, suites
 from bantay.quality.rules import rules_for
 from bantay.settings import Settings
@@ -56,7 +57,7 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
         raise LedgerLayoutError(f"{root}: ledger root does not exist (or is not a folder)")
     validated_days = partition_days(ledger.validated_path(out, "transactions"))
     ledger_days = _partition_values(root / "transactions")
-    run_folder = ledger.partition_path(out / "runs" / "validate", "run_date", as_of)
+    run_folder = catalogue.partition(out, "validate_runs", as_of)
     days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
     logger.info(
         "validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental"
@@ -139,14 +140,14 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
             "days": days,
             "tables": tables,
             "files_quarantined": sum(len(i.faults) for i in intakes.values()),
-            "quarantine": str(out / "quarantine"),
-            "validated": str(out / "validated"),
+            "quarantine": str(catalogue.dataset("quarantine").folder(out)),
+            "validated": str(catalogue.dataset("validated_transactions").folder(out)),
             "seconds": round(time.monotonic() - started, 1),
         }
-        staging = swaps.enter_context(ledger.atomic_dir(run_folder))
+        staging = swaps.enter_context(files.atomic_dir(run_folder))
         for table, result in gx_results.items():
-            ledger.write_json(staging / f"gx_{table}.json", result)
-        ledger.write_json(staging / "summary.json", summary)
+            files.write_json(staging / f"gx_{table}.json", result)
+        files.write_json(staging / "summary.json", summary)
     logger.info("validate %s done in %.1fs (run %s)", as_of, summary["seconds"], run_id)
     return summary
 
@@ -155,11 +156,8 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
 
 
 def _partition_values(folder: Path) -> list[str]:
-    """The values of `booking_date=...` folders under `folder`, as written (skipping `_` and `.` folders)."""
-    if not folder.is_dir():
-        return []
-    prefix = f"{PARTITION}="
-    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    """The values of `booking_date=...` folders under `folder`, as written."""
+    return list(files.partitions(folder, PARTITION))
 
 
 def _as_date(value: str) -> date | None:
@@ -171,7 +169,7 @@ def _as_date(value: str) -> date | None:
 
 def partition_days(folder: Path) -> set[date]:
     """The booking days that have a partition folder under `folder`."""
-    return {day for day in map(_as_date, _partition_values(folder)) if day is not None}
+    return set(files.partition_dates(folder, PARTITION))
 
 
 def days_to_process(
@@ -284,7 +282,7 @@ def _seen_txn_ids(
     if not keep:
         return None
     base = ledger.validated_path(out, "transactions")
-    paths = [str(ledger.partition_path(base, PARTITION, day)) for day in keep]
+    paths = [str(files.partition_path(base, PARTITION, day)) for day in keep]
     return spark.read.option("basePath", str(base)).parquet(*paths).select("txn_id")
 
 
@@ -342,17 +340,17 @@ def _write(
     """
     bad = quarantine.quarantined(flagged, original_columns, as_of, run_id)
     good = quarantine.accepted(flagged, table)
-    target = ledger.partition_path(out / "quarantine" / f"table={table}", "run_date", as_of)
+    target = catalogue.partition(out, "quarantine", as_of, table=table)
     verify()
-    staging = swaps.enter_context(ledger.atomic_dir(target))
+    staging = swaps.enter_context(files.atomic_dir(target))
     bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
-    ledger.make_private(staging)
+    files.make_private(staging)
     if table == "transactions":
         _write_transactions(spark, out, good, days, swaps)
     else:
-        valid = swaps.enter_context(ledger.atomic_dir(ledger.validated_path(out, table)))
+        valid = swaps.enter_context(files.atomic_dir(ledger.validated_path(out, table)))
         good.coalesce(1).write.mode("overwrite").parquet(str(valid))
-        ledger.make_private(valid)
+        files.make_private(valid)
 
 
 def _write_transactions(
@@ -374,13 +372,13 @@ def _write_transactions(
             day = _as_date(value)
             if day is None:
                 continue  # not a date: every row of that folder was quarantined
-            produced = ledger.partition_path(batch, PARTITION, day)
-            staging = swaps.enter_context(ledger.atomic_dir(ledger.partition_path(base, PARTITION, day)))
+            produced = files.partition_path(batch, PARTITION, day)
+            staging = swaps.enter_context(files.atomic_dir(files.partition_path(base, PARTITION, day)))
             if produced.is_dir():
                 os.rename(produced, staging)
             else:
                 spark.createDataFrame([], schema).coalesce(1).write.mode("overwrite").parquet(str(staging))
-            ledger.make_private(staging)
+            files.make_private(staging)
     finally:
         shutil.rmtree(batch, ignore_errors=True)
 

@@ -40,8 +40,8 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 from sqlalchemy.exc import SQLAlchemyError
 
-from bantay import ledger
 from bantay.errors import MissingArtefactError, ModelError, RegistryError
+from bantay.io import files
 from bantay.models import baseline
 from bantay.settings import Settings
 
@@ -110,7 +110,7 @@ def private_store(settings: Settings) -> None:
     if settings.tracking_uri.startswith("sqlite:///") and database.parent == folder.resolve():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
-    ledger.make_private(folder)
+    files.make_private(folder)
 
 
 def ensure_experiment(settings: Settings) -> str:

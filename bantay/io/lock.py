@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from bantay.errors import OutputLockedError
+from bantay.io.files import STAGING
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = ".bantay.lock"
-STAGING = "_staging"
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 _held: dict[Path, int] = {}  # output roots this process holds, with their nesting depth
 

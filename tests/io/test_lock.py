@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bantay import ledger
 from bantay.errors import OutputLockedError
-from bantay.io import lock
+from bantay.io import files, lock
 
 
 def _dead_pid() -> int:
@@ -106,7 +105,7 @@ def test_atomic_dir_removes_leftovers_of_the_same_target(tmp_path: Path) -> None
     other = tmp_path / "cases" / "_staging" / "as_of=2025-03-04.beef"
     for folder in (leftover, old, other):
         folder.mkdir(parents=True)
-    with ledger.atomic_dir(target) as staging:
+    with files.atomic_dir(target) as staging:
         staging.mkdir()
         (staging / "index.html").write_text("ok")
     assert (target / "index.html").read_text() == "ok"
