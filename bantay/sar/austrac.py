@@ -159,15 +159,7 @@ def designated_services(payments: list[Mapping[str, Any]]) -> list[str]:
 
 def total_aud(draft: Mapping[str, Any]) -> Decimal:
     """The reported payments in AUD, each converted at the rate of its day (the report's grandTotal)."""
-    rates = Rates.of(draft)
-    return sum(
-        (
-            rates.convert(t["amount"], t["currency"], CURRENCY, t["booked_at"])
-            for t in draft["transactions"]
-            if t["direction"] == "out"
-        ),
-        Decimal("0.00"),
-    )
+    return Rates.of(draft).total_out(draft, CURRENCY)
 
 
 class _Ids:

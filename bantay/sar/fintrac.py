@@ -112,15 +112,7 @@ def build(draft: Mapping[str, Any]) -> bytes:
 
 def total_cad(draft: Mapping[str, Any]) -> Decimal:
     """The reported payments in Canadian dollars, each converted at the rate of its day."""
-    rates = Rates.of(draft)
-    return sum(
-        (
-            rates.convert(t["amount"], t["currency"], CURRENCY, t["booked_at"])
-            for t in draft["transactions"]
-            if t["direction"] == "out"
-        ),
-        Decimal("0.00"),
-    )
+    return Rates.of(draft).total_out(draft, CURRENCY)
 
 
 def reference(value: Any, limit: int) -> str:

@@ -53,6 +53,17 @@ class Rates:
         exact = value * self._usd(currency, day) / self._usd(target, day)
         return exact.quantize(CENTS, ROUND_HALF_UP)
 
+    def total_out(self, draft: Mapping[str, Any], target: str) -> Decimal:
+        """The draft's reported outgoing payments in `target`, each converted at the rate of its day."""
+        return sum(
+            (
+                self.convert(t["amount"], t["currency"], target, t["booked_at"])
+                for t in draft["transactions"]
+                if t["direction"] == "out"
+            ),
+            Decimal("0.00"),
+        )
+
     def _usd(self, currency: str, day: str) -> Decimal:
         if currency == "USD":
             return Decimal(1)
