@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion"
     )
     reporting_currency: str = "USD"
+    case_store_url: str | None = Field(
+        default=None, description="case store database URL; default SQLite under OUT/workbench"
+    )
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
     institution: Institution = Institution()

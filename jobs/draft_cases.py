@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 import bantay.spark
 from bantay import ledger
+from bantay.cases import ingest
 from bantay.io import catalogue, files
 from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml
 from bantay.settings import Settings
@@ -41,6 +42,7 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
     with files.atomic_dir(target) as staging:
         write_cases(staging, drafts, settings, as_of, stamp, config, pdf)
     logger.info("drafted %d cases for %s in %s", len(drafts), as_of, target)
+    ingest.ingest_day(settings.output_root, as_of, target, settings.case_store_url)  # cases across days
     return target
 
 

@@ -1,0 +1,145 @@
+"""Load a day's drafts (OUT/cases/as_of=D/CASE_ID/draft.json) into the case store.
+
+- A customer with an open case gets no new case: the day's draft is appended to the open case as
+  continuing activity (one evidence day per as-of date; a rerun of the day replaces it).
+- A customer whose latest case was filed gets a continuing-activity review case once the regulator's
+  cadence has passed since filing (FinCEN: 90 days); alerts inside it are kept on the filed case, not queued.
+- Anyone else (no case, or only closed ones: the scorer's re-alert rule already held them back) gets a
+  new case with the draft's id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bantay.cases import db
+from bantay.cases.models import Case, CaseDay
+from bantay.cases.store import audit, latest_filed_of, open_case_of
+
+logger = logging.getLogger(__name__)
+
+FILING_DAYS = 30  # FinCEN: file within 30 calendar days of detection
+CONTINUING_ACTIVITY_DAYS = 90  # FinCEN: continuing-activity review every 90 days after a filing
+ACTOR = "draft job"
+
+
+def read_drafts(day_dir: Path) -> list[dict[str, Any]]:
+    """Every draft.json of one OUT/cases/as_of=D folder, in case id order."""
+    drafts = []
+    for path in sorted(Path(day_dir).glob("C-*/draft.json")):
+        drafts.append(json.loads(path.read_text(encoding="utf-8")))
+    return drafts
+
+
+def _facts(draft: dict[str, Any]) -> dict[str, Any]:
+    reasons = draft["model"].get("reasons") or []
+    countries = sorted({str(p["country"]) for p in draft.get("payees", []) if p.get("country")})
+    return {
+        "score": draft["model"].get("score"),
+        "top_reason": str(reasons[0]["code"])[:64] if reasons else None,
+        "payee_countries": ",".join(countries)[:255],
+    }
+
+
+def _put_day(session: Session, case: Case, as_of: date, draft: dict[str, Any], held: bool) -> bool:
+    """Add or replace the case's evidence for `as_of`; True when the day is new to the case."""
+    text = json.dumps(draft, sort_keys=True, ensure_ascii=False)
+    day = session.scalars(select(CaseDay).where(CaseDay.case_id == case.id, CaseDay.as_of == as_of)).first()
+    fresh = day is None
+    if day is None:
+        day = CaseDay(case_id=case.id, as_of=as_of)
+        case.days.append(day)
+    day.draft_case_id, day.score, day.held, day.draft_json = (
+        draft["case_id"],
+        draft["model"].get("score"),
+        held,
+        text,
+    )
+    return fresh
+
+
+def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -> dict[str, int]:
+    """Apply one day's drafts to the store (see the module docstring); counts by what happened."""
+    counts: Counter[str] = Counter()
+    now = datetime.now(UTC)
+    customers = [str(d["subject"]["customer_id"]) for d in drafts]
+    open_cases = open_case_of(session, customers)
+    for draft, customer_id in zip(drafts, customers, strict=True):
+        facts = _facts(draft)
+        case = open_cases.get(customer_id) or session.get(Case, draft["case_id"])
+        if case is not None:
+            before = {"n_days": case.n_days, "last_seen_on": case.last_seen_on}
+            if _put_day(session, case, as_of, draft, held=case.state == "filed"):
+                case.n_days += 1
+            if case.state != "filed" and as_of >= case.last_seen_on:  # the latest day's score leads
+                case.score, case.top_reason = facts["score"], facts["top_reason"]
+                case.payee_countries = facts["payee_countries"]
+            case.last_seen_on = max(case.last_seen_on, as_of)
+            case.updated_at = now
+            after = {"n_days": case.n_days, "last_seen_on": case.last_seen_on, "as_of": as_of}
+            audit(session, ACTOR, "continuing_activity", case.id, before, after)
+            counts["appended"] += 1
+            continue
+        filed = latest_filed_of(session, customer_id)
+        kind = "alert"
+        if filed is not None:
+            filed_on = (filed.filed_at or now).date()
+            if as_of < filed_on + timedelta(days=CONTINUING_ACTIVITY_DAYS):
+                if _put_day(session, filed, as_of, draft, held=True):
+                    filed.n_days += 1
+                filed.last_seen_on = max(filed.last_seen_on, as_of)
+                audit(session, ACTOR, "held_until_review", filed.id, None, {"as_of": as_of})
+                counts["held"] += 1
+                continue
+            kind = "continuing_activity"
+        case = Case(
+            id=draft["case_id"],
+            customer_id=customer_id,
+            kind=kind,
+            state="new",
+            opened_on=as_of,
+            due_on=as_of + timedelta(days=FILING_DAYS),
+            last_seen_on=as_of,
+            n_days=1,
+            created_at=now,
+            updated_at=now,
+            **facts,
+        )
+        session.add(case)
+        _put_day(session, case, as_of, draft, held=False)
+        open_cases[customer_id] = case
+        audit(session, ACTOR, "open", case.id, None, {"state": "new", "kind": kind, "as_of": as_of})
+        counts["new" if kind == "alert" else "continuing_review"] += 1
+    session.flush()
+    return {key: counts.get(key, 0) for key in ("new", "appended", "held", "continuing_review")}
+
+
+def ingest_day(
+    output_root: Path, as_of: date, day_dir: Path | None = None, url: str | None = None
+) -> dict[str, int]:
+    """Load OUT/cases/as_of=D into the case store at `url` (default: the output root's store)."""
+    from bantay import ledger
+
+    folder = day_dir or ledger.partition_path(Path(output_root) / "cases", "as_of", as_of)
+    factory: sessionmaker[Session] = db.open_store(output_root, url)
+    with factory.begin() as session:
+        counts = ingest_drafts(session, as_of, read_drafts(folder))
+    factory.kw["bind"].dispose()
+    logger.info(
+        "case store for %s: %d new cases, %d appended to open cases, %d held on filed cases, "
+        "%d continuing-activity reviews",
+        as_of,
+        counts["new"],
+        counts["appended"],
+        counts["held"],
+        counts["continuing_review"],
+    )
+    return counts

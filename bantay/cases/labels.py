@@ -1,0 +1,71 @@
+"""Approved decisions as training labels, in the ledger contract's `labels` format.
+
+Each approval writes one Parquet file OUT/case_labels/<case id>-<approval time>.parquet with the columns
+`customer_id, label, decided_at, typology`: label 1 for a confirmed case, 0 for one cleared as a look-alike
+(inconclusive decisions are not labels); `decided_at` is the approval time (UTC); `typology` the outcome.
+Training reads them next to the ledger's validated labels with `with_decided` (latest decision wins).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bantay import ledger
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+LABELS_DIR = "case_labels"
+
+
+def labels_path(output_root: Path) -> Path:
+    return Path(output_root) / LABELS_DIR
+
+
+def write_decision(
+    output_root: Path, *, case_id: str, customer_id: str, label: int, decided_at: datetime, typology: str
+) -> Path:
+    """Write one approved decision as a label file (0600 in a 0700 folder)."""
+    folder = labels_path(output_root)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = decided_at.astimezone(UTC)
+    table = pa.Table.from_pylist(
+        [
+            {
+                "customer_id": customer_id,
+                "label": int(label),
+                "decided_at": stamp,
+                "typology": typology,
+            }
+        ],
+        schema=ledger.arrow_schema("labels"),
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return ledger.write_private(folder / f"{case_id}-{stamp:%Y%m%dT%H%M%S%fZ}.parquet", buffer.getvalue())
+
+
+def read_decided(spark: SparkSession, output_root: Path) -> DataFrame | None:
+    """The workbench's labels as a Spark frame in the contract's schema, or None when there are none."""
+    folder = labels_path(output_root)
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        return None
+    return spark.read.schema(ledger.SCHEMAS["labels"]).parquet(str(folder / "*.parquet"))
+
+
+def with_decided(spark: SparkSession, labels: DataFrame, output_root: Path) -> DataFrame:
+    """The ledger's `labels` and the workbench's decisions together, one row per customer and decision
+    time (exact repeats dropped); `bantay.models.train.labelled_points` then keeps each customer's latest
+    decision before the cut-off."""
+    decided = read_decided(spark, output_root)
+    columns = [f.name for f in ledger.SCHEMAS["labels"].fields]
+    base = labels.select(*columns)
+    if decided is None:
+        return base
+    return base.unionByName(decided.select(*columns)).dropDuplicates(["customer_id", "decided_at", "label"])

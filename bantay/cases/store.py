@@ -1,0 +1,408 @@
+"""The case workflow: claim, note, edit, decide, submit, approve or refuse, file, reopen.
+
+Every change writes an audit event (who, what, when, before, after) in the same transaction. Rules are
+checked here, on the server, whatever the web page offered: the approver can never be the person who edited
+the narrative or decided the case (the database's ck_cases_four_eyes constraint backs the second half).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from bantay.cases import filing, labels
+from bantay.cases.errors import CaseNotFoundError, FourEyesError, PermissionDeniedError, TransitionError
+from bantay.cases.models import (
+    CLEARED,
+    CONFIRMED,
+    INCONCLUSIVE,
+    OPEN_STATES,
+    OUTCOMES,
+    STATES,
+    AuditEvent,
+    Case,
+    CaseDay,
+    NarrativeVersion,
+    Note,
+    User,
+)
+
+CASE_ID = re.compile(r"^C-\d{8}-[0-9a-f]{10}$")
+MAX_TEXT = 20_000  # characters in a note, reason or narrative (FinCEN's narrative holds 17,000)
+SORTS = {
+    "score": (Case.score.desc(), Case.id),
+    "age": (Case.opened_on, Case.id),
+    "due": (Case.due_on, Case.id),
+    "last_seen": (Case.last_seen_on.desc(), Case.id),
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    case_id: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one audit event (the table refuses updates and deletes)."""
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor,
+            case_id=case_id,
+            action=action,
+            before=None if before is None else json.dumps(before, sort_keys=True, default=str),
+            after=None if after is None else json.dumps(after, sort_keys=True, default=str),
+        )
+    )
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    """The workflow fields of a case, as the audit trail records them."""
+    fields = (
+        "state",
+        "assignee_id",
+        "outcome",
+        "decision_reason",
+        "decided_by",
+        "approved_by",
+        "fiu_reference",
+        "fiu_ack_date",
+        "fiu_channel",
+        "n_days",
+        "last_seen_on",
+    )
+    return {name: getattr(case, name) for name in fields}
+
+
+def get_case(session: Session, case_id: str) -> Case:
+    """The case with this id; CaseNotFoundError for an unknown or malformed id."""
+    case = session.get(Case, case_id) if CASE_ID.match(case_id or "") else None
+    if case is None:
+        raise CaseNotFoundError("no such case")
+    return case
+
+
+def latest_draft(case: Case) -> dict[str, Any]:
+    """The latest day's draft.json of a case."""
+    draft: dict[str, Any] = json.loads(case.days[-1].draft_json)
+    return draft
+
+
+def narrative_versions(session: Session, case: Case) -> list[NarrativeVersion]:
+    return list(
+        session.scalars(
+            select(NarrativeVersion)
+            .where(NarrativeVersion.case_id == case.id)
+            .order_by(NarrativeVersion.version)
+        )
+    )
+
+
+def current_narrative(session: Session, case: Case) -> str:
+    """The latest edited narrative, or the one the draft job generated from the latest draft."""
+    versions = narrative_versions(session, case)
+    if versions:
+        return versions[-1].text
+    from bantay.sar.narrative import narrative
+
+    return narrative(latest_draft(case))
+
+
+def _require(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise PermissionDeniedError(f"role {user.role} cannot do this (needs {' or '.join(roles)})")
+
+
+def _require_state(case: Case, *states: str) -> None:
+    if case.state not in states:
+        raise TransitionError(f"case {case.id} is {case.state}; this needs {' or '.join(states)}")
+
+
+def _reason(text: str | None, what: str) -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise TransitionError(f"{what} needs a reason")
+    if len(cleaned) > MAX_TEXT:
+        raise TransitionError(f"{what}: at most {MAX_TEXT} characters")
+    return cleaned
+
+
+def _change(session: Session, case: Case, user: User, action: str, apply: Callable[[], None]) -> Case:
+    before = snapshot(case)
+    apply()
+    case.updated_at = utcnow()
+    audit(session, user.username, action, case.id, before, snapshot(case))
+    session.flush()
+    return case
+
+
+def claim(session: Session, case: Case, user: User) -> Case:
+    """Assign the case to `user` and start the review."""
+    _require(user, "investigator", "admin")
+    _require_state(case, "new", "in_review")
+
+    def apply() -> None:
+        case.assignee_id = user.id
+        case.state = "in_review"
+
+    return _change(session, case, user, "claim", apply)
+
+
+def add_note(session: Session, case: Case, user: User, text: str) -> Note:
+    note = Note(case_id=case.id, author_id=user.id, text=_reason(text, "a note"), created_at=utcnow())
+    session.add(note)
+    audit(session, user.username, "note", case.id, None, {"text": note.text})
+    session.flush()
+    return note
+
+
+def _assignee(case: Case, user: User) -> None:
+    if case.assignee_id != user.id:
+        raise PermissionDeniedError(f"case {case.id} is not assigned to you: claim it first")
+
+
+def edit_narrative(session: Session, case: Case, user: User, text: str) -> NarrativeVersion:
+    """A new version of the narrative (every edit is kept)."""
+    _require(user, "investigator", "admin")
+    _require_state(case, "in_review")
+    _assignee(case, user)
+    before = current_narrative(session, case)
+    versions = narrative_versions(session, case)
+    version = NarrativeVersion(
+        case_id=case.id,
+        version=(versions[-1].version if versions else 0) + 1,
+        text=_reason(text, "a narrative"),
+        author_id=user.id,
+        created_at=utcnow(),
+    )
+    session.add(version)
+    audit(session, user.username, "edit_narrative", case.id, {"text": before}, {"text": version.text})
+    session.flush()
+    return version
+
+
+def decide(session: Session, case: Case, user: User, outcome: str, reason: str) -> Case:
+    """Record the investigator's outcome and why; it goes to approval with `submit`."""
+    _require(user, "investigator", "admin")
+    _require_state(case, "in_review")
+    _assignee(case, user)
+    if outcome not in OUTCOMES:
+        raise TransitionError(f"unknown outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
+    why = _reason(reason, "a decision")
+
+    def apply() -> None:
+        case.outcome, case.decision_reason = outcome, why
+        case.decided_by, case.decided_at = user.id, utcnow()
+
+    return _change(session, case, user, "decide", apply)
+
+
+def submit(session: Session, case: Case, user: User) -> Case:
+    """Ask for a second person's approval of the decision."""
+    _require_state(case, "in_review")
+    _assignee(case, user)
+    if case.outcome is None or case.decided_by is None:
+        raise TransitionError(f"case {case.id} has no decision yet: decide first")
+
+    def apply() -> None:
+        case.state = "pending_approval"
+
+    return _change(session, case, user, "submit", apply)
+
+
+def _four_eyes(session: Session, case: Case, user: User) -> None:
+    editors = set(
+        session.scalars(select(NarrativeVersion.author_id).where(NarrativeVersion.case_id == case.id))
+    )
+    if user.id == case.decided_by or user.id in editors:
+        raise FourEyesError(f"case {case.id}: you drafted or decided it; another approver must approve")
+
+
+def approve(session: Session, case: Case, user: User, output_root: Path) -> Case:
+    """Approve the decision: a confirmed case gets its FinCEN file (validated) and waits to be filed;
+    any other outcome closes the case. Confirmed and cleared decisions become training labels."""
+    _require(user, "approver", "admin")
+    _require_state(case, "pending_approval")
+    _four_eyes(session, case, user)
+    stamp = utcnow()
+    xml = (
+        filing.fincen_xml(latest_draft(case), current_narrative(session, case))
+        if (case.outcome == CONFIRMED)
+        else None
+    )
+
+    def apply() -> None:
+        case.approved_by, case.approved_at = user.id, stamp
+        case.fincen_xml = xml
+        case.state = "approved" if case.outcome == CONFIRMED else "closed"
+
+    _change(session, case, user, "approve", apply)
+    if case.outcome != INCONCLUSIVE:
+        labels.write_decision(
+            output_root,
+            case_id=case.id,
+            customer_id=case.customer_id,
+            label=1 if case.outcome == CONFIRMED else 0,
+            decided_at=stamp,
+            typology=str(case.outcome),
+        )
+    return case
+
+
+def refuse(session: Session, case: Case, user: User, reason: str) -> Case:
+    """Send the decision back to the investigator with a reason."""
+    _require(user, "approver", "admin")
+    _require_state(case, "pending_approval")
+    _four_eyes(session, case, user)
+    why = _reason(reason, "sending back")
+
+    def apply() -> None:
+        case.state = "in_review"
+        case.decided_by = case.decided_at = None
+        case.decision_reason = f"sent back: {why}"
+
+    return _change(session, case, user, "refuse", apply)
+
+
+def file(
+    session: Session, case: Case, user: User, reference: str, acknowledged_on: date, channel: str
+) -> Case:
+    """Record the FIU's acknowledgment of the filed report (reference, date, channel)."""
+    _require(user, "investigator", "approver", "admin")
+    _require_state(case, "approved")
+    ref, via = _reason(reference, "a filing reference")[:128], _reason(channel, "a filing channel")[:64]
+
+    def apply() -> None:
+        case.state = "filed"
+        case.filed_at = utcnow()
+        case.fiu_reference, case.fiu_ack_date, case.fiu_channel = ref, acknowledged_on, via
+
+    return _change(session, case, user, "file", apply)
+
+
+def reopen(session: Session, case: Case, user: User, reason: str) -> Case:
+    """Reopen a closed or filed case for review, with a reason (the earlier decision stays in the audit)."""
+    _require(user, "investigator", "approver", "admin")
+    _require_state(case, "closed", "filed")
+    why = _reason(reason, "reopening")
+
+    def apply() -> None:
+        case.state = "in_review"
+        case.assignee_id = user.id if user.role in ("investigator", "admin") else None
+        case.outcome, case.decision_reason = None, f"reopened: {why}"
+        case.decided_by = case.decided_at = case.approved_by = case.approved_at = None
+
+    return _change(session, case, user, "reopen", apply)
+
+
+def history(session: Session, case_id: str) -> list[AuditEvent]:
+    return list(
+        session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
+    )
+
+
+def customer_cases(session: Session, case: Case) -> list[Case]:
+    """This customer's other cases, newest first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.customer_id == case.customer_id, Case.id != case.id)
+            .order_by(Case.opened_on.desc())
+        )
+    )
+
+
+def cases_sharing_clusters(session: Session, case: Case, limit: int = 50) -> dict[str, list[str]]:
+    """Other open cases naming the same payee clusters in their latest draft, by cluster id."""
+    draft = latest_draft(case)
+    shared: dict[str, list[str]] = {}
+    for cluster in draft.get("clusters", []):
+        ids = [str(c) for c in cluster.get("case_ids") or [] if str(c) != case.id and CASE_ID.match(str(c))]
+        known = (
+            set(session.scalars(select(CaseDay.case_id).where(CaseDay.draft_case_id.in_(ids))))
+            if ids
+            else set()
+        )
+        shared[str(cluster["cluster_id"])] = sorted(known)[:limit]
+    return shared
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = None
+    assignee: str | None = None
+    country: str | None = None
+    reason: str | None = None
+    sort: str = "score"
+    include_closed: bool = False
+
+
+def queue_query(flt: QueueFilter) -> Select[tuple[Case]]:
+    """Cases by the filter; every value is a bound parameter, so any text just matches nothing."""
+    query = select(Case)
+    if flt.state and flt.state in STATES:
+        query = query.where(Case.state == flt.state)
+    elif flt.state:
+        query = query.where(Case.state == flt.state)  # unknown: a bound value that matches nothing
+    elif not flt.include_closed:
+        query = query.where(Case.state.in_(OPEN_STATES))
+    if flt.assignee:
+        query = query.join(User, User.id == Case.assignee_id).where(User.username == flt.assignee)
+    if flt.country:
+        query = query.where(Case.payee_countries.contains(flt.country.upper(), autoescape=True))
+    if flt.reason:
+        query = query.where(Case.top_reason == flt.reason)
+    return query.order_by(*SORTS.get(flt.sort, SORTS["score"]))
+
+
+def queue(session: Session, flt: QueueFilter, limit: int = 200, offset: int = 0) -> list[Case]:
+    return list(session.scalars(queue_query(flt).limit(limit).offset(offset)))
+
+
+def counts_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Case.state, func.count()).group_by(Case.state)).all()
+    found = {str(state): int(n) for state, n in rows}
+    return {state: found.get(state, 0) for state in STATES}
+
+
+def top_reasons(session: Session) -> list[str]:
+    return [r for r in session.scalars(select(Case.top_reason).distinct().order_by(Case.top_reason)) if r]
+
+
+def open_case_of(session: Session, customer_ids: Iterable[str]) -> dict[str, Case]:
+    """Each customer's open case, if any."""
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    found = session.scalars(select(Case).where(Case.customer_id.in_(ids), Case.state.in_(OPEN_STATES)))
+    return {case.customer_id: case for case in found}
+
+
+def latest_filed_of(session: Session, customer_id: str) -> Case | None:
+    return session.scalars(
+        select(Case)
+        .where(Case.customer_id == customer_id, or_(Case.state == "filed"))
+        .order_by(Case.filed_at.desc())
+        .limit(1)
+    ).first()
+
+
+OUTCOME_LABELS = {
+    CONFIRMED: "confirmed (SAR filed)",
+    **{k: f"cleared: {v}" for k, v in CLEARED.items()},
+    INCONCLUSIVE: "inconclusive",
+}

@@ -1,0 +1,213 @@
+"""The case store on SQLite and PostgreSQL: cases across days, four-eyes, the append-only audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from cases_support import PASSWORD, draft, write_day
+from lxml import etree
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bantay.cases import ingest, labels, store, users
+from bantay.cases.errors import (
+    AuthenticationError,
+    CaseNotFoundError,
+    FourEyesError,
+    PermissionDeniedError,
+    TransitionError,
+)
+from bantay.cases.models import AuditEvent, Case, CaseDay
+from bantay.sar import fincen
+
+D1 = date(2025, 3, 1)
+
+
+def _team(session: Session) -> dict[str, object]:
+    return {
+        "ana": users.add_user(session, "ana", PASSWORD, "investigator"),
+        "ben": users.add_user(session, "ben", PASSWORD, "approver"),
+        "cy": users.add_user(session, "cy", PASSWORD, "approver"),
+    }
+
+
+def test_ingest_customer_alerted_three_days_running_has_one_case_with_three_days(
+    factory: sessionmaker[Session], store_url: str, tmp_path: Path
+):
+    out = tmp_path / "out"
+    for day in range(3):
+        as_of = D1 + timedelta(days=day)
+        # c1 every day; c2 only on the first day (its case stays open, nothing appended later)
+        drafts = [draft("c1", as_of, score=0.9 - day / 10)] + ([draft("c2", as_of)] if day == 0 else [])
+        counts = ingest.ingest_day(out, as_of, write_day(out, as_of, drafts), url=store_url)
+        assert counts == {
+            "new": 2 - day if day == 0 else 0,
+            "appended": 0 if day == 0 else 1,
+            "held": 0,
+            "continuing_review": 0,
+        }
+    # a rerun of day 2 replaces that day's evidence: still three days
+    ingest.ingest_day(out, D1 + timedelta(days=1), url=store_url)
+    with factory() as session:
+        cases = list(session.scalars(select(Case).order_by(Case.customer_id)))
+        assert [(c.customer_id, c.n_days) for c in cases] == [("c1", 3), ("c2", 1)]
+        c1 = cases[0]
+        assert c1.id == draft("c1", D1)["case_id"]
+        assert [d.as_of for d in c1.days] == [D1, D1 + timedelta(days=1), D1 + timedelta(days=2)]
+        assert [d.draft_case_id for d in c1.days] == [
+            draft("c1", D1 + timedelta(days=i))["case_id"] for i in range(3)
+        ]
+        assert c1.last_seen_on == D1 + timedelta(days=2)
+        assert c1.due_on == D1 + timedelta(days=30)
+        assert c1.score == pytest.approx(0.7)  # the latest day's score
+        assert c1.payee_countries == "GB,PH"  # the payees of draft_c1.json
+
+
+def _decided(session: Session, team: dict, outcome: str = "confirmed") -> Case:
+    ingest.ingest_drafts(session, D1, [draft("c1", D1)])
+    case = store.get_case(session, draft("c1", D1)["case_id"])
+    store.claim(session, case, team["ana"])
+    store.edit_narrative(session, case, team["ana"], "Edited narrative: payments to PH payees.")
+    store.decide(session, case, team["ana"], outcome, "pattern matches the typology")
+    store.submit(session, case, team["ana"])
+    return case
+
+
+def test_four_eyes_refuses_the_investigator_and_any_editor(factory: sessionmaker[Session], tmp_path: Path):
+    with factory.begin() as session:
+        team = _team(session)
+        team["ana"].role = "admin"  # an admin may approve, but never a case she drafted or decided
+        case = _decided(session, team)
+        with pytest.raises(FourEyesError):
+            store.approve(session, case, team["ana"], tmp_path / "out")
+        with pytest.raises(FourEyesError):
+            store.refuse(session, case, team["ana"], "no")
+        assert case.state == "pending_approval"
+        store.approve(session, case, team["ben"], tmp_path / "out")
+        assert (case.state, case.approved_by) == ("approved", team["ben"].id)
+        xml = etree.fromstring(case.fincen_xml)
+        assert fincen.schema().validate(xml)
+        narrative = xml.findtext(f".//{{{fincen.NS}}}ActivityNarrativeText")
+        assert narrative == "OCSE-FIN-2021-NTC3. Edited narrative: payments to PH payees."
+
+
+def test_four_eyes_is_also_a_database_constraint(factory: sessionmaker[Session]):
+    with pytest.raises(IntegrityError), factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team)
+        case.approved_by = team["ana"].id  # the application bypassed: the schema still refuses
+        session.flush()
+
+
+def test_approval_writes_a_label_in_the_contract_format(factory: sessionmaker[Session], tmp_path: Path):
+    out = tmp_path / "out"
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team, outcome="cleared_family_remittance")
+        store.approve(session, case, team["cy"], out)
+        approved_at = case.approved_at
+    assert case.state == "closed"
+    files = list(labels.labels_path(out).glob("*.parquet"))
+    assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+    rows = pq.read_table(files[0]).to_pylist()
+    assert rows == [
+        {"customer_id": "c1", "label": 0, "decided_at": approved_at, "typology": "cleared_family_remittance"}
+    ]
+
+
+def test_workflow_rules(factory: sessionmaker[Session], tmp_path: Path):
+    with factory.begin() as session:
+        team = _team(session)
+        ingest.ingest_drafts(session, D1, [draft("c1", D1)])
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        with pytest.raises(PermissionDeniedError):
+            store.claim(session, case, team["ben"])  # approvers approve, they do not investigate
+        with pytest.raises(TransitionError):
+            store.submit(session, case, team["ana"])
+        store.claim(session, case, team["ana"])
+        with pytest.raises(TransitionError):
+            store.decide(session, case, team["ana"], "'; DROP TABLE cases; --", "why")
+        with pytest.raises(TransitionError):
+            store.decide(session, case, team["ana"], "confirmed", "   ")
+        with pytest.raises(PermissionDeniedError):
+            store.approve(session, case, team["ana"], tmp_path)
+        store.decide(session, case, team["ana"], "confirmed", "matches")
+        store.submit(session, case, team["ana"])
+        store.refuse(session, case, team["ben"], "add the payee cluster")
+        assert (case.state, case.decided_by) == ("in_review", None)
+        store.decide(session, case, team["ana"], "confirmed", "matches, cluster added")
+        store.submit(session, case, team["ana"])
+        store.approve(session, case, team["ben"], tmp_path)
+        store.file(session, case, team["ana"], "BSA-123", D1 + timedelta(days=5), "BSA E-Filing")
+        assert (case.state, case.fiu_reference) == ("filed", "BSA-123")
+        with pytest.raises(TransitionError):
+            store.reopen(session, case, team["ana"], "")
+        store.reopen(session, case, team["ana"], "new information from law enforcement")
+        assert case.state == "in_review" and case.outcome is None
+        actions = [e.action for e in store.history(session, case.id)]
+        assert actions == [
+            "open",
+            "claim",
+            "decide",
+            "submit",
+            "refuse",
+            "decide",
+            "submit",
+            "approve",
+            "file",
+            "reopen",
+        ]
+        with pytest.raises(CaseNotFoundError):
+            store.get_case(session, "../../etc/passwd")
+        with pytest.raises(CaseNotFoundError):
+            store.get_case(session, "C-20250301-0000000000")
+
+
+def test_filed_customer_gets_a_continuing_activity_review_after_90_days(
+    factory: sessionmaker[Session], tmp_path: Path
+):
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team)
+        store.approve(session, case, team["ben"], tmp_path)
+        store.file(session, case, team["ana"], "BSA-1", D1, "BSA E-Filing")
+        filed_on = case.filed_at.date()
+        inside = filed_on + timedelta(days=30)
+        assert ingest.ingest_drafts(session, inside, [draft("c1", inside)])["held"] == 1
+        after = filed_on + timedelta(days=90)
+        assert ingest.ingest_drafts(session, after, [draft("c1", after)])["continuing_review"] == 1
+        review = store.get_case(session, draft("c1", after)["case_id"])
+        assert (review.kind, review.state, review.n_days) == ("continuing_activity", "new", 1)
+        held = session.scalars(select(CaseDay).where(CaseDay.case_id == case.id, CaseDay.held)).all()
+        assert [d.as_of for d in held] == [inside]
+        assert [c.id for c in store.customer_cases(session, review)] == [case.id]
+
+
+def test_audit_trail_refuses_update_and_delete(factory: sessionmaker[Session]):
+    with factory.begin() as session:
+        store.audit(session, "ana", "note", "C-20250301-0000000000", None, {"text": "x"})
+    for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"), factory.begin() as session:
+            session.execute(text(statement))
+    with factory() as session:
+        assert [(e.actor, e.action) for e in session.scalars(select(AuditEvent))] == [("ana", "note")]
+    if factory.kw["bind"].dialect.name == "postgresql":
+        with pytest.raises(DBAPIError, match="append-only"), factory.begin() as session:
+            session.execute(text("TRUNCATE audit_events"))
+
+
+def test_lock_out_after_repeated_failures(factory: sessionmaker[Session]):
+    with factory.begin() as session:
+        users.add_user(session, "ana", PASSWORD, "investigator")
+    assert users.authenticate(factory, "ana", PASSWORD).username == "ana"
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            users.authenticate(factory, "ana", "wrong password!")
+    with pytest.raises(AuthenticationError, match="locked"):
+        users.authenticate(factory, "ana", PASSWORD)  # the right password, but locked
+    with pytest.raises(AuthenticationError, match="wrong"):
+        users.authenticate(factory, "nobody", PASSWORD)
