@@ -252,6 +252,45 @@ def run(
         _echo(pipeline.run(settings, as_of.date(), model_uri=model, pdf=pdf))
 
 
+users_app = typer.Typer(help="Workbench users (investigator, approver, admin).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    out: OutOpt,
+    username: Annotated[str, typer.Option("--username", help="Lower-case user name.")],
+    role: Annotated[str, typer.Option("--role", help="investigator, approver or admin.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (else prompt).")
+    ] = False,
+) -> None:
+    """Create a workbench user in the case store (the password is stored as an argon2 hash)."""
+    from bantay.cases import accounts
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    _echo(accounts.add(_settings(None, out), username, role, password))
+
+
+@app.command()
+def review(
+    out: OutOpt,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (keep 127.0.0.1 unless behind a proxy).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the investigators' workbench on the case store (queue, cases, four-eyes approval, filing)."""
+    from bantay.review import app as web
+
+    settings = _settings(None, out)
+    web.serve(settings.output_root, settings.case_store_url, host, port)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: every error the user can cause is one line on stderr and an exit code.
 

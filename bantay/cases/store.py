@@ -327,17 +327,12 @@ def customer_cases(session: Session, case: Case) -> list[Case]:
 
 
 def cases_sharing_clusters(session: Session, case: Case, limit: int = 50) -> dict[str, list[str]]:
-    """Other open cases naming the same payee clusters in their latest draft, by cluster id."""
-    draft = latest_draft(case)
+    """The store's cases (other than this one) whose drafts pay the same payee clusters, by cluster id."""
     shared: dict[str, list[str]] = {}
-    for cluster in draft.get("clusters", []):
-        ids = [str(c) for c in cluster.get("case_ids") or [] if str(c) != case.id and CASE_ID.match(str(c))]
-        known = (
-            set(session.scalars(select(CaseDay.case_id).where(CaseDay.draft_case_id.in_(ids))))
-            if ids
-            else set()
-        )
-        shared[str(cluster["cluster_id"])] = sorted(known)[:limit]
+    for cluster in latest_draft(case).get("clusters", []):
+        ids = [str(c) for c in cluster.get("other_case_ids") or []]
+        query = select(CaseDay.case_id).where(CaseDay.draft_case_id.in_(ids), CaseDay.case_id != case.id)
+        shared[str(cluster["cluster_id"])] = sorted(set(session.scalars(query)))[:limit] if ids else []
     return shared
 
 

@@ -1,0 +1,1 @@
+"""`bantay review`: the investigators' workbench, a server-rendered web app on the case store."""
