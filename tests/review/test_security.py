@@ -1,0 +1,148 @@
+"""The workbench's defences over HTTP: CSRF, roles, injection in filters, unknown ids, cookies, logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from review_support import HOSTILE, PASSWORD, csrf_of
+
+Client = Callable[[str | None], TestClient]
+
+
+def test_every_page_needs_a_session(client_for: Client, case_ids: dict[str, str]):
+    anonymous = client_for(None)
+    for path in (
+        "/queue",
+        f"/cases/{case_ids['c1']}",
+        f"/cases/{case_ids['c1']}/fincen_sar.xml",
+        "/admin/users",
+    ):
+        response = anonymous.get(path)
+        assert (response.status_code, response.headers["location"]) == (303, "/login")
+    response = anonymous.post(f"/cases/{case_ids['c1']}/claim", data={"csrf": "x"})
+    assert (response.status_code, response.headers["location"]) == (303, "/login")
+
+
+def test_session_cookie_is_httponly_and_samesite(client_for: Client):
+    client = client_for(None)
+    login = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf": csrf_of(login.text), "username": "ana", "password": PASSWORD}
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "bantay_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused(client_for: Client, case_ids: dict[str, str]):
+    ana = client_for("ana")
+    case = f"/cases/{case_ids['c1']}"
+    for data in ({}, {"csrf": "forged"}):
+        response = ana.post(f"{case}/claim", data=data)
+        assert response.status_code == 403
+    assert 'id="state">new<' in ana.get(case).text  # nothing changed
+    response = ana.post(f"{case}/claim", data={"csrf": csrf_of(ana.get(case).text)})
+    assert response.status_code == 303
+    assert 'id="state">in_review<' in ana.get(case).text
+    # the sign-in form has its own token (a cookie and a field that must agree)
+    fresh = client_for(None)
+    assert fresh.post("/login", data={"username": "ana", "password": PASSWORD}).status_code == 403
+
+
+def test_an_investigator_cannot_reach_admin_or_approval(client_for: Client, case_ids: dict[str, str]):
+    ana = client_for("ana")
+    token = csrf_of(ana.get("/queue").text)
+    assert ana.get("/admin/users").status_code == 403
+    response = ana.post(
+        "/admin/users", data={"csrf": token, "username": "eve", "password": PASSWORD, "role": "admin"}
+    )
+    assert response.status_code == 403
+    case = f"/cases/{case_ids['c1']}"
+    ana.post(f"{case}/claim", data={"csrf": token})
+    ana.post(f"{case}/decide", data={"csrf": token, "outcome": "confirmed", "reason": "typology"})
+    assert ana.post(f"{case}/submit", data={"csrf": token}).status_code == 303
+    for action in ("approve", "refuse"):
+        response = ana.post(f"{case}/{action}", data={"csrf": token, "reason": "mine"})
+        assert response.status_code == 403
+    assert 'id="state">pending_approval<' in ana.get(case).text
+    root = client_for("root")
+    assert root.get("/admin/users").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "country=' OR '1'='1",
+        "country=%25",  # a LIKE wildcard is matched literally
+        "assignee=' OR 1=1 --",
+        "reason=x'); DROP TABLE cases; --",
+        "state=new' OR 'a'='a",
+        "sort=score; DELETE FROM cases",  # an unknown sort falls back to score
+    ],
+)
+def test_injection_in_a_filter_returns_an_empty_result(
+    client_for: Client, case_ids: dict[str, str], query: str
+):
+    ana = client_for("ana")
+    response = ana.get(f"/queue?{query}")
+    assert response.status_code == 200
+    listed = sum(case in response.text for case in case_ids.values())
+    assert listed == (3 if query.startswith("sort=") else 0)
+    assert all(case in ana.get("/queue").text for case in case_ids.values())  # the table is intact
+
+
+def test_queue_filters_by_country_and_state(client_for: Client, case_ids: dict[str, str]):
+    ana = client_for("ana")
+    assert all(case in ana.get("/queue?country=gb").text for case in case_ids.values())
+    assert 'id="empty"' in ana.get("/queue?state=filed").text
+    order = ana.get("/queue?sort=score").text
+    assert order.index(case_ids["c1"]) < order.index(case_ids["c2"]) < order.index(case_ids["c3"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cases/C-20990101-0000000000",
+        "/cases/not-a-case",
+        "/cases/C-2025' OR '1'='1",
+        "/cases/%00",
+        "/cases/C-20250301-0000000000/fincen_sar.xml",
+        "/no/such/page",
+    ],
+)
+def test_unknown_or_malformed_case_id_is_404_without_traceback(client_for: Client, path: str):
+    response = client_for("ana").get(path)
+    assert response.status_code == 404
+    assert "Traceback" not in response.text and 'File "' not in response.text
+
+
+def test_the_hostile_name_is_escaped_and_logs_hold_no_personal_data(
+    client_for: Client, case_ids: dict[str, str], caplog: pytest.LogCaptureFixture
+):
+    ana = client_for("ana")
+    with caplog.at_level(logging.INFO, logger="bantay"):
+        page = ana.get(f"/cases/{case_ids['c1']}").text
+        ana.get("/queue?country=PH&assignee=ana")
+    assert "<script>window.__pwned" not in page
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in page
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"GET /cases/{case_ids['c1']} 200" in logged
+    for private in ("c1", "O'Brien", "country=PH", "127.0.0.1", "testclient"):
+        assert private not in logged.replace(case_ids["c1"], "")
+
+
+def test_lock_out_shows_on_the_sign_in_page(client_for: Client):
+    client = client_for(None)
+    for _ in range(5):
+        login = client.get("/login")
+        response = client.post(
+            "/login", data={"csrf": csrf_of(login.text), "username": "ben", "password": "wrong!"}
+        )
+        assert response.status_code == 401
+    login = client.get("/login")
+    response = client.post(
+        "/login", data={"csrf": csrf_of(login.text), "username": "ben", "password": PASSWORD}
+    )
+    assert response.status_code == 401 and "locked" in response.text
