@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from review_support import HOSTILE, PASSWORD, csrf_of
+from review_support import PASSWORD, csrf_of
 
 Client = Callable[[str | None], TestClient]
 
