@@ -49,7 +49,9 @@ def server(out: Path, case_ids: dict[str, str]) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(out), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    config = uvicorn.Config(
+        create_app(out), host="127.0.0.1", port=port, access_log=False, log_level="warning"
+    )
     served = uvicorn.Server(config)
     thread = threading.Thread(target=served.run, daemon=True)
     thread.start()
