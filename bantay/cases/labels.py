@@ -2,7 +2,8 @@
 
 Each approval writes one Parquet file OUT/case_labels/<case id>-<approval time>.parquet with the columns
 `customer_id, label, decided_at, typology`: label 1 for a confirmed case, 0 for one cleared as a look-alike
-(inconclusive decisions are not labels); `decided_at` is the approval time (UTC); `typology` the outcome.
+(inconclusive decisions are not labels); `decided_at` is the approval time (UTC); `typology` the outcome in
+the ledger's words (`typology_of`: confirmed, or the look-alike cleared as, e.g. `sextortion_victim`).
 Training reads them next to the ledger's validated labels with `with_decided` (latest decision wins).
 """
 
@@ -22,6 +23,14 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 LABELS_DIR = "case_labels"
+
+
+def typology_of(outcome: str) -> str:
+    """The label's typology for an outcome: `confirmed`, the look-alike's name (`cleared_sextortion_victim`
+    -> `sextortion_victim`, as the ledger's labels name it), or `cleared` for one cleared as other."""
+    if outcome == "cleared_other":
+        return "cleared"
+    return outcome.removeprefix("cleared_")
 
 
 def labels_path(output_root: Path) -> Path:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from bantay.cases import filing, labels
@@ -252,15 +252,34 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
 
     _change(session, case, user, "approve", apply)
     if case.outcome != INCONCLUSIVE:
-        labels.write_decision(
-            output_root,
-            case_id=case.id,
-            customer_id=case.customer_id,
-            label=1 if case.outcome == CONFIRMED else 0,
-            decided_at=stamp,
-            typology=str(case.outcome),
-        )
+        decision = {
+            "case_id": case.id,
+            "customer_id": case.customer_id,
+            "label": 1 if case.outcome == CONFIRMED else 0,
+            "decided_at": stamp,
+            "typology": labels.typology_of(str(case.outcome)),
+        }
+        # Written once the approval is committed: a rolled-back approval leaves no label behind.
+        _after_commit(session, lambda: labels.write_decision(output_root, **decision))
     return case
+
+
+def _after_commit(session: Session, run: Callable[[], object]) -> None:
+    session.info.setdefault(_PENDING, []).append(run)
+
+
+_PENDING = "bantay_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for run in session.info.pop(_PENDING, []):
+        run()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def refuse(session: Session, case: Case, user: User, reason: str) -> Case:

@@ -115,7 +115,7 @@ def test_approval_writes_a_label_in_the_contract_format(factory: sessionmaker[Se
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
     rows = pq.read_table(files[0]).to_pylist()
     assert rows == [
-        {"customer_id": "c1", "label": 0, "decided_at": approved_at, "typology": "cleared_family_remittance"}
+        {"customer_id": "c1", "label": 0, "decided_at": approved_at, "typology": "family_remittance"}
     ]
 
 

@@ -1,0 +1,85 @@
+"""Approved decisions reach the next training's labelled points with the approval time (point in time)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from cases_support import PASSWORD, draft
+
+from bantay import ledger
+from bantay.cases import db, ingest, labels, store, users
+from bantay.models.train import labelled_points
+
+D1 = date(2025, 3, 1)
+
+
+def _approve_confirmed(out: Path) -> datetime:
+    factory = db.open_store(out)
+    with factory.begin() as session:
+        ana = users.add_user(session, "ana", PASSWORD, "investigator")
+        ben = users.add_user(session, "ben", PASSWORD, "approver")
+        ingest.ingest_drafts(session, D1, [draft("c1", D1)])
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        store.claim(session, case, ana)
+        store.decide(session, case, ana, "confirmed", "typology")
+        store.submit(session, case, ana)
+        store.approve(session, case, ben, out)
+        approved = case.approved_at
+    factory.kw["bind"].dispose()
+    assert approved is not None
+    return approved
+
+
+def test_a_rolled_back_approval_writes_no_label(tmp_path: Path):
+    out = tmp_path / "out"
+    factory = db.open_store(out)
+    with factory() as session:
+        ana = users.add_user(session, "ana", PASSWORD, "investigator")
+        ben = users.add_user(session, "ben", PASSWORD, "approver")
+        ingest.ingest_drafts(session, D1, [draft("c1", D1)])
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        store.claim(session, case, ana)
+        store.decide(session, case, ana, "cleared_dating", "dating site")
+        store.submit(session, case, ana)
+        store.approve(session, case, ben, out)
+        session.rollback()
+    factory.kw["bind"].dispose()
+    assert not labels.labels_path(out).exists() or not any(labels.labels_path(out).iterdir())
+
+
+def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    approved = _approve_confirmed(out)
+    # the same decision written again (a retried write) must not count twice
+    labels.write_decision(
+        out,
+        case_id="C-20250301-0000000001",
+        customer_id="c1",
+        label=1,
+        decided_at=approved,
+        typology="confirmed",
+    )
+    ledger_labels = spark.createDataFrame(
+        [
+            ("c1", 0, datetime(2025, 1, 10, 9, 0), "cleared"),  # cleared earlier, confirmed by the workbench
+            ("c2", 1, datetime(2025, 2, 1, 12, 0), "ocse_payer"),  # only in the ledger
+        ],
+        ledger.SCHEMAS["labels"],
+    )
+    combined = labels.with_decided(spark, ledger_labels, out)
+    assert combined.where("customer_id = 'c1'").count() == 2
+    day = approved.astimezone(UTC).date()
+
+    def points(as_of: date) -> list[tuple]:
+        rows = labelled_points(combined, as_of).orderBy("customer_id").collect()
+        return [(r["customer_id"], r["as_of"], r["label"], r["typology"]) for r in rows]
+
+    # training as of the approval day cannot see it yet (decided_at < D, UTC midnight)
+    assert points(day) == [("c1", date(2025, 1, 10), 0, "cleared"), ("c2", date(2025, 2, 1), 1, "ocse_payer")]
+    # the next day's training takes the approval, dated by the approval time
+    assert points(day + timedelta(days=1)) == [
+        ("c1", day, 1, "confirmed"),
+        ("c2", date(2025, 2, 1), 1, "ocse_payer"),
+    ]
+    assert labels.read_decided(spark, tmp_path / "empty") is None
