@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay import spark as spark_session
+from bantay.cases import ingest
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.io import catalogue, files
 from bantay.models import registry, score
@@ -84,7 +85,9 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
         earlier = prior_scores(spark, settings, as_of)
         bars = score.realert_bars(labels, earlier, as_of, settings.realert_cooldown_days,
                                   settings.realert_margin, settings.min_alert_score)
-    table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version)
+    open_cases = ingest.continuing_customers(settings.output_root, as_of, settings.case_store_url)
+    continuing = spark.createDataFrame([(c,) for c in open_cases], "customer_id string")  # outside the budget
+    table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version, continuing)
     path = files.write_partition(table, settings.output_root, "scores", as_of)
     alerts = spark.read.parquet(str(path)).where(F.col("alert")).count()
     logger.info("scored %d customers for %s with %s: %d alerts (at most %d) in %.1f s",

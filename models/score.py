@@ -7,7 +7,9 @@ measured against the model's stored baseline (`explain.baseline`: a typical cust
 Alert rule (the daily budget): `K = min(floor(alert_budget x customers scored), alert_capacity)`. Going down
 the ranking (score descending, customer id ascending on ties), a customer is *eligible* when
 `score >= min_alert_score` and it is not a recently cleared customer held back by the re-alert rule; the first
-`K` eligible customers are alerted. A held-back customer does not use up a place in the budget.
+`K` eligible customers are alerted. A held-back customer does not use up a place in the budget, nor does a
+customer with an open case (`continuing`): the budget counts new cases, and an open case's customer ranked
+above the first new customer left out is alerted too, so that the day's evidence joins the open case.
 
 Re-alert rule: a customer whose latest label decided before D is 0 (investigated and cleared) and was decided
 within `realert_cooldown_days` before D is alerted again only if its score reached its score at the last
@@ -114,9 +116,11 @@ def rank_and_alert(
     min_score: float,
     bars: DataFrame | None,
     model_version: str,
+    continuing: DataFrame | None = None,
 ) -> DataFrame:
     """Add `rank` (1 = riskiest) and `alert` to `customer_id, score, reasons`; the output contract's columns.
 
+    `continuing` (`customer_id`) are customers with an open case: they use no place in the budget.
     The ranking window has no partition key: Spark moves the (narrow) scored rows to one partition to number
     them, which is fine for tens of millions of rows of three columns.
     """
@@ -127,13 +131,19 @@ def rank_and_alert(
         frame = frame.join(F.broadcast(bars), on="customer_id", how="left")
     else:
         frame = frame.withColumn("required_score", F.lit(None).cast("double"))
+    if continuing is not None:
+        flagged = continuing.select("customer_id").distinct().withColumn("_continuing", F.lit(True))
+        frame = frame.join(F.broadcast(flagged), on="customer_id", how="left")
+    else:
+        frame = frame.withColumn("_continuing", F.lit(None).cast("boolean"))
     eligible = (F.col("score") >= F.lit(min_score)) & (
         F.col("required_score").isNull() | (F.col("score") >= F.col("required_score"))
     )
     return (
         frame.withColumn("rank", F.row_number().over(order).cast("int"))
         .withColumn("_eligible", eligible)
-        .withColumn("_place", F.sum(F.col("_eligible").cast("int")).over(running))
+        .withColumn("_new", F.col("_eligible") & F.col("_continuing").isNull())
+        .withColumn("_place", F.sum(F.col("_new").cast("int")).over(running))
         .withColumn("alert", F.col("_eligible") & (F.col("_place") <= F.lit(alerts_allowed)))
         .withColumn("model_version", F.lit(model_version))
         .select(*OUTPUT_COLUMNS)

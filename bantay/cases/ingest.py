@@ -122,6 +122,24 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
     return {key: counts.get(key, 0) for key in ("new", "appended", "held", "continuing_review")}
 
 
+def continuing_customers(output_root: Path, as_of: date, url: str | None = None) -> list[str]:
+    """Customers an alert on `as_of` would not give a new case: an open case, or a filing within the
+    continuing-activity cadence. Scoring counts them outside the daily budget."""
+    from bantay.cases.models import OPEN_STATES
+
+    factory: sessionmaker[Session] = db.open_store(output_root, url)
+    # as ingest_drafts: held while as_of < filing day + CONTINUING_ACTIVITY_DAYS
+    since = datetime.combine(as_of - timedelta(days=CONTINUING_ACTIVITY_DAYS - 1), datetime.min.time(), UTC)
+    with factory() as session:
+        open_ids = session.scalars(select(Case.customer_id).where(Case.state.in_(OPEN_STATES)))
+        filed_ids = session.scalars(
+            select(Case.customer_id).where(Case.state == "filed", Case.filed_at >= since)
+        )
+        found = sorted({*open_ids, *filed_ids})
+    factory.kw["bind"].dispose()
+    return found
+
+
 def ingest_day(
     output_root: Path, as_of: date, day_dir: Path | None = None, url: str | None = None
 ) -> dict[str, int]:

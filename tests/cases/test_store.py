@@ -187,6 +187,26 @@ def test_filed_customer_gets_a_continuing_activity_review_after_90_days(
         assert [c.id for c in store.customer_cases(session, review)] == [case.id]
 
 
+def test_continuing_customers_are_open_or_recently_filed(
+    factory: sessionmaker[Session], store_url: str, tmp_path: Path
+):
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team)  # c1: pending approval
+        ingest.ingest_drafts(session, D1, [draft("c2", D1), draft("c3", D1)])
+        closed = store.get_case(session, draft("c3", D1)["case_id"])
+        closed.state = "closed"
+    out = tmp_path / "out"
+    assert ingest.continuing_customers(out, D1, store_url) == ["c1", "c2"]
+    with factory.begin() as session:
+        case = store.get_case(session, case.id)
+        store.approve(session, case, session.get(type(team["ben"]), team["ben"].id), out)
+        store.file(session, case, session.get(type(team["ana"]), team["ana"].id), "BSA-2", D1, "BSA E-Filing")
+        filed_on = case.filed_at.date()
+    assert ingest.continuing_customers(out, filed_on + timedelta(days=89), store_url) == ["c1", "c2"]
+    assert ingest.continuing_customers(out, filed_on + timedelta(days=90), store_url) == ["c2"]
+
+
 def test_audit_trail_refuses_update_and_delete(factory: sessionmaker[Session]):
     with factory.begin() as session:
         store.audit(session, "ana", "note", "C-20250301-0000000000", None, {"text": "x"})
