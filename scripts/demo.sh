@@ -5,11 +5,13 @@
 #   3. validate, features, train and promote a first model as of a cut-off four weeks before the last day;
 #   4. the Airflow DAG `bantay_daily` for the day after the last booking day (`airflow dags test`, SQLite
 #      metadata DB under demo/airflow), which validates the new days, advances the features, scores with the
-#      champion model and drafts the SARs.
+#      champion model and drafts the SARs (the draft job loads the day's cases into the case store);
+#   5. the investigators' workbench: demo users and the day's cases in the case store, and the command that
+#      serves it (the script itself exits).
 # Safe to rerun: finished steps are kept (the ledger, the first model), the daily run replaces its own output.
 #
 # Knobs (environment): DEMO_CUSTOMERS, DEMO_DAYS, DEMO_SEED, DEMO_END_DATE, DEMO_CUTOFF_DAYS, BANTAY_DEMO_DIR,
-# PYTHON (an interpreter for Python 3.11 used to create .venv).
+# DEMO_PASSWORD (the demo users' password), PYTHON (an interpreter for Python 3.11 used to create .venv).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -119,6 +121,28 @@ CASES="${BANTAY_OUTPUT_ROOT}/cases/as_of=${RUN_DATE}"
 N_CASES="$(find "${CASES}" -mindepth 1 -maxdepth 1 -type d -name 'C-*' | wc -l | tr -d ' ')"
 MLFLOW_DB="${BANTAY_OUTPUT_ROOT}/mlflow/mlflow.db"
 
+# --- 5. The workbench ---------------------------------------------------------------------------------------
+DEMO_PASSWORD="${DEMO_PASSWORD:-bantay-demo-only}"   # a demo store on this machine only: never reuse it
+say "workbench: demo users and the day's cases in the case store (${BANTAY_OUTPUT_ROOT}/workbench)"
+for spec in investigator:demo-investigator investigator:demo-investigator2 approver:demo-approver admin:demo-admin; do
+    if ! printf '%s\n' "${DEMO_PASSWORD}" | .venv/bin/bantay users add --out "${BANTAY_OUTPUT_ROOT}" \
+        --username "${spec#*:}" --role "${spec%%:*}" --password-stdin >"${LOGS}/users_add.log" 2>&1; then
+        grep -q "exists already" "${LOGS}/users_add.log" || { cat "${LOGS}/users_add.log" >&2; die "bantay users add failed"; }
+    fi
+done
+# The draft job loaded the day already; loading again is idempotent and reports what the store holds.
+"${PY}" - "${BANTAY_OUTPUT_ROOT}" "${RUN_DATE}" <<'PYTHON' 2>"${LOGS}/case_store.log" || { tail -n 40 "${LOGS}/case_store.log" >&2; die "loading the case store failed"; }
+import sys
+from datetime import date
+from pathlib import Path
+
+from bantay.cases import ingest
+
+counts = ingest.ingest_day(Path(sys.argv[1]), date.fromisoformat(sys.argv[2]))
+print(f"    case store: {counts['reloaded']} of the day's cases already loaded by the draft job, "
+      f"{counts['new']} new, {counts['appended']} open cases with new activity", flush=True)
+PYTHON
+
 say "done in $(((SECONDS - STARTED) / 60)) min $(((SECONDS - STARTED) % 60)) s"
 cat <<EOF
 
@@ -130,6 +154,11 @@ Logs:     ${LOGS}/
 
 MLflow UI (runs, metrics, the registered model and its aliases):
     .venv/bin/mlflow ui --backend-store-uri sqlite:///${MLFLOW_DB} --port 5000     # http://127.0.0.1:5000
+
+Investigators' workbench (review, decide, four-eyes approval, FinCEN file), serve it with:
+    .venv/bin/bantay review --out ${BANTAY_OUTPUT_ROOT}                              # http://127.0.0.1:8000
+  demo users (password: ${DEMO_PASSWORD}): demo-investigator, demo-investigator2 (investigators),
+  demo-approver (approver), demo-admin (admin: users, and may approve cases it did not work on)
 
 Airflow UI (the DAGs start paused; the admin password is in ${AIRFLOW_HOME}/simple_auth_manager_passwords.json.generated):
     source scripts/airflow_env.sh && airflow standalone                             # http://localhost:8080

@@ -1,7 +1,7 @@
 """Load a day's drafts (OUT/cases/as_of=D/CASE_ID/draft.json) into the case store.
 
 - A customer with an open case gets no new case: the day's draft is appended to the open case as
-  continuing activity (one evidence day per as-of date; a rerun of the day replaces it).
+  continuing activity (one evidence day per as-of date; a rerun of the day replaces it, counted `reloaded`).
 - A customer whose latest case was filed gets a continuing-activity review case once the regulator's
   cadence has passed since filing (FinCEN: 90 days); alerts inside it are kept on the filed case, not queued.
 - Anyone else (no case, or only closed ones: the scorer's re-alert rule already held them back) gets a
@@ -77,16 +77,16 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
         case = open_cases.get(customer_id) or session.get(Case, draft["case_id"])
         if case is not None:
             before = {"n_days": case.n_days, "last_seen_on": case.last_seen_on}
-            if _put_day(session, case, as_of, draft, held=case.state == "filed"):
-                case.n_days += 1
+            fresh = _put_day(session, case, as_of, draft, held=case.state == "filed")
+            case.n_days += int(fresh)
             if case.state != "filed" and as_of >= case.last_seen_on:  # the latest day's score leads
                 case.score, case.top_reason = facts["score"], facts["top_reason"]
                 case.payee_countries = facts["payee_countries"]
             case.last_seen_on = max(case.last_seen_on, as_of)
             case.updated_at = now
             after = {"n_days": case.n_days, "last_seen_on": case.last_seen_on, "as_of": as_of}
-            audit(session, ACTOR, "continuing_activity", case.id, before, after)
-            counts["appended"] += 1
+            audit(session, ACTOR, "continuing_activity" if fresh else "reload_day", case.id, before, after)
+            counts["appended" if fresh else "reloaded"] += 1
             continue
         filed = latest_filed_of(session, customer_id)
         kind = "alert"
@@ -119,7 +119,7 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
         audit(session, ACTOR, "open", case.id, None, {"state": "new", "kind": kind, "as_of": as_of})
         counts["new" if kind == "alert" else "continuing_review"] += 1
     session.flush()
-    return {key: counts.get(key, 0) for key in ("new", "appended", "held", "continuing_review")}
+    return {key: counts.get(key, 0) for key in ("new", "appended", "reloaded", "held", "continuing_review")}
 
 
 def continuing_customers(output_root: Path, as_of: date, url: str | None = None) -> list[str]:
@@ -152,11 +152,12 @@ def ingest_day(
         counts = ingest_drafts(session, as_of, read_drafts(folder))
     factory.kw["bind"].dispose()
     logger.info(
-        "case store for %s: %d new cases, %d appended to open cases, %d held on filed cases, "
+        "case store for %s: %d new cases, %d appended to open cases, %d reloaded, %d held on filed cases, "
         "%d continuing-activity reviews",
         as_of,
         counts["new"],
         counts["appended"],
+        counts["reloaded"],
         counts["held"],
         counts["continuing_review"],
     )
