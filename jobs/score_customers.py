@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 from bantay import ledger
 from bantay import spark as spark_session
 from bantay.cases import ingest
+from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.io import catalogue, files
 from bantay.models import registry, score
@@ -79,7 +80,7 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
     customers = features.count()
     allowed = score.alert_count(customers, settings.alert_budget, settings.alert_capacity)
     scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns)
-    labels = labels_or_none(spark, settings)
+    labels = case_labels.with_decided(spark, labels_or_none(spark, settings), settings.output_root)
     bars = None
     if labels is not None:
         earlier = prior_scores(spark, settings, as_of)

@@ -68,13 +68,14 @@ def read_decided(spark: SparkSession, output_root: Path) -> DataFrame | None:
     return spark.read.schema(ledger.SCHEMAS["labels"]).parquet(str(folder / "*.parquet"))
 
 
-def with_decided(spark: SparkSession, labels: DataFrame, output_root: Path) -> DataFrame:
-    """The ledger's `labels` and the workbench's decisions together, one row per customer and decision
-    time (exact repeats dropped); `bantay.models.train.labelled_points` then keeps each customer's latest
-    decision before the cut-off."""
+def with_decided(spark: SparkSession, labels: DataFrame | None, output_root: Path) -> DataFrame | None:
+    """The ledger's `labels` (None when absent) and the workbench's decisions together, one row per customer
+    and decision time (exact repeats dropped); None when neither exists. `labelled_points` (training) and
+    `realert_bars` (scoring) then keep each customer's latest decision before the cut-off."""
     decided = read_decided(spark, output_root)
     columns = [f.name for f in ledger.SCHEMAS["labels"].fields]
-    base = labels.select(*columns)
     if decided is None:
-        return base
-    return base.unionByName(decided.select(*columns)).dropDuplicates(["customer_id", "decided_at", "label"])
+        return None if labels is None else labels.select(*columns)
+    decided = decided.select(*columns)
+    both = decided if labels is None else labels.select(*columns).unionByName(decided)
+    return both.dropDuplicates(["customer_id", "decided_at", "label"])

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bantay.cases import db, store, users
+from bantay.cases import db, metrics, store, users
 from bantay.cases.errors import (
     AuthenticationError,
     CaseNotFoundError,
@@ -302,6 +302,20 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         ),
     )
     action("reopen", lambda s, c, u, f: store.reopen(s, c, u, f.get("reason", "")))
+
+    @app.get("/metrics")
+    def metrics_page(request: Request) -> Response:
+        with factory() as session:
+            live = signed_in(session, request)
+            figures = metrics.compute(session, date.today())
+            return page(request, "metrics.html", me=live.user, csrf=live.csrf_token, m=figures)
+
+    @app.get("/metrics/plots.png")
+    def metrics_plots(request: Request) -> Response:
+        with factory() as session:
+            signed_in(session, request)
+            figures = metrics.compute(session, date.today())
+        return Response(metrics.plots_png(figures), media_type="image/png")
 
     # --- users (admin) ----------------------------------------------------------------------------------
 

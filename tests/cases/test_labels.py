@@ -68,6 +68,7 @@ def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_p
         ledger.SCHEMAS["labels"],
     )
     combined = labels.with_decided(spark, ledger_labels, out)
+    assert combined is not None
     assert combined.where("customer_id = 'c1'").count() == 2
     day = approved.astimezone(UTC).date()
 
@@ -83,3 +84,6 @@ def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_p
         ("c2", date(2025, 2, 1), 1, "ocse_payer"),
     ]
     assert labels.read_decided(spark, tmp_path / "empty") is None
+    assert labels.with_decided(spark, None, tmp_path / "empty") is None
+    only_decided = labels.with_decided(spark, None, out)  # no ledger labels: the decisions alone
+    assert [(r["customer_id"], r["label"]) for r in only_decided.collect()] == [("c1", 1)]

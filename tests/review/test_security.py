@@ -93,6 +93,14 @@ def test_injection_in_a_filter_returns_an_empty_result(
     assert all(case in ana.get("/queue").text for case in case_ids.values())  # the table is intact
 
 
+def test_metrics_page_and_plots(client_for: Client):
+    ana = client_for("ana")
+    page = ana.get("/metrics")
+    assert page.status_code == 200 and 'id="overdue"' in page.text
+    plots = ana.get("/metrics/plots.png")
+    assert plots.headers["content-type"] == "image/png" and plots.content[:4] == b"\x89PNG"
+
+
 def test_queue_filters_by_country_and_state(client_for: Client, case_ids: dict[str, str]):
     ana = client_for("ana")
     assert all(case in ana.get("/queue?country=gb").text for case in case_ids.values())
