@@ -137,7 +137,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
     async def form_of(request: Request, live: WebSession) -> dict[str, str]:
         form = await request.form()
         values = {key: value for key, value in form.items() if isinstance(value, str)}
-        if not secrets.compare_digest(values.get("csrf", ""), live.csrf_token):
+        if not _same(values.get("csrf", ""), live.csrf_token):
             raise CsrfError("the form is missing its security token or it is stale: reload the page")
         return values
 
@@ -155,7 +155,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         form = await request.form()
         values = {key: value for key, value in form.items() if isinstance(value, str)}
         cookie = request.cookies.get(LOGIN_COOKIE, "")
-        if not cookie or not secrets.compare_digest(values.get("csrf", ""), cookie):
+        if not cookie or not _same(values.get("csrf", ""), cookie):
             raise CsrfError("the sign-in form is missing its security token: reload the page")
         try:
             user = users.authenticate(factory, values.get("username", ""), values.get("password", ""))
@@ -347,6 +347,11 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         return RedirectResponse("/admin/users", status_code=303)
 
     return app
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of a submitted token (bytes: any text a client sends compares safely)."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _date(value: str) -> date:

@@ -39,7 +39,7 @@ def test_session_cookie_is_httponly_and_samesite(client_for: Client):
 def test_a_form_without_its_csrf_token_is_refused(client_for: Client, case_ids: dict[str, str]):
     ana = client_for("ana")
     case = f"/cases/{case_ids['c1']}"
-    for data in ({}, {"csrf": "forged"}):
+    for data in ({}, {"csrf": "forged"}, {"csrf": "jeton-forgé"}):
         response = ana.post(f"{case}/claim", data=data)
         assert response.status_code == 403
     assert 'id="state">new<' in ana.get(case).text  # nothing changed
