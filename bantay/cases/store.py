@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, event, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bantay.cases import filing, labels
 from bantay.cases.errors import CaseNotFoundError, FourEyesError, PermissionDeniedError, TransitionError
@@ -383,8 +383,24 @@ def queue_query(flt: QueueFilter) -> Select[tuple[Case]]:
     return query.order_by(*SORTS.get(flt.sort, SORTS["score"]))
 
 
-def queue(session: Session, flt: QueueFilter, limit: int = 200, offset: int = 0) -> list[Case]:
-    return list(session.scalars(queue_query(flt).limit(limit).offset(offset)))
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.kind,
+    Case.state,
+    Case.score,
+    Case.opened_on,
+    Case.due_on,
+    Case.n_days,
+    Case.payee_countries,
+    Case.top_reason,
+    Case.assignee_id,
+)
+
+
+def queue(session: Session, flt: QueueFilter, limit: int = 100, offset: int = 0) -> list[Case]:
+    """One page of the queue, loading only the columns the queue shows."""
+    page = queue_query(flt).options(load_only(*QUEUE_COLUMNS)).limit(limit).offset(offset)
+    return list(session.scalars(page))
 
 
 def counts_by_state(session: Session) -> dict[str, int]:

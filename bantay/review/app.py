@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "bantay_session"
 LOGIN_COOKIE = "bantay_login_csrf"
-PAGE_SIZE = 200
+PAGE_SIZE = 100
 _STATUS = {
     CaseNotFoundError: 404,
     PermissionDeniedError: 403,

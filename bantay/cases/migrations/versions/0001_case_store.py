@@ -86,6 +86,9 @@ def upgrade() -> None:
             name="ck_cases_four_eyes",
         ),
     )
+    # The queue's sorts and filters.
+    for column in ("score", "due_on", "opened_on", "last_seen_on", "top_reason", "assignee_id"):
+        op.create_index(f"ix_cases_{column}", "cases", [column])
     op.create_table(
         "case_days",
         sa.Column("id", sa.Integer, primary_key=True),
