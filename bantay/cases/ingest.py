@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bantay.cases import db
 from bantay.cases.models import Case, CaseDay
 from bantay.cases.store import audit, latest_filed_of, open_case_of
+from bantay.sar.batch import ph_region
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,23 @@ def read_drafts(day_dir: Path) -> list[dict[str, Any]]:
 
 def _facts(draft: dict[str, Any]) -> dict[str, Any]:
     reasons = draft["model"].get("reasons") or []
-    countries = sorted({str(p["country"]) for p in draft.get("payees", []) if p.get("country")})
+    payees = draft.get("payees", [])
+    countries = sorted({str(p["country"]) for p in payees if p.get("country")})
+    cluster_region = {
+        c["cluster_id"]: c.get("attributes", {}).get("region") for c in draft.get("clusters", [])
+    }
+    regions = sorted(
+        {
+            ph_region(p.get("city"), cluster_region.get(p.get("cluster_id") or ""))
+            for p in payees
+            if p.get("country") == "PH"
+        }
+    )
     return {
         "score": draft["model"].get("score"),
         "top_reason": str(reasons[0]["code"])[:64] if reasons else None,
         "payee_countries": ",".join(countries)[:255],
+        "payee_regions": ",".join(regions)[:255],
     }
 
 
@@ -82,6 +95,7 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
             if case.state != "filed" and as_of >= case.last_seen_on:  # the latest day's score leads
                 case.score, case.top_reason = facts["score"], facts["top_reason"]
                 case.payee_countries = facts["payee_countries"]
+                case.payee_regions = facts["payee_regions"]
             case.last_seen_on = max(case.last_seen_on, as_of)
             case.updated_at = now
             after = {"n_days": case.n_days, "last_seen_on": case.last_seen_on, "as_of": as_of}

@@ -103,6 +103,8 @@ class Case(Base):
     score: Mapped[float | None] = mapped_column(Float, index=True)
     top_reason: Mapped[str | None] = mapped_column(String(64), index=True)
     payee_countries: Mapped[str] = mapped_column(String(255), default="")
+    # Philippine payees' regions (bantay.sar.batch.PH_REGIONS), comma-separated
+    payee_regions: Mapped[str] = mapped_column(String(255), default="")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(String(40))
     decision_reason: Mapped[str | None] = mapped_column(Text)

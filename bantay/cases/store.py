@@ -360,6 +360,7 @@ class QueueFilter:
     state: str | None = None
     assignee: str | None = None
     country: str | None = None
+    region: str | None = None
     reason: str | None = None
     sort: str = "score"
     include_closed: bool = False
@@ -378,6 +379,8 @@ def queue_query(flt: QueueFilter) -> Select[tuple[Case]]:
         query = query.join(User, User.id == Case.assignee_id).where(User.username == flt.assignee)
     if flt.country:
         query = query.where(Case.payee_countries.contains(flt.country.upper(), autoescape=True))
+    if flt.region:
+        query = query.where(Case.payee_regions.contains(flt.region, autoescape=True))
     if flt.reason:
         query = query.where(Case.top_reason == flt.reason)
     return query.order_by(*SORTS.get(flt.sort, SORTS["score"]))

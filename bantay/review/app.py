@@ -35,6 +35,7 @@ from bantay.cases.errors import (
 )
 from bantay.cases.models import CLEARED, OUTCOMES, ROLES, STATES, Case, Note, User, WebSession
 from bantay.errors import BantayError
+from bantay.sar.batch import PH_REGIONS
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         state: str = "",
         assignee: str = "",
         country: str = "",
+        region: str = "",
         reason: str = "",
         sort: str = "score",
         closed: bool = False,
@@ -215,6 +217,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
             state=state[:40] or None,
             assignee=assignee[:64] or None,
             country=country[:8] or None,
+            region=region[:40] or None,
             reason=reason[:64] or None,
             sort=sort if sort in store.SORTS else "score",
             include_closed=closed,
@@ -232,6 +235,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
                 names=names,
                 counts=store.counts_by_state(session),
                 reasons=store.top_reasons(session),
+                regions=PH_REGIONS,
                 flt=flt,
                 page_no=max(page_no, 0),
                 page_size=PAGE_SIZE,

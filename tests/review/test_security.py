@@ -79,6 +79,7 @@ def test_an_investigator_cannot_reach_admin_or_approval(client_for: Client, case
         "assignee=' OR 1=1 --",
         "reason=x'); DROP TABLE cases; --",
         "state=new' OR 'a'='a",
+        "region=NCR%' OR 1=1 --",
         "sort=score; DELETE FROM cases",  # an unknown sort falls back to score
     ],
 )
@@ -105,6 +106,8 @@ def test_queue_filters_by_country_and_state(client_for: Client, case_ids: dict[s
     ana = client_for("ana")
     assert all(case in ana.get("/queue?country=gb").text for case in case_ids.values())
     assert 'id="empty"' in ana.get("/queue?state=filed").text
+    assert all(case in ana.get("/queue?region=Central+Luzon").text for case in case_ids.values())
+    assert 'id="empty"' in ana.get("/queue?region=NCR").text
     order = ana.get("/queue?sort=score").text
     assert order.index(case_ids["c1"]) < order.index(case_ids["c2"]) < order.index(case_ids["c3"])
 

@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float),
         sa.Column("top_reason", sa.String(64)),
         sa.Column("payee_countries", sa.String(255), nullable=False),
+        sa.Column("payee_regions", sa.String(255), nullable=False),
         sa.Column("assignee_id", sa.Integer, sa.ForeignKey("users.id")),
         sa.Column("outcome", sa.String(40)),
         sa.Column("decision_reason", sa.Text),
