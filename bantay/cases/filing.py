@@ -11,6 +11,11 @@ from bantay.sar import fincen
 from bantay.sar.text import xml_text
 
 
+def narrative_room(draft: Mapping[str, Any]) -> int:
+    """Characters an approved narrative may hold: FinCEN's five blocks less the key term that leads them."""
+    return sum(fincen.NARRATIVE_LIMITS) - len(f"{draft['filing']['fincen']['key_term']}. ")
+
+
 def fincen_xml(draft: Mapping[str, Any], narrative_text: str) -> bytes:
     """FinCEN BSA E-Filing XML of `draft` whose narrative blocks hold `narrative_text` (the approved text).
 

@@ -180,6 +180,9 @@ def edit_narrative(session: Session, case: Case, user: User, text: str) -> Narra
     _require(user, "investigator", "admin")
     _require_state(case, "in_review")
     _assignee(case, user)
+    room = filing.narrative_room(latest_draft(case))
+    if len(text.strip()) > room:
+        raise TransitionError(f"a narrative: at most {room} characters (FinCEN's narrative blocks)")
     before = current_narrative(session, case)
     versions = narrative_versions(session, case)
     version = NarrativeVersion(

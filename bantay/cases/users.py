@@ -110,6 +110,7 @@ def start_session(session: Session, user: User) -> tuple[str, WebSession]:
     """A new browser session: the random token for the cookie and its row (holding the CSRF token)."""
     token = secrets.token_urlsafe(32)
     now = _now()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))  # sign-ins sweep stale sessions
     row = WebSession(
         token_hash=_digest(token),
         user_id=user.id,

@@ -131,6 +131,10 @@ def test_workflow_rules(factory: sessionmaker[Session], tmp_path: Path):
         with pytest.raises(TransitionError):
             store.submit(session, case, team["ana"])
         store.claim(session, case, team["ana"])
+        with pytest.raises(TransitionError, match="at most 16980 characters"):
+            store.edit_narrative(
+                session, case, team["ana"], "x" * 16_981
+            )  # 17,000 less "OCSE-FIN-2021-NTC3. "
         with pytest.raises(TransitionError):
             store.decide(session, case, team["ana"], "'; DROP TABLE cases; --", "why")
         with pytest.raises(TransitionError):
