@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, event, func, or_, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session, load_only
 
 from bantay.cases import filing, labels
@@ -431,7 +431,7 @@ def open_case_of(session: Session, customer_ids: Iterable[str]) -> dict[str, Cas
 def latest_filed_of(session: Session, customer_id: str) -> Case | None:
     return session.scalars(
         select(Case)
-        .where(Case.customer_id == customer_id, or_(Case.state == "filed"))
+        .where(Case.customer_id == customer_id, Case.state == "filed")
         .order_by(Case.filed_at.desc())
         .limit(1)
     ).first()
