@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases.errors import CaseStoreError
+from bantay.io import catalogue, files
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,8 @@ URL_ENV = "BANTAY_CASE_STORE_URL"
 
 
 def default_path(output_root: Path) -> Path:
-    """Where the SQLite case store lives under an output root (the one place that decides it)."""
-    return Path(output_root) / "workbench" / "cases.sqlite"
+    """Where the SQLite case store lives under an output root: in the catalogue's `workbench` folder."""
+    return catalogue.path(output_root, "workbench") / "cases.sqlite"
 
 
 def store_url(output_root: Path, url: str | None = None) -> str:
@@ -37,10 +38,8 @@ def store_url(output_root: Path, url: str | None = None) -> str:
     if chosen:
         return chosen
     path = default_path(output_root).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    files.private_dir(path.parent)
+    files.private_file(path)
     return f"sqlite:///{path}"
 
 

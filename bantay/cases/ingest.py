@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bantay.cases import db
 from bantay.cases.models import Case, CaseDay
 from bantay.cases.store import audit, latest_filed_of, open_case_of
+from bantay.io import catalogue
 from bantay.sar.batch import ph_region
 
 logger = logging.getLogger(__name__)
@@ -158,9 +159,7 @@ def ingest_day(
     output_root: Path, as_of: date, day_dir: Path | None = None, url: str | None = None
 ) -> dict[str, int]:
     """Load OUT/cases/as_of=D into the case store at `url` (default: the output root's store)."""
-    from bantay import ledger
-
-    folder = day_dir or ledger.partition_path(Path(output_root) / "cases", "as_of", as_of)
+    folder = day_dir or catalogue.partition(output_root, "cases", as_of)
     factory: sessionmaker[Session] = db.open_store(output_root, url)
     with factory.begin() as session:
         counts = ingest_drafts(session, as_of, read_drafts(folder))

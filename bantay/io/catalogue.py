@@ -69,6 +69,10 @@ DATASETS: dict[str, Dataset] = {
         Dataset("scores", "scores", "as_of", "scores, ranks, alerts and reasons"),
         Dataset("cases", "cases", "as_of", "one folder of SAR drafts per alert, and the batch views"),
         Dataset("mlflow", "mlflow", None, "MLflow's SQLite store (mlflow.db) and artifacts, by default"),
+        Dataset("workbench", "workbench", None,
+                "the case store (cases.sqlite) when no case store URL is set: cases, audit trail, users"),
+        Dataset("case_labels", "case_labels", None,
+                "approved workbench decisions as labels, one Parquet file per approval"),
     )
 }
 

@@ -39,6 +39,8 @@ __all__ = [
     "partition_dates",
     "partition_path",
     "partitions",
+    "private_dir",
+    "private_file",
     "read_optional",
     "remove_dir",
     "replace_partition",
@@ -115,6 +117,21 @@ def make_private(folder: Path) -> None:
             os.chmod(os.path.join(current, name), DIR_MODE)
         for name in names:
             os.chmod(os.path.join(current, name), FILE_MODE)
+
+
+def private_dir(folder: Path) -> Path:
+    """Create `folder` (and missing parents) when absent and make it owner-only (0700); its files are left as
+    they are (`make_private` walks them all)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    os.chmod(folder, DIR_MODE)
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """Create an empty owner-only (0600) file at `path` when none exists; an existing one is never truncated
+    (a database that another process has just opened stays intact)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    return path
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bantay import ledger
+from bantay.io import catalogue, files
 from bantay.sar import build
 
 HERE = Path(__file__).resolve().parent
@@ -46,9 +46,9 @@ def draft(customer_id: str, as_of: date, full_name: str | None = None, score: fl
 
 def write_day(out: Path, as_of: date, drafts: list[dict[str, Any]]) -> Path:
     """OUT/cases/as_of=D with one CASE_ID/draft.json per draft, as the draft job lays it out."""
-    folder = ledger.partition_path(out / "cases", "as_of", as_of)
+    folder = catalogue.partition(out, "cases", as_of)
     for made in drafts:
-        ledger.write_private(folder / made["case_id"] / "draft.json", json.dumps(made))
+        files.write_private(folder / made["case_id"] / "draft.json", json.dumps(made))
     return folder
 
 
