@@ -2,7 +2,8 @@
 
 Every point is joined to its features as of its own date (`features_for_points`, which only uses data booked
 before that date), and every label was decided before D (UTC midnight):
-- Labelled points: each customer's latest validated label decided before D, as of its decision date.
+- Labelled points: each customer's latest label decided before D, as of its decision date: the validated
+  labels and the workbench's approved decisions (`training_labels`), a decision dated by its approval.
 - Lead points: each confirmed customer again `recipe.lead_days` days before its decision (label 1), kept
   where it had already made `recipe.lead_min_p2p` or more cross-border p2p payments in the 90 days before
   that date (`paying_lead_points` checks this on the feature state before any feature is computed). The
@@ -28,6 +29,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from bantay import ledger
+from bantay.cases import labels as case_labels
 from bantay.errors import ModelError
 from bantay.features import store as feature_store
 from bantay.models import evaluate
@@ -173,6 +175,14 @@ def to_frame(table: DataFrame) -> pd.DataFrame:
     return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
 
 
+def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
+    """The validated labels and the workbench's approved decisions (OUT/case_labels) in the contract's
+    `labels` columns; a decision's `decided_at` is its approval time, so `labelled_points` takes it only for
+    a cut-off after the approval, and over an earlier label of the same customer (latest wins)."""
+    labels = ledger.read_validated(spark, settings.output_root, "labels")
+    return case_labels.with_decided(spark, labels, settings.output_root)
+
+
 def training_rows(
     spark: SparkSession,
     settings: Settings,
@@ -183,8 +193,7 @@ def training_rows(
 ) -> DataFrame:
     """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology, decided_on,
     lead_days` and the features."""
-    labels = ledger.read_validated(spark, settings.output_root, "labels")
-    labelled = labelled_points(labels, as_of).cache()
+    labelled = labelled_points(training_labels(spark, settings), as_of).cache()
     counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
     if counts.get(1, 0) < 2 * recipe.min_positives or counts.get(0, 0) < recipe.min_positives:
         raise ModelError(

@@ -12,18 +12,16 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bantay import ledger
+from bantay.io import catalogue, files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-LABELS_DIR = "case_labels"
-
 
 def typology_of(outcome: str) -> str:
     """The label's typology for an outcome: `confirmed`, the look-alike's name (`cleared_sextortion_victim`
@@ -34,15 +32,15 @@ def typology_of(outcome: str) -> str:
 
 
 def labels_path(output_root: Path) -> Path:
-    return Path(output_root) / LABELS_DIR
+    """The folder of the workbench's label files: the catalogue's `case_labels`."""
+    return catalogue.path(output_root, "case_labels")
 
 
 def write_decision(
     output_root: Path, *, case_id: str, customer_id: str, label: int, decided_at: datetime, typology: str
 ) -> Path:
     """Write one approved decision as a label file (0600 in a 0700 folder)."""
-    folder = labels_path(output_root)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = files.private_dir(labels_path(output_root))
     stamp = decided_at.astimezone(UTC)
     table = pa.Table.from_pylist(
         [
@@ -57,15 +55,23 @@ def write_decision(
     )
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    return ledger.write_private(folder / f"{case_id}-{stamp:%Y%m%dT%H%M%S%fZ}.parquet", buffer.getvalue())
+    return files.write_private(folder / f"{case_id}-{stamp:%Y%m%dT%H%M%S%fZ}.parquet", buffer.getvalue())
 
 
 def read_decided(spark: SparkSession, output_root: Path) -> DataFrame | None:
     """The workbench's labels as a Spark frame in the contract's schema, or None when there are none."""
     folder = labels_path(output_root)
-    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+    if not files.has_parquet(folder):
         return None
-    return spark.read.schema(ledger.SCHEMAS["labels"]).parquet(str(folder / "*.parquet"))
+    return spark.read.schema(ledger.SCHEMAS["labels"]).parquet(str(folder))
+
+
+@overload
+def with_decided(spark: SparkSession, labels: DataFrame, output_root: Path) -> DataFrame: ...
+
+
+@overload
+def with_decided(spark: SparkSession, labels: None, output_root: Path) -> DataFrame | None: ...
 
 
 def with_decided(spark: SparkSession, labels: DataFrame | None, output_root: Path) -> DataFrame | None:

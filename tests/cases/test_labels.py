@@ -8,8 +8,9 @@ from pathlib import Path
 from cases_support import PASSWORD, draft
 
 from bantay import ledger
+from bantay import settings as settings_module
 from bantay.cases import db, ingest, labels, store, users
-from bantay.models.train import labelled_points
+from bantay.models import training_set
 
 D1 = date(2025, 3, 1)
 
@@ -60,20 +61,20 @@ def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_p
         decided_at=approved,
         typology="confirmed",
     )
-    ledger_labels = spark.createDataFrame(
+    spark.createDataFrame(
         [
             ("c1", 0, datetime(2025, 1, 10, 9, 0), "cleared"),  # cleared earlier, confirmed by the workbench
             ("c2", 1, datetime(2025, 2, 1, 12, 0), "ocse_payer"),  # only in the ledger
         ],
         ledger.SCHEMAS["labels"],
-    )
-    combined = labels.with_decided(spark, ledger_labels, out)
-    assert combined is not None
+    ).write.parquet(str(ledger.validated_path(out, "labels")))
+    # what training reads: the validated labels and the decisions, as training_set.training_rows reads them
+    combined = training_set.training_labels(spark, settings_module.load(output_root=out))
     assert combined.where("customer_id = 'c1'").count() == 2
     day = approved.astimezone(UTC).date()
 
     def points(as_of: date) -> list[tuple]:
-        rows = labelled_points(combined, as_of).orderBy("customer_id").collect()
+        rows = training_set.labelled_points(combined, as_of).orderBy("customer_id").collect()
         return [(r["customer_id"], r["as_of"], r["label"], r["typology"]) for r in rows]
 
     # training as of the approval day cannot see it yet (decided_at < D, UTC midnight)
