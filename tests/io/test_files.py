@@ -82,6 +82,19 @@ def test_make_private_and_write_private_are_owner_only(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]
 
 
+def test_private_dir_and_private_file_are_owner_only_and_never_truncate(tmp_path):
+    (tmp_path / "store").mkdir(mode=0o755)
+    os.chmod(tmp_path / "store", 0o755)  # an existing folder is made owner-only too
+    folder = files.private_dir(tmp_path / "store")
+    nested = files.private_dir(tmp_path / "new" / "store")
+    assert [_mode(folder), _mode(nested)] == [0o700, 0o700]
+    db = files.private_file(folder / "cases.sqlite")
+    assert _mode(db) == 0o600 and db.read_bytes() == b""
+    db.write_bytes(b"SQLite format 3")
+    files.private_file(db)  # a second opener finds the file as it is
+    assert db.read_bytes() == b"SQLite format 3"
+
+
 def test_remove_dir_leaves_nothing_visible(tmp_path):
     (tmp_path / "day=1").mkdir()
     (tmp_path / "day=1" / "f.txt").write_text("x")

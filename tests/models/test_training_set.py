@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from model_worlds import CUTOFF, PAYING_FROM, customer_id, write_validated
 
+from bantay.cases import labels as case_labels
 from bantay.models import evaluate, training_set
 from bantay.models.recipe import RECIPE
 
@@ -95,3 +96,22 @@ def test_training_table_never_sees_a_label_decided_after_the_cutoff(spark, world
                and row.decided_on == decided[row.customer_id] for row in leads.itertuples())
     # The unlabelled sample: unlabelled_min wanted, 120 ordinary + 1 late customer available.
     assert (frame["typology"] == evaluate.UNLABELLED).sum() == 121
+
+
+def test_training_table_takes_an_approved_decision_from_the_next_cutoff_on(spark, world):
+    # A look-alike cleared in the ledger, then confirmed in the workbench and approved the day before the
+    # cut-off: that training day cannot see it yet (decided_at < D, UTC midnight), the next one takes it.
+    lookalike = customer_id("lookalike", 0)
+    cleared_on = next(when.date() for c, _, when, _ in world["labels"] if c == lookalike)
+    approved = datetime(2025, 5, 31, 15, 30, tzinfo=UTC)
+    case_labels.write_decision(world["out"], case_id="C-20250530-0000000001", customer_id=lookalike, label=1,
+                               decided_at=approved, typology="confirmed")
+    columns = training_set.catalogue_columns()
+
+    def decision_of(cutoff: date) -> list[tuple]:
+        frame = training_set.training_table(spark, world["settings"], cutoff, columns, world["recipe"])
+        rows = frame[(frame["customer_id"] == lookalike) & (frame["lead_days"] == 0)]
+        return list(zip(rows["as_of"], rows["label"], rows["typology"], strict=True))
+
+    assert decision_of(CUTOFF - timedelta(days=1)) == [(cleared_on, 0, "ofw_remitter")]
+    assert decision_of(CUTOFF) == [(date(2025, 5, 31), 1, "confirmed")]
