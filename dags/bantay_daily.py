@@ -25,7 +25,7 @@ exponential back-off.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,8 @@ FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
 MODEL = Asset(name="bantay_model", uri="x-bantay://mlflow/champion")
 SCORES = Asset(name="bantay_scores", uri="x-bantay://output/scores")
 CASES = Asset(name="bantay_cases", uri="x-bantay://output/cases")
-# Validate adds a `bantay_labels` event through this alias only when the ledger's labels changed.
+# Validate adds a `bantay_labels` event through this alias only when the labels changed: the ledger's, or the
+# workbench's decisions approved before the run's date (so the next training reads them).
 LABELS_CHANGED = AssetAlias(name="bantay_labels_changed")
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -60,16 +61,26 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def _labels_fingerprint(ledger_root: Path) -> str | None:
-    """sha256 over the ledger's label files (names and bytes); None when the ledger has no labels."""
+def _labels_fingerprint(
+    ledger_root: Path, output_root: Path | None = None, as_of: date | None = None
+) -> str | None:
+    """sha256 over the ledger's label files and, given `output_root` and `as_of`, the workbench's decisions
+    approved before `as_of` (what a training as of `as_of` reads): names and bytes; None when there are
+    none."""
     folder = ledger_root / "labels"
-    labels = files.visible_files(folder, (".parquet", ".csv"))
-    if not labels:
+    sources = [(folder, "", files.visible_files(folder, (".parquet", ".csv")))]
+    if output_root is not None and as_of is not None:
+        from bantay.cases import labels as case_labels  # pyarrow and the ledger: never at parse time
+
+        decided = case_labels.labels_path(output_root)
+        sources.append((decided, "case_labels/", case_labels.decided_files(output_root, before=as_of)))
+    if not any(paths for _, _, paths in sources):
         return None
     digest = hashlib.sha256()
-    for path in labels:
-        digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
+    for base, prefix, paths in sources:
+        for path in paths:
+            digest.update(f"{prefix}{path.relative_to(base)}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -99,7 +110,7 @@ def bantay_daily() -> None:
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
             summary = job.run(settings, as_of)
-            fingerprint = _labels_fingerprint(settings.ledger)
+            fingerprint = _labels_fingerprint(settings.ledger, settings.output_root, as_of)
         context["outlet_events"][VALIDATED].extra = {
             "as_of": as_of.isoformat(),
             "out": str(settings.output_root),

@@ -1,7 +1,8 @@
 """Bantay training: fit and evaluate a challenger model, then run the promotion gate.
 
-Runs when the daily validate task reports changed labels (an event on the `bantay_labels` asset) and, in any
-case, weekly (Sunday 03:00 UTC). The as-of date of a run is the as-of date of the daily run that reported the
+Runs when the daily validate task reports changed labels (an event on the `bantay_labels` asset: the ledger's
+labels changed, or the workbench approved decisions since, OUT/case_labels) and, in any case, weekly (Sunday
+03:00 UTC). The as-of date of a run is the as-of date of the daily run that reported the
 labels, or, for the weekly run, the latest date the daily DAG validated (`OUT/runs/validate/run_date=D/`):
 training uses labels decided before it and features as of each label's decision date.
 

@@ -10,7 +10,7 @@ Training reads them next to the ledger's validated labels with `with_decided` (l
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -18,10 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bantay import ledger
+from bantay.cases.errors import CaseStoreError
 from bantay.io import catalogue, files
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+STAMP = "%Y%m%dT%H%M%S%fZ"  # the approval time in a label file's name (UTC, microseconds)
+
 
 def typology_of(outcome: str) -> str:
     """The label's typology for an outcome: `confirmed`, the look-alike's name (`cleared_sextortion_victim`
@@ -55,7 +59,22 @@ def write_decision(
     )
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    return files.write_private(folder / f"{case_id}-{stamp:%Y%m%dT%H%M%S%fZ}.parquet", buffer.getvalue())
+    return files.write_private(folder / f"{case_id}-{stamp.strftime(STAMP)}.parquet", buffer.getvalue())
+
+
+def decided_files(output_root: Path, before: date) -> list[Path]:
+    """The label files of decisions approved before `before` (UTC midnight), by the approval time in their
+    names; sorted. What a training as of `before` reads of the workbench (hidden staging files left out)."""
+    cutoff = datetime.combine(before, time.min, tzinfo=UTC)
+    return [path for path in files.visible_files(labels_path(output_root)) if _approved_at(path) < cutoff]
+
+
+def _approved_at(path: Path) -> datetime:
+    stamp = path.stem.rsplit("-", 1)[-1]  # <case id>-<approval time>, as write_decision names it
+    try:
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        raise CaseStoreError(f"{path}: not a decision label (<case id>-<approval time>.parquet)") from None
 
 
 def read_decided(spark: SparkSession, output_root: Path) -> DataFrame | None:

@@ -7,13 +7,16 @@ import itertools
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pendulum
 import pytest
 from airflow_support import DAGS, SPARK_POOL
+
+from bantay.cases import labels as case_labels
+from bantay.errors import BantayError
 
 PARSE_BUDGET_SECONDS = 1.0
 HEAVY_MODULES = ("pyspark", "mlflow", "xgboost", "great_expectations", "pandas", "sklearn", "bantay.jobs",
@@ -153,6 +156,35 @@ def test_labels_fingerprint_changes_with_label_bytes_only(tmp_path: Path) -> Non
     assert fingerprint(tmp_path) == first
     (labels / "part-0.parquet").write_bytes(b"two")
     assert fingerprint(tmp_path) not in (None, first)
+
+
+def test_labels_fingerprint_counts_decisions_approved_before_the_run_date(tmp_path: Path) -> None:
+    fingerprint = _load("bantay_daily")._labels_fingerprint
+    ledger, out = tmp_path / "ledger", tmp_path / "out"
+    (ledger / "labels").mkdir(parents=True)
+    (ledger / "labels" / "part-0.parquet").write_bytes(b"one")
+    day = date(2025, 3, 2)
+    ledger_only = fingerprint(ledger)
+    assert fingerprint(ledger, out, day) == ledger_only  # no decisions yet: the ledger's labels alone
+
+    def approve(case_id: str, when: datetime) -> None:
+        case_labels.write_decision(out, case_id=case_id, customer_id="c1", label=1, decided_at=when,
+                                   typology="confirmed")
+
+    approve("C-20250301-0000000001", datetime(2025, 3, 2, 0, 0, tzinfo=UTC))  # at the run's midnight
+    assert fingerprint(ledger, out, day) == ledger_only  # training as of the day cannot read it: no event
+    assert fingerprint(ledger, out, day + timedelta(days=1)) not in (None, ledger_only)  # the next day's can
+    approve("C-20250301-0000000002", datetime(2025, 3, 1, 23, 59, 59, 999999, tzinfo=UTC))
+    with_decision = fingerprint(ledger, out, day)
+    assert with_decision not in (None, ledger_only)
+    assert case_labels.decided_files(out, day) == [
+        case_labels.labels_path(out) / "C-20250301-0000000002-20250301T235959999999Z.parquet"
+    ]
+    # Only decisions: still a fingerprint (a ledger without labels).
+    assert fingerprint(tmp_path / "empty", out, day) is not None
+    (case_labels.labels_path(out) / "notes.parquet").write_bytes(b"x")
+    with pytest.raises(BantayError, match="not a decision label"):
+        fingerprint(ledger, out, day)
 
 
 def test_latest_validated_picks_the_last_finished_validate_run_not_after_a_date(tmp_path: Path) -> None:
