@@ -109,7 +109,8 @@ def test_training_table_takes_an_approved_decision_from_the_next_cutoff_on(spark
     columns = training_set.catalogue_columns()
 
     def decision_of(cutoff: date) -> list[tuple]:
-        frame = training_set.training_table(spark, world["settings"], cutoff, columns, world["recipe"])
+        frame = training_set.training_table(spark, world["settings"], cutoff, columns, world["recipe"],
+                                            world["features"])
         rows = frame[(frame["customer_id"] == lookalike) & (frame["lead_days"] == 0)]
         return list(zip(rows["as_of"], rows["label"], rows["typology"], strict=True))
 
