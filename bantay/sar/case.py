@@ -94,9 +94,15 @@ def render_forms(
     fincen_xml, fincen_clips = fincen.build(
         draft, tcc=draft["institution"].get("fincen_tcc") or fincen.DEFAULT_TCC
     )
-    goaml_xml, goaml_clips = goaml.build(draft, goaml_config, goaml_xsd)
+    # goAML and FINTRAC reports need at least one transaction: a case whose grounds hold no outgoing payment
+    # gets neither, and its draft says so.
+    reportable = any(t["direction"] == "out" for t in draft["transactions"])
+    goaml_xml, goaml_clips = goaml.build(draft, goaml_config, goaml_xsd) if reportable else (None, [])
     austrac_xml, austrac_clips = austrac.build(draft)
-    fintrac_json = fintrac.build(draft)
+    fintrac_json = fintrac.build(draft) if reportable else None
+    reason = "the report needs a transaction; no outgoing payment is behind this case's grounds"
+    omitted = () if reportable else ("goaml_str.xml", "fintrac_str.json")
+    draft["forms_omitted"] = [{"form": form, "reason": reason} for form in omitted]
     draft["truncations"] = [clip.as_dict() for clip in (*fincen_clips, *goaml_clips, *austrac_clips)]
     validate_draft(draft)
     page = html.render(draft)
@@ -106,11 +112,13 @@ def render_forms(
         ),
         "draft.html": page.encode("utf-8"),
         "fincen_sar.xml": fincen_xml,
-        "goaml_str.xml": goaml_xml,
         "nca_sar.txt": nca.render(draft).encode("utf-8"),
         "austrac_smr.xml": austrac_xml,
-        "fintrac_str.json": fintrac_json,
     }
+    if goaml_xml is not None:
+        files["goaml_str.xml"] = goaml_xml
+    if fintrac_json is not None:
+        files["fintrac_str.json"] = fintrac_json
     if pdf:
         files["draft.pdf"] = html.render_pdf(page)
     return files

@@ -321,3 +321,14 @@ def test_render_matches_snapshot(name: str):
         expected.parent.mkdir(exist_ok=True)
         expected.write_bytes(forms[name])
     assert forms[name].decode() == expected.read_text(encoding="utf-8")
+
+
+def test_a_case_without_an_outgoing_payment_omits_goaml_and_fintrac_and_says_why():
+    """goAML and FINTRAC need a transaction: a case whose grounds hold no outgoing payment gets neither file,
+    its draft names the omitted forms, and every other form is still written (and valid)."""
+    draft = _draft(_travel_rows())
+    assert "goaml_str.xml" in case.render_forms(draft, goaml.load_config())
+    draft["transactions"] = [{**t, "direction": "in"} for t in draft["transactions"]]
+    forms = case.render_forms(draft, goaml.load_config())
+    assert [o["form"] for o in draft["forms_omitted"]] == ["goaml_str.xml", "fintrac_str.json"]
+    assert set(forms) == {"draft.json", "draft.html", "fincen_sar.xml", "nca_sar.txt", "austrac_smr.xml"}
