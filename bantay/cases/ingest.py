@@ -145,10 +145,16 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     factory: sessionmaker[Session] = db.open_store(output_root, url)
     # as ingest_drafts: held while as_of < filing day + CONTINUING_ACTIVITY_DAYS
     since = datetime.combine(as_of - timedelta(days=CONTINUING_ACTIVITY_DAYS - 1), datetime.min.time(), UTC)
+    day_start = datetime.combine(as_of, datetime.min.time(), UTC)
+    # Only cases opened or filed before `as_of`: a rerun of a day must not see the cases its first run opened.
     with factory() as session:
-        open_ids = session.scalars(select(Case.customer_id).where(Case.state.in_(OPEN_STATES)))
+        open_ids = session.scalars(
+            select(Case.customer_id).where(Case.state.in_(OPEN_STATES), Case.opened_on < as_of)
+        )
         filed_ids = session.scalars(
-            select(Case.customer_id).where(Case.state == "filed", Case.filed_at >= since)
+            select(Case.customer_id).where(
+                Case.state == "filed", Case.filed_at >= since, Case.filed_at < day_start
+            )
         )
         found = sorted({*open_ids, *filed_ids})
     factory.kw["bind"].dispose()

@@ -203,7 +203,8 @@ def test_continuing_customers_are_open_or_recently_filed(
         closed = store.get_case(session, draft("c3", D1)["case_id"])
         closed.state = "closed"
     out = tmp_path / "out"
-    assert ingest.continuing_customers(out, D1, store_url) == ["c1", "c2"]
+    assert ingest.continuing_customers(out, D1, store_url) == []  # a rerun of D1 ignores the cases D1 opened
+    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1", "c2"]
     with factory.begin() as session:
         case = store.get_case(session, case.id)
         store.approve(session, case, session.get(type(team["ben"]), team["ben"].id), out)
