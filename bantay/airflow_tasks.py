@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -38,12 +38,14 @@ def fail_fast() -> Iterator[None]:
         raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
 
 
-def jsonable(payload: Any) -> Any:
+def jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A step's summary as plain JSON (dates and paths as strings, numpy scalars as numbers) for XCom."""
-    return json.loads(json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    text = json.dumps(payload, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+    plain: dict[str, Any] = json.loads(text)
+    return plain
 
 
-def run_settings(context: dict[str, Any]) -> Settings:
+def run_settings(context: Mapping[str, Any]) -> Settings:
     """Settings of this run: environment and config file, then the run's params (`PARAMS`)."""
     from bantay import log, settings
 
@@ -52,7 +54,8 @@ def run_settings(context: dict[str, Any]) -> Settings:
     return settings.load(ledger_root=params.get("ledger_root"), output_root=params.get("output_root"))
 
 
-def run_date(context: dict[str, Any]) -> date:
+def run_date(context: Mapping[str, Any]) -> date:
     """The run's date D: end of the data interval (UTC); runs without a logical date use `run_after`."""
     moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
-    return pendulum.instance(moment).in_timezone("UTC").date()
+    day: date = pendulum.instance(moment).in_timezone("UTC").date()
+    return day

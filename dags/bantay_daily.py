@@ -116,7 +116,7 @@ def bantay_daily() -> None:
             "out": str(settings.output_root),
         }
         previous = list(context["inlet_events"][LABELS].ascending(False).limit(1))
-        seen = previous[0].extra.get("fingerprint") if previous else None
+        seen = (previous[0].extra or {}).get("fingerprint") if previous else None
         if fingerprint is not None and fingerprint != seen:
             context["outlet_events"][LABELS_CHANGED].add(
                 LABELS, extra={"as_of": as_of.isoformat(), "fingerprint": fingerprint}

@@ -14,6 +14,7 @@ and the failure policy are as in `bantay_daily` (both take them from `bantay.air
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def _latest_validated(output_root: Path, not_after: date) -> date | None:
     return max(dates) if dates else None
 
 
-def _training_as_of(context: dict[str, Any], output_root: Path) -> date:
+def _training_as_of(context: Mapping[str, Any], output_root: Path) -> date:
     """As-of of the labels event that triggered the run, else the latest validated date up to the run date."""
     events = context["triggering_asset_events"].get(LABELS, [])
     reported = [date.fromisoformat(e.extra["as_of"]) for e in events if (e.extra or {}).get("as_of")]
@@ -120,7 +121,8 @@ def bantay_train() -> None:
         context["outlet_events"][MODEL].extra = _plain(decision)
         return decision
 
-    promote(train())
+    # TaskFlow hands `promote` the XCom of `train` at run time; statically the call sees an XComArg.
+    promote(train())  # type: ignore[arg-type]
 
 
 bantay_train()

@@ -459,7 +459,7 @@ def _components_on_driver(nodes: DataFrame, edges: DataFrame) -> DataFrame:
     each linked node's label (the smallest node of its component) goes back as a small table; a node without
     an edge is its own label. The same labels as the propagation."""
     # The edges hold each link both ways; one way is enough for an undirected graph.
-    frame = edges.where(F.col("src") < F.col("dst")).select("src", "dst").toPandas()
+    frame: pd.DataFrame = edges.where(F.col("src") < F.col("dst")).select("src", "dst").toPandas()
     codes, names = pd.factorize(pd.concat([frame["src"], frame["dst"]], ignore_index=True))
     count, size = len(frame), len(names)
     graph = coo_matrix((np.ones(count, dtype=np.int32), (codes[:count], codes[count:])), shape=(size, size))
@@ -505,5 +505,6 @@ def _propagate(edges: DataFrame, labels: DataFrame, checkpoint: bool) -> tuple[D
 def _delete_folder(spark: SparkSession, folder: str) -> None:
     """Remove a checkpoint folder on whatever file system holds it (local, HDFS, object store)."""
     jvm = spark.sparkContext._jvm
+    assert jvm is not None  # a classic (not Connect) session always has its JVM
     path = jvm.org.apache.hadoop.fs.Path(folder)
     path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)

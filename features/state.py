@@ -14,7 +14,7 @@ Both are pure functions of one or more days of validated transactions plus the c
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from bantay.features.common import (
@@ -135,10 +135,10 @@ def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
         )
     )
 
-    def count(condition: F.Column) -> F.Column:
+    def count(condition: Column) -> Column:
         return F.sum(F.when(condition, 1).otherwise(0)).cast("int")
 
-    def total(condition: F.Column) -> F.Column:
+    def total(condition: Column) -> Column:
         return F.sum(F.when(condition, usd).otherwise(0.0))
 
     night = is_night_hour(local_hour())

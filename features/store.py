@@ -131,7 +131,7 @@ def _layout_changed(spark: SparkSession, settings: Settings) -> bool:
         recorded = json.loads(_layout_path(settings).read_text()).get("layout")
     except (FileNotFoundError, ValueError, AttributeError):
         recorded = None
-    return recorded != state_layout(spark)
+    return bool(recorded != state_layout(spark))
 
 
 def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:

@@ -131,7 +131,8 @@ def write_cases(
 
 
 def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n")
+    text: str = frame.to_csv(index=False, lineterminator="\n")
+    return text
 
 
 if __name__ == "__main__":  # spark-submit jobs/draft_cases.py --ledger L --out O --as-of D

@@ -252,7 +252,7 @@ def read_table(spark: SparkSession, root: Path, table: str, found: ledger_files.
     # The reader turns partition type inference off for the session while it lists files; later reads (the
     # validated layer, the features step in the same session) need it back, or booking_date is a string.
     inference = "spark.sql.sources.partitionColumnTypeInference.enabled"
-    previous = spark.conf.get(inference, "true")
+    previous = spark.conf.get(inference, "true") or "true"
     try:
         frame = ledger_files.read(spark, root, found, with_position=table in ("customers", "fx_rates"))
         _ = frame.schema  # resolve now: a file Spark cannot read stops the run with one line, no traceback

@@ -100,4 +100,5 @@ def refit(parted: DataFrame, columns: Sequence[str], params: dict[str, Any]) -> 
     settings = dict(params, scale_pos_weight=class_ratio(parted))
     workers = parted.sparkSession.sparkContext.defaultParallelism
     model = _estimator(settings, columns, workers, n_estimators=int(params["best_iteration"]) + 1).fit(parted)
-    return model.get_booster()
+    booster: xgb.Booster = model.get_booster()
+    return booster

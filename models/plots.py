@@ -33,7 +33,7 @@ def pr_curves(labels: np.ndarray, scores: Mapping[str, np.ndarray]) -> Figure:
 def score_distribution(scores: np.ndarray, groups: np.ndarray) -> Figure:
     """Histogram of scores for each group (e.g. confirmed, cleared, unlabelled sample)."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    bins = np.linspace(0, 1, 41)
+    bins = np.linspace(0, 1, 41).tolist()
     for group in sorted(set(groups.tolist())):
         ax.hist(scores[groups == group], bins=bins, alpha=0.5, density=True, label=str(group))
     ax.set(xlabel="score", ylabel="density", title="Score distribution by label")

@@ -193,13 +193,14 @@ def holdout_booster(settings: Settings, version: ModelVersion) -> xgb.Booster:
     Only a run logged before holdout models existed lacks the artifact; a store that fails to hand over an
     artifact it lists is an error, not a reason to judge the refit (which has seen the evaluation rows).
     """
-    listed = {a.path for a in client(settings).list_artifacts(version.run_id, HOLDOUT_ARTIFACT_DIR)}
+    run_id = _run_of(version)
+    listed = {a.path for a in client(settings).list_artifacts(run_id, HOLDOUT_ARTIFACT_DIR)}
     if HOLDOUT_ARTIFACT not in listed:
         return load_booster(settings, f"models:/{version.name}/{version.version}")[0]
     with tempfile.TemporaryDirectory() as folder:
         try:
             local = mlflow.artifacts.download_artifacts(
-                run_id=version.run_id, artifact_path=HOLDOUT_ARTIFACT, dst_path=folder,
+                run_id=run_id, artifact_path=HOLDOUT_ARTIFACT, dst_path=folder,
                 tracking_uri=settings.tracking_uri,
             )
         except (MlflowException, OSError) as error:
@@ -209,6 +210,15 @@ def holdout_booster(settings: Settings, version: ModelVersion) -> xgb.Booster:
         booster = xgb.Booster()
         booster.load_model(local)
         return booster
+
+
+def _run_of(version: ModelVersion) -> str:
+    """The MLflow run that logged a version; a version registered from outside a run cannot be judged."""
+    if not version.run_id:
+        raise ModelError(
+            f"model version {version.version} has no MLflow run; register versions with `bantay train`"
+        )
+    return str(version.run_id)
 
 
 def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
@@ -275,7 +285,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         decision |= {"promoted": False, "reason": f"version {candidate.version} is already the champion"}
         return decision
 
-    evaluation = evaluation_set(settings, candidate.run_id)
+    evaluation = evaluation_set(settings, _run_of(candidate))
     seen = _seen_by(champion, evaluation)
     decision["eval_rows_seen_by_champion"] = int(seen.sum())
     evaluation = evaluation[~seen].reset_index(drop=True)

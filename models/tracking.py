@@ -21,6 +21,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 
 import bantay
@@ -117,7 +118,7 @@ def log_run(
         log_plots(evaluation, columns, booster, model_scores, rules_scores)
         for context, part in (("training", frame), ("evaluation", evaluation)):
             logged = part[[*columns, "label"]].astype("float64").reset_index(drop=True)
-            dataset = mlflow.data.from_pandas(logged, targets="label", name=f"bantay-{context}")
+            dataset = from_pandas(logged, targets="label", name=f"bantay-{context}")
             mlflow.log_input(dataset, context=context)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
@@ -166,7 +167,7 @@ def log_plots(
         "pr_curve": plots.pr_curves(labels, {"model": model_scores, "rules": rules_scores}),
         "score_distribution": plots.score_distribution(model_scores, groups),
         "shap_summary": plots.shap_summary(contribs, evaluation[columns].to_numpy(dtype="float64"), columns),
-        "feature_importance": plots.importance({c: float(gains.get(c, 0.0)) for c in columns}),
+        "feature_importance": plots.importance({c: float(np.sum(gains.get(c, 0.0))) for c in columns}),
         "reliability": plots.reliability(labels, model_scores),
     }
     # Per typology of the labels (and the unlabelled sample): what lifts each, e.g. a cleared look-alike.

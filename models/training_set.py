@@ -169,7 +169,7 @@ def training_table(
 
 def to_frame(table: DataFrame) -> pd.DataFrame:
     """A Spark training table on the driver, in decision-date order."""
-    frame = table.toPandas()
+    frame: pd.DataFrame = table.toPandas()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame["decided_on"] = pd.to_datetime(frame["decided_on"]).dt.date
     return frame.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)

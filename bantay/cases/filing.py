@@ -52,11 +52,12 @@ def fincen_xml(draft: Mapping[str, Any], narrative_text: str) -> bytes:
             etree.SubElement(info, f"{{{fincen.NS}}}ActivityNarrativeText")
             parent.insert(at + number - 1, info)
             next_seq += 1
-        info.find("fc2:ActivityNarrativeSequenceNumber", ns).text = str(number)  # type: ignore[union-attr]
-        info.find("fc2:ActivityNarrativeText", ns).text = block  # type: ignore[union-attr]
+        info.find("fc2:ActivityNarrativeSequenceNumber", ns).text = str(number)
+        info.find("fc2:ActivityNarrativeText", ns).text = block
     if not fincen.schema().validate(document):
         first = fincen.schema().error_log.filter_from_errors()[0]
         raise fincen.FincenSchemaError(
             f"case {draft['case_id']}: approved FinCEN XML invalid at line {first.line}: {first.message}"
         )
-    return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    approved: bytes = etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return approved

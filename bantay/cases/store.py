@@ -255,15 +255,20 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
 
     _change(session, case, user, "approve", apply)
     if case.outcome != INCONCLUSIVE:
-        decision = {
-            "case_id": case.id,
-            "customer_id": case.customer_id,
-            "label": 1 if case.outcome == CONFIRMED else 0,
-            "decided_at": stamp,
-            "typology": labels.typology_of(str(case.outcome)),
-        }
+        case_id, customer_id = case.id, case.customer_id
+        label, typology = 1 if case.outcome == CONFIRMED else 0, labels.typology_of(str(case.outcome))
         # Written once the approval is committed: a rolled-back approval leaves no label behind.
-        _after_commit(session, lambda: labels.write_decision(output_root, **decision))
+        _after_commit(
+            session,
+            lambda: labels.write_decision(
+                output_root,
+                case_id=case_id,
+                customer_id=customer_id,
+                label=label,
+                decided_at=stamp,
+                typology=typology,
+            ),
+        )
     return case
 
 
@@ -369,7 +374,7 @@ class QueueFilter:
     include_closed: bool = False
 
 
-def queue_query(flt: QueueFilter) -> Select[tuple[Case]]:
+def queue_query(flt: QueueFilter) -> Select[Case]:
     """Cases by the filter; every value is a bound parameter, so any text just matches nothing."""
     query = select(Case)
     if flt.state and flt.state in STATES:

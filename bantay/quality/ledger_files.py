@@ -85,7 +85,7 @@ def list_files(root: Path, table: str, partitions: set[str] | None = None) -> li
     folder = root / table
     if not folder.is_dir():
         return []
-    found = []
+    found: list[Path] = []
     for current, subdirs, names in os.walk(folder, followlinks=True):
         here = Path(current)
         relative = here.relative_to(folder)

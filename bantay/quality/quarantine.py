@@ -166,14 +166,15 @@ def counts(flagged: DataFrame, rules: tuple[Rule, ...]) -> dict[str, Any]:
     row = flagged.agg(*aggregates).first()
     assert row is not None
     by_rule = {rule.id: int(row[f"first_{i}"]) for i, rule in enumerate(rules)}
+    read, accepted, quarantined = int(row["read"]), int(row["accepted"]), sum(by_rule.values())
     result = {
-        "read": int(row["read"]),
-        "accepted": int(row["accepted"]),
-        "quarantined": sum(by_rule.values()),
+        "read": read,
+        "accepted": accepted,
+        "quarantined": quarantined,
         "by_rule": by_rule,
         "breaking_rule": {rule.id: int(row[f"any_{i}"]) for i, rule in enumerate(rules)},
     }
-    check_conservation("", result["read"], result["accepted"], result["quarantined"])
+    check_conservation("", read, accepted, quarantined)
     return result
 
 

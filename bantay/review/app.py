@@ -167,8 +167,8 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
             return response
         with factory.begin() as session:
             token, _ = users.start_session(session, session.get(User, user.id))  # type: ignore[arg-type]
-        response = RedirectResponse("/queue", status_code=303)
-        response.set_cookie(
+        redirect = RedirectResponse("/queue", status_code=303)
+        redirect.set_cookie(
             SESSION_COOKIE,
             token,
             httponly=True,
@@ -176,8 +176,8 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
             secure=secure_cookies,
             max_age=users.SESSION_HOURS * 3600,
         )
-        response.delete_cookie(LOGIN_COOKIE)
-        return response
+        redirect.delete_cookie(LOGIN_COOKIE)
+        return redirect
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:

@@ -114,7 +114,9 @@ def ph_region(city: Any, cluster_region: Any = None) -> str:
 def index_html(drafts: Sequence[Mapping[str, Any]], as_of: str, generated_at: str) -> str:
     """The day's cases by score, with key facts, each linking its draft."""
     ordered = sorted(drafts, key=lambda d: (-(d["model"]["score"] or 0), d["case_id"]))
-    return _env().get_template("index.html.j2").render(drafts=ordered, as_of=as_of, generated_at=generated_at)
+    template = _env().get_template("index.html.j2")
+    page: str = template.render(drafts=ordered, as_of=as_of, generated_at=generated_at)
+    return page
 
 
 def _region_of_payee(draft: Mapping[str, Any]) -> dict[str, str]:

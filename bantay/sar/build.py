@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -300,7 +300,7 @@ def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
             "channels": [],
         }
     first, last = case_txns["booking_date"].min(), case_txns["booking_date"].max()
-    countries = [
+    countries: list[dict[str, Any]] = [
         {
             "country": str(c),
             "n_transactions": len(g),
@@ -309,7 +309,7 @@ def _activity(case_txns: pd.DataFrame, as_of: date) -> dict[str, Any]:
         for c, g in case_txns.groupby("counterparty_country", dropna=False)
     ]
     countries.sort(key=lambda item: (-item["n_transactions"], str(item["country"])))
-    channels = [
+    channels: list[dict[str, Any]] = [
         {
             "channel": str(c),
             "n_transactions": len(g),
@@ -457,7 +457,7 @@ def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_custome
 
 def _reason(raw: Any, catalogue: Mapping[str, FeatureInfo]) -> dict[str, Any]:
     """One model reason for the internal section: as scored, with its typology and the ground it supports."""
-    get = raw.get if isinstance(raw, Mapping) else (lambda key: getattr(raw, key, None))
+    get: Callable[[str], Any] = raw.get if isinstance(raw, Mapping) else (lambda key: getattr(raw, key, None))
     feature = _text(get("feature"))
     info = catalogue.get(feature or "")
     ground = grounds.ground_of(feature)

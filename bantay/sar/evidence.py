@@ -89,7 +89,7 @@ def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.Data
             f"{path}: score reasons carry no `feature` (written by an older scorer); "
             f"rerun `bantay score --as-of {as_of}`"
         )
-    alerts = scores.where(F.col("alert")).toPandas()
+    alerts: pd.DataFrame = scores.where(F.col("alert")).toPandas()
     return alerts.sort_values(["rank", "customer_id"], kind="stable").reset_index(drop=True)
 
 

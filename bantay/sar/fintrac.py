@@ -127,7 +127,7 @@ def _subject(subject: Mapping[str, Any]) -> dict[str, Any]:
         person["surname"] = _text(last, 100)
     if first:
         person["givenName"] = _text(first, 100)
-    address = {"typeCode": 1}
+    address: dict[str, int | str] = {"typeCode": 1}
     for key, value, limit in (
         ("streetAddress", subject.get("address_line"), 100),
         ("city", subject.get("city"), 100),

@@ -124,7 +124,8 @@ def rates_for(
 
 def _as_date(value: Any) -> date:
     if isinstance(value, pd.Timestamp):
-        return value.date()
+        day: date = value.date()
+        return day
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

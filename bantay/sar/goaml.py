@@ -332,7 +332,7 @@ class _Parties:
             t["currency"] for t in self.draft["transactions"] if str(t.get("account_id") or "") == account_id
         ]
         sent = sent or [t["currency"] for t in self.draft["transactions"]]
-        return max(sorted(set(sent)), key=sent.count) if sent else self.draft["reporting_currency"]
+        return str(max(sorted(set(sent)), key=sent.count) if sent else self.draft["reporting_currency"])
 
 
 def _transaction(

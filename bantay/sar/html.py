@@ -26,7 +26,10 @@ def render(draft: Mapping[str, Any]) -> str:
     """The investigator's page for one case."""
     template = _env().get_template("draft.html.j2")
     titles = {i["code"]: i["title"] for i in draft["indicators"]}
-    return template.render(draft=draft, sections=sections(draft), timeline=timeline_svg(draft), titles=titles)
+    page: str = template.render(
+        draft=draft, sections=sections(draft), timeline=timeline_svg(draft), titles=titles
+    )
+    return page
 
 
 def render_pdf(html: str) -> bytes:
@@ -46,7 +49,7 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
     start = end - timedelta(days=365)
     if draft["activity"]["from"]:
         start = min(start, datetime.fromisoformat(draft["activity"]["from"]))
-    top = max([t["amount_reporting"] for t in payments] + [1.0])
+    top: float = max([t["amount_reporting"] for t in payments] + [1.0])
     plot_w = SVG_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
     plot_h = SVG_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
     span = (end - start).total_seconds()
@@ -96,7 +99,8 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
 
 
 def _month_ticks(start: datetime, end: datetime) -> Sequence[tuple[str, datetime]]:
-    ticks, moment = [], datetime(start.year, start.month, 1)
+    ticks: list[tuple[str, datetime]] = []
+    moment = datetime(start.year, start.month, 1)
     while moment <= end:
         if moment >= start:
             ticks.append(

@@ -9,6 +9,7 @@ payers are drawn here; each look-alike kind is a function in `lookalikes.py`, bu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class Activity:
         self.serial += 1
         return mix_id(prefix, np.array([self.c.index * 2**24 + self.serial]), 0xC0DE)[0]
 
-    def payee(self, code: str, **kwargs: object) -> int:
+    def payee(self, code: str, **kwargs: Any) -> int:
         idx = person_abroad(self.local, self.rng, ref.DESTINATIONS[code], self.new_id("B"), **kwargs)
         return self.base + idx
 
@@ -127,7 +128,8 @@ class Activity:
         )
 
         def col(value: object, dtype: type) -> np.ndarray:
-            return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))[keep]
+            column: np.ndarray = np.broadcast_to(np.asarray(value, dtype=dtype), (n,))[keep]
+            return column
 
         online_arr = col(online, bool)
         vpn = online_arr & (self.rng.random(n)[keep] < self.c.vpn_rate[cust_arr[keep]])
@@ -385,7 +387,7 @@ class Activity:
 
         # Subscriptions that offenders also buy (O8), common among ordinary customers: VPN, dating, capture
         # tools.
-        for kind, share, per_month in (
+        for kind, buyer_share, per_month in (
             ("vpn", 0.12, 1.0),
             ("dating", 0.08, 1.0),
             ("screen_capture", 0.015, 0.2),
@@ -393,7 +395,7 @@ class Activity:
             ("webcam", 0.01, 0.8),
             ("adult", 0.012, 0.8),
         ):
-            ids = np.flatnonzero(rng.random(n) < share)
+            ids = np.flatnonzero(rng.random(n) < buyer_share)
             counts = rng.poisson(per_month * active[ids] / 30.0)
             self.related_spend(np.repeat(ids, counts), kind)
 

@@ -187,8 +187,9 @@ def customers(
 
 def fx_rates(
     table: pa.Table, rng: np.random.Generator, start: date, days: int
-) -> tuple[pa.Table, list[dict]]:
-    rows, truth = [], []
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    truth: list[dict[str, Any]] = []
     for k, rule in enumerate(_rules(rng, FX_RULES, table.num_rows, 2)):
         when = start + timedelta(days=int(rng.integers(0, days)))
         if rule == "fx_rate_not_positive":
@@ -212,14 +213,16 @@ def fx_rates(
                 "table": "fx_rates",
                 "rule": rule,
                 "txn_id": None,
-                "key": f"{row['currency']}|{row['rate_date'].isoformat()}",
+                "key": f"{row['currency']}|{row['rate_date']:%Y-%m-%d}",
                 "booking_date": None,
             }
         )
     return pa.concat_tables([table, pa.Table.from_pylist(rows, schema=FX_RATES)]), truth
 
 
-def labels(table: pa.Table, rng: np.random.Generator, first_unknown: int) -> tuple[pa.Table, list[dict]]:
+def labels(
+    table: pa.Table, rng: np.random.Generator, first_unknown: int
+) -> tuple[pa.Table, list[dict[str, Any]]]:
     """Extra label rows: for customers that already have a good label, or for unknown customers."""
     if table.num_rows == 0:
         return table, []

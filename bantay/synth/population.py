@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,8 @@ def kind_counts(rng: np.random.Generator, n: int) -> np.ndarray:
     raw = shares * n
     counts = np.floor(raw).astype(int) + (rng.random(len(shares)) < raw - np.floor(raw))
     counts[0] = n - counts[1:].sum()
-    return counts
+    exact: np.ndarray = counts
+    return exact
 
 
 def _fill(pattern: str, rng: np.random.Generator) -> str:
@@ -150,7 +152,7 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
     residence = rng.choice(len(ref.RESIDENCES), size=n, p=weights / weights.sum())
     as_of = world.start
     zone = np.zeros(n, dtype=np.int64)
-    cols: dict[str, list] = {
+    cols: dict[str, list[Any]] = {
         k: []
         for k in (
             "nat",

@@ -173,7 +173,9 @@ def tz_offsets(start: date, days: int) -> tuple[tuple[str, ...], np.ndarray]:
             noon = datetime.combine(start + timedelta(days=d - 1), datetime.min.time(), UTC) + timedelta(
                 hours=12
             )
-            out[z, d] = int(noon.astimezone(info).utcoffset().total_seconds())
+            offset = noon.astimezone(info).utcoffset()
+            assert offset is not None  # a ZoneInfo always has an offset
+            out[z, d] = int(offset.total_seconds())
     return zones, out[:, 1:]  # index 0 = the first day; one spare day at the end for late-evening payments
 
 
@@ -186,7 +188,7 @@ def person_abroad(
     surname: str | None = None,
     female: bool | None = None,
     city: str | None = None,
-    phone: tuple[str, str, str] | None = None,
+    phone: tuple[str | None, str | None, str | None] | None = None,
     account: str | None = None,
     wallet_share: float = 0.5,
     handle: str | None = None,
@@ -272,7 +274,7 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
                 stores = 1 if online else 3
                 for pid, store in zip(ids("M", stores), range(stores), strict=True):
                     city = None if online else city_names[(store + len(brand)) % len(city_names)]
-                    label = brand if online else f"{brand.upper()} {city.upper()}"
+                    label = brand if online or city is None else f"{brand.upper()} {city.upper()}"
                     rows.append(parties.add(pid, label, res.code, city, mcc=mcc))
             merchants[f"{mcc}:{res.code}"] = np.array(rows)
         atm = [
