@@ -4,9 +4,11 @@ draft.json is the single source of every other form: the HTML, the regulator fil
 format what is here. Amounts are rounded to cents and shares to four places *here*, so that the forms print
 exactly the numbers the draft holds; every total is the sum of the listed transactions' cents.
 
-The case's transactions (`transactions`) are the suspicious set: the union of the grounds' evidence
-(`indicators`, from `bantay.sar.grounds`). The model's score, rank and reasons are kept apart in `model`
-(`internal_only`): no regulator form carries them.
+The case's transactions (`transactions`) are the suspicious set: the union of the evidence of the grounds
+about the payments (`indicators`, from `bantay.sar.grounds`). A supporting ground's rows (the related card
+spending) that are not also behind such a ground go to `supporting_transactions`: evidence the HTML and the
+narrative show with their ids, never part of the totals, the payees or any form's transactions. The model's
+score, rank and reasons are kept apart in `model` (`internal_only`): no regulator form carries them.
 """
 
 from __future__ import annotations
@@ -74,9 +76,10 @@ def build_draft(
     """The draft for one alerted customer. `transactions` are that customer's rows with the flag columns of
     `bantay.features.flags` (`evidence.TXN_COLUMNS`).
 
-    The case's transactions are the union of the grounds' evidence (`bantay.sar.grounds`): totals, activity,
-    payees, forms and narrative all follow from that one set, so travel and ordinary spending never enter it.
-    Every figure comes from the rows, none from the feature table.
+    The case's transactions are the union of the evidence of the grounds about the payments
+    (`bantay.sar.grounds`): totals, activity, payees, forms and narrative all follow from that one set, so
+    travel and ordinary spending never enter it, nor the supporting grounds' card spending (listed apart in
+    `supporting_transactions`). Every figure comes from the rows, none from the feature table.
     """
     customer_id = str(score["customer_id"])
     txns = _prepared(transactions, as_of)
@@ -93,7 +96,10 @@ def build_draft(
         other_payers=others,
     )
     indicators, evidence = _indicators(context, reasons)
-    case_txns = txns[txns["txn_id"].astype(str).isin(evidence)]
+    suspicious = {t for i in indicators if not i["supporting"] for t in i["txn_ids"]}
+    ids = txns["txn_id"].astype(str)
+    case_txns = txns[ids.isin(suspicious)]
+    supporting_txns = txns[ids.isin(evidence) & ~ids.isin(suspicious)]
     payees = _payees(case_txns, cluster_of)
     linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids)
     # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
@@ -112,6 +118,7 @@ def build_draft(
         "totals": _totals(case_txns, reporting_currency),
         "indicators": indicators,
         "transactions": [_txn(row, evidence) for row in case_txns.itertuples(index=False)],
+        "supporting_transactions": [_txn(row, evidence) for row in supporting_txns.itertuples(index=False)],
         "payees": payees,
         "clusters": linked,
         "model": {
@@ -203,6 +210,7 @@ def _indicators(
                 "code": ground.code,
                 "typology_id": ground.typology_id,
                 "title": ground.title,
+                "supporting": ground.supporting,
                 "text": finding.text,
                 "window": {
                     "days": days,

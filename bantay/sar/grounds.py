@@ -10,6 +10,12 @@ The profile (age, sex, tenure, nationality, surname ties: O10), travel (O11) and
 never grounds: a characteristic of a person is not a ground for suspicion, and a plane ticket is not a
 payment for abuse. Those model reasons stay in the draft's internal model section.
 
+Every ground but one is about the payments abroad to individuals, which are the suspected payments (the
+suspected criminal property the forms report). The related card spending (O8: webcam, dating, VPN, token or
+app-store merchants) is a `supporting` ground: context that makes the payments more suspicious, stated with
+its transactions, but never a suspected payment itself, so it never enters the forms' amounts or
+transaction lists (legal adult-webcam and app-store spending is common among innocent customers too).
+
 `GROUNDS` is in order of strength, strongest first (a payee cluster paid by confirmed cases first, the
 small payments to a source country last), and the draft lists grounds in that order.
 """
@@ -76,7 +82,10 @@ class Finding:
 
 @dataclass(frozen=True)
 class Ground:
-    """One activity indicator: stable code, typology, look-back window, model features it states."""
+    """One activity indicator: stable code, typology, look-back window, model features it states.
+
+    `supporting`: context, not suspected payments; its rows are evidence, never reported property.
+    """
 
     code: str
     typology_id: str
@@ -84,6 +93,7 @@ class Ground:
     days: int
     features: frozenset[str]
     find: Callable[[Context, int], Finding]
+    supporting: bool = False
 
 
 # --- wording helpers ---------------------------------------------------------------------------------------
@@ -336,7 +346,7 @@ GROUNDS: tuple[Ground, ...] = (
            _f("share_p2p_keyword_90d", "share_p2p_keyword_365d"), _references),
     Ground("RELATED_SPEND", "O8", "Card payments to related merchants", 90,
            _f("n_related_card_30d", "n_related_card_90d", "n_related_groups_90d", "related_card_usd_90d"),
-           _related_spend),
+           _related_spend, supporting=True),
     Ground("SHARED_CLUSTER", "F1", "Payees shared with other customers", 365,
            _f("share_pay_shared_cluster_90d", "share_pay_shared_cluster_365d",
               "max_other_senders_cluster_90d", "sum_other_senders_cluster_90d",

@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from bantay.sar.narrative import environment, money, sections
+from bantay.sar.narrative import environment, money, sections, split_grounds
 from bantay.sar.text import display
 
 SVG_WIDTH, SVG_HEIGHT = 900, 220
@@ -26,8 +26,15 @@ def render(draft: Mapping[str, Any]) -> str:
     """The investigator's page for one case."""
     template = _env().get_template("draft.html.j2")
     titles = {i["code"]: i["title"] for i in draft["indicators"]}
+    grounds, context = split_grounds(draft)
     page: str = template.render(
-        draft=draft, sections=sections(draft), timeline=timeline_svg(draft), titles=titles
+        draft=draft,
+        sections=sections(draft),
+        timeline=timeline_svg(draft),
+        titles=titles,
+        grounds=grounds,
+        context=context,
+        supporting=draft.get("supporting_transactions") or [],
     )
     return page
 

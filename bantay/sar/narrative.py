@@ -64,12 +64,23 @@ def narrative(draft: Mapping[str, Any], payments: bool = False) -> str:
     `payments=True` adds a PAYMENTS section listing every reported payment (for forms that carry no
     transaction table of their own, such as FinCEN's SAR)."""
     listed = payment_lines(draft) if payments else ""
+    grounds, context = split_grounds(draft)
     text = (
         environment(False)
         .get_template("narrative.txt.j2")
-        .render(draft=draft, max_payees=MAX_PAYEES, payments=listed)
+        .render(draft=draft, max_payees=MAX_PAYEES, payments=listed, grounds=grounds, context=context)
     )
     return text.strip() + "\n"
+
+
+def split_grounds(draft: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """(grounds about the payments, supporting grounds), each strongest first. Drafts written before
+    supporting grounds existed have no `supporting` key: all their grounds are about the payments."""
+    indicators = draft["indicators"]
+    return (
+        [i for i in indicators if not i.get("supporting")],
+        [i for i in indicators if i.get("supporting")],
+    )
 
 
 def payment_lines(draft: Mapping[str, Any]) -> Markup:

@@ -104,7 +104,9 @@ def test_metrics_page_and_plots(client_for: Client):
 
 def test_queue_filters_by_country_and_state(client_for: Client, case_ids: dict[str, str]):
     ana = client_for("ana")
-    assert all(case in ana.get("/queue?country=gb").text for case in case_ids.values())
+    assert all(case in ana.get("/queue?country=ph").text for case in case_ids.values())
+    # The only GB counterparty of draft_c1.json is the token seller: supporting evidence, not a payee.
+    assert 'id="empty"' in ana.get("/queue?country=gb").text
     assert 'id="empty"' in ana.get("/queue?state=filed").text
     assert all(case in ana.get("/queue?region=Central+Luzon").text for case in case_ids.values())
     assert 'id="empty"' in ana.get("/queue?region=NCR").text
@@ -157,3 +159,12 @@ def test_lock_out_shows_on_the_sign_in_page(client_for: Client):
         "/login", data={"csrf": csrf_of(login.text), "username": "ben", "password": PASSWORD}
     )
     assert response.status_code == 401 and "locked" in response.text
+
+
+def test_case_page_lists_supporting_transactions_apart(client_for: Client, case_ids: dict[str, str]):
+    # draft_c1.json: t5, the token seller's card payment, is supporting evidence, not a suspected payment.
+    page = client_for("ana").get(f"/cases/{case_ids['c1']}").text
+    before, supporting = page.split('id="supporting-transactions"')
+    timeline = before.split('<section id="timeline">')[1]
+    assert "<td>t5</td>" in supporting.split("</table>")[0]
+    assert "<td>t1</td>" in timeline and "<td>t5</td>" not in timeline

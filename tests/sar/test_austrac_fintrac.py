@@ -17,14 +17,26 @@ NS = {"a": austrac.NS}
 
 
 def _merchant_rows() -> list[dict]:
-    """Two payments to the Philippines and a card payment to a token seller (O8): all three are reported.
+    """Two payments to the Philippines and a wallet top-up to a business there: all three are reported; a
+    card payment to a token seller (O8) is supporting evidence, never reported.
 
-    (An airline ticket would not be: travel is never in the suspicious set.)
+    (An airline ticket would not be either: travel is never in the suspicious set.)
     """
-    token_seller = _txn(
+    top_up = _txn(
         "x3",
         datetime(2025, 2, 20, 9, 0),
         "812.40",
+        channel="wallet",
+        mcc="6540",
+        counterparty_id="TOPUP",
+        counterparty_name="Example Top-up Inc",
+        counterparty_city=None,
+        is_round=False,
+    )
+    token_seller = _txn(
+        "x4",
+        datetime(2025, 2, 21, 9, 0),
+        "35.00",
         channel="card",
         mcc="5967",
         counterparty_id="TOK",
@@ -35,7 +47,7 @@ def _merchant_rows() -> list[dict]:
         is_round=False,
         is_related_spend=True,
     )
-    return [*_travel_rows()[:2], token_seller]
+    return [*_travel_rows()[:2], top_up, token_seller]
 
 
 def test_fintrac_str_carries_project_shadow_and_cad_values():
@@ -56,7 +68,13 @@ def test_fintrac_str_carries_project_shadow_and_cad_values():
     assert definitions["subject"]["typeCode"] == 5 and definitions["subject"]["surname"] == "Sample"
     beneficiaries = [t["completingActions"][0]["beneficiaries"][0] for t in report["transactions"]]
     merchant = definitions[beneficiaries[2]["refId"]]
-    assert beneficiaries[2]["typeCode"] == 4 and merchant["nameOfEntity"] == "Example Tokens"
+    assert beneficiaries[2]["typeCode"] == 4 and merchant["nameOfEntity"] == "Example Top-up Inc"
+    # The token seller's card payment (x4) is supporting evidence only: in no transaction, no definition.
+    assert [
+        t["suspiciousTransactionDetails"]["reportingEntityTransactionReference"]
+        for t in report["transactions"]
+    ] == ["x1", "x2", "x3"]
+    assert "Example Tokens" not in json.dumps(report["definitions"])
     assert definitions[beneficiaries[0]["refId"]]["surname"] == "Ramos"
     details = report["transactions"][0]["suspiciousTransactionDetails"]
     assert details == {
@@ -98,9 +116,10 @@ def test_austrac_smr_gives_og_reasons_and_aud_totals():
         "60.00",
         "812.40",
     ]
-    # Transfers to the Philippines are international transfers out; the card payment is described.
-    assert doc.xpath("//a:txnDetail/a:txnType/text()", namespaces=NS) == ["IT", "IT"]
-    assert doc.xpath("//a:txnDetail/a:txnTypeOther/text()", namespaces=NS) == ["card payment"]
+    # Transfers to the Philippines are international transfers out; the token seller's card payment (x4,
+    # AUD 56.00) is supporting evidence only.
+    assert doc.xpath("//a:txnDetail/a:txnType/text()", namespaces=NS) == ["IT", "IT", "IT"]
+    assert doc.xpath("//a:txnDetail/a:txnRefNo/text()", namespaces=NS) == ["x1", "x2", "x3"]
     assert doc.xpath("//a:designatedSvc/text()", namespaces=NS) == ["ACC_DEP", "DCE", "RS"]
     grounds = doc.xpath("string(//a:groundsForSuspicion)", namespaces=NS)
     assert grounds.startswith("Suspected online child sexual exploitation (OCSE).")
@@ -110,7 +129,7 @@ def test_austrac_smr_gives_og_reasons_and_aud_totals():
     assert [others[r].findtext(f"{{{austrac.NS}}}fullName") for r in refs] == [
         "Lita Ramos",
         "Jun Dela Cruz",
-        "Example Tokens",
+        "Example Top-up Inc",
     ]
     (subject,) = doc.xpath("//a:suspPerson", namespaces=NS)
     assert set(doc.xpath("//a:senderDrawerIssuer/a:sameAsSuspPerson/@refId", namespaces=NS)) == {

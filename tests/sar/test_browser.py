@@ -38,13 +38,15 @@ def test_draft_html_renders_in_chromium_without_console_errors(drafted: Path, tm
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto((case / "draft.html").as_uri())
         circles = page.locator("#timeline svg circle").count()
-        rows = page.locator("#transactions tbody tr").count()
+        rows = page.locator("#transactions table.txns:not(.supporting) tbody tr").count()
+        supporting = page.locator("#transactions table.supporting tbody tr").count()
         banner = page.locator("#immediate-risk").inner_text()
         page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
         browser.close()
     assert errors == []
     draft = load_draft(case)
-    assert rows == len(draft["transactions"]) == 5
-    assert circles == 5  # one dot per payment
+    assert rows == len(draft["transactions"]) == 4
+    assert supporting == len(draft["supporting_transactions"]) == 1  # the token seller's card payment
+    assert circles == 4  # one dot per suspected payment
     assert "police" in banner
     assert (tmp_path / "draft.png").stat().st_size > 10_000

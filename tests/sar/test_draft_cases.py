@@ -68,16 +68,17 @@ def test_build_draft_lists_transactions_behind_each_indicator(drafted: Path):
 def test_build_draft_totals_window_and_payees(drafted: Path):
     draft = load_draft(drafted / C1)
     # t7 is older than 365 days, t6 is inbound, t8 an airline ticket, t9 the rent: none is in the case,
-    # although the model cites the airline payment.
-    assert [t["txn_id"] for t in draft["transactions"]] == ["t1", "t2", "t3", "t4", "t5"]
-    assert draft["totals"]["by_currency"] == [{"currency": "GBP", "amount": 163.3, "n_transactions": 5}]
-    assert draft["totals"]["reporting"]["amount"] == 204.13  # 163.30 x 1.25 = 204.125, half up
-    assert draft["totals"]["usd_amount"] == 204.13
+    # although the model cites the airline payment. t5 (the token seller) is supporting evidence only.
+    assert [t["txn_id"] for t in draft["transactions"]] == ["t1", "t2", "t3", "t4"]
+    assert draft["totals"]["by_currency"] == [{"currency": "GBP", "amount": 148.3, "n_transactions": 4}]
+    # 62.50 + 50.00 + 31.25 + 41.63 (33.30 x 1.25 = 41.625, half up): the sum of the listed cents.
+    assert draft["totals"]["reporting"]["amount"] == 185.38
+    assert draft["totals"]["usd_amount"] == 185.38
     assert draft["activity"]["from"] == "2025-02-03"
-    assert draft["activity"]["to"] == "2025-02-21"
-    assert draft["activity"]["days_since_last"] == 8
-    assert draft["activity"]["n_payees"] == 3
-    assert [p["counterparty_id"] for p in draft["payees"]] == ["P1", "P2", "M1"]
+    assert draft["activity"]["to"] == "2025-02-20"
+    assert draft["activity"]["days_since_last"] == 9
+    assert draft["activity"]["n_payees"] == 2
+    assert [p["counterparty_id"] for p in draft["payees"]] == ["P1", "P2"]
     assert draft["subject"]["ip_addresses"][0]["ip_address"] == "203.0.113.5"  # used twice
     assert draft["model"] == {
         "internal_only": True,
@@ -130,7 +131,7 @@ def test_fincen_file_carries_the_ocse_keys(drafted: Path):
     assert [c.text for c in classification] == ["OCSE", "9999", "9"]
     # Field 43: public addresses only (203.0.113.5 is in a documentation range, not routable).
     assert doc.xpath("//fc2:IPAddressText/text()", namespaces=ns) == ["81.2.69.160"]
-    assert doc.findtext(".//fc2:TotalSuspiciousAmountText", namespaces=ns) == "204"
+    assert doc.findtext(".//fc2:TotalSuspiciousAmountText", namespaces=ns) == "185"  # USD 185.38
     roles = doc.xpath("//fc2:Activity/fc2:Party/fc2:ActivityPartyTypeCode/text()", namespaces=ns)
     assert roles == ["35", "37", "30", "8", "34", "33"]
     assert doc.findtext(".//fc2:RawEntityIndividualLastName", namespaces=ns) == "Example"
@@ -151,7 +152,7 @@ def test_goaml_report_structure(drafted: Path):
     assert doc.xpath("string(/report/entity_reference)") == C1
     assert doc.xpath("/report/report_indicators/indicator/text()") == ["CSAM1"]
     transactions = doc.xpath("/report/transaction")
-    assert [t.findtext("transactionnumber") for t in transactions] == ["t1", "t2", "t3", "t4", "t5"]
+    assert [t.findtext("transactionnumber") for t in transactions] == ["t1", "t2", "t3", "t4"]
     first = transactions[0]
     assert first.xpath("string(t_from_my_client/from_account/account)") == "A-c1"
     assert first.xpath("string(t_from_my_client/from_account/signatory/t_person/last_name)") == "Example"
@@ -162,8 +163,6 @@ def test_goaml_report_structure(drafted: Path):
     assert first.xpath("string(t_from_my_client/from_foreign_currency/foreign_amount)") == "50.00"
     assert first.xpath("string(date_transaction)") == "2025-02-03T22:30:00"
     assert "OCSE" in doc.xpath("string(/report/reason)")
-    # t5 is a card payment to a merchant: an entity, not a person with a first and last name.
-    assert transactions[4].xpath("t_to/to_entity/name/text()") and not transactions[4].xpath("t_to/to_person")
 
 
 def test_every_case_writes_five_valid_regulator_files(drafted: Path):
@@ -220,9 +219,13 @@ def test_grounds_are_the_activity_that_holds_strongest_first(drafted: Path):
     # Cluster grounds cite only the payments to that cluster's payees: P1 (K1), never P2 (K2) or the card.
     assert grounds["CONFIRMED_CLUSTER"] == ["t1", "t3"]
     assert grounds["SHARED_CLUSTER"] == ["t1", "t3"]
-    # The suspicious set is the union of the grounds' evidence, and every total is its sum.
-    union = sorted({t for ids in grounds.values() for t in ids})
+    # The suspicious set is the union of the payment grounds' evidence, and every total is its sum; the
+    # related card spending is a supporting ground, its row listed apart.
+    supporting = {i["code"] for i in draft["indicators"] if i["supporting"]}
+    assert supporting == {"RELATED_SPEND"}
+    union = sorted({t for code, ids in grounds.items() if code not in supporting for t in ids})
     assert union == sorted(t["txn_id"] for t in draft["transactions"])
+    assert [t["txn_id"] for t in draft["supporting_transactions"]] == grounds["RELATED_SPEND"] == ["t5"]
     by_code = {i["code"]: i for i in draft["indicators"]}
     assert by_code["NIGHT_PAYMENTS"]["text"] == (
         "3 of the 4 payments abroad between 2025-02-03 and 2025-02-20 (75%) were made between 21:00 and "
@@ -268,10 +271,54 @@ def test_no_profile_model_or_travel_text_in_any_filed_form(drafted: Path):
 def test_draft_page_links_every_ground_to_its_transactions(drafted: Path):
     page = (drafted / C1 / "draft.html").read_text(encoding="utf-8")
     draft = load_draft(drafted / C1)
-    for txn in draft["transactions"]:
+    for txn in draft["transactions"] + draft["supporting_transactions"]:
         assert f'<tr id="txn-{txn["txn_id"]}">' in page
     for ground in draft["indicators"]:
         assert f'<tr id="ground-{ground["code"].lower()}">' in page
         for txn_id in ground["txn_ids"]:
             assert f'<a href="#txn-{txn_id}">{txn_id}</a>' in page
     assert "1 confirmed case paid this cluster in the last year." in page
+
+
+def test_related_spend_is_evidence_never_reported_property(drafted: Path):
+    """c1's token-seller card payment t5 (GBP 15.00, USD 18.75) is shown with its id, never reported."""
+    from bantay.sar import austrac
+
+    folder = drafted / C1
+    draft = load_draft(folder)
+    listed = [t["txn_id"] for t in draft["transactions"]]
+    assert listed == ["t1", "t2", "t3", "t4"]
+    # The reported amount is the sum of the listed suspicious payments only (t5 would make it 204.13).
+    assert draft["totals"]["reporting"]["amount"] == sum(t["amount_reporting"] for t in draft["transactions"])
+    ns = {"fc2": "www.fincen.gov/base"}
+    fincen_doc = etree.parse(str(folder / "fincen_sar.xml"))
+    assert fincen_doc.findtext(".//fc2:TotalSuspiciousAmountText", namespaces=ns) == "185"
+    fincen_text = "".join(fincen_doc.xpath("//fc2:ActivityNarrativeText/text()", namespaces=ns))
+    payments = fincen_text.split("PAYMENTS (")[1]
+    assert [line.rsplit("; ", 1)[1] for line in payments.splitlines()[1:5]] == listed
+    assert "CamSite" not in payments and "t5" not in payments
+    goaml_doc = etree.parse(str(folder / "goaml_str.xml"))
+    assert goaml_doc.xpath("/report/transaction/transactionnumber/text()") == listed
+    fintrac = json.loads((folder / "fintrac_str.json").read_text(encoding="utf-8"))
+    details = [t["suspiciousTransactionDetails"] for t in fintrac["transactions"]]
+    assert [d["reportingEntityTransactionReference"] for d in details] == listed
+    smr = etree.parse(str(folder / "austrac_smr.xml"))
+    a = {"a": austrac.NS}
+    assert smr.xpath("//a:txnDetail/a:txnRefNo/text()", namespaces=a) == listed
+    # GBP 148.30 at 1.25 USD per GBP and 0.625 USD per AUD: AUD 296.60 (with t5 it would be 326.60).
+    assert smr.xpath("string(//a:grandTotal)", namespaces=a) == "296.60"
+    nca_text = (folder / "nca_sar.txt").read_text(encoding="utf-8")
+    table = nca_text.split("\nTRANSACTIONS (")[1].split("\nSUSPECTED CRIMINAL PROPERTY")[0]
+    assert len(table.strip().splitlines()) == 5 and "CamSite" not in table  # the heading and four payments
+    assert "SUSPECTED CRIMINAL PROPERTY: the funds sent in the payments above, 185.38 USD in total." in (
+        nca_text
+    )
+    # The supporting ground and its transaction id stay in every narrative and on the page.
+    for text in (fincen_text, nca_text, goaml_doc.xpath("string(/report/reason)")):
+        context = text.split("Supporting context")[1].split("HOW:")[0]
+        assert "Card payments to related merchants: 1 card payment on 2025-02-21" in context
+        assert "Transactions: t5." in context
+    page = (folder / "draft.html").read_text(encoding="utf-8")
+    main_table, supporting = page.split('id="supporting-transactions"')
+    assert '<tr id="txn-t5">' in supporting and '<tr id="txn-t5">' not in main_table
+    assert '<a href="#txn-t5">t5</a>' in page

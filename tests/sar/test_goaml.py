@@ -83,10 +83,21 @@ def test_subject_account_is_from_account_and_passport_is_not_ssn():
     assert not doc.xpath("//from_person")
 
 
-def test_merchant_is_an_entity_and_payee_accounts_and_phones_are_reported():
+def test_business_payee_is_an_entity_related_spend_is_not_reported_and_payee_ids_are():
     rows = [
         *_travel_rows(),
-        # A card payment to a token seller (O8): a merchant in the suspicious set (the airline ticket is not).
+        # A wallet top-up to a business in the Philippines (MCC 6540): a payment abroad, so in the suspicious
+        # set, and a business: an entity, never split into first and last names.
+        _txn(
+            "b4",
+            datetime(2025, 2, 19, 8, 0),
+            "25.00",
+            channel="wallet",
+            mcc="6540",
+            counterparty_id="TOPUP",
+            counterparty_name="Example Wallet Top-up Inc",
+        ),
+        # A card payment to a token seller (O8): supporting evidence, never a reported transaction.
         _txn(
             "m5",
             datetime(2025, 2, 21, 8, 0),
@@ -112,18 +123,21 @@ def test_merchant_is_an_entity_and_payee_accounts_and_phones_are_reported():
         ),
     ]
     draft = _draft(rows)
+    assert [t["txn_id"] for t in draft["supporting_transactions"]] == ["m5"]
     draft["payees"] = [
         {**p, "phone": "+639171234567"} if p["counterparty_id"] == "P7" else p for p in draft["payees"]
     ]
     doc = _report(goaml.build(draft, goaml.load_config())[0])
     by_id = {t.findtext("transactionnumber"): t for t in doc.xpath("/report/transaction")}
-    assert "x3" not in by_id  # travel is never reported
-    (merchant,) = by_id["m5"].xpath("t_to/to_entity")
+    # Travel (x3) and the related card spending (m5) are never reported.
+    assert sorted(by_id) == ["b4", "w1", "x1", "x2"]
+    assert "CamSite" not in etree.tostring(doc.find("transaction")).decode()
+    (business,) = by_id["b4"].xpath("t_to/to_entity")
     assert (
-        merchant.findtext("name") == "CamSite Tokens Ltd"
-        and merchant.findtext("business") == "merchant category 5967"
+        business.findtext("name") == "Example Wallet Top-up Inc"
+        and business.findtext("business") == "merchant category 6540"
     )
-    assert not by_id["m5"].xpath("t_to//first_name")
+    assert not by_id["b4"].xpath("t_to//first_name")
     (wallet,) = by_id["w1"].xpath("t_to/to_account")
     assert wallet.findtext("account") == "09171234567" and wallet.findtext("non_bank_institution") == "true"
     (payee,) = wallet.xpath("signatory/t_person")
