@@ -3,15 +3,24 @@
 Reads OUT/scores/as_of=D (alerts), the validated transactions (365 days before D), customers and FX rates,
 and OUT/clusters/as_of=D; writes OUT/cases/as_of=D/ whole: it is built in a staging
 folder and swapped in, so a rerun replaces the day's cases and drops cases no longer alerted.
+
+One case that cannot be built or rendered (any exception) does not stop the others: its folder holds only
+`error.txt` (one line: the error's type and message), the day's index lists it as failed with that reason,
+every other case is written and the day swapped in as usual, and then the job raises `DraftsFailedError`
+(one line with the count), so the run exits non-zero. The log names the case id and the error type only.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from pyspark.sql import functions as F
@@ -19,48 +28,97 @@ from pyspark.sql import functions as F
 import bantay.spark
 from bantay import ledger
 from bantay.cases import ingest
+from bantay.errors import BantayError
 from bantay.io import catalogue, files
 from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml
+from bantay.sar.text import display
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+ERROR_FILE = "error.txt"
+T = TypeVar("T")
+
+
+class DraftsFailedError(BantayError):
+    """Some cases of the day could not be drafted; every other case was written."""
+
+
+@dataclass(frozen=True)
+class FailedCase:
+    """A case whose draft could not be built or rendered: its id, its score (for the index) and the reason."""
+
+    case_id: str
+    score: float | None
+    reason: str
+
+    @classmethod
+    def of(cls, case_id: str, score: Any, error: Exception) -> FailedCase:
+        # Private files only (the case folder and the day's index): the message may quote a value.
+        reason = display(f"{type(error).__name__}: {error}", 500)
+        logger.error("draft of case %s failed (%s); the other cases go on", case_id, type(error).__name__)
+        return cls(case_id, None if score is None else float(score), reason)
+
 
 def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: datetime | None = None) -> Path:
-    """Draft every alert of `as_of`; returns OUT/cases/as_of=D. `generated_at` is fixed only by tests."""
+    """Draft every alert of `as_of`; returns OUT/cases/as_of=D. `generated_at` is fixed only by tests.
+
+    Raises DraftsFailedError after the day is written when any case failed (listed in the day's index)."""
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
     case.institution_for_forms(settings.institution.model_dump(), settings.demo)  # refuse before any work
     spark = bantay.spark.session(settings)
     alerts = evidence.read_alerts(spark, settings, as_of)
     config = goaml.load_config(settings.goaml_config)
     drafts: list[dict[str, Any]] = []
+    failed: list[FailedCase] = []
     if not alerts.empty:
         inputs = evidence.load(spark, settings, as_of, alerts)
-        drafts = build_drafts(inputs, settings, stamp, config)
+        drafts, failed = build_drafts(inputs, settings, stamp, config)
         _attach_rates(spark, settings, as_of, drafts, config)
     target = catalogue.partition(settings.output_root, "cases", as_of)
+    n_cases = len(drafts) + len(failed)
     with files.atomic_dir(target) as staging:
-        write_cases(staging, drafts, settings, as_of, stamp, config, pdf)
-    logger.info("drafted %d cases for %s in %s", len(drafts), as_of, target)
+        failed += write_cases(staging, drafts, settings, as_of, stamp, config, pdf, failed)
+    logger.info("drafted %d cases for %s in %s", n_cases - len(failed), as_of, target)
     ingest.ingest_day(settings.output_root, as_of, target, settings.case_store_url)  # cases across days
+    if failed:
+        kinds = Counter(f.reason.split(":", 1)[0] for f in failed)
+        raise DraftsFailedError(
+            f"{len(failed)} of {n_cases} drafts for {as_of} failed "
+            f"({', '.join(f'{kind} x{n}' for kind, n in sorted(kinds.items()))}); the others are written: "
+            f"see {target / 'index.html'} and {ERROR_FILE} in each failed case folder"
+        )
     return target
+
+
+def isolated(case_id: str, score: Any, make: Callable[[], T]) -> T | FailedCase:
+    """`make()`, or the FailedCase of the exception it raised: one case never stops the day's others."""
+    try:
+        return make()
+    except Exception as error:  # any fault of one case, a bug included: the case records it, the day goes on
+        return FailedCase.of(case_id, score, error)
 
 
 def build_drafts(
     inputs: evidence.CaseInputs, settings: Settings, generated_at: datetime, config: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """One draft per alert, pure given the inputs."""
+) -> tuple[list[dict[str, Any]], list[FailedCase]]:
+    """One draft per alert, pure given the inputs; the alerts whose draft could not be built apart."""
     as_of = inputs.as_of
     case_ids = {str(c): build.case_id(str(c), as_of) for c in inputs.scores["customer_id"]}
     customers = {str(row["customer_id"]): row for row in inputs.customers.to_dict("records")}
     by_customer = dict(tuple(inputs.transactions.groupby("customer_id", sort=False)))
     empty = inputs.transactions.iloc[0:0]
     catalogue = build.feature_catalogue()
-    drafts = []
+    institution = case.institution_for_forms(settings.institution.model_dump(), settings.demo)
+    drafts: list[dict[str, Any]] = []
+    failed: list[FailedCase] = []
     for score in inputs.scores.to_dict("records"):
         customer_id = str(score["customer_id"])
-        drafts.append(
-            build.build_draft(
+        made = isolated(
+            case_ids[customer_id],
+            score.get("score"),
+            partial(
+                build.build_draft,
                 as_of=as_of,
                 generated_at=generated_at,
                 score=score,
@@ -69,13 +127,17 @@ def build_drafts(
                 clusters=inputs.clusters,
                 cluster_payers=inputs.cluster_payers,
                 case_ids=case_ids,
-                institution=case.institution_for_forms(settings.institution.model_dump(), settings.demo),
+                institution=institution,
                 reporting_currency=settings.reporting_currency,
                 catalogue=catalogue,
                 goaml=config,
-            )
+            ),
         )
-    return drafts
+        if isinstance(made, FailedCase):
+            failed.append(made)
+        else:
+            drafts.append(made)
+    return drafts, failed
 
 
 def _attach_rates(
@@ -110,24 +172,47 @@ def write_cases(
     generated_at: datetime,
     config: dict[str, Any],
     pdf: bool,
-) -> None:
-    """Write each case folder (0700, files 0600) and the batch views into `folder`."""
+    failed: list[FailedCase] | None = None,
+) -> list[FailedCase]:
+    """Write each case folder (0700, files 0600) and the batch views into `folder`.
+
+    A case whose forms cannot be rendered, and each of `failed` (drafts that could not be built), gets a
+    folder with `error.txt` only and a "failed" row in the index; the batch views count the written cases.
+    Returns the cases that failed here."""
     folder.mkdir(mode=catalogue.DIR_MODE, exist_ok=True)
+    written: list[dict[str, Any]] = []
+    failed_here: list[FailedCase] = []
     for draft in drafts:
+        forms = isolated(
+            draft["case_id"],
+            draft["model"]["score"],
+            partial(case.render_forms, draft, config, settings.goaml_xsd, pdf=pdf),
+        )
+        if isinstance(forms, FailedCase):
+            failed_here.append(forms)
+            continue
         case_dir = folder / draft["case_id"]
         case_dir.mkdir(mode=catalogue.DIR_MODE)
-        for name, content in case.render_forms(draft, config, settings.goaml_xsd, pdf=pdf).items():
+        for name, content in forms.items():
             files.write_private(case_dir / name, content)
+        written.append(draft)
+    every_failure = [*(failed or []), *failed_here]
+    for failure in every_failure:
+        case_dir = folder / failure.case_id
+        case_dir.mkdir(mode=catalogue.DIR_MODE)
+        files.write_private(case_dir / ERROR_FILE, failure.reason + "\n")
     stamp = generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     currency = settings.reporting_currency
-    files.write_private(folder / "index.html", batch.index_html(drafts, as_of.isoformat(), stamp))
-    geography = batch.geography(drafts, currency)
+    failures = [{"case_id": f.case_id, "score": f.score, "reason": f.reason} for f in every_failure]
+    files.write_private(folder / "index.html", batch.index_html(written, as_of.isoformat(), stamp, failures))
+    geography = batch.geography(written, currency)
     files.write_private(folder / "geography.csv", _csv(geography))
     files.write_private(folder / "geography.png", batch.geography_png(geography))
-    network = batch.network(drafts, currency)
+    network = batch.network(written, currency)
     files.write_private(folder / "network.csv", _csv(network))
     files.write_private(folder / "network.png", batch.network_png(network))
     files.make_private(folder)  # whatever the umask
+    return failed_here
 
 
 def _csv(frame: pd.DataFrame) -> str:

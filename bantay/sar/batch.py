@@ -111,11 +111,18 @@ def ph_region(city: Any, cluster_region: Any = None) -> str:
     return "other"
 
 
-def index_html(drafts: Sequence[Mapping[str, Any]], as_of: str, generated_at: str) -> str:
-    """The day's cases by score, with key facts, each linking its draft."""
+def index_html(
+    drafts: Sequence[Mapping[str, Any]],
+    as_of: str,
+    generated_at: str,
+    failed: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The day's cases by score, with key facts, each linking its draft; then the cases whose draft failed
+    (`failed`: case_id, score, reason), each with status "failed" and its reason."""
     ordered = sorted(drafts, key=lambda d: (-(d["model"]["score"] or 0), d["case_id"]))
+    failures = sorted(failed, key=lambda f: (-(f.get("score") or 0), f["case_id"]))
     template = _env().get_template("index.html.j2")
-    page: str = template.render(drafts=ordered, as_of=as_of, generated_at=generated_at)
+    page: str = template.render(drafts=ordered, failed=failures, as_of=as_of, generated_at=generated_at)
     return page
 
 

@@ -9,6 +9,7 @@ import stat
 from datetime import UTC
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from sar_world import AS_OF, GENERATED_AT, World, draft_settings, load_draft
 
@@ -322,3 +323,60 @@ def test_related_spend_is_evidence_never_reported_property(drafted: Path):
     main_table, supporting = page.split('id="supporting-transactions"')
     assert '<tr id="txn-t5">' in supporting and '<tr id="txn-t5">' not in main_table
     assert '<a href="#txn-t5">t5</a>' in page
+
+
+def test_one_failing_case_does_not_stop_the_others(
+    spark, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+):
+    """A customer whose forms cannot be rendered (a payment in SEK, a currency the FX table lacks: AUSTRAC's
+    AUD conversion has no rate) gets a folder with error.txt and a failed row in the index; c1 and c2 are
+    drafted in full, the day is swapped in whole, and the command exits 1 with one line."""
+    from datetime import datetime
+
+    from sar_world import txn, world
+
+    from bantay import cli
+
+    made = world(tmp_path / "out")
+    sek = txn("s1", "cust-sek", datetime(2025, 2, 12, 10, 0), "500.00", "USD", "P9", "Lita Ramos", "PH")
+    made.transactions.append({**sek, "currency": "SEK", "amount_usd": 47.5})
+    made.customers.append({**made.customers[0], "customer_id": "cust-sek", "full_name": "Sven Example"})
+    # c2's reason (the median payment to individuals abroad) puts the SEK payment behind a ground.
+    made.scores.insert(1, {**made.scores[1], "customer_id": "cust-sek", "score": 0.7, "rank": 2})
+    made.write()
+    failing = build.case_id("cust-sek", AS_OF)
+    argv = ["draft", "--ledger", str(tmp_path / "ledger"), "--out", str(made.out), "--as-of", "2025-03-01"]
+    with caplog.at_level("INFO", logger="bantay"):
+        assert cli.main([*argv, "--master", "local[2]", "--demo"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"bantay: error: 1 of 3 drafts for 2025-03-01 failed (FxRateError x1); the others are written: see "
+        f"{made.out / 'cases' / 'as_of=2025-03-01' / 'index.html'} and error.txt in each failed case folder"
+    ]
+    day = made.out / "cases" / "as_of=2025-03-01"
+    assert sorted(p.name for p in day.iterdir() if p.is_dir()) == sorted([C1, C2, failing])
+    for ok in (C1, C2):
+        assert len(list((day / ok).iterdir())) == 7 and load_draft(day / ok)["case_id"] == ok
+    assert [p.name for p in (day / failing).iterdir()] == ["error.txt"]
+    assert _mode(day / failing / "error.txt") == 0o600
+    reason = (day / failing / "error.txt").read_text(encoding="utf-8")
+    assert reason.count("\n") == 1
+    assert reason.startswith(f"FxRateError: case {failing}: no SEK rate on or before 2025-02-12 in fx_rates")
+    index = (day / "index.html").read_text(encoding="utf-8")
+    row = index.split(f'<tr id="failed-{failing}">')[1].split("</tr>")[0]
+    assert "<td>failed</td>" in row and "FxRateError: case" in row and "no SEK rate" in row
+    assert "2 alerted customers drafted, riskiest first; 1 failed" in index
+    assert not (made.out / "cases" / "_staging").exists()
+    # The log names the failed case and the error type, never the customer or the message.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"draft of case {failing} failed (FxRateError)" in logged
+    assert "cust-sek" not in logged and "Sven" not in logged and "no SEK rate" not in logged
+    # The case store holds the two drafted cases only.
+    from sqlalchemy import select
+
+    from bantay.cases import db
+    from bantay.cases.models import Case
+
+    with db.open_store(made.out)() as session:
+        stored = sorted(c.id for c in session.scalars(select(Case)))
+    assert stored == sorted([C1, C2])
