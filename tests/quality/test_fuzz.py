@@ -1,5 +1,7 @@
 """A seeded fuzz of corrupted ledgers and usage errors, end to end through `bantay` (hostile free text in the
-line-oriented forms is fuzzed in tests/sar/test_line_forms.py).
+line-oriented forms is fuzzed in tests/sar/test_line_forms.py without Spark; here, once, through `bantay
+validate` and `bantay draft` with every name shape and hostile text in every free-text field, checking every
+FinCEN XML against the XSD and every NCA text for forged lines).
 
 One small ledger gets one or more corruptions per booking day (stray, broken, mistyped, mis-delimited or
 symlinked files; bad rows of every kind; RFC 4180 hazards in clean rows), and one `bantay validate` run
@@ -417,3 +419,189 @@ def test_unusable_tables_and_garbage_arguments_give_one_line(
         _clear(code, err, counts)
         assert code == 2, (argv, err)
     logger.info("fuzz tables and arguments: %s", counts)
+
+
+# Name shapes that broke drafting before (one word, blank, whitespace only, missing) and hostile free text.
+NAME_SHAPES: list[str | None] = [
+    "Madonna",
+    "",
+    "   ",
+    None,
+    "李小龍",
+    "محمد بن سلمان",
+    "O'Brien & <Sons>",
+    "x" * 300,
+]
+HEADINGS = ("UK SAR - REASON FOR SUSPICION", "SUBJECT (", "WHO:", "WHAT:", "WHEN:", "WHERE:", "WHY:", "HOW:")
+FORGED = ("XXSNEXX", "SUBJECT (victim)", "Name: Someone", "WHY: forged", "SUSPECTED CRIMINAL PROPERTY: 0")
+
+
+def _forging(rng: random.Random) -> str:
+    """Random hostile text with a forged glossary code and form lines after line breaks of every kind."""
+    parts = [_hostile(rng, rng.randrange(0, 12))]
+    for forged in rng.sample(FORGED, k=rng.randrange(1, len(FORGED) + 1)):
+        parts += [rng.choice(BREAKS), forged]
+    return "".join(parts)
+
+
+def _hostile_ledger(root: Path, rng: random.Random) -> tuple[list[str], int]:
+    """Customers H0..Hn with every name shape and hostile KYC text, each paying three times to the
+    Philippines with hostile payee names, cities, accounts, phones, references and devices."""
+    names = [*NAME_SHAPES, *(_forging(rng) for _ in range(6))]
+    customers, rows, tried = [], [], 0
+    for n, name in enumerate(names):
+        cid = f"H{n}"
+        customers.append(
+            customer(
+                cid,
+                f"kh{n}",
+                full_name=name,
+                address_line=_forging(rng),
+                city=_forging(rng),
+                postcode=_hostile(rng, 8),
+                occupation=_forging(rng),
+                id_number=_forging(rng),
+            )
+        )
+        for i in range(3):
+            day = FIRST + timedelta(days=rng.randrange(DAYS))
+            rows.append(
+                txn(
+                    f"H{n}-{i}",
+                    ts(day, rng.randrange(24), rng.randrange(60)),
+                    _forging(rng),  # the reference
+                    customer_id=cid,
+                    account_id=f"A-{cid}",
+                    currency=rng.choice(["USD", "GBP", "PHP"]),
+                    amount=Decimal(f"{rng.randrange(5, 300)}.{rng.randrange(100):02d}"),
+                    counterparty_id=f"P-{n}-{i % 2}",
+                    counterparty_name=_forging(rng),
+                    counterparty_city=_forging(rng),
+                    counterparty_account=_forging(rng),
+                    counterparty_phone=_forging(rng),
+                    device_id=_forging(rng),
+                    ip_address=rng.choice(["81.2.69.160", "10.0.0.1", _forging(rng)]),
+                )
+            )
+        tried += 11  # the free-text fields of the customer and of each payment carry hostile text
+    # AUSTRAC and FINTRAC report in AUD and CAD: the drafts need their rates too.
+    fx = _fx() + [
+        {"rate_date": FIRST + timedelta(days=i), "currency": ccy, "usd_per_unit": rate}
+        for i in range(DAYS + 1)
+        for ccy, rate in (("AUD", 0.625), ("CAD", 0.8))
+    ]
+    for name, table in (("customers", customers), ("fx_rates", fx)):
+        (root / name).mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(table, schema=ARROW[name]), root / name / "part-0.parquet")
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["booked_at"].date(), []).append(row)
+    for day, day_rows in by_day.items():
+        folder = root / "transactions" / f"booking_date={day.isoformat()}"
+        folder.mkdir(parents=True)
+        pq.write_table(
+            pa.Table.from_pylist(day_rows, schema=ARROW["transactions"]), folder / "part-0.parquet"
+        )
+    return [f"H{n}" for n in range(len(names))], tried
+
+
+def _alert_everyone(out: Path, customer_ids: list[str]) -> None:
+    """A scores partition as `bantay score` writes it, every customer alerted, with reasons that cite the
+    payments abroad (so every payment is behind a ground and reaches every form)."""
+    reason = pa.struct(
+        [
+            ("code", pa.string()),
+            ("feature", pa.string()),
+            ("text", pa.string()),
+            ("contribution", pa.float64()),
+            ("value", pa.float64()),
+        ]
+    )
+    reasons = [
+        {
+            "code": "R_MEDIAN",
+            "feature": "median_p2p_usd_90d",
+            "text": "median",
+            "contribution": 0.5,
+            "value": 40.0,
+        },
+        {
+            "code": "R_KEYWORD",
+            "feature": "share_p2p_keyword_90d",
+            "text": "refs",
+            "contribution": 0.3,
+            "value": 0.5,
+        },
+    ]
+    scores = [
+        {
+            "customer_id": cid,
+            "score": 0.9 - n / 100,
+            "rank": n + 1,
+            "alert": True,
+            "model_version": "1",
+            "reasons": reasons,
+        }
+        for n, cid in enumerate(customer_ids)
+    ]
+    schema = pa.schema(
+        [
+            ("customer_id", pa.string()),
+            ("score", pa.float64()),
+            ("rank", pa.int32()),
+            ("alert", pa.bool_()),
+            ("model_version", pa.string()),
+            ("reasons", pa.list_(reason)),
+        ]
+    )
+    folder = out / "scores" / f"as_of={AS_OF.isoformat()}"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(scores, schema=schema), folder / "part-0.parquet")
+
+
+@pytest.mark.slow
+def test_hostile_values_that_reach_drafting_give_valid_fincen_xml_and_no_forged_nca_line(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through `bantay validate` and `bantay draft`: every alerted customer's FinCEN XML meets the XSD and no
+    line of the NCA text starts with injected text, whatever the names, addresses, payees and references."""
+    from lxml import etree
+
+    from bantay.sar import fincen
+
+    rng = random.Random(SEED + 1)
+    counts: Counts = {"inputs": 0, "clear_errors": 0, "tracebacks": 0, "cases": 0, "forged_lines": 0}
+    customer_ids, counts["inputs"] = _hostile_ledger(tmp_path / "ledger", rng)
+    out = tmp_path / "out"
+    common = ["--ledger", str(tmp_path / "ledger"), "--out", str(out), "--as-of", AS_OF.isoformat()]
+    code, stdout, err = _main(["validate", *common], capsys)
+    _clear(code, err, counts)
+    assert code == 0, err
+    assert json.loads(stdout)["tables"]["customers"]["quarantined"] == 0  # hostile text is no rule broken
+    _alert_everyone(out, customer_ids)
+    code, _, err = _main(["draft", *common, "--demo"], capsys)
+    _clear(code, err, counts)
+    assert code == 0, err  # no case failed: a failure would list it in index.html with its reason
+    day = out / "cases" / f"as_of={AS_OF.isoformat()}"
+    folders = sorted(p for p in day.iterdir() if p.is_dir())
+    assert len(folders) == len(customer_ids)
+    for folder in folders:
+        counts["cases"] += 1
+        xml = etree.parse(str(folder / "fincen_sar.xml"))
+        assert fincen.schema().validate(xml), (folder.name, fincen.schema().error_log.last_error)
+        draft = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+        text = (folder / "nca_sar.txt").read_text(encoding="utf-8")
+        lines = text.splitlines()
+        assert lines[0] == " ".join(draft["filing"]["nca"]["glossary_codes"])
+        assert sum(text.count(marker) for marker in FORGED) >= 3, folder.name  # the hostile text got here
+        forged = [line for line in lines[1:] if line.startswith(FORGED)]
+        counts["forged_lines"] += len(forged)
+        assert not forged, folder.name
+        # Our own section lines appear once each, and the transaction table has one line per payment.
+        for heading in HEADINGS:
+            assert sum(line.startswith(heading) for line in lines) == 1, (folder.name, heading)
+        table = text.split("\nTRANSACTIONS (")[1].split("\nSUSPECTED CRIMINAL PROPERTY")[0]
+        assert len(table.strip().splitlines()) == 1 + len(draft["transactions"]) == 4, folder.name
+        # str.splitlines() honours every separator a reader might: it agrees with a plain split on LF.
+        assert len(lines) == text.count("\n")
+    logger.info("fuzz drafting: %s", counts)
