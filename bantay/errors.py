@@ -26,6 +26,10 @@ class TableUnusableError(BantayError):
         )
 
 
+class LedgerFileError(BantayError):
+    """A ledger file Spark cannot read although the checks before Spark found it usable."""
+
+
 class MissingArtefactError(BantayError):
     """An earlier step's output (features, scores, model) that this step needs does not exist."""
 

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -33,7 +34,7 @@ from pyspark.sql import types as T
 
 import bantay.spark
 from bantay import ledger
-from bantay.errors import LedgerLayoutError, TableUnusableError
+from bantay.errors import LedgerFileError, LedgerLayoutError, TableUnusableError
 from bantay.io import catalogue, files
 from bantay.quality import ledger_files, quarantine, suites
 from bantay.quality.rules import rules_for
@@ -49,8 +50,35 @@ def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
 
     Every file is judged before Spark starts: a missing ledger root or table, or a table none of whose files
     can be read, stops the run at once with one line. Nothing is replaced until every table's output is
-    written and checked.
+    written and checked. A file Spark fails to read that the checks before Spark passed stops the run with
+    one line naming it (LedgerFileError), not a traceback.
     """
+    try:
+        return _validate(settings, as_of, full)
+    except (PySparkException, Py4JJavaError) as error:
+        failed = unreadable_file(str(error))
+        if failed is None:
+            raise
+        raise LedgerFileError(
+            f"{failed[0]}: Spark cannot read this ledger file ({failed[1]}); nothing was replaced: move the "
+            "file out of the ledger (or rewrite it as plain Parquet with snappy, or as CSV) and rerun"
+        ) from None
+
+
+def unreadable_file(message: str) -> tuple[str, str] | None:
+    """(file, root cause) from Spark's error for a file it could not read; None for any other error."""
+    found = _FAILED_READ.search(message)
+    if found is None:
+        return None
+    causes = _CAUSE.findall(message)
+    return found.group(1).removeprefix("file://"), causes[-1] if causes else "read error"
+
+
+_FAILED_READ = re.compile(r"Encountered error while reading file (\S+?)\.?\s")
+_CAUSE = re.compile(r"Caused by: ([\w.$]+)")
+
+
+def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     started = time.monotonic()
     root, out = settings.ledger, settings.output_root
     if not root.is_dir():

@@ -3,7 +3,9 @@
 A file that cannot be read as part of its table is quarantined as a file (its path, a rule, its row count
 where the file tells it) and the rest of the table flows on: a stray `notes.txt`, a Parquet file with a broken
 footer or pages, a CSV file without the table's header (a semicolon- or tab-delimited export), a file missing
-a required column, a file outside any `booking_date=` folder. Only when no file of the table is usable is the
+a required column, a file outside any `booking_date=` folder, a Parquet file Spark cannot read although
+pyarrow can (a codec Spark has no class for, such as Brotli; nanosecond timestamps, as pandas writes them;
+a TIME column; two columns whose names differ only in case). Only when no file of the table is usable is the
 table unusable as a whole.
 
 Usable files are read in groups of one layout (format, and column names and types) and unioned by name; a
@@ -16,6 +18,7 @@ Partition folders that are symbolic links are followed.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,10 @@ UNREADABLE = "file_unreadable"  # a Parquet footer or page that does not decode,
 DELIMITER = "file_not_comma_delimited"  # a CSV whose header splits on ';', tab or '|', not on commas
 COLUMN_MISSING = "file_column_missing"  # a required column absent from the file
 EMPTY = "file_empty"  # a CSV without even a header line
+UNSUPPORTED = "file_unsupported"  # a Parquet file pyarrow reads but Spark cannot (codec, column type, names)
+
+# Parquet codecs Spark 4 reads out of the box (Brotli and LZO need codec classes it does not ship).
+SPARK_CODECS = frozenset({"UNCOMPRESSED", "SNAPPY", "GZIP", "LZ4", "LZ4_RAW", "ZSTD"})
 
 
 @dataclass(frozen=True)
@@ -156,8 +163,42 @@ def _parquet_layout(path: Path, pages: bool) -> tuple[Layout | None, FileFault |
             pass
     except (pa.ArrowException, OSError) as error:
         return None, FileFault(path, UNREADABLE, _rows(path, "parquet"), type(error).__name__)
+    refused = spark_refuses(handle)
+    if refused:
+        return None, FileFault(path, UNSUPPORTED, int(handle.metadata.num_rows), refused)
     columns = tuple((field.name, str(field.type)) for field in schema if field.name != PARTITION)
     return Layout("parquet", columns), None
+
+
+def spark_refuses(handle: pq.ParquetFile) -> str:
+    """Why Spark cannot read a Parquet file that pyarrow reads ('' when it can), from the footer alone:
+    Spark fails on these when it lists or reads the file, which would stop the whole day."""
+    meta = handle.metadata
+    for group in range(meta.num_row_groups):
+        for index in range(meta.num_columns):
+            chunk = meta.row_group(group).column(index)
+            if chunk.compression not in SPARK_CODECS:
+                return (
+                    f"column {chunk.path_in_schema} compressed with {chunk.compression}, which Spark cannot "
+                    "decompress: rewrite the file with snappy, zstd or gzip"
+                )
+    for index in range(len(handle.schema)):
+        column = handle.schema.column(index)
+        logical = json.loads(column.logical_type.to_json())
+        kind = str(logical.get("Type", ""))
+        if kind == "Timestamp" and logical.get("timeUnit") == "nanoseconds":
+            return (
+                f"column {column.path} holds nanosecond timestamps, which Spark does not read: write "
+                "microseconds (pandas: to_parquet(..., coerce_timestamps='us'))"
+            )
+        if kind == "Time":
+            return f"column {column.path} has type TIME, which Spark does not read: write a timestamp or text"
+    seen: dict[str, str] = {}
+    for name in handle.schema_arrow.names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            return f"columns {other} and {name} differ only in case, which Spark cannot tell apart"
+    return ""
 
 
 def _csv_header(path: Path) -> list[str] | None:

@@ -72,6 +72,16 @@ def faulty_run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) ->
     big = big.set_column(6, "amount", pa.array(["1e18"]))
     pacsv.write_csv(big, d2 / "big.csv")  # an amount no decimal(18,2) can hold
     (root / "transactions" / "README").write_text("stray\n")
+    # Parquet files pyarrow reads but Spark cannot: a codec Spark lacks, pandas' nanosecond timestamps, two
+    # column names differing only in case. Each would stop the day in Spark.
+    one = pa.Table.from_pylist([txn("T54", ts(D2, 12), "r54")], schema=ARROW["transactions"])
+    pq.write_table(one, d2 / "brotli.parquet", compression="brotli")
+    nanos = pa.Table.from_pylist([txn("T55", ts(D1, 12), "r55")], schema=ARROW["transactions"])
+    at = nanos.schema.get_field_index("booked_at")
+    nanos = nanos.set_column(at, "booked_at", nanos["booked_at"].cast(pa.timestamp("ns", tz="UTC")))
+    pq.write_table(nanos, d1 / "pandas-nanos.parquet")
+    twice = pa.Table.from_pylist([txn("T56", ts(D2, 12), "r56")], schema=ARROW["transactions"])
+    pq.write_table(twice.append_column("Amount", twice["amount"]), d2 / "two-amounts.parquet")
     summary = validate_ledger.run(_settings(root, base / "out"), AS_OF)
     return base, summary
 
@@ -91,8 +101,20 @@ def test_run_quarantines_unreadable_files_and_lets_the_day_flow(
         "later-day-missing.parquet": ("file_column_missing", 1),
         "export.csv": ("file_not_comma_delimited", 1),
         "README": ("file_not_data", None),
+        "brotli.parquet": ("file_unsupported", 1),
+        "pandas-nanos.parquet": ("file_unsupported", 1),
+        "two-amounts.parquet": ("file_unsupported", 1),
     }
-    assert summary["files_quarantined"] == 6
+    assert summary["files_quarantined"] == 9
+    details = {
+        Path(f["file"]).name: f["detail"] for f in summary["tables"]["transactions"]["files_quarantined"]
+    }
+    assert details["brotli.parquet"].startswith("column txn_id compressed with BROTLI, which Spark cannot")
+    assert details["pandas-nanos.parquet"].startswith("column booked_at holds nanosecond timestamps")
+    assert (
+        details["two-amounts.parquet"] == "columns amount and Amount differ only in case, which Spark cannot "
+        "tell apart"
+    )
     assert all(
         f["rows"] is None or f["rows"] >= 0 for f in summary["tables"]["transactions"]["files_quarantined"]
     )
@@ -159,3 +181,24 @@ def test_run_reports_a_missing_ledger_root_before_spark_starts(tmp_path: Path) -
         validate_ledger.run(_settings(tmp_path / "nowhere", tmp_path / "out"), AS_OF)
     assert time.monotonic() - started < 5
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_spark_cannot_read_past_the_checks_stops_with_one_line(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last line of defence: were the checks before Spark to miss a file Spark cannot read (here they are
+    told Brotli is fine), the run stops naming the file, with nothing replaced, instead of a traceback."""
+    from bantay.errors import LedgerFileError
+    from bantay.quality import ledger_files
+
+    monkeypatch.setattr(ledger_files, "SPARK_CODECS", ledger_files.SPARK_CODECS | {"BROTLI"})
+    root = write_ledger(tmp_path / "ledger", "parquet")
+    one = pa.Table.from_pylist([txn("T54", ts(D2, 12), "r54")], schema=ARROW["transactions"])
+    pq.write_table(one, _day(root, D2) / "brotli.parquet", compression="brotli")
+    out = tmp_path / "out"
+    with pytest.raises(LedgerFileError) as raised:
+        validate_ledger.run(_settings(root, out), AS_OF)
+    message = str(raised.value)
+    assert message.startswith(f"{_day(root, D2) / 'brotli.parquet'}: Spark cannot read this ledger file (")
+    assert "\n" not in message and "nothing was replaced" in message
+    assert not (out / "validated").exists() or not any((out / "validated").rglob("*.parquet"))
