@@ -102,17 +102,19 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
 ) -> None:
     """Write a synthetic ledger to the contract's layout (and its truth to --truth)."""
+    from bantay.io.lock import folder_lock
     from bantay.synth import generate as gen
 
-    summary = gen.run(
-        out=out,
-        customers=customers,
-        days=days,
-        seed=seed,
-        end_date=end_date.date() if end_date else None,
-        truth=truth,
-        fmt=fmt,
-    )
+    with folder_lock(out):  # one generator per ledger folder: a second stops at once with one line
+        summary = gen.run(
+            out=out,
+            customers=customers,
+            days=days,
+            seed=seed,
+            end_date=end_date.date() if end_date else None,
+            truth=truth,
+            fmt=fmt,
+        )
     _echo(summary)
 
 

@@ -145,3 +145,40 @@ def test_version_prints_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert cli.main(["version"]) == 0
     assert capsys.readouterr().out.strip() == __version__
+
+
+def test_a_second_generator_on_one_ledger_folder_stops_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bantay generate` swaps the whole ledger folder into place, so its lock lies beside the folder: a
+    second generator of the same folder stops at once, the folder untouched; with the holder gone it runs."""
+    ledger = tmp_path / "ledger"
+    ledger.mkdir()
+    (ledger / "earlier.txt").write_text("an earlier ledger\n")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from bantay.io.lock import folder_lock\n"
+            f"with folder_lock({str(ledger)!r}):\n    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    argv = ["generate", "--out", str(ledger), "--customers", "50", "--days", "7", "--end-date", "2025-03-01"]
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        line = _one_line_error(capsys, argv, 1)
+        assert line.startswith(f"bantay: error: {ledger}: in use by another bantay run (pid {holder.pid} on ")
+        assert str(tmp_path / f".ledger{lock.LOCK_NAME}") in line
+        assert [p.name for p in ledger.iterdir()] == ["earlier.txt"]
+        assert not (tmp_path / "_staging").exists()  # nothing was started
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder is dead: its lock is stale, broken, and the generator runs and releases its own.
+    assert cli.main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"]["customers"] >= 50
+    assert sorted(p.name for p in ledger.iterdir()) == ["customers", "fx_rates", "labels", "transactions"]
+    assert not (tmp_path / f".ledger{lock.LOCK_NAME}").exists()

@@ -8,6 +8,10 @@ from here, so the message names the file to remove by hand.
 
 The lock is reentrant within a process (`bantay run` holds it while each step takes it again). Taking it fresh
 means no other writer is alive, so `_staging` folders left by killed runs are removed then.
+
+A folder written whole and swapped into place (the ledger `bantay generate` writes) cannot hold its own lock:
+the swap would carry it away. `folder_lock` keeps it beside the folder, `.NAME.bantay.lock`, with the same
+holder, staleness and one-line refusal, and sweeps nothing (the swap clears the folder's own leftovers).
 """
 
 from __future__ import annotations
@@ -61,6 +65,31 @@ def output_lock(output_root: Path) -> Iterator[Path]:
                 path.unlink()
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[Path]:
+    """Hold the lock of a folder that is replaced whole (`.NAME.bantay.lock` beside it) for the block;
+    `OutputLockedError` at once if a live writer of that folder holds it."""
+    target = Path(folder).resolve()
+    path = target.parent / f".{target.name}{LOCK_NAME}"
+    if path in _held:
+        _held[path] += 1
+        try:
+            yield path
+        finally:
+            _held[path] -= 1
+        return
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mine = _acquire(path, target)
+    _held[path] = 1
+    try:
+        yield path
+    finally:
+        del _held[path]
+        with contextlib.suppress(OSError):
+            if _read(path) == mine:
+                path.unlink()
+
+
 def holder() -> dict[str, Any]:
     """This process as a lock holder."""
     return {
@@ -72,7 +101,9 @@ def holder() -> dict[str, Any]:
     }
 
 
-def _acquire(path: Path) -> dict[str, Any]:
+def _acquire(path: Path, guarded: Path | None = None) -> dict[str, Any]:
+    """Take the lock file `path` (guarding `guarded`, by default its folder) or say who holds it."""
+    guarded = path.parent if guarded is None else guarded
     mine = holder()
     for _ in range(3):  # a stale lock broken by us (or by a rival at the same moment) is retried
         if _link_new(path, mine):
@@ -82,12 +113,12 @@ def _acquire(path: Path) -> dict[str, Any]:
             continue
         if not _is_stale(current):
             raise OutputLockedError(
-                f"{path.parent}: in use by another bantay run (pid {current.get('pid')} on "
+                f"{guarded}: in use by another bantay run (pid {current.get('pid')} on "
                 f"{current.get('host')} since {current.get('since')}); wait for it, or remove {path} if no "
                 "run is active"
             )
         _break(path, current)
-    raise OutputLockedError(f"{path.parent}: cannot take the lock {path}; another run is starting")
+    raise OutputLockedError(f"{guarded}: cannot take the lock {path}; another run is starting")
 
 
 def _link_new(path: Path, content: dict[str, Any]) -> bool:
