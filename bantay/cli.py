@@ -199,6 +199,42 @@ def promote(
         _echo(registry.promote(settings, version=version, force=force))
 
 
+@app.command("model-card")
+def model_card(
+    out: OutOpt,
+    version: Annotated[
+        str | None, typer.Option(help="Registered model version (default: the champion).")
+    ] = None,
+) -> None:
+    """Write the model card and validation pack of a version: OUT/model_cards/version=V/ and its MLflow run."""
+    from bantay.models import card
+
+    settings = _settings(None, out)
+    with _writer(settings):
+        _echo(card.write(settings, version))
+
+
+@app.command()
+def monitor(
+    out: OutOpt,
+    as_of: AsOfOpt,
+    ledger: Annotated[Path | None, typer.Option("--ledger")] = None,
+    master: MasterOpt = None,
+) -> None:
+    """Drift, null rates, alert volume and coverage of the day's scoring: OUT/monitoring/, an MLflow run.
+
+    Exits 1 when a check named in `monitor_fail_on` crossed its threshold (warnings only print)."""
+    from bantay.errors import MonitoringError
+    from bantay.jobs import monitor_model
+
+    settings = _settings(ledger, out, master)
+    with _writer(settings):
+        summary = monitor_model.run(settings, as_of.date())
+    _echo(summary)
+    if summary["status"] == "failure":
+        raise MonitoringError(f"monitoring of {as_of.date()}: {summary['reason']}")
+
+
 @app.command()
 def score(
     ledger: LedgerOpt,

@@ -44,3 +44,7 @@ class RegistryError(BantayError):
 
 class OutputLockedError(BantayError):
     """Another run is writing to the same output root."""
+
+
+class MonitoringError(BantayError):
+    """A day's monitoring crossed a threshold configured to fail (`monitor_fail_on`)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -21,6 +22,10 @@ from pydantic_settings import (
 
 from bantay.errors import ConfigError
 from bantay.io import catalogue
+
+
+# The daily monitoring checks (`bantay.models.monitor`), by the names `monitor_fail_on` takes.
+MONITOR_CHECKS = ("score_psi", "feature_psi", "null_rate", "alert_volume", "scored_share")
 
 
 class Institution(BaseModel):
@@ -81,6 +86,28 @@ class Settings(BaseSettings):
         default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion"
     )
     reporting_currency: str = "USD"
+    # Daily monitoring of the champion (`bantay.models.monitor`): a check crossing its threshold marks the
+    # Airflow task (a warning; a failure for the checks named in `monitor_fail_on`).
+    monitor_score_psi_max: float = Field(
+        default=0.25, gt=0, description="population stability index of the score vs its training reference"
+    )
+    monitor_feature_psi_max: float = Field(
+        default=0.25, gt=0, description="population stability index of a feature vs its training reference"
+    )
+    monitor_null_rate_change_max: float = Field(
+        default=0.2, gt=0, le=1, description="change of a feature's null rate vs its training reference"
+    )
+    monitor_alert_ratio_max: float = Field(
+        default=1.5, gt=0, description="alerts / alerts the budget allows (open cases are alerted outside it)"
+    )
+    monitor_scored_share_min: float = Field(
+        default=0.99, ge=0, le=1, description="customers scored / customers in the day's feature table"
+    )
+    monitor_fail_on: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="checks that fail the task instead of warning: score_psi, feature_psi, null_rate, "
+        "alert_volume, scored_share",
+    )
     case_store_url: str | None = Field(
         default=None, description="case store database URL; default SQLite under OUT/workbench"
     )
@@ -91,6 +118,16 @@ class Settings(BaseSettings):
         default=False,
         description="allow regulator files with the demo institution's values (BANTAY_DEMO=1 or --demo)",
     )
+
+    @field_validator("monitor_fail_on", mode="before")
+    @classmethod
+    def _check_names(cls, value: Any) -> Any:
+        names = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+        unknown = sorted(set(names) - set(MONITOR_CHECKS))
+        if unknown:
+            raise ValueError(f"monitor_fail_on: unknown check(s) {', '.join(unknown)}; expected "
+                             + ", ".join(MONITOR_CHECKS))
+        return tuple(names)
 
     @field_validator("reporting_currency")
     @classmethod

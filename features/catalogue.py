@@ -10,7 +10,15 @@ from pathlib import Path
 from bantay.features.common import FeatureSpec
 from bantay.features.network import NETWORK_FEATURES
 
-__all__ = ["FEATURES", "SENDER_FEATURES", "FeatureSpec", "markdown", "model_columns", "write_docs"]
+__all__ = [
+    "FEATURES",
+    "SENDER_FEATURES",
+    "TYPOLOGY_SOURCES",
+    "FeatureSpec",
+    "markdown",
+    "model_columns",
+    "write_docs",
+]
 
 _P2P = "outbound cross-border person-to-person payments (p2p)"
 
@@ -286,6 +294,30 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
 
 # The payee-side features (F1-F5) are owned by `bantay.features.network`.
 FEATURES: tuple[FeatureSpec, ...] = SENDER_FEATURES + tuple(NETWORK_FEATURES)
+
+# Each typology id of the catalogue: the indicator it stands for and the public sources that describe it
+# (docs/typology.md). The model card lists every feature with these.
+TYPOLOGY_SOURCES: dict[str, tuple[str, str]] = {
+    "O1": ("small repeated cross-border person-to-person payments",
+           "AUSTRAC; AIC T&I 589/634; FATF 2025; ECPAT Sweden; AMLC"),
+    "O2": ("very uneven activity between payers", "AIC T&I 589; AUSTRAC case study"),
+    "O3": ("escalation: shorter gaps, larger amounts", "AIC T&I 589; AUSTRAC"),
+    "O4": ("many new, unrelated payees", "FINTRAC; AMLC"),
+    "O5": ("night payments in the sender's own time zone", "ECPAT Sweden; FATF"),
+    "O6": ("round amounts", "FATF; AMLC"),
+    "O7": ("innocent-sounding references", "AUSTRAC; FATF"),
+    "O8": ("related card spending", "FINTRAC; AUSTRAC; ECPAT Sweden"),
+    "O9": ("channels: money-transfer operators, wallets, crypto", "AMLC; FINTRAC; FinCEN FIN-2021-NTC3"),
+    "O10": ("sender profile and family ties to the destination", "AIC; Rights Lab; FINTRAC; ECPAT"),
+    "O11": ("travel to a destination", "AUSTRAC; FINTRAC (2025 update)"),
+    "O12": ("bursts of payments", "AUSTRAC"),
+    "F1": ("many unrelated foreign senders to one recipient", "AUSTRAC; AMLC"),
+    "F2": ("family-run collection by linked payees", "IJM; AMLC"),
+    "F3": ("quick cash-out by the recipients", "AMLC"),
+    "F4": ("where recipients are", "AMLC; DSWD"),
+    "F5": ("shared facilitators: payees also paid by confirmed cases", "AUSTRAC"),
+    "BASE": ("baseline activity: tells ordinary customers from the rest", "none (no typology indicator)"),
+}
 
 # Units whose value is 0 (not undefined) for a customer with no matching rows.
 ZERO_UNITS = frozenset({"count", "USD"})

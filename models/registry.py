@@ -12,7 +12,8 @@ evaluation cut, tag `eval_from`), never by the registered refit, which has seen 
 date. Rows of the challenger's evaluation set decided before the champion's own `eval_from` were in the
 champion's holdout fit, so they are left out of the comparison (and counted in the decision). Versions
 logged before holdout models existed are judged by their registered model. The decision
-is returned as a dict and recorded on the version (tag `promotion_decision`, and its description).
+is returned as a dict and recorded on the version (tag `promotion_decision`, and its description). A promoted
+version gets its model card (`bantay.models.card.write`), whose folder the decision names (`model_card`).
 
 Only a model, version or alias that does not exist counts as missing (no champion yet); a store that cannot
 be reached or read raises `RegistryError`, so that nothing trains and promotes because a database was down.
@@ -53,6 +54,12 @@ EVAL_ARTIFACT_DIR = "evaluation"
 EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
 HOLDOUT_ARTIFACT_DIR = "holdout"
 HOLDOUT_ARTIFACT = f"{HOLDOUT_ARTIFACT_DIR}/model.ubj"
+# What the model card and monitoring read back (`bantay.models.validation` makes them; no customer id).
+PREDICTIONS_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/holdout_predictions.parquet"
+SEGMENTS_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/segments.parquet"
+LINEAGE_ARTIFACT = "lineage/labels.parquet"
+REFERENCE_ARTIFACT = "monitoring/reference.json"
+CARD_ARTIFACT_DIR = "model_card"
 LABEL = "label"
 # MLflow error codes of a model, version or alias that does not exist (any store: SQL or REST).
 NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST"})
@@ -113,10 +120,11 @@ def private_store(settings: Settings) -> None:
     files.make_private(folder)
 
 
-def ensure_experiment(settings: Settings) -> str:
-    """The experiment id of `settings.mlflow_experiment`, created with artifacts under `artifact_root`."""
+def ensure_experiment(settings: Settings, name: str | None = None) -> str:
+    """The experiment id of `name` (default `settings.mlflow_experiment`), created with artifacts under
+    `artifact_root`."""
     mlflow_client = client(settings)
-    name = settings.mlflow_experiment
+    name = name or settings.mlflow_experiment
     try:
         experiment = mlflow_client.get_experiment_by_name(name)
     except (MlflowException, SQLAlchemyError) as error:
@@ -223,16 +231,28 @@ def _run_of(version: ModelVersion) -> str:
 
 def evaluation_set(settings: Settings, run_id: str) -> pd.DataFrame:
     """The evaluation set a training run logged (feature columns, label, typology)."""
+    return run_parquet(settings, run_id, EVAL_ARTIFACT)
+
+
+def run_parquet(settings: Settings, run_id: str, artifact: str) -> pd.DataFrame:
+    """A Parquet artifact of a training run; ModelError naming it when the run has none."""
     with tempfile.TemporaryDirectory() as folder:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=EVAL_ARTIFACT, dst_path=folder,
-                tracking_uri=settings.tracking_uri,
-            )
-        except (MlflowException, OSError):
-            raise ModelError(f"run {run_id}: no {EVAL_ARTIFACT} artifact; retrain with `bantay "
-            f"train`") from None
-        return pd.read_parquet(Path(local))
+        return pd.read_parquet(Path(_download(settings, run_id, artifact, folder)))
+
+
+def run_json(settings: Settings, run_id: str, artifact: str) -> Any:
+    """A JSON artifact of a training run; ModelError naming it when the run has none."""
+    with tempfile.TemporaryDirectory() as folder:
+        return json.loads(Path(_download(settings, run_id, artifact, folder)).read_text(encoding="utf-8"))
+
+
+def _download(settings: Settings, run_id: str, artifact: str, folder: str) -> str:
+    try:
+        return str(mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=artifact, dst_path=folder, tracking_uri=settings.tracking_uri,
+        ))
+    except (MlflowException, OSError):
+        raise ModelError(f"run {run_id}: no {artifact} artifact; retrain with `bantay train`") from None
 
 
 def _seen_by(champion: ModelVersion | None, evaluation: pd.DataFrame) -> pd.Series:
@@ -322,4 +342,8 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     mlflow_client.set_model_version_tag(name, number, "promoted", str(decision["promoted"]).lower())
     mlflow_client.update_model_version(name, number, description=decision["reason"])
     logger.info("promotion gate for %s version %s: %s", name, candidate.version, decision["reason"])
+    if decision["promoted"]:
+        from bantay.models import card  # the card reads this module: imported when a version is promoted
+
+        decision["model_card"] = card.write(settings, number, decision)["folder"]
     return decision

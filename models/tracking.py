@@ -4,7 +4,11 @@ A run holds: tags `as_of`, `ledger_fingerprint`, `code_version`, `feature_list_h
 the recipe and the row counts as params; the metrics (model, rules baseline, labels-only variant); plots of
 the holdout model on the evaluation set; the training and evaluation inputs (feature columns and label
 only); the evaluation set as `evaluation/eval_set.parquet` (feature columns, label, typology, decision
-date); the holdout booster as `holdout/model.ubj`; and the refit as the registered model (signature, an input
+date); the holdout booster as `holdout/model.ubj`; for the model card, the holdout predictions
+(`evaluation/holdout_predictions.parquet`: scores, label, typology, decision date, segment columns), the
+segment table and the label counts by decision month (`lineage/labels.parquet`); for daily monitoring, the
+reference bins of the score and of every feature (`monitoring/reference.json`: deciles of the unlabelled
+sample, the scored population's stand-in, scored by the registered refit); and the refit as the registered model (signature, an input
 example of feature columns), whose new version gets alias `challenger`.
 """
 
@@ -28,7 +32,7 @@ import bantay
 from bantay import ledger
 from bantay.io import catalogue as output_catalogue
 from bantay.io import files
-from bantay.models import evaluate, explain, plots, registry
+from bantay.models import evaluate, explain, plots, registry, validation
 from bantay.models.fit import Fitted, predict
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
@@ -75,6 +79,7 @@ def log_run(
     model_scores: np.ndarray,
     rules_scores: np.ndarray,
     recipe: Recipe = RECIPE,
+    predictions: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """Log the run, register the refit and give it alias `challenger`; return its run id, version and URI.
 
@@ -127,6 +132,13 @@ def log_run(
             holdout = Path(folder) / Path(registry.HOLDOUT_ARTIFACT).name
             booster.save_model(str(holdout))
             mlflow.log_artifact(str(holdout), artifact_path=registry.HOLDOUT_ARTIFACT_DIR)
+        if predictions is None:
+            predictions = validation.holdout_predictions(evaluation, model_scores, rules_scores)
+        segments = validation.segment_table(predictions, settings.alert_budget, settings.min_alert_score)
+        log_frame(predictions, registry.PREDICTIONS_ARTIFACT)
+        log_frame(segments, registry.SEGMENTS_ARTIFACT)
+        log_frame(validation.label_lineage(frame), registry.LINEAGE_ARTIFACT)
+        mlflow.log_dict(monitoring_reference(frame, columns, production), registry.REFERENCE_ARTIFACT)
         info = mlflow.xgboost.log_model(
             production,
             name="model",
@@ -144,6 +156,30 @@ def log_run(
     mlflow_client.set_model_version_tag(settings.model_name, version, "pr_auc", f"{metrics['pr_auc']:.4f}")
     mlflow_client.set_model_version_tag(settings.model_name, version, "eval_from", counts["eval_from"])
     return {"run_id": run_id, "version": version, "model_uri": f"models:/{settings.model_name}/{version}"}
+
+
+def log_frame(frame: pd.DataFrame, artifact: str) -> None:
+    """Log `frame` as the Parquet artifact `artifact` (a path inside the active run)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(artifact).name
+        frame.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
+
+
+def monitoring_reference(frame: pd.DataFrame, columns: Sequence[str], production: xgb.Booster) -> dict[str, Any]:
+    """Reference bins of the refit's score and of every feature over the unlabelled sample of the training
+    table (all rows when it has none): what daily monitoring compares each day's population with."""
+    reference = frame[frame["typology"] == evaluate.UNLABELLED]
+    if reference.empty:
+        reference = frame
+    scores = predict(production, reference, columns)
+    return {
+        "population": "unlabelled sample of the training table" if len(reference) < len(frame) else "all rows",
+        "rows": len(reference),
+        "bins": validation.REFERENCE_BINS,
+        "score": validation.reference_bins(scores),
+        "features": {column: validation.reference_bins(reference[column]) for column in columns},
+    }
 
 
 def log_plots(

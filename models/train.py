@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame
 from bantay import spark as spark_session
 from bantay.errors import ModelError
 from bantay.features import store as feature_store
-from bantay.models import baseline, evaluate, explain, fit, registry, tracking, training_set
+from bantay.models import baseline, evaluate, explain, fit, registry, tracking, training_set, validation
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
 
@@ -103,10 +103,14 @@ def _evaluate_and_log(
     rules_auc = metrics["rules_pr_auc"]
     metrics["pr_auc_ratio_vs_rules"] = metrics["pr_auc"] / rules_auc if rules_auc else float("nan")
     metrics["fit_seconds"] = fit_seconds
+    # The validation pack: bootstrap intervals and the alert line at each budget from 0.25% to 2%.
+    predictions = validation.holdout_predictions(evaluation, model_scores, rules_scores)
+    metrics |= validation.holdout_intervals(predictions, budget, floor)
+    metrics |= validation.threshold_metrics(predictions, floor)
     counts = {**fitted.counts, "positives_eval": int(evaluation["label"].sum()),
               "eval_from": str(evaluation["as_of"].min())}
     run_info = tracking.log_run(settings, as_of, fitted, specs, counts, metrics, model_scores, rules_scores,
-                                recipe)
+                                recipe, predictions)
     logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
                 settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc,
                 counts["rows_eval"])

@@ -13,7 +13,9 @@ before that date), and every label was decided before D (UTC midnight):
   labelled count, within `recipe.unlabelled_min` and `recipe.unlabelled_max`) enters as negatives, typology
   `unlabelled`, each on a pseudo decision date drawn from the labelled decision dates (so the sample spreads
   over the same time split).
-Rows: `customer_id, as_of, label, typology, decided_on, lead_days` and the catalogue's feature columns;
+Rows: `customer_id, as_of, label, typology, decided_on, lead_days, residence_country` and the catalogue's
+feature columns (`residence_country`, from the KYC snapshot, is no feature: it only groups the validation
+pack's segments, and is null when the validated layer holds no customers);
 `decided_on` is the decision date a row's label belongs to (the split goes by it), `lead_days` 0 for a
 decision point.
 """
@@ -30,7 +32,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.cases import labels as case_labels
-from bantay.errors import ModelError
+from bantay.errors import MissingArtefactError, ModelError
 from bantay.features import store as feature_store
 from bantay.models import evaluate
 from bantay.models.recipe import RECIPE, Recipe
@@ -183,6 +185,15 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
     return case_labels.with_decided(spark, labels, settings.output_root)
 
 
+def residence(spark: SparkSession, settings: Settings) -> DataFrame:
+    """`customer_id, residence_country` of the validated KYC snapshot (no rows when there is none)."""
+    try:
+        customers = ledger.read_validated(spark, settings.output_root, "customers")
+    except MissingArtefactError:
+        return spark.createDataFrame([], "customer_id string, residence_country string")
+    return customers.select("customer_id", F.col("residence_country").cast("string"))
+
+
 def training_rows(
     spark: SparkSession,
     settings: Settings,
@@ -225,6 +236,7 @@ def training_rows(
         )
         .where((F.col("lead_days") == 0) | (F.col("_lead_p2p") >= recipe.lead_min_p2p))
         .drop("_lead_p2p")
+        .join(residence(spark, settings), on="customer_id", how="left")
         .cache()
     )
     table.count()

@@ -73,6 +73,10 @@ DATASETS: dict[str, Dataset] = {
                 "the case store (cases.sqlite) when no case store URL is set: cases, audit trail, users"),
         Dataset("case_labels", "case_labels", None,
                 "approved workbench decisions as labels, one Parquet file per approval"),
+        Dataset("model_cards", "model_cards/version={version}", None,
+                "model card and validation pack of a registered model version (HTML, PDF, card.json)"),
+        Dataset("monitoring", "monitoring", None,
+                "daily monitoring of the champion: daily.parquet, features.parquet, report.html and its plot"),
     )
 }
 
