@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import Param
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from bantay.errors import BantayError
 
@@ -59,3 +59,15 @@ def run_date(context: Mapping[str, Any]) -> date:
     moment = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
     day: date = pendulum.instance(moment).in_timezone("UTC").date()
     return day
+
+
+def monitoring_outcome(summary: dict[str, Any]) -> str:
+    """The Airflow outcome of a day's monitoring summary: its status when ok; AirflowSkipException (the
+    warning mark) or AirflowFailException (a check in `monitor_fail_on`) with the one-line reason."""
+    status, reason = summary["status"], " ".join(str(summary["reason"]).split())
+    line = f"monitoring of {summary['as_of']} ({summary['model_version']}): {reason}"
+    if status == "failure":
+        raise AirflowFailException(line)
+    if status == "warning":
+        raise AirflowSkipException(f"warning: {line}")
+    return str(status)

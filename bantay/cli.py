@@ -206,7 +206,7 @@ def model_card(
         str | None, typer.Option(help="Registered model version (default: the champion).")
     ] = None,
 ) -> None:
-    """Write the model card and validation pack of a version: OUT/model_cards/version=V/ and its MLflow run."""
+    """Write a version's model card and validation pack: OUT/model_cards/version=V/ and its MLflow run."""
     from bantay.models import card
 
     settings = _settings(None, out)

@@ -23,7 +23,6 @@ from pydantic_settings import (
 from bantay.errors import ConfigError
 from bantay.io import catalogue
 
-
 # The daily monitoring checks (`bantay.models.monitor`), by the names `monitor_fail_on` takes.
 MONITOR_CHECKS = ("score_psi", "feature_psi", "null_rate", "alert_volume", "scored_share")
 

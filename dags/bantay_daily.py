@@ -11,6 +11,12 @@ the DAG's: `airflow backfill create --dag-id bantay_daily --from-date 2025-05-01
 --max-active-runs 1` (a scheduler must be running). A failed day holds the later ones until it is fixed and
 cleared. Rerunning a day replaces that day's outputs and nothing else.
 
+After scoring, `monitor_model` measures the day against the champion's training reference (PSI of the score
+and of every feature, null rates, alerts against the budget, share scored: OUT/monitoring/ and an MLflow run
+per day), and `check_monitoring` shows the verdict: success within every threshold, *skipped* with the
+one-line reason when a threshold is crossed (a warning: Airflow 3 has no warning state, and nothing depends
+on this task), failed for the checks named in BANTAY_MONITOR_FAIL_ON.
+
 Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT, ... or a
 TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of a run override them. Each
 task starts its own Spark driver, `local[*]` by default; BANTAY_SPARK_MASTER=spark://host:7077 (or yarn,
@@ -47,6 +53,7 @@ FEATURES = Asset(name="bantay_features", uri="x-bantay://output/features")
 MODEL = Asset(name="bantay_model", uri="x-bantay://mlflow/champion")
 SCORES = Asset(name="bantay_scores", uri="x-bantay://output/scores")
 CASES = Asset(name="bantay_cases", uri="x-bantay://output/cases")
+MONITORING = Asset(name="bantay_monitoring", uri="x-bantay://output/monitoring")
 # Validate adds a `bantay_labels` event through this alias only when the labels changed: the ledger's, or the
 # workbench's decisions approved before the run's date (so the next training reads them).
 LABELS_CHANGED = AssetAlias(name="bantay_labels_changed")
@@ -159,7 +166,32 @@ def bantay_daily() -> None:
         context["outlet_events"][CASES].extra = {"as_of": as_of.isoformat(), "path": path}
         return path
 
-    validate_ledger() >> build_features() >> score_customers() >> draft_cases()
+    @task(pool=SPARK_POOL, inlets=[SCORES, FEATURES, MODEL], outlets=[MONITORING])
+    def monitor_model() -> dict[str, Any]:
+        """PSI of the score and features vs the champion's training reference, null rates, alert volume,
+        share scored: a row of OUT/monitoring/daily.parquet, an MLflow run, the 90-day report."""
+        from bantay.jobs import monitor_model as job
+
+        context = get_current_context()
+        with _fail_fast():
+            settings, as_of = _settings(context), _as_of(context)
+            summary = _jsonable(job.run(settings, as_of))
+        context["outlet_events"][MONITORING].extra = {
+            "as_of": as_of.isoformat(), "status": summary["status"], "report": summary["report"],
+        }
+        return summary
+
+    @task(retries=0)
+    def check_monitoring(summary: dict[str, Any]) -> str:
+        """Within every threshold: success. Crossed: skipped (a warning) or failed (BANTAY_MONITOR_FAIL_ON),
+        with the one-line reason."""
+        from bantay.airflow_tasks import monitoring_outcome
+
+        return monitoring_outcome(summary)
+
+    scored = validate_ledger() >> build_features() >> score_customers()
+    scored >> draft_cases()
+    check_monitoring(scored >> monitor_model())
 
 
 bantay_daily()

@@ -103,7 +103,9 @@ def _decision(version: Any, given: dict[str, Any] | None) -> dict[str, Any] | No
     return json.loads(recorded) if recorded else None
 
 
-def champion_comparison(settings: Settings, candidate: Any, decision: dict[str, Any] | None) -> dict[str, Any]:
+def champion_comparison(
+    settings: Settings, candidate: Any, decision: dict[str, Any] | None
+) -> dict[str, Any]:
     """The candidate's and the replaced champion's holdout models on the candidate's evaluation rows that the
     champion had not seen: PR-AUC of each, the gain, paired bootstrap intervals; {} without a champion."""
     before = (decision or {}).get("champion_before")
@@ -137,7 +139,9 @@ def _plots(settings: Settings, run_id: str) -> dict[str, str]:
     return out
 
 
-def build(settings: Settings, version: str | None = None, decision: dict[str, Any] | None = None) -> dict[str, Any]:
+def build(
+    settings: Settings, version: str | None = None, decision: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The card's content for `version` (default: the champion), from MLflow and the monitoring table.
 
     `decision`: the promotion decision just taken (else the one recorded on the version, if any).
@@ -173,7 +177,8 @@ def build(settings: Settings, version: str | None = None, decision: dict[str, An
     ]
     outcomes = lineage.groupby("outcome")[["decisions", "lead_points"]].sum()
     by_period = (lineage[lineage["outcome"] != "unlabelled sample"]
-                 .pivot_table(index="period", columns="outcome", values="decisions", aggfunc="sum", fill_value=0)
+                 .pivot_table(index="period", columns="outcome", values="decisions", aggfunc="sum",
+                              fill_value=0)
                  .reset_index())
     kinds = (lineage[lineage["outcome"] == "cleared"].groupby("typology")["decisions"].sum()
              .sort_values(ascending=False))
@@ -258,8 +263,10 @@ def render_html(card: dict[str, Any]) -> str:
     return _environment().get_template("model_card.html.j2").render(card=card)
 
 
-def write(settings: Settings, version: str | None = None, decision: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build, render and write the card of `version`: OUT/model_cards/version=V/ and the run's `model_card/`."""
+def write(
+    settings: Settings, version: str | None = None, decision: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build, render and write the card of `version`: OUT/model_cards/version=V/, the run's `model_card/`."""
     from bantay.sar.html import render_pdf
 
     card = build(settings, version, decision)
@@ -276,7 +283,8 @@ def write(settings: Settings, version: str | None = None, decision: dict[str, An
     files.make_private(target.parent)
     mlflow_client = registry.client(settings)
     for name in CARD_FILES:
-        mlflow_client.log_artifact(card["run_id"], str(target / name), artifact_path=registry.CARD_ARTIFACT_DIR)
+        mlflow_client.log_artifact(card["run_id"], str(target / name),
+                                   artifact_path=registry.CARD_ARTIFACT_DIR)
     registry.private_store(settings)
     logger.info("model card of %s version %s written to %s", card["model"], card["version"], target)
     return {"version": card["version"], "run_id": card["run_id"], "folder": str(target),

@@ -114,7 +114,7 @@ def summarise(
     table = pd.DataFrame(per_feature, columns=["feature", "psi", "null_rate", "null_rate_reference"])
     finite = table.dropna(subset=["psi"])
     top = finite.loc[finite["psi"].idxmax()] if len(finite) else None
-    scored = feature_rows - int(round(unscored * feature_rows)) if feature_rows else 0
+    scored = feature_rows - round(unscored * feature_rows) if feature_rows else 0
     summary = {
         "score_psi": score_psi,
         "max_feature_psi": float(top["psi"]) if top is not None else float("nan"),
@@ -149,8 +149,8 @@ def checks(summary: Mapping[str, Any], table: pd.DataFrame, settings: Any) -> li
     change = (table["null_rate"] - table["null_rate_reference"]).abs()
     moved = table[change > settings.monitor_null_rate_change_max]
     if len(moved):
-        add("null_rate", f"{len(moved)} feature(s) null rate moved > {settings.monitor_null_rate_change_max:g} "
-                         f"(e.g. {moved.iloc[0]['feature']})")
+        add("null_rate", f"{len(moved)} feature(s) null rate moved > "
+                         f"{settings.monitor_null_rate_change_max:g} (e.g. {moved.iloc[0]['feature']})")
     if summary["alert_ratio"] > settings.monitor_alert_ratio_max:
         add("alert_volume", f"{summary['alerts']} alerts for {summary['alerts_allowed']} allowed "
                             f"(ratio {summary['alert_ratio']:.2f} > {settings.monitor_alert_ratio_max:g})")
@@ -281,8 +281,8 @@ def write_report(output_root: Path, settings: Any) -> Path:
         else (f"{v:.{d}f}" if isinstance(v, float) else str(v))
     latest = daily.iloc[-1].to_dict() if len(daily) else None
     features = feature_history(output_root)
-    worst = (features[features["as_of"].astype(str) == str(latest["as_of"])].sort_values("psi", ascending=False)
-             .head(15).to_dict(orient="records")) if latest else []
+    today = features[features["as_of"].astype(str) == str(latest["as_of"])] if latest else features
+    worst = today.sort_values("psi", ascending=False).head(15).to_dict(orient="records") if latest else []
     html = env.get_template("monitoring.html.j2").render(
         latest=latest, rows=daily.tail(PLOT_DAYS).iloc[::-1].to_dict(orient="records"), worst=worst,
         plot=plot_uri(output_root), settings=settings, days=PLOT_DAYS,

@@ -8,7 +8,8 @@ date); the holdout booster as `holdout/model.ubj`; for the model card, the holdo
 (`evaluation/holdout_predictions.parquet`: scores, label, typology, decision date, segment columns), the
 segment table and the label counts by decision month (`lineage/labels.parquet`); for daily monitoring, the
 reference bins of the score and of every feature (`monitoring/reference.json`: deciles of the unlabelled
-sample, the scored population's stand-in, scored by the registered refit); and the refit as the registered model (signature, an input
+sample, the scored population's stand-in, scored by the registered refit); and the refit as the registered
+model (signature, an input
 example of feature columns), whose new version gets alias `challenger`.
 """
 
@@ -166,7 +167,9 @@ def log_frame(frame: pd.DataFrame, artifact: str) -> None:
         mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
 
 
-def monitoring_reference(frame: pd.DataFrame, columns: Sequence[str], production: xgb.Booster) -> dict[str, Any]:
+def monitoring_reference(
+    frame: pd.DataFrame, columns: Sequence[str], production: xgb.Booster
+) -> dict[str, Any]:
     """Reference bins of the refit's score and of every feature over the unlabelled sample of the training
     table (all rows when it has none): what daily monitoring compares each day's population with."""
     reference = frame[frame["typology"] == evaluate.UNLABELLED]
@@ -174,7 +177,7 @@ def monitoring_reference(frame: pd.DataFrame, columns: Sequence[str], production
         reference = frame
     scores = predict(production, reference, columns)
     return {
-        "population": "unlabelled sample of the training table" if len(reference) < len(frame) else "all rows",
+        "population": "unlabelled sample" if len(reference) < len(frame) else "all training rows",
         "rows": len(reference),
         "bins": validation.REFERENCE_BINS,
         "score": validation.reference_bins(scores),

@@ -284,8 +284,8 @@ def label_lineage(frame: pd.DataFrame) -> pd.DataFrame:
         "decisions": decision.astype("int64"),
         "lead_points": (~decision).astype("int64"),
     })
-    return (keys.groupby(["period", "outcome", "typology"], as_index=False)[["decisions", "lead_points"]].sum()
-            .sort_values(["period", "outcome", "typology"]).reset_index(drop=True))
+    counted = keys.groupby(["period", "outcome", "typology"], as_index=False)[["decisions", "lead_points"]]
+    return counted.sum().sort_values(["period", "outcome", "typology"]).reset_index(drop=True)
 
 
 # --- population stability ---

@@ -76,7 +76,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("model_cards", "model_cards/version={version}", None,
                 "model card and validation pack of a registered model version (HTML, PDF, card.json)"),
         Dataset("monitoring", "monitoring", None,
-                "daily monitoring of the champion: daily.parquet, features.parquet, report.html and its plot"),
+                "daily monitoring of the champion: daily.parquet, features.parquet, report.html, plot"),
     )
 }
 

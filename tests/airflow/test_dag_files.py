@@ -73,9 +73,15 @@ def test_bantay_daily_wires_four_spark_tasks_in_order_with_assets_and_retries(ai
     dag = DagBag(dag_folder=DAGS).get_dag("bantay_daily")
     order = ["validate_ledger", "build_features", "score_customers", "draft_cases"]
 
-    assert sorted(dag.task_ids) == sorted(order)
-    for upstream, downstream in itertools.pairwise(order):
+    assert sorted(dag.task_ids) == sorted([*order, "monitor_model", "check_monitoring"])
+    for upstream, downstream in itertools.pairwise(order[:3]):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
+    # After scoring: the drafts, and the monitoring with its verdict (which nothing else waits for).
+    assert dag.get_task("score_customers").downstream_task_ids == {"draft_cases", "monitor_model"}
+    assert dag.get_task("monitor_model").downstream_task_ids == {"check_monitoring"}
+    assert dag.get_task("check_monitoring").downstream_task_ids == set()
+    assert dag.get_task("monitor_model").pool == SPARK_POOL
+    assert [o.name for o in dag.get_task("monitor_model").outlets] == ["bantay_monitoring"]
     assert dag.max_active_runs == 1
     assert type(dag.timetable).__name__ == "CronTriggerTimetable" and dag.timetable.expression == "0 0 * * *"
     tasks = {task_id: dag.get_task(task_id) for task_id in order}

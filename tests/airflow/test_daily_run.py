@@ -156,7 +156,13 @@ def test_bantay_daily_writes_features_scores_and_case_folders(world: dict[str, A
     state, tasks = _run("bantay_daily", AS_OF, world["conf"])
 
     assert state == "success", tasks
-    assert tasks == {t: ("success", 1) for t in DAILY_TASKS}
+    verdict = tasks.pop("check_monitoring")
+    assert tasks == {t: ("success", 1) for t in (*DAILY_TASKS, "monitor_model")}
+    # Monitoring: the day's row; its verdict is success within the thresholds, skipped (a warning) beyond.
+    daily = pq.read_table(out / "monitoring" / "daily.parquet").to_pylist()
+    assert [row["as_of"] for row in daily] == [str(AS_OF)]
+    assert verdict == (("success", 1) if daily[0]["status"] == "ok" else ("skipped", 1))
+    assert (out / "monitoring" / "report.html").is_file()
     # Features: one row per customer with a validated transaction in the 365 days before D (all 45 days here).
     booked = ds.dataset(out / "validated" / "transactions", format="parquet", partitioning="hive")
     customers = set(booked.to_table(columns=["customer_id"]).column("customer_id").to_pylist())
@@ -200,6 +206,8 @@ def test_bantay_daily_rerun_of_a_day_replaces_its_outputs_identically(world: dic
     assert after == before  # same rows, no duplicates
     assert {p.name: sorted(f.name for f in p.iterdir()) for p in cases.iterdir() if p.is_dir()} == folders
     assert {name: _draft(cases / name) for name in drafts} == drafts
+    monitored = pq.read_table(out / "monitoring" / "daily.parquet").to_pylist()
+    assert [row["as_of"] for row in monitored] == [str(AS_OF)]
     # Only one partition per date, no staging leftovers.
     for part in ("features", "scores", "cases"):
         assert sorted(p.name for p in (out / part).iterdir()) == [f"as_of={AS_OF}"]
@@ -226,6 +234,8 @@ def test_bantay_daily_missing_table_fails_in_validate_and_leaves_earlier_days(
         "build_features": ("upstream_failed", 0),
         "score_customers": ("upstream_failed", 0),
         "draft_cases": ("upstream_failed", 0),
+        "monitor_model": ("upstream_failed", 0),
+        "check_monitoring": ("upstream_failed", 0),
     }
     assert _files(out) == before
     for part in ("features", "scores", "cases"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import stat
-from markupsafe import escape
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, kind_of, training_frame
 
@@ -53,7 +53,8 @@ def test_promotion_writes_the_card_and_its_figures_are_the_runs(store, fast_trai
     budgets = [row["budget"] for row in card["thresholds"]]
     assert budgets == list(validation.BUDGETS)
     one = next(row for row in card["thresholds"] if row["budget"] == 0.01)
-    assert one["recall"] == metrics["budget_1pct_recall"] and one["threshold"] == metrics["budget_1pct_threshold"]
+    assert one["recall"] == metrics["budget_1pct_recall"]
+    assert one["threshold"] == metrics["budget_1pct_threshold"]
     # Segments: residence countries of the world, recall of the payers' country is the run's recall.
     countries = {row["value"]: row for row in card["segments"] if row["segment"] == "residence_country"}
     assert set(countries) == {"GB", "US", "AU"}
@@ -68,7 +69,8 @@ def test_promotion_writes_the_card_and_its_figures_are_the_runs(store, fast_trai
     html = (folder / "model_card.html").read_text()
     assert f"{metrics['pr_auc']:.3f}" in html and str(escape(decision["reason"])) in html
     # The same three files are the run's artifacts.
-    logged = {a.path for a in MlflowClient(settings.tracking_uri).list_artifacts(trained["run_id"], "model_card")}
+    client = MlflowClient(settings.tracking_uri)
+    logged = {a.path for a in client.list_artifacts(trained["run_id"], "model_card")}
     assert logged == {f"model_card/{name}" for name in ("card.json", "model_card.html", "model_card.pdf")}
 
 
