@@ -9,7 +9,8 @@ the unlabelled sample, plus the share of missing values):
   budget, so the ratio can exceed 1), and the share of the day's feature rows that were scored.
 
 Bucket counts come from one Spark aggregation over the day's feature table joined to its scores (a bucket
-index per column, unpivoted, counted by column and bucket); nothing is collected but the counts.
+index per column by Spark ML's Bucketizer, unpivoted, counted by column and bucket); nothing is collected but
+the counts.
 
 `checks` turns the numbers into findings against the thresholds of the settings (`monitor_*`); a finding is a
 warning, or a failure for the checks named in `monitor_fail_on`. `record` keeps one row per day in
@@ -67,20 +68,35 @@ class Finding:
 
 def bucket_counts(frame: Any, reference: Mapping[str, Any], columns: Sequence[str]) -> pd.DataFrame:
     """`column, bucket, count` over `frame` (Spark) for `columns` (the features and `score`), with each
-    column's reference cuts; bucket -1 holds the missing values. One Spark action."""
+    column's reference cuts; bucket -1 holds the missing values. One Spark action.
+
+    Spark ML's `Bucketizer` finds each value's bucket by binary search on the JVM (splits -inf, the cuts,
+    +inf: bucket i holds `cuts[i-1] <= value < cuts[i]`, as `validation.bucket_counts`); missing values go
+    in as NaN, which it keeps in one extra bucket.
+    """
+    from pyspark.ml.feature import Bucketizer
     from pyspark.sql import functions as F
 
-    def bucket(name: str) -> Any:
-        cuts = (reference[SCORE] if name == SCORE else reference["features"][name])["cuts"]
-        value = F.col(name).cast("double")
-        index = sum(((value >= F.lit(float(cut))).cast("int") for cut in cuts), F.lit(0))
-        return F.when(value.isNull() | F.isnan(value), F.lit(-1)).otherwise(index).alias(name)
+    def cuts(name: str) -> list[float]:
+        bins = reference[SCORE] if name == SCORE else reference["features"][name]
+        return [float(c) for c in bins["cuts"]]
 
-    bucketed = frame.select(*[bucket(name) for name in columns])
-    long = bucketed.unpivot([], list(columns), "column", "bucket")
+    splits = [[-math.inf, *cuts(name), math.inf] for name in columns]
+    names = [f"_c{i}" for i in range(len(columns))]
+    values = frame.select(*[F.coalesce(F.col(c).cast("double"), F.lit(math.nan)).alias(n)
+                            for c, n in zip(columns, names, strict=True)])
+    bucketed = Bucketizer(splitsArray=splits, inputCols=names, outputCols=[f"{n}_b" for n in names],
+                          handleInvalid="keep").transform(values)
+    index = bucketed.select(*[F.col(f"{n}_b").cast("int").alias(n) for n in names])
+    long = index.unpivot([], names, "column", "bucket")
     rows = long.groupBy("column", "bucket").count().collect()
-    return pd.DataFrame([(r["column"], int(r["bucket"]), int(r["count"])) for r in rows],
-                        columns=["column", "bucket", "count"])
+    by_name = dict(zip(names, columns, strict=True))
+    nan_bucket = {n: len(split) - 1 for n, split in zip(names, splits, strict=True)}
+    return pd.DataFrame(
+        [(by_name[r["column"]], -1 if r["bucket"] == nan_bucket[r["column"]] else int(r["bucket"]),
+          int(r["count"])) for r in rows],
+        columns=["column", "bucket", "count"],
+    )
 
 
 def summarise(
