@@ -26,6 +26,7 @@ import base64
 import io
 import logging
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,7 +82,9 @@ def bucket_counts(frame: Any, reference: Mapping[str, Any], columns: Sequence[st
         bins = reference[SCORE] if name == SCORE else reference["features"][name]
         return [float(c) for c in bins["cuts"]]
 
-    splits = [[-math.inf, *cuts(name), math.inf] for name in columns]
+    # Bucketizer wants 3 splits or more: a column without cuts (a reference all missing) gets a dummy one
+    # at the largest float, and its values all count in bucket 0.
+    splits = [[-math.inf, *(cuts(name) or [sys.float_info.max]), math.inf] for name in columns]
     names = [f"_c{i}" for i in range(len(columns))]
     values = frame.select(*[F.coalesce(F.col(c).cast("double"), F.lit(math.nan)).alias(n)
                             for c, n in zip(columns, names, strict=True)])
@@ -92,10 +95,15 @@ def bucket_counts(frame: Any, reference: Mapping[str, Any], columns: Sequence[st
     rows = long.groupBy("column", "bucket").count().collect()
     by_name = dict(zip(names, columns, strict=True))
     nan_bucket = {n: len(split) - 1 for n, split in zip(names, splits, strict=True)}
-    return pd.DataFrame(
-        [(by_name[r["column"]], -1 if r["bucket"] == nan_bucket[r["column"]] else int(r["bucket"]),
-          int(r["count"])) for r in rows],
-        columns=["column", "bucket", "count"],
+    last = {n: len(cuts(by_name[n])) for n in names}
+    return (
+        pd.DataFrame(
+            [(by_name[r["column"]],
+              -1 if r["bucket"] == nan_bucket[r["column"]] else min(int(r["bucket"]), last[r["column"]]),
+              int(r["count"])) for r in rows],
+            columns=["column", "bucket", "count"],
+        )
+        .groupby(["column", "bucket"], as_index=False)["count"].sum()
     )
 
 
