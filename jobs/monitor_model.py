@@ -44,6 +44,8 @@ def run(settings: Settings, as_of: date) -> dict[str, Any]:
         raise ModelError(f"{scores_path}: scored by {versions[0]}, not a version of {settings.model_name}; "
                          "monitoring compares registered versions with their training reference")
     version = registry.client(settings).get_model_version(name, number)
+    if version.run_id is None:
+        raise ModelError(f"{versions[0]}: no MLflow run, so no training reference to compare with")
     reference = registry.run_json(settings, version.run_id, registry.REFERENCE_ARTIFACT)
     columns = [c for c in reference["features"] if c in features.columns]
     missing = sorted(set(reference["features"]) - set(columns))

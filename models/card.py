@@ -157,13 +157,16 @@ def build(
                           registry.NO_SUCH_VERSION)
     if found is None:
         raise ModelError(f"model {name}: no version {version}")
-    run = mlflow_client.get_run(found.run_id)
+    run_id = found.run_id
+    if run_id is None:
+        raise ModelError(f"model {name} version {version}: no MLflow run; it was not registered by training")
+    run = mlflow_client.get_run(run_id)
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
     if "as_of" not in tags:
         raise ModelError(f"model {name} version {version}: its run is no `bantay train` run (no as_of tag)")
-    predictions = registry.run_parquet(settings, found.run_id, registry.PREDICTIONS_ARTIFACT)
-    segments = registry.run_parquet(settings, found.run_id, registry.SEGMENTS_ARTIFACT)
-    lineage = registry.run_parquet(settings, found.run_id, registry.LINEAGE_ARTIFACT)
+    predictions = registry.run_parquet(settings, run_id, registry.PREDICTIONS_ARTIFACT)
+    segments = registry.run_parquet(settings, run_id, registry.SEGMENTS_ARTIFACT)
+    lineage = registry.run_parquet(settings, run_id, registry.LINEAGE_ARTIFACT)
     decision = _decision(found, decision)
     registered = mlflow_client.get_registered_model(name)
     aliases = sorted(alias for alias, number in registered.aliases.items() if str(number) == str(version))
@@ -188,7 +191,7 @@ def build(
     return {
         "model": name,
         "version": str(version),
-        "run_id": found.run_id,
+        "run_id": run_id,
         "aliases": aliases,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "registered_at": datetime.fromtimestamp(found.creation_timestamp / 1000, UTC).isoformat(
@@ -232,7 +235,7 @@ def build(
             "recent": _records(mine.tail(MONITORING_ROWS)[[c for c in monitor.SUMMARY_COLUMNS
                                                            if c in mine.columns]]) if len(mine) else [],
         },
-        "plots": _plots(settings, found.run_id),
+        "plots": _plots(settings, run_id),
         "monitoring_plot": monitor.plot_uri(settings.output_root),
     }
 

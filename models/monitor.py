@@ -91,7 +91,7 @@ def bucket_counts(frame: Any, reference: Mapping[str, Any], columns: Sequence[st
     bucketed = Bucketizer(splitsArray=splits, inputCols=names, outputCols=[f"{n}_b" for n in names],
                           handleInvalid="keep").transform(values)
     index = bucketed.select(*[F.col(f"{n}_b").cast("int").alias(n) for n in names])
-    long = index.unpivot([], names, "column", "bucket")
+    long = index.unpivot([], list[Any](names), "column", "bucket")
     rows = long.groupBy("column", "bucket").count().collect()
     by_name = dict(zip(names, columns, strict=True))
     nan_bucket = {n: len(split) - 1 for n, split in zip(names, splits, strict=True)}

@@ -314,7 +314,8 @@ def reference_bins(values: pd.Series | np.ndarray, bins: int = REFERENCE_BINS) -
 def bucket_counts(values: np.ndarray, cuts: Sequence[float]) -> list[int]:
     """How many of the (non-missing) `values` fall in each bucket of `cuts` (the number of cuts <= value)."""
     index = np.searchsorted(np.asarray(cuts, dtype="float64"), values, side="right")
-    return np.bincount(index, minlength=len(cuts) + 1).astype(int).tolist()
+    counts: list[int] = np.bincount(index, minlength=len(cuts) + 1).astype(int).tolist()
+    return counts
 
 
 def psi(reference: Mapping[str, Any], counts: Sequence[int], nulls: int) -> float:
