@@ -265,6 +265,8 @@ def plot(daily: pd.DataFrame, settings: Any) -> bytes:
     alert_axis.bar(x, recent["alerts"], width=0.8, color="tab:blue", alpha=0.6, label="alerts")
     alert_axis.plot(x, recent["alerts_allowed"], color="black", marker="_", linestyle="-",
                     label="allowed by the budget")
+    # Headroom above the bars for the legend.
+    alert_axis.set_ylim(0, 1.35 * max([*recent["alerts"], *recent["alerts_allowed"], 1]))
     alert_axis.set_ylabel("alerts per day")
     alert_axis.legend(loc="upper left", fontsize=8)
     share_axis.plot(x, recent["scored_share"], marker="o", label="share of feature rows scored")
