@@ -100,10 +100,26 @@ def generate(
         Path | None, typer.Option("--truth", help="Folder for the ground truth (never in the ledger).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    world_seed: Annotated[
+        int | None,
+        typer.Option("--world-seed", help="Draw a world (label regime, look-alikes, amounts, corridors...) "
+                     "from the documented ranges; --seed then draws the customers inside it."),
+    ] = None,
+    world: Annotated[
+        Path | None, typer.Option("--world", help="A world profile file (keys of synth/data/worlds/default.yaml).")
+    ] = None,
 ) -> None:
     """Write a synthetic ledger to the contract's layout (and its truth to --truth)."""
+    from bantay.errors import ConfigError
     from bantay.io.lock import folder_lock
     from bantay.synth import generate as gen
+    from bantay.synth import profile
+
+    if world_seed is not None and world is not None:
+        raise ConfigError("--world-seed and --world: give one or the other")
+    world_profile = (
+        profile.draw(world_seed) if world_seed is not None else profile.load(world) if world else None
+    )
 
     with folder_lock(out):  # one generator per ledger folder: a second stops at once with one line
         summary = gen.run(
@@ -114,6 +130,7 @@ def generate(
             end_date=end_date.date() if end_date else None,
             truth=truth,
             fmt=fmt,
+            world_profile=world_profile,
         )
     _echo(summary)
 

@@ -359,7 +359,7 @@ class Activity:
                 self.hours(len(cust)),
                 out=True,
                 channel=channel,
-                usd=rng.lognormal(np.log(220), 0.9, len(cust)),
+                usd=rng.lognormal(np.log(220), 0.9, len(cust)) * w.profile.amount_scale,
                 cp=cp,
                 ref_id=words[rng.integers(0, len(words), len(cust))],
                 online=True,
@@ -473,12 +473,14 @@ class Activity:
         """One offender: O1-O12 with varied strengths (typology.md). Loops here are over one payer's
         payments."""
         c, w, rng = self.c, self.w, self.rng
+        knobs = w.profile
         lo, hi = self.span(i)
         # Payers start at different dates; about a third were already paying when the window opens.
         start = lo if rng.random() < 0.33 else int(rng.integers(lo, max(lo + 1, hi - 10)))
         span = hi - start + 1
         # O2: heavy-tailed activity, mean about 10, a quarter with 1-2 payments, prolific ones up to 2 a day.
-        n = int(min(1 + np.floor(rng.pareto(1.45) * 4.2), 2 * span, 400))
+        activity = knobs.payer_activity
+        n = int(min(1 + np.floor(rng.pareto(activity.pareto_shape) * activity.pareto_scale), 2 * span, 400))
         escalates = n >= 6 and rng.random() < 0.6
         if escalates:  # O3: gaps shrink from about three weeks to 1-3 days, amounts rise 1.5-3x
             gaps = np.exp(np.linspace(np.log(21), np.log(rng.uniform(1, 3)), n - 1)) * rng.lognormal(
@@ -511,15 +513,19 @@ class Activity:
         hour = np.where(overflow, (hour + minute // 3600) % 24, hour)
         minute = minute % 3600
         # O1: log-normal around USD 45 (5th-95th percentile about 12-200); some payers send USD 150-500.
-        median = 33 * rng.lognormal(0, 0.22) * (rng.uniform(3.5, 6) if rng.random() < 0.08 else 1.0)
-        usd = np.clip(median * growth[parent] * rng.lognormal(0, 0.78, m), 5, 2500)
+        median = (
+            knobs.payer_amounts.median_usd
+            * knobs.amount_scale
+            * rng.lognormal(0, 0.22)
+            * (rng.uniform(3.5, 6) if rng.random() < 0.08 else 1.0)
+        )
+        usd = np.clip(median * growth[parent] * rng.lognormal(0, knobs.payer_amounts.sigma, m), 5, 2500)
         # O6: round in the sending currency, or landing on PHP 1,000 / 2,000 / 3,000.
         round_share = float(np.clip(rng.normal(0.7, 0.12), 0.2, 0.95))
         round_to = self.round_amounts(usd, round_share)
         # O4 / F2 / F5: payees from the payer's own clusters and, for some, shared facilitator clusters.
-        dest = ref.OCSE_DESTINATIONS[
-            rng.choice(len(ref.OCSE_DESTINATIONS), p=np.array(ref.OCSE_DESTINATION_WEIGHTS))
-        ]
+        corridors = knobs.corridors["ocse_payer"]
+        dest = tuple(corridors)[rng.choice(len(corridors), p=np.array(tuple(corridors.values())))]
         land = np.where(
             (round_to > 0) & (rng.random(m) < (0.35 if dest == "PH" else 0.0)),
             np.clip(np.round(usd / 18.0), 1, 9) * 1000 / 1.0,
@@ -619,7 +625,9 @@ class Activity:
             return np.array(members)
 
         shared: Hub | None = None
-        if rng.random() < 0.33:  # F5: 20-40% of payers share a facilitator cluster with another payer
+        codes = tuple(self.w.profile.corridors["ocse_payer"])
+        # F5: 20-40% of payers share a facilitator cluster with another payer (default world: a third).
+        if rng.random() < self.w.profile.shared_facilitator_share:
             hubs = [h for h in self.w.facilitators if h.country == dest] or self.w.facilitators
             weights = np.array([h.weight for h in hubs])
             shared = hubs[rng.choice(len(hubs), p=weights / weights.sum())]
@@ -627,7 +635,7 @@ class Activity:
         p_new = rng.uniform(0.2, 0.5)
         out = np.empty(m, dtype=np.int64)
         current = private_cluster(
-            dest if rng.random() < 0.85 else ref.OCSE_DESTINATIONS[rng.integers(7)], None
+            dest if rng.random() < 0.85 else codes[rng.integers(len(codes))], None
         )
         clusters.append(current)
         if own_surname:
@@ -762,6 +770,7 @@ class Activity:
         if m == 0:
             return
         rng = self.rng
+        usd = usd * self.w.profile.amount_scale  # the book's price level, innocents' amounts as payers'
         channel, pickup = self.channel_mix(m, mix)
         round_to = self.round_amounts(usd, round_share)
         countries = np.array([self.party_country(p) for p in np.atleast_1d(cp)])

@@ -21,8 +21,9 @@ from tqdm import tqdm
 
 from bantay.errors import ConfigError
 from bantay.synth import defects, population, tables, world
+from bantay.synth import profile as profiles
 from bantay.synth.activity import Activity
-from bantay.synth.population import KIND, KIND_NAMES, OCSE_RATE
+from bantay.synth.population import KIND, KIND_NAMES
 from bantay.synth.writer import FORMATS, LedgerWriter
 
 logger = logging.getLogger(__name__)
@@ -37,26 +38,9 @@ TRUTH_CUSTOMERS = pa.schema(
         ("ocse_payments", pa.int32()),
     ]
 )
-# How often a customer is investigated, and how its case is closed (label 0 typology).
-INVESTIGATED = {
-    "ocse_payer": 0.85,
-    "sextortion_victim": 0.5,
-    "romance_victim": 0.4,
-    "online_dater": 0.18,
-    "ofw": 0.1,
-    "diaspora": 0.1,
-    "mixed_family": 0.15,
-    "online_buyer": 0.1,
-    "gamer_tipper": 0.1,
-    "small_business_va": 0.1,
-    "freelancer_payer": 0.1,
-    "church_donor": 0.1,
-    "webcam_customer": 0.08,
-    "child_sponsor": 0.02,
-    "retail": 0.003,
-}
+# How a look-alike's case is closed (label 0 typology). How often each kind is investigated, how long the
+# decision takes and how many decisions are wrong are the world's label regime (data/worlds/default.yaml).
 CLEARED_AS = {"sextortion_victim": "sextortion_victim", "romance_victim": "romance_scam_victim"}
-LABEL_NOISE = 0.04
 
 
 def run(
@@ -67,8 +51,10 @@ def run(
     end_date: date | None,
     truth: Path | None,
     fmt: str = "parquet",
+    world_profile: profiles.Profile | None = None,
 ) -> dict[str, Any]:
-    """Write a ledger of `customers` customers over `days` days ending `end_date` (default yesterday, UTC)."""
+    """Write a ledger of `customers` customers over `days` days ending `end_date` (default yesterday, UTC),
+    in `world_profile` (default: the default world; `--truth` then also holds the profile as world.yaml)."""
     from bantay import ledger
 
     if fmt not in FORMATS:
@@ -78,7 +64,7 @@ def run(
     clock = time.perf_counter()
     end = end_date or (datetime.now(UTC).date() - DAY)
     start = end - timedelta(days=days - 1)
-    shared = world.build(seed, start, days, customers, OCSE_RATE)
+    shared = world.build(seed, start, days, customers, world_profile)
     parties = shared.parties.to_arrow()
     counts = {"transactions": 0, "customers": 0, "fx_rates": 0, "labels": 0}
     kinds = dict.fromkeys(KIND_NAMES, 0)
@@ -127,6 +113,10 @@ def run(
             folder.mkdir(mode=0o700)
             _write(folder / "customers.parquet", pa.concat_tables(truth_customers))
             _write(folder / "bad_rows.parquet", pa.Table.from_pylist(truth_rows, schema=defects.TRUTH))
+            if world_profile is not None:
+                from bantay.io.files import write_private
+
+                write_private(folder / "world.yaml", world_profile.to_yaml())
     seconds = round(time.perf_counter() - clock, 2)
     summary = {
         "ledger": str(out),
@@ -134,6 +124,7 @@ def run(
         "start": start.isoformat(),
         "end": end.isoformat(),
         "seed": seed,
+        **({"world": world_profile.model_dump(mode="json")} if world_profile is not None else {}),
         "rows": counts,
         "customers_by_kind": kinds,
         "bad_rows": len(truth_rows),
@@ -178,30 +169,30 @@ def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:
 
 
 def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, end: date) -> pa.Table:
-    """Partial, time-stamped case outcomes: confirmed payers 30-150 days after their first OCSE payment,
-    cleared look-alikes after their first payment abroad, a few cleared ordinary customers; about 4% wrong."""
+    """Partial, time-stamped case outcomes by the world's label regime (default: confirmed payers 30-150 days
+    after their first OCSE payment, cleared look-alikes 20-120 days after their first payment abroad, a few
+    cleared ordinary customers; 4% wrong)."""
     end_us = int(datetime.combine(end + DAY, datetime.min.time(), UTC).timestamp() * 1_000_000)
     start_us = end_us - act.w.days * world.DAY_US
+    knobs = act.w.profile
     ids = chunk.ids
     rows = []
     for i in range(len(chunk)):
         kind = KIND_NAMES[chunk.kind[i]]
-        if rng.random() >= INVESTIGATED.get(kind, 0.0):
+        if rng.random() >= knobs.investigated.get(kind, 0.0):
             continue
         if kind == "ocse_payer":
             if i not in act.ocse_first_us:
                 continue
-            decided = act.ocse_first_us[i] + int(rng.uniform(30, 150) * world.DAY_US)
+            decided = act.ocse_first_us[i] + int(rng.uniform(*knobs.decision_delay_days.confirmed) * world.DAY_US)
             label, typology = 1, "ocse_payer"
         else:
             since = act.abroad_first_us.get(i, start_us + int(rng.uniform(0, act.w.days) * world.DAY_US))
-            decided = since + int(rng.uniform(20, 120) * world.DAY_US)
+            decided = since + int(rng.uniform(*knobs.decision_delay_days.cleared) * world.DAY_US)
             label, typology = 0, CLEARED_AS.get(kind, "cleared")
         if decided >= end_us:
             continue
-        if (
-            rng.random() < LABEL_NOISE
-        ):  # some confirmed cases are wrong, some cleared customers were offenders
+        if rng.random() < knobs.label_noise:  # some confirmed cases are wrong, some cleared were offenders
             label, typology = (0, "cleared") if label == 1 else (1, "ocse_payer")
         rows.append({"customer_id": ids[i], "label": label, "decided_at": decided, "typology": typology})
     return pa.table(

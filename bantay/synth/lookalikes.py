@@ -38,6 +38,12 @@ def _words(*names: str) -> np.ndarray:
     return np.array([REF[name] for name in names])
 
 
+def _corridor(act: Activity, kind: str) -> str:
+    """A destination country for one `kind` customer, by the world's corridor weights (one uniform draw)."""
+    weights = act.w.profile.corridors[kind]
+    return tuple(weights)[act.rng.choice(len(weights), p=np.array(tuple(weights.values())))]
+
+
 def _month(day: int, act: Activity) -> int:
     return date.fromordinal(act.w.start.toordinal() + day).month
 
@@ -104,7 +110,7 @@ def mixed_family(act: Activity, i: int) -> None:
     """Support for a wife or in-laws in PH or TH: one or two stable payees, larger monthly sums, and
     sometimes a trip to their home town."""
     rng, w = act.rng, act.w
-    code = "PH" if rng.random() < 0.7 else "TH"
+    code = _corridor(act, "mixed_family")
     payees = act.family_payees(i, code, int(rng.integers(1, 3)), 0.4)
     days = act.periodic(i, 30.44, 2.0)
     usd = rng.uniform(300, 900) * rng.lognormal(0, 0.08, len(days))
@@ -193,7 +199,7 @@ def romance_victim(act: Activity, i: int) -> None:
     """One "partner" abroad: 4-15 payments, each crisis 40% dearer, some followed by gift cards the next
     day."""
     rng, w = act.rng, act.w
-    code = ("GH", "PH", "TH", "RO", "MX")[rng.choice(5, p=[0.35, 0.3, 0.1, 0.1, 0.15])]
+    code = _corridor(act, "romance_victim")
     partner = np.array([act.payee(code, female=act.c.gender[i] == "M")])
     n = int(rng.integers(4, 16))
     lo, hi = act.span(i)
@@ -241,7 +247,7 @@ def webcam_customer(act: Activity, i: int) -> None:
 def sextortion_victim(act: Activity, i: int) -> None:
     """1-4 payments within about ten days, up to USD 1,600, to one or two payees abroad; then nothing."""
     rng = act.rng
-    code = ("PH", "GH", "MX", "RO")[rng.choice(4, p=[0.45, 0.25, 0.15, 0.15])]
+    code = _corridor(act, "sextortion_victim")
     payees = np.array([act.payee(code) for _ in range(rng.integers(1, 3))])
     n = int(rng.integers(1, 5))
     lo, hi = act.span(i)
@@ -267,10 +273,10 @@ def online_buyer(act: Activity, i: int) -> None:
     lo, _ = act.span(i)
     active = w.days - lo
     k = rng.poisson(rng.uniform(2, 10) * active / 30)
-    popular = rng.random(k) < 0.65
+    popular = rng.random(k) < w.profile.popular_payee_share["online_buyer"]
     private = np.array(
         [
-            act.payee(("PH", "TH")[int(rng.random() < 0.3)], wallet_share=0.7)
+            act.payee(_corridor(act, "online_buyer"), wallet_share=0.7)
             for _ in range(int((~popular).sum()))
         ],
         dtype=np.int64,
@@ -305,7 +311,7 @@ def gamer_tipper(act: Activity, i: int) -> None:
     lo, _ = act.span(i)
     active = w.days - lo
     k = rng.poisson(rng.uniform(2, 12) * active / 30)
-    popular = rng.random(k) < 0.7
+    popular = rng.random(k) < w.profile.popular_payee_share["gamer_tipper"]
     cp = act.hub_member(w.creators, k, 4)
     cp[~popular] = [
         act.payee(("PH", "TH", "MX")[rng.integers(3)], wallet_share=0.8) for _ in range(int((~popular).sum()))
@@ -350,7 +356,7 @@ def online_dater(act: Activity, i: int) -> None:
     escalate."""
     rng, w = act.rng, act.w
     act.related_spend(np.full(rng.poisson((w.days - act.span(i)[0]) / 30), i), "dating")
-    code = ("PH", "TH", "CO")[rng.choice(3, p=[0.6, 0.2, 0.2])]
+    code = _corridor(act, "online_dater")
     lo, hi = act.span(i)
     k = rng.poisson(rng.uniform(1, 4) * (hi - lo + 1) / 30)
     n_women = int(rng.integers(1, 4))

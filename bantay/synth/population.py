@@ -8,32 +8,19 @@ from typing import Any
 
 import numpy as np
 
+from bantay.synth import profile as profiles
 from bantay.synth import reference as ref
 from bantay.synth.world import DAY_US, EPOCH, World
 
-# Kinds of customer and their share of a bank's book. Everything but `retail` and `ocse_payer` is an innocent
-# look-alike of the typology (typology.md, "Innocent look-alikes").
-KINDS: tuple[tuple[str, float], ...] = (
-    ("retail", 0.0),  # the rest
-    ("ocse_payer", 0.009),
-    ("ofw", 0.03),
-    ("diaspora", 0.02),
-    ("mixed_family", 0.006),
-    ("child_sponsor", 0.015),
-    ("freelancer_payer", 0.006),
-    ("small_business_va", 0.004),
-    ("romance_victim", 0.0015),
-    ("webcam_customer", 0.01),
-    ("sextortion_victim", 0.0012),
-    ("online_buyer", 0.025),
-    ("gamer_tipper", 0.01),
-    ("church_donor", 0.006),
-    ("online_dater", 0.006),
+# Kinds of customer and their share of a bank's book in the default world (data/worlds/default.yaml; a world
+# profile sets its own). Everything but `retail` and `ocse_payer` is an innocent look-alike of the typology
+# (typology.md, "Innocent look-alikes").
+KIND_NAMES = profiles.KIND_NAMES
+KINDS: tuple[tuple[str, float], ...] = (("retail", 0.0),) + tuple(
+    (k, profiles.default().kinds[k]) for k in KIND_NAMES[1:]
 )
-KIND_NAMES = tuple(k for k, _ in KINDS)
 KIND = {k: i for i, k in enumerate(KIND_NAMES)}
 OCSE_RATE = dict(KINDS)["ocse_payer"]
-DIASPORA_NATIONALITIES = ("TH", "CO", "DO", "MX", "GH", "RO")
 
 
 @dataclass
@@ -81,9 +68,10 @@ class Chunk:
         ]
 
 
-def kind_counts(rng: np.random.Generator, n: int) -> np.ndarray:
+def kind_counts(rng: np.random.Generator, n: int, world: profiles.Profile | None = None) -> np.ndarray:
     """Exact counts per kind (stochastic rounding), so small chunks still hold every look-alike."""
-    shares = np.array([s for _, s in KINDS])
+    kinds = (world or profiles.default()).kinds
+    shares = np.array([0.0] + [kinds[k] for k in KIND_NAMES[1:]])
     raw = shares * n
     counts = np.floor(raw).astype(int) + (rng.random(len(shares)) < raw - np.floor(raw))
     counts[0] = n - counts[1:].sum()
@@ -133,11 +121,11 @@ def _gender(kind: str, rng: np.random.Generator) -> str | None:
     return "M" if rng.random() < male else "F"
 
 
-def _nationality(kind: str, home: str, rng: np.random.Generator) -> str:
+def _nationality(kind: str, home: str, rng: np.random.Generator, diaspora: tuple[str, ...]) -> str:
     if kind == "ofw" or (kind == "church_donor" and rng.random() < 0.5):
         return "PH"
     if kind == "diaspora":
-        return DIASPORA_NATIONALITIES[rng.integers(len(DIASPORA_NATIONALITIES))]
+        return diaspora[rng.integers(len(diaspora))]
     if kind in ("ocse_payer", "mixed_family", "online_dater") or rng.random() > ref.MIGRANT_SHARE:
         return home
     return ref.MIGRANT_NATIONALITIES[
@@ -146,9 +134,9 @@ def _nationality(kind: str, home: str, rng: np.random.Generator) -> str:
 
 
 def build(world: World, rng: np.random.Generator, index: int, first: int, n: int) -> Chunk:
-    kinds = np.repeat(np.arange(len(KINDS)), kind_counts(rng, n))
+    kinds = np.repeat(np.arange(len(KINDS)), kind_counts(rng, n, world.profile))
     rng.shuffle(kinds)
-    weights = np.array([r.weight for r in ref.RESIDENCES])
+    weights = np.array([world.profile.residences[r.code] for r in ref.RESIDENCES])
     residence = rng.choice(len(ref.RESIDENCES), size=n, p=weights / weights.sum())
     as_of = world.start
     zone = np.zeros(n, dtype=np.int64)
@@ -173,7 +161,7 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
         kind = KIND_NAMES[kinds[i]]
         place = res.places[rng.integers(len(res.places))]
         zone[i] = world.tz_names.index(place[0])
-        nat = _nationality(kind, res.code, rng)
+        nat = _nationality(kind, res.code, rng, world.profile.diaspora_nationalities)
         gender = _gender(kind, rng)
         origin = ref.NAME_ORIGIN[nat]
         pool = (

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
+from bantay.synth import profile as profiles
 from bantay.synth import reference as ref
 
 DAY_US = 86_400_000_000
@@ -146,6 +147,7 @@ class World:
     parishes: list[Hub]
     vpn_ips: np.ndarray
     travel_ips: dict[str, np.ndarray]
+    profile: profiles.Profile  # the world's knobs (data/worlds/default.yaml)
 
     @property
     def start_us(self) -> int:
@@ -254,7 +256,11 @@ def _hub(
     return Hub(np.array(members), code, float(rng.pareto(1.2) + 1.0))
 
 
-def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -> World:
+def build(
+    seed: int, start: date, days: int, customers: int, world: profiles.Profile | None = None
+) -> World:
+    """The shared part of a ledger for `seed` in `world` (default: the default world)."""
+    world = world or profiles.default()
     rng = np.random.default_rng([seed, 0xB4A7])
     currencies, usd = fx_walk(rng, days + 2)
     zones, offsets = tz_offsets(start, days)
@@ -393,11 +399,12 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
             )
         return out
 
-    n_payers = max(4.0, customers * ocse_rate)
+    n_payers = max(4.0, customers * world.kinds["ocse_payer"])
+    corridors = world.corridors["ocse_payer"]
     facilitators = hubs(
         max(3, round(n_payers * 0.09)),
-        ref.OCSE_DESTINATIONS,
-        ref.OCSE_DESTINATION_WEIGHTS,
+        tuple(corridors),
+        tuple(corridors.values()),
         (2, 6),
         0.83,
         0.5,
@@ -439,4 +446,5 @@ def build(seed: int, start: date, days: int, customers: int, ocse_rate: float) -
         parishes,
         vpn,
         travel,
+        world,
     )

@@ -25,7 +25,7 @@ def test_lookalikes_cover_every_kind_the_population_draws() -> None:
 @pytest.fixture(scope="module")
 def book() -> dict[str, Any]:
     """2,000 customers: at least two of every kind (stochastic rounding keeps the floor of each share)."""
-    shared = world.build(5, date(2025, 1, 1), DAYS, 2_000, population.OCSE_RATE)
+    shared = world.build(5, date(2025, 1, 1), DAYS, 2_000)
     chunk = population.build(shared, np.random.default_rng(5), 0, 0, 2_000)
     return {"world": shared, "chunk": chunk}
 

@@ -335,7 +335,7 @@ def test_run_is_readable_by_spark_with_contract_types(spark: Any, ledger: dict[s
 def test_a_payer_whose_payments_all_fall_outside_the_window_has_none():
     # Payments before onboarding or after the window are dropped; when all of a payer's are, the payer
     # stays in the book without payments (seed 13 at 20,000 customers once crashed here).
-    shared = world.build(3, date(2025, 1, 1), 30, 400, population.OCSE_RATE)
+    shared = world.build(3, date(2025, 1, 1), 30, 400)
     rng = np.random.default_rng(3)
     chunk = population.build(shared, rng, 0, 0, 400)
     payer = int(np.flatnonzero(chunk.kind == population.KIND["ocse_payer"])[0])
