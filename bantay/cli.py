@@ -102,11 +102,15 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     world_seed: Annotated[
         int | None,
-        typer.Option("--world-seed", help="Draw a world (label regime, look-alikes, amounts, corridors...) "
-                     "from the documented ranges; --seed then draws the customers inside it."),
+        typer.Option(
+            "--world-seed",
+            help="Draw a world (label regime, look-alikes, amounts, corridors...) "
+            "from the documented ranges; --seed then draws the customers inside it.",
+        ),
     ] = None,
     world: Annotated[
-        Path | None, typer.Option("--world", help="A world profile file (keys of synth/data/worlds/default.yaml).")
+        Path | None,
+        typer.Option("--world", help="A world profile file (keys of synth/data/worlds/default.yaml)."),
     ] = None,
 ) -> None:
     """Write a synthetic ledger to the contract's layout (and its truth to --truth)."""

@@ -14,6 +14,23 @@
    recall >= 0.9, PR-AUC >= 2x rules, look-alike rates <= 0.5%. Also: how many of the labels training saw
    were wrong by the truth (`training_labels`: confirmed customers who are no payer, cleared payers).
 
+Worlds (issue 19: a choice is kept only if it holds on the worst world, not on the mean):
+
+    .venv/bin/python benchmarks/quality.py --work /tmp/bantay-worlds --customers 4000 --days 120 \
+        --train-world 0 --score-worlds 1 2 3 4 5 [--variants base no_sex_age prior_feature prior_margin]
+
+trains on the ledger of world `--train-world` (`bantay generate --world-seed`) and scores the ledgers of
+each `--score-worlds` world (ledger seed = 1000 + world seed), each ending `--gap-days` after the training
+ledger. Per world it adds: precision at the budget, recall of payers nobody had investigated (no label in
+that ledger before the scored day), recall of payers with at most 4 payments in the ledger, look-alikes'
+share of the alerts (look-alike = any innocent kind but retail), confirmed labels, and the world's share of
+payers with at most 4 payments; `worlds_summary` gives the median and the worst world of each. Worlds that
+took part in a choice must not be the ones reported for it.
+`--variants` also refits the training set with each variant of `bantay.models.prior.VARIANTS` on the
+driver and ranks every scored world's customers by it (top 1% = alerts), so variants compare on the same
+features; `variants_summary` holds their median and worst. `--reuse-features` keeps each output folder's
+features (skips validation and feature building) when they exist.
+
 Ledgers are kept in the work folder and reused by the next run (`ledger_a`, `ledger_b<seed>`); outputs are
 rebuilt. `--reuse-validated` keeps each output's validated layer (`validated/`, `quarantine/`,
 `runs/validate/`) from the previous run on the same ledger and skips validation, for comparing model or
@@ -50,14 +67,16 @@ def _settings(ledger: Path, out: Path, tracking_uri: str, master: str) -> Any:
 
 
 def _ledger(
-    work: Path, name: str, customers: int, days: int, seed: int, end: date
+    work: Path, name: str, customers: int, days: int, seed: int, end: date, world_seed: int | None = None
 ) -> tuple[Path, Path, float]:
-    from bantay.synth import generate
+    from bantay.synth import generate, profile
 
     ledger, truth = work / f"ledger_{name}", work / f"truth_{name}"
     started = time.monotonic()
     if not (ledger / "transactions").is_dir():
-        generate.run(out=ledger, customers=customers, days=days, seed=seed, end_date=end, truth=truth)
+        world = profile.draw(world_seed) if world_seed is not None else None
+        generate.run(out=ledger, customers=customers, days=days, seed=seed, end_date=end, truth=truth,
+                     world_profile=world)
     return ledger, truth, time.monotonic() - started
 
 
@@ -90,36 +109,53 @@ def _score_seed(
     model_uri: str,
     seed: int,
     times: dict[str, float],
+    world_seed: int | None = None,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
-    """Generate (or reuse) ledger B for `seed`, build its features, score it with `model_uri`, compare."""
+    """Generate (or reuse) ledger B for `seed` (in world `world_seed`), build its features, score it with
+    `model_uri`, compare. With `frames`, keep the scored frame there (for the variants)."""
     from bantay import spark as spark_session
     from bantay.jobs import build_features, score_customers, validate_ledger
     from bantay.models import baseline, training_set
 
+    name = f"b{seed}" if world_seed is None else f"w{world_seed}"
     end_b = args.end + timedelta(days=args.gap_days)
-    ledger_b, truth_b, times[f"generate_b{seed}"] = _ledger(work, f"b{seed}", args.customers, args.days, seed,
-                                                            end_b)
+    ledger_b, truth_b, times[f"generate_{name}"] = _ledger(work, name, args.customers, args.days, seed,
+                                                           end_b, world_seed)
     as_of = end_b + timedelta(days=1)
-    out_b = work / f"out_b{seed}"
-    reused = _fresh_output(out_b, args.reuse_validated)
+    out_b = work / f"out_{name}"
     settings_b = _settings(ledger_b, out_b, tracking_uri, args.master)
+    keep = args.reuse_features and score_customers.features_path(settings_b, as_of).is_dir()
+    if keep:
+        shutil.rmtree(score_customers.scores_base(settings_b), ignore_errors=True)
+        shutil.rmtree(out_b / "workbench", ignore_errors=True)
+        shutil.rmtree(out_b / "runs" / "score", ignore_errors=True)
+        reused = True
+    else:
+        reused = _fresh_output(out_b, args.reuse_validated)
     spark = spark_session.session(settings_b)
     if not reused:
         started = time.monotonic()
         validate_ledger.run(settings_b, as_of)
-        times[f"validate_b{seed}"] = time.monotonic() - started
-    started = time.monotonic()
-    build_features.run(settings_b, as_of)
-    times[f"features_b{seed}"] = time.monotonic() - started
+        times[f"validate_{name}"] = time.monotonic() - started
+    if not keep:
+        started = time.monotonic()
+        build_features.run(settings_b, as_of)
+        times[f"features_{name}"] = time.monotonic() - started
     started = time.monotonic()
     scores_path = score_customers.run(settings_b, as_of, model_uri=model_uri)
-    times[f"score_b{seed}"] = time.monotonic() - started
+    times[f"score_{name}"] = time.monotonic() - started
 
     scores = spark.read.parquet(str(scores_path)).select("customer_id", "score", "rank", "alert").toPandas()
     features = spark.read.parquet(str(score_customers.features_path(settings_b, as_of))).toPandas()
     truth = pd.read_parquet(truth_b / "customers.parquet", columns=["customer_id", "kind", "ocse_payments"])
     frame = scores.merge(truth, on="customer_id", how="left").merge(features, on="customer_id", how="left")
     frame["kind"] = frame["kind"].fillna("unknown")
+    labels = pd.read_parquet(ledger_b / "labels", columns=["customer_id", "decided_at"])
+    decided = pd.to_datetime(labels["decided_at"], utc=True) < pd.Timestamp(as_of, tz="UTC")
+    frame["investigated"] = frame["customer_id"].isin(set(labels.loc[decided, "customer_id"]))
+    if frames is not None:
+        frames[name] = frame
     payer = (frame["kind"] == "ocse_payer").to_numpy()
     top = frame["rank"].to_numpy() <= max(1, int(np.floor(0.01 * len(frame))))
     rules_scores = baseline.score(frame[training_set.catalogue_columns()])
@@ -146,7 +182,61 @@ def _score_seed(
         "recall_by_payments": {band: {"payers": int(n), "recall": round(float(r), 4) if n else None}
                                for band, n, r in zip(PAYMENT_BAND_NAMES, by_band.size(), by_band.mean(),
                                                      strict=True)},
+        **world_metrics(frame, frame["alert"].to_numpy(dtype=bool)),
+        "confirmed_labels": int((pd.read_parquet(ledger_b / "labels", columns=["label"])["label"] == 1)
+                                .sum()),
     }
+
+
+# Headline metrics of issue 19 and which way is better (the worst world is the min, or the max for shares).
+HEADLINE = {"pr_auc": "max", "recall_at_budget": "max", "precision_at_budget": "max",
+            "recall_never_investigated": "max", "recall_at_most_4_payments": "max",
+            "lookalike_share_of_alerts": "min"}
+WORLD_TARGETS = {"pr_auc": 0.80, "recall_at_budget": 0.88, "recall_never_investigated": 0.85,
+                 "recall_at_most_4_payments": 0.80, "lookalike_share_of_alerts": 0.20}
+
+
+def world_metrics(frame: pd.DataFrame, alert: np.ndarray, score: np.ndarray | None = None) -> dict[str, Any]:
+    """Issue 19's headline metrics of one scored world: `frame` has `kind`, `ocse_payments`, `investigated`
+    (a label before the scored day) and `score` (unless `score` is given); `alert` marks the alerts."""
+    payer = (frame["kind"] == "ocse_payer").to_numpy()
+    scores = frame["score"].to_numpy() if score is None else score
+    lookalike = ~frame["kind"].isin(["ocse_payer", "retail", "unknown"]).to_numpy()
+    never = payer & ~frame["investigated"].to_numpy(dtype=bool)
+    few = payer & (frame["ocse_payments"].fillna(0).to_numpy() <= 4)
+
+    def share(mask: np.ndarray, within: np.ndarray) -> float | None:
+        return round(float(mask[within].mean()), 4) if within.any() else None
+
+    return {
+        "pr_auc": round(float(average_precision_score(payer, scores)), 4) if payer.any() else None,
+        "recall_at_budget": share(alert, payer),
+        "precision_at_budget": share(payer, alert),
+        "recall_never_investigated": share(alert, never),
+        "recall_at_most_4_payments": share(alert, few),
+        "lookalike_share_of_alerts": share(lookalike, alert),
+        "payers_never_investigated": int(never.sum()),
+        "payers_at_most_4_payments": int(few.sum()),
+        "share_payers_at_most_4_payments": share(few, payer),
+    }
+
+
+def summarise(per_world: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """Median and worst world of each headline metric (worst = lowest, highest for look-alikes' share)."""
+    out: dict[str, Any] = {}
+    for metric, better in HEADLINE.items():
+        values = {w: m[metric] for w, m in per_world.items() if m.get(metric) is not None}
+        if not values:
+            continue
+        worst = min(values, key=values.get) if better == "max" else max(values, key=values.get)
+        out[metric] = {"median": round(float(np.median(list(values.values()))), 4),
+                       "worst": values[worst], "worst_world": worst}
+        if metric in WORLD_TARGETS:
+            target = WORLD_TARGETS[metric]
+            out[metric]["target"] = target
+            out[metric]["worst_meets_target"] = (values[worst] >= target if better == "max"
+                                                 else values[worst] <= target)
+    return out
 
 
 def _training_labels(spark: Any, settings: Any, truth: Path, cutoff: date) -> dict[str, int]:
@@ -182,6 +272,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--reuse-validated", action="store_true",
                         help="keep the validated layers of the previous run on the same ledgers")
+    parser.add_argument("--train-customers", type=int, default=None,
+                        help="customers of the training ledger (default: --customers)")
+    parser.add_argument("--train-world", type=int, default=None,
+                        help="world seed of the training ledger (default: the default world)")
+    parser.add_argument("--score-worlds", type=int, nargs="+", default=None,
+                        help="world seeds of the scored ledgers (instead of --score-seed)")
+    parser.add_argument("--variants", nargs="+", default=[],
+                        help="training variants to compare across the scored worlds (models/prior.py)")
+    parser.add_argument("--reuse-features", action="store_true",
+                        help="keep each scored output's features when they exist")
     args = parser.parse_args(argv)
 
     from bantay import log
@@ -196,16 +296,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     tracking_uri = f"sqlite:///{work / 'mlflow.db'}"
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     report: dict[str, Any] = {"customers": args.customers, "days": args.days, "train_seed": args.train_seed,
-                              "score_seeds": args.score_seed, "reused_validated": args.reuse_validated}
+                              "score_seeds": args.score_seed, "reused_validated": args.reuse_validated,
+                              "train_world": args.train_world, "score_worlds": args.score_worlds,
+                              "train_customers": args.train_customers or args.customers}
     times: dict[str, float] = {}
 
-    ledger_a, truth_a, times["generate_a"] = _ledger(work, "a", args.customers, args.days, args.train_seed,
-                                                     args.end)
+    name_a = "a" if args.train_world is None else f"a_w{args.train_world}"
+    ledger_a, truth_a, times["generate_a"] = _ledger(work, name_a, args.train_customers or args.customers,
+                                                     args.days, args.train_seed, args.end, args.train_world)
     cutoff = args.end + timedelta(days=1)
     # A fresh store each run: the registry's artifacts live under out_a, rebuilt here.
-    reused = _fresh_output(work / "out_a", args.reuse_validated)
+    out_a = work / f"out_{name_a}"
+    reused = _fresh_output(out_a, args.reuse_validated)
     (work / "mlflow.db").unlink(missing_ok=True)
-    settings_a = _settings(ledger_a, work / "out_a", tracking_uri, args.master)
+    settings_a = _settings(ledger_a, out_a, tracking_uri, args.master)
     spark_a = spark_session.session(settings_a)
     if not reused:
         started = time.monotonic()
@@ -222,8 +326,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report["promotion"] = registry.promote(settings_a, version=trained["version"])
 
     report["scores"] = {}
-    for seed in args.score_seed:
-        report["scores"][seed] = _score_seed(args, work, tracking_uri, trained["model_uri"], seed, times)
+    frames: dict[str, pd.DataFrame] = {}
+    if args.score_worlds is None:
+        for seed in args.score_seed:
+            report["scores"][seed] = _score_seed(args, work, tracking_uri, trained["model_uri"], seed, times)
+    else:
+        if args.train_world in args.score_worlds:
+            parser.error("--score-worlds must not include the training world")
+        for world_seed in args.score_worlds:
+            report["scores"][f"w{world_seed}"] = _score_seed(
+                args, work, tracking_uri, trained["model_uri"], 1000 + world_seed, times, world_seed, frames)
+        report["worlds_summary"] = summarise(report["scores"])
+    if args.variants:
+        from bantay.models import prior
+
+        started = time.monotonic()
+        report["variants"] = prior.compare(spark_a, settings_a, cutoff, frames, args.variants, world_metrics)
+        report["variants_summary"] = {v: summarise(per) for v, per in report["variants"].items()}
+        times["variants"] = time.monotonic() - started
     report["seconds"] = {k: round(v, 1) for k, v in times.items()}
     report["targets"] = TARGETS
     report["met"] = {

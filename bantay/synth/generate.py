@@ -184,7 +184,9 @@ def _labels(chunk: population.Chunk, act: Activity, rng: np.random.Generator, en
         if kind == "ocse_payer":
             if i not in act.ocse_first_us:
                 continue
-            decided = act.ocse_first_us[i] + int(rng.uniform(*knobs.decision_delay_days.confirmed) * world.DAY_US)
+            decided = act.ocse_first_us[i] + int(
+                rng.uniform(*knobs.decision_delay_days.confirmed) * world.DAY_US
+            )
             label, typology = 1, "ocse_payer"
         else:
             since = act.abroad_first_us.get(i, start_us + int(rng.uniform(0, act.w.days) * world.DAY_US))

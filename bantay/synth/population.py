@@ -16,8 +16,9 @@ from bantay.synth.world import DAY_US, EPOCH, World
 # profile sets its own). Everything but `retail` and `ocse_payer` is an innocent look-alike of the typology
 # (typology.md, "Innocent look-alikes").
 KIND_NAMES = profiles.KIND_NAMES
-KINDS: tuple[tuple[str, float], ...] = (("retail", 0.0),) + tuple(
-    (k, profiles.default().kinds[k]) for k in KIND_NAMES[1:]
+KINDS: tuple[tuple[str, float], ...] = (
+    ("retail", 0.0),
+    *((k, profiles.default().kinds[k]) for k in KIND_NAMES[1:]),
 )
 KIND = {k: i for i, k in enumerate(KIND_NAMES)}
 OCSE_RATE = dict(KINDS)["ocse_payer"]

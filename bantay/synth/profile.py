@@ -103,14 +103,27 @@ class Profile(_Strict):
             raise ValueError(f"unknown kinds {sorted(unknown)}")
         if set(self.kinds) != set(KIND_NAMES) - {"retail"}:
             raise ValueError(f"kinds must list every kind but retail: {sorted(set(KIND_NAMES) - {'retail'})}")
-        shares = [*self.kinds.values(), *self.investigated.values(), *self.popular_payee_share.values(),
-                  self.label_noise, self.shared_facilitator_share]
+        shares = [
+            *self.kinds.values(),
+            *self.investigated.values(),
+            *self.popular_payee_share.values(),
+            self.label_noise,
+            self.shared_facilitator_share,
+        ]
         if any(not 0 <= s <= 1 for s in shares) or sum(self.kinds.values()) >= 1:
             raise ValueError("shares must lie in [0, 1] and the kinds but retail sum to less than 1")
         if set(self.popular_payee_share) != {"online_buyer", "gamer_tipper"}:
             raise ValueError("popular_payee_share needs online_buyer and gamer_tipper")
-        if min(self.payer_activity.pareto_shape, self.payer_activity.pareto_scale, self.amount_scale,
-               self.payer_amounts.median_usd, self.payer_amounts.sigma) <= 0:
+        if (
+            min(
+                self.payer_activity.pareto_shape,
+                self.payer_activity.pareto_scale,
+                self.amount_scale,
+                self.payer_amounts.median_usd,
+                self.payer_amounts.sigma,
+            )
+            <= 0
+        ):
             raise ValueError("payer_activity, payer_amounts and amount_scale must be positive")
         if list(self.residences) != [r.code for r in ref.RESIDENCES]:
             raise ValueError(f"residences must list {[r.code for r in ref.RESIDENCES]} in that order")
@@ -130,8 +143,10 @@ class Profile(_Strict):
         innocent |= set(self.diaspora_nationalities)
         only_payers = {c for c, x in self.corridors["ocse_payer"].items() if x > 0} - innocent
         if only_payers:
-            raise ValueError(f"corridors {sorted(only_payers)} are used by payers only; give an innocent kind"
-                             " some weight there")
+            raise ValueError(
+                f"corridors {sorted(only_payers)} are used by payers only; give an innocent kind"
+                " some weight there"
+            )
         return self
 
     def to_yaml(self) -> str:
@@ -163,7 +178,9 @@ def _build(data: dict[str, Any], source: str) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "profile"
-        raise ConfigError(f"--world {source}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from exc
+        raise ConfigError(
+            f"--world {source}: {where}: {first['msg']} ({exc.error_count()} problem(s))"
+        ) from exc
 
 
 @functools.cache
@@ -258,8 +275,10 @@ def draw(world_seed: int) -> Profile:
         "payer_amounts": {"median_usd": round(payer_median, 2), "sigma": round(payer_sigma, 4)},
         "amount_scale": round(amount_scale, 4),
         "shared_facilitator_share": round(shared, 4),
-        "popular_payee_share": {"online_buyer": round(popular, 4),
-                                "gamer_tipper": round(min(0.9, popular + 0.05), 4)},
+        "popular_payee_share": {
+            "online_buyer": round(popular, 4),
+            "gamer_tipper": round(min(0.9, popular + 0.05), 4),
+        },
         "residences": residences,
         "corridors": corridors,
         "diaspora_nationalities": diaspora,

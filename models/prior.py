@@ -1,0 +1,241 @@
+"""Learning from few labels: the typology as a prior, positive-unlabelled weighting, and training variants
+compared across worlds (benchmarks/quality.py --variants; results in docs/experiments.md).
+
+`prior_logit(frame)` is an indicator score with hand-set weights from the published indicators
+(docs: /work/shared/domain/typology.md, O1-O12 and F5), on the feature table's columns: each indicator is a
+ramp from 0 (at or below `low`) to 1 (at or above `high`), times its weight; a missing value counts 0.
+Innocent signatures (payees sharing the sender's surname, payments to the sender's own nationality, one
+stable payee) carry negative weights, as the typology's look-alikes section describes. Sex and age are not
+in it: grounds are activity, never who the customer is. The weights were set from the guidance before any
+world was scored, and not tuned on any.
+
+`VARIANTS` names each way of training measured; `compare` fits each on one training set and ranks every
+scored world's customers by it (top `budget` share = alerts). Nothing here is used by `bantay train` unless
+docs/experiments.md says it was kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from bantay.models import evaluate, fit
+from bantay.models.recipe import RECIPE, Recipe
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """`weight` x a ramp of `column` from `low` (0) to `high` (1)."""
+
+    typology_id: str
+    column: str
+    low: float
+    high: float
+    weight: float
+    why: str
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("O1", "n_p2p_90d", 1, 6, 1.0, "small repeated payments abroad: several in a quarter"),
+    Indicator("O1", "share_p2p_small_90d", 0.5, 0.9, 0.8, "most of them under USD 200"),
+    Indicator("O1", "n_p2p_ph_90d", 0, 4, 0.6, "PH is about 75% of the corridor"),
+    Indicator("O1", "n_p2p_source_90d", 0, 4, 0.6, "the other source countries (TH, CO, DO, MX, GH, RO)"),
+    Indicator("O3", "escalation_amount_ratio_365d", 1.2, 2.5, 0.5, "amounts rise 1.5-3x as gaps shrink"),
+    Indicator("O4", "share_p2p_new_payee_90d", 0.2, 0.6, 1.0, "30-60% to a payee first seen in 30 days"),
+    Indicator("O4", "n_payees_90d", 2, 6, 0.6, "3-15 payees a year"),
+    Indicator("O4", "share_p2p_unrelated_surname_90d", 0.5, 1.0, 0.6, "no shared surname with the sender"),
+    Indicator("O5", "share_p2p_night_90d", 0.15, 0.5, 0.8, "40-60% at night, baseline about 10%"),
+    Indicator("O6", "share_p2p_round_90d", 0.4, 0.8, 0.4, "60-80% round amounts"),
+    Indicator("O7", "share_p2p_keyword_90d", 0.15, 0.5, 0.3, "30-50% innocent-sounding references"),
+    Indicator("O8", "n_related_card_90d", 0, 3, 0.6, "1-4 related card payments a month (weak alone)"),
+    Indicator("O9", "share_p2p_cash_90d", 0.1, 0.5, 0.3, "cash pick-up through money-transfer operators"),
+    Indicator("O9", "share_p2p_crypto_90d", 0, 0.2, 0.2, "crypto or gift cards 5%+"),
+    Indicator("O12", "share_p2p_burst_90d", 0, 0.25, 0.5, "2-4 payments within 2 hours"),
+    Indicator("F5", "n_pay_confirmed_cluster_365d", 0, 1, 2.0, "pays a cluster paid by confirmed cases"),
+    # The look-alikes' signatures (typology.md, "Innocent look-alikes"): family remittances.
+    Indicator("O10", "share_payees_same_surname_365d", 0.2, 0.8, -1.2, "payees share the sender's surname"),
+    Indicator("O10", "share_p2p_to_nationality_90d", 0.3, 0.9, -0.8, "payments home to own nationality"),
+    Indicator("O4", "share_p2p_top_payee_365d", 0.6, 0.95, -0.6, "one stable payee"),
+)
+# The score of a customer with no indicator: about 1 in 150 customers pays (0.6-1.2% by world).
+INTERCEPT = -5.0
+SEX_AGE = ("age_years", "is_male")
+AGE_BANDS = (0, 30, 45, 60, 200)
+AGE_BAND_NAMES = ("<30", "30-44", "45-59", "60+")
+
+
+def prior_logit(frame: pd.DataFrame, indicators: Sequence[Indicator] = INDICATORS) -> np.ndarray:
+    """The typology prior of each row of `frame` (a feature table), on the log-odds scale."""
+    total = np.full(len(frame), INTERCEPT)
+    for ind in indicators:
+        if ind.column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[ind.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        ramp = np.clip((values - ind.low) / (ind.high - ind.low), 0.0, 1.0)
+        total += ind.weight * np.nan_to_num(ramp, nan=0.0)
+    return total
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    monotone: int = 0
+
+
+Scorer = Callable[[pd.DataFrame], np.ndarray]
+
+
+def _columns(specs: Sequence[Any]) -> tuple[list[str], list[int]]:
+    return [s.name for s in specs], [int(s.monotone) for s in specs]
+
+
+def fit_custom(
+    frame: pd.DataFrame,
+    specs: Sequence[Any],
+    row_weights: np.ndarray,
+    margin: np.ndarray | None = None,
+    recipe: Recipe = RECIPE,
+) -> xgb.Booster:
+    """`fit.fit_frame`'s holdout-then-refit with given row weights and an optional base margin (log-odds
+    every tree adds to): early stopping on the stop part picks the rounds, then every row is refitted."""
+    columns, monotone = _columns(specs)
+    fit_mask, stop_mask, _ = fit.time_split(frame, recipe)
+    labels = frame["label"].to_numpy()
+    fit_idx, stop_idx = fit_mask.to_numpy(), stop_mask.to_numpy()
+
+    def matrix(rows: np.ndarray) -> xgb.DMatrix:
+        part = frame[rows]
+        return xgb.DMatrix(part[columns].astype("float64"), label=labels[rows], weight=row_weights[rows],
+                           base_margin=None if margin is None else margin[rows], feature_names=columns)
+
+    def ratio(rows: np.ndarray) -> float:
+        w, y = row_weights[rows], labels[rows]
+        return float(np.sqrt(w[y == 0].sum() / w[y == 1].sum()))
+
+    params = {**recipe.params(), "scale_pos_weight": ratio(fit_idx),
+              "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")"}
+    holdout = xgb.train(params, matrix(fit_idx), num_boost_round=recipe.max_rounds,
+                        evals=[(matrix(stop_idx), "stop")],
+                        early_stopping_rounds=recipe.early_stopping_rounds, verbose_eval=False)
+    everything = np.ones(len(frame), dtype=bool)
+    return xgb.train({**params, "scale_pos_weight": ratio(everything)}, matrix(everything),
+                     num_boost_round=int(holdout.best_iteration) + 1)
+
+
+def predict_custom(booster: xgb.Booster, frame: pd.DataFrame, specs: Sequence[Any],
+                   margin: np.ndarray | None = None) -> np.ndarray:
+    columns, _ = _columns(specs)
+    data = xgb.DMatrix(frame[columns].astype("float64"), base_margin=margin, feature_names=columns)
+    return booster.predict(data).astype("float64")
+
+
+def pu_weights(frame: pd.DataFrame, holdout_scores: np.ndarray, production_scores: np.ndarray,
+               recipe: Recipe = RECIPE) -> tuple[pd.DataFrame, np.ndarray, float]:
+    """Positive-unlabelled weighting (Elkan and Noto 2008): c = P(labelled | payer), estimated as the mean
+    score the holdout model gives confirmed decisions it never saw (`holdout_scores` of the evaluation
+    part's confirmed rows); each unlabelled row with score g is a payer with probability
+    p = (1 - c) / c x g / (1 - g) (clipped to [0, 1]) and enters twice: as a negative weighted 1 - p and as a
+    positive weighted p (both times `recipe.unlabelled_weight`). Returns the frame, its weights and c."""
+    c = float(np.clip(np.mean(holdout_scores), 0.05, 0.99))
+    unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
+    g = np.clip(production_scores, 1e-6, 1 - 1e-6)
+    p = np.clip((1 - c) / c * g / (1 - g), 0.0, 1.0)
+    base = fit.weights(frame, recipe)
+    hidden = frame[unlabelled].assign(label=1)
+    both = pd.concat([frame, hidden], ignore_index=True)
+    weights = np.concatenate([np.where(unlabelled, base * (1 - p), base), base[unlabelled] * p[unlabelled]])
+    order = np.argsort(both["decided_on"].to_numpy(), kind="stable")
+    return both.iloc[order].reset_index(drop=True), weights[order], c
+
+
+def _variant(name: str, frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe) -> tuple[Scorer, dict]:
+    """Fit variant `name` on the training `frame`; return its scorer and what it reports about itself."""
+    columns, _ = _columns(specs)
+    if name == "base":
+        fitted = fit.fit_frame(frame, specs, recipe)
+        return (lambda w: fit.predict(fitted.production, w, columns)), {}
+    if name == "no_sex_age":
+        kept = [s for s in specs if s.name not in SEX_AGE]
+        fitted = fit.fit_frame(frame, kept, recipe)
+        return (lambda w: fit.predict(fitted.production, w, _columns(kept)[0])), {}
+    if name == "prior_only":
+        return prior_logit, {}
+    if name == "prior_feature":
+        extended = [*specs, _Spec("typology_prior", 1)]
+        fitted = fit.fit_frame(frame.assign(typology_prior=prior_logit(frame)), extended, recipe)
+        return (lambda w: fit.predict(fitted.production, w.assign(typology_prior=prior_logit(w)),
+                                      _columns(extended)[0])), {}
+    if name == "prior_margin":
+        booster = fit_custom(frame, specs, fit.weights(frame, recipe), prior_logit(frame), recipe)
+        return (lambda w: predict_custom(booster, w, specs, prior_logit(w))), {}
+    if name == "pu_weight":
+        fitted = fit.fit_frame(frame, specs, recipe)
+        confirmed = fitted.evaluation["label"].to_numpy() == 1
+        holdout = fit.predict(fitted.booster, fitted.evaluation, columns)[confirmed]
+        relabelled, weights, c = pu_weights(frame, holdout, fit.predict(fitted.production, frame, columns),
+                                            recipe)
+        booster = fit_custom(relabelled, specs, weights, None, recipe)
+        return (lambda w: predict_custom(booster, w, specs)), {"pu_c": round(c, 4)}
+    raise ValueError(f"unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
+
+
+VARIANTS = ("base", "no_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight")
+
+
+def top_share(scores: np.ndarray, budget: float) -> np.ndarray:
+    """Alerts: the `budget` share of customers with the highest scores (at least one; ties by position)."""
+    k = max(1, int(np.floor(budget * len(scores))))
+    alert = np.zeros(len(scores), dtype=bool)
+    alert[np.argsort(-scores, kind="stable")[:k]] = True
+    return alert
+
+
+def innocent_alert_rates(frame: pd.DataFrame, alert: np.ndarray) -> dict[str, Any]:
+    """Alert rate among innocent customers (every kind but payers) by KYC sex and age band."""
+    innocent = (frame["kind"] != "ocse_payer").to_numpy()
+    male = pd.to_numeric(frame["is_male"], errors="coerce").to_numpy()
+    sex = np.where(male == 1, "M", np.where(male == 0, "F/X", "unknown"))
+    band = pd.cut(pd.to_numeric(frame["age_years"], errors="coerce"), AGE_BANDS, right=False,
+                  labels=AGE_BAND_NAMES).astype(str).to_numpy()
+    out: dict[str, Any] = {}
+    for name, groups in (("sex", sex), ("age", band)):
+        out[name] = {g: {"customers": int((innocent & (groups == g)).sum()),
+                         "alert_rate": round(float(alert[innocent & (groups == g)].mean()), 5)}
+                     for g in sorted(set(groups[innocent].tolist())) if (innocent & (groups == g)).any()}
+    return out
+
+
+def compare(
+    spark: Any,
+    settings: Any,
+    as_of: date,
+    worlds: dict[str, pd.DataFrame],
+    variants: Sequence[str],
+    metrics: Callable[..., dict[str, Any]],
+    recipe: Recipe = RECIPE,
+) -> dict[str, dict[str, Any]]:
+    """Each variant fitted on the training set as of `as_of` (`settings`' ledger), scored on every world's
+    feature frame (`worlds`: frames with the features, `kind`, `ocse_payments`, `investigated`); returns
+    `metrics(frame, alert, score)` per variant and world, with the innocent alert rates by sex and age."""
+    from bantay.models import training_set
+
+    specs = training_set.catalogue()
+    table = training_set.training_rows(spark, settings, as_of, [s.name for s in specs], recipe)
+    frame = training_set.to_frame(table)
+    table.unpersist()
+    out: dict[str, dict[str, Any]] = {}
+    for name in variants:
+        scorer, about = _variant(name, frame, specs, recipe)
+        out[name] = {}
+        for world, data in worlds.items():
+            scores = scorer(data)
+            alert = top_share(scores, settings.alert_budget)
+            out[name][world] = {**metrics(data, alert, scores), **about,
+                                "innocent_alert_rate": innocent_alert_rates(data, alert)}
+    return out

@@ -1,0 +1,77 @@
+"""The typology prior, positive-unlabelled weighting and the variants' helpers, on hand-made rows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bantay.models import evaluate, prior
+from bantay.models.recipe import RECIPE
+
+
+def test_prior_logit_adds_each_indicator_ramp_times_its_weight():
+    frame = pd.DataFrame({
+        # Row 0: nothing abroad (every column missing or 0): the intercept alone.
+        # Row 1: 6 payments abroad (ramp 1 x 1.0), 70% small (ramp 0.5 x 0.8), night share 0.325 (0.5 x 0.8).
+        # Row 2: as row 1, but every payee shares the sender's surname (ramp 1 x -1.2).
+        "n_p2p_90d": [0, 6, 6],
+        "share_p2p_small_90d": [np.nan, 0.7, 0.7],
+        "share_p2p_night_90d": [np.nan, 0.325, 0.325],
+        "share_payees_same_surname_365d": [np.nan, 0.0, 1.0],
+        "age_years": [60, 60, 60],  # never part of the prior
+    })
+    logit = prior.prior_logit(frame)
+    assert logit[0] == pytest.approx(prior.INTERCEPT)
+    assert logit[1] == pytest.approx(prior.INTERCEPT + 1.0 + 0.4 + 0.4)
+    assert logit[2] == pytest.approx(logit[1] - 1.2)
+    assert not any(ind.column in prior.SEX_AGE for ind in prior.INDICATORS)
+
+
+def test_top_share_alerts_the_highest_scores_within_the_budget():
+    scores = np.array([0.1, 0.9, 0.5, 0.8] + [0.0] * 196)
+    alert = prior.top_share(scores, 0.01)  # 1% of 200 = 2
+    assert np.flatnonzero(alert).tolist() == [1, 3]
+    assert prior.top_share(np.array([0.3, 0.2]), 0.01).tolist() == [True, False]  # at least one
+
+
+def test_pu_weights_split_each_unlabelled_row_by_its_chance_of_being_a_payer():
+    day = date(2025, 3, 1)
+    frame = pd.DataFrame({
+        "customer_id": ["p", "u1", "u2", "k"],
+        "label": [1, 0, 0, 0],
+        "typology": ["ocse_payer", evaluate.UNLABELLED, evaluate.UNLABELLED, "cleared"],
+        "lead_days": [0, 0, 0, 0],
+        "decided_on": [day, day - timedelta(days=2), day + timedelta(days=1), day],
+    })
+    # c = 0.5 (mean holdout score of unseen confirmed); u1 scored 0.2 -> p = 1 x 0.25 = 0.25; u2 scored 0.5
+    # -> p = 1 (clipped). Unlabelled weight 0.5: u1 -> 0.375 negative + 0.125 positive; u2 -> 0 + 0.5.
+    both, weights, c = prior.pu_weights(frame, np.array([0.4, 0.6]), np.array([0.9, 0.2, 0.5, 0.1]))
+    assert c == pytest.approx(0.5)
+    got = sorted(zip(both["customer_id"], both["label"], weights.round(4), strict=True))
+    assert got == [("k", 0, 2.0), ("p", 1, 1.0), ("u1", 0, 0.375), ("u1", 1, 0.125), ("u2", 0, 0.0),
+                   ("u2", 1, 0.5)]
+    assert both["decided_on"].is_monotonic_increasing
+    # Another recipe's unlabelled weight scales both halves.
+    _, half, _ = prior.pu_weights(frame, np.array([0.5]), np.array([0.9, 0.2, 0.5, 0.1]),
+                                  replace(RECIPE, unlabelled_weight=0.25))
+    assert sorted(half.round(4).tolist()) == [0.0, 0.0625, 0.1875, 0.25, 1.0, 2.0]
+
+
+def test_innocent_alert_rates_by_sex_and_age_band_leave_payers_out():
+    frame = pd.DataFrame({
+        "kind": ["retail", "retail", "online_dater", "ocse_payer", "retail"],
+        "is_male": [1.0, 0.0, 1.0, 1.0, np.nan],
+        "age_years": [25, 50, 62, 55, 40],
+    })
+    alert = np.array([False, False, True, True, True])
+    rates = prior.innocent_alert_rates(frame, alert)
+    # Innocent men: the retail 25-year-old (not alerted) and the dater (alerted); the payer is left out.
+    assert rates["sex"] == {"F/X": {"customers": 1, "alert_rate": 0.0},
+                            "M": {"customers": 2, "alert_rate": 0.5},
+                            "unknown": {"customers": 1, "alert_rate": 1.0}}
+    assert rates["age"]["60+"] == {"customers": 1, "alert_rate": 1.0}
+    assert rates["age"]["45-59"] == {"customers": 1, "alert_rate": 0.0}
