@@ -229,13 +229,26 @@ def compare(
     table = training_set.training_rows(spark, settings, as_of, [s.name for s in specs], recipe)
     frame = training_set.to_frame(table)
     table.unpersist()
+    return compare_frame(frame, specs, worlds, variants, metrics, settings.alert_budget, recipe)
+
+
+def compare_frame(
+    frame: pd.DataFrame,
+    specs: Sequence[Any],
+    worlds: dict[str, pd.DataFrame],
+    variants: Sequence[str],
+    metrics: Callable[..., dict[str, Any]],
+    budget: float,
+    recipe: Recipe = RECIPE,
+) -> dict[str, dict[str, Any]]:
+    """`compare` on a training table already on the driver (`training_set.to_frame`'s output)."""
     out: dict[str, dict[str, Any]] = {}
     for name in variants:
         scorer, about = _variant(name, frame, specs, recipe)
         out[name] = {}
         for world, data in worlds.items():
             scores = scorer(data)
-            alert = top_share(scores, settings.alert_budget)
+            alert = top_share(scores, budget)
             out[name][world] = {**metrics(data, alert, scores), **about,
                                 "innocent_alert_rate": innocent_alert_rates(data, alert)}
     return out
