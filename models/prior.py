@@ -154,7 +154,9 @@ def pu_weights(frame: pd.DataFrame, holdout_scores: np.ndarray, production_score
     return both.iloc[order].reset_index(drop=True), weights[order], c
 
 
-def _variant(name: str, frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe) -> tuple[Scorer, dict]:
+def _variant(
+    name: str, frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe
+) -> tuple[Scorer, dict[str, Any]]:
     """Fit variant `name` on the training `frame`; return its scorer and what it reports about itself."""
     columns, _ = _columns(specs)
     if name == "base":

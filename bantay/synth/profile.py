@@ -219,7 +219,9 @@ def draw(world_seed: int) -> Profile:
     spec = _read("ranges.yaml")
     base = _read("default.yaml")
     rng = np.random.default_rng([world_seed, 0x3011D])
-    u = lambda name: _uniform(rng, spec[name])  # noqa: E731 - one draw per knob, in a fixed order
+
+    def u(name: str) -> float:  # one draw per knob, in a fixed order
+        return _uniform(rng, spec[name])
 
     kinds = dict(base["kinds"])
     ocse_rate = u("ocse_rate")
