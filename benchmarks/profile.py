@@ -248,7 +248,8 @@ def checksums(out: Path, d: date, training: pd.DataFrame | None) -> dict[str, An
         table = _parquet(catalogue.partition(out, "features", day))
         sums[name] = {"rows": len(table), "sha": _canonical(table, ["customer_id"])}
     if training is not None:
-        sums["training_table"] = {"rows": len(training), "sha": _canonical(training, ["customer_id", "as_of"])}
+        keys = ["customer_id", "as_of"]
+        sums["training_table"] = {"rows": len(training), "sha": _canonical(training, keys)}
     scores = _parquet(catalogue.partition(out, "scores", d + timedelta(days=1)))
     sums["scores"] = {"rows": len(scores), "alerts": int(scores["alert"].sum()),
                       "sha": _canonical(scores, ["customer_id"])}
@@ -297,7 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         generate.run(ledger_root, args.customers, args.days, args.seed, d, None)
         print(f"generated {ledger_root} in {time.perf_counter() - started:.1f}s", file=sys.stderr)  # noqa: T201
-    # The event log is switched on where the driver JVM is launched (the session builder adds its own options).
+    # The event log is switched on where the driver JVM is launched (the session builder adds its options).
     os.environ["PYSPARK_SUBMIT_ARGS"] = (
         f"--conf spark.eventLog.enabled=true --conf spark.eventLog.dir={events.resolve().as_uri()} "
         "--conf spark.eventLog.compress=false pyspark-shell"
