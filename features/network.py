@@ -16,7 +16,8 @@ with the sender-side features are what separate them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -112,10 +113,15 @@ NETWORK_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def _window(days: int, as_of: date) -> Column:
-    """`as_of - days <= booking_date < as_of`."""
-    start = as_of - timedelta(days=days)
-    return (F.col("booking_date") >= F.lit(start)) & (F.col("booking_date") < F.lit(as_of))
+def _window(days: int) -> Column:
+    """`as_of - days <= booking_date < as_of`, each row against its own `as_of` column."""
+    booked = F.col("booking_date")
+    return (booked >= F.date_sub(F.col("as_of"), days)) & (booked < F.col("as_of"))
+
+
+def _at(frame: DataFrame, as_of: date) -> DataFrame:
+    """`frame` scoped to the one date `as_of` (a literal `as_of` column, which Spark folds into constants)."""
+    return frame.withColumn("as_of", F.lit(as_of))
 
 
 def payment_region(city: str = "counterparty_city", country: str = "counterparty_country") -> Column:
@@ -135,27 +141,42 @@ def is_cash_pickup() -> Column:
 
 def confirmed_payers(labels: DataFrame, as_of: date) -> DataFrame:
     """`customer_id, confirmed` (1 or 0): each customer's latest label decided before `as_of`."""
+    return _latest_label(labels.where(F.col("decided_at") < F.lit(as_of).cast("timestamp")), [])
+
+
+def confirmed_payers_at(labels: DataFrame, dates: Sequence[date]) -> DataFrame:
+    """`as_of, customer_id, confirmed`: `confirmed_payers(labels, as_of)` for every as_of of `dates`."""
+    spark = labels.sparkSession
+    grid = spark.createDataFrame([(day,) for day in sorted(set(dates))], "as_of date")
+    decided = F.col("decided_at") < F.col("as_of").cast("timestamp")
+    before = labels.join(F.broadcast(grid), decided, how="inner")
+    return _latest_label(before, ["as_of"])
+
+
+def _latest_label(labels: DataFrame, keys: list[str]) -> DataFrame:
     return (
-        labels.where(F.col("decided_at") < F.lit(as_of).cast("timestamp"))
-        .where(F.col("label").isNotNull() & F.col("customer_id").isNotNull())
-        .groupBy("customer_id")
+        labels.where(F.col("label").isNotNull() & F.col("customer_id").isNotNull())
+        .groupBy(*keys, "customer_id")
         # Latest decision wins (a case reopened and cleared); ties by the higher label, to stay deterministic.
         .agg(F.max_by("label", F.struct("decided_at", "label")).alias("label"))
-        .select("customer_id", (F.col("label") == 1).cast("int").alias("confirmed"))
+        .select(*keys, "customer_id", (F.col("label") == 1).cast("int").alias("confirmed"))
     )
 
 
-def _payments(p2p: DataFrame, clusters: DataFrame, as_of: date) -> DataFrame:
-    """The year's p2p payments with their cluster (a payee missing from `clusters` is its own cluster)."""
+def _payments(p2p: DataFrame, clusters: DataFrame) -> DataFrame:
+    """The year's p2p payments before each row's `as_of` with their cluster of that date (a payee missing
+    from `clusters` is its own cluster). Both frames carry `as_of`."""
     return (
-        p2p.where(_window(YEAR_DAYS, as_of))
-        .join(clusters.select("counterparty_id", "cluster_id"), on="counterparty_id", how="left")
+        p2p.where(_window(YEAR_DAYS))
+        .join(clusters.select("as_of", "counterparty_id", "cluster_id"), on=["as_of", "counterparty_id"],
+              how="left")
         .select(
+            "as_of",
             "customer_id",
             "residence_country",
             "amount_usd",
             F.coalesce("cluster_id", "counterparty_id").alias("cluster_id"),
-            _window(QUARTER_DAYS, as_of).alias("in_quarter"),
+            _window(QUARTER_DAYS).alias("in_quarter"),
             is_cash_pickup().alias("cash_pickup"),
             payment_region().alias("region"),
         )
@@ -164,6 +185,20 @@ def _payments(p2p: DataFrame, clusters: DataFrame, as_of: date) -> DataFrame:
 
 def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of: date) -> DataFrame:
     """One row per cluster_id: members and what its payments and payers looked like before `as_of`.
+
+    `cluster_table_at` for the one date `as_of` (without its `as_of` column); `clusters`: counterparty_id,
+    cluster_id.
+    """
+    confirmed = _at(confirmed_payers(labels, as_of), as_of)
+    scoped = cluster_table_at(_at(p2p, as_of), _at(clusters, as_of), confirmed)
+    return scoped.drop("as_of")
+
+
+def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) -> DataFrame:
+    """One row per (as_of, cluster_id): members and what its payments and payers looked like before as_of.
+
+    Every frame carries `as_of` (one scope per date: the payments before it, its clusters, its confirmed
+    payers from `confirmed_payers_at`), so the clusters of many dates are described in one pass.
 
     Columns: cluster_id, n_members, n_senders_90d, n_sender_countries_90d (residence countries),
     n_payments_90d, amount_usd_90d, n_senders_365d, n_payments_365d, share_cash_pickup_365d (null when not
@@ -178,9 +213,9 @@ def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of:
         return F.size(F.collect_set(column))
 
     paid = (
-        _payments(p2p, clusters, as_of)
-        .join(F.broadcast(confirmed_payers(labels, as_of)), on="customer_id", how="left")
-        .groupBy("cluster_id")
+        _payments(p2p, clusters)
+        .join(F.broadcast(confirmed), on=["as_of", "customer_id"], how="left")
+        .groupBy("as_of", "cluster_id")
         .agg(
             n_distinct(F.when(quarter, F.col("customer_id"))).alias("n_senders_90d"),
             n_distinct(F.when(quarter, F.col("residence_country"))).alias("n_sender_countries_90d"),
@@ -195,15 +230,16 @@ def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of:
             ),
         )
     )
-    # counterparty_id is unique in `clusters` (one row per payee).
-    members = clusters.groupBy("cluster_id").agg(F.count("*").alias("n_members"))
+    # counterparty_id is unique in `clusters` within a date (one row per payee).
+    members = clusters.groupBy("as_of", "cluster_id").agg(F.count("*").alias("n_members"))
 
     def count(name: str) -> Column:
         return F.coalesce(F.col(name), F.lit(0)).cast("long").alias(name)
 
     confirmed = F.coalesce(F.col("n_confirmed_payers_365d"), F.lit(0))
     senders = F.coalesce(F.col("n_senders_365d"), F.lit(0))
-    return members.join(paid, on="cluster_id", how="full").select(
+    return members.join(paid, on=["as_of", "cluster_id"], how="full").select(
+        "as_of",
         "cluster_id",
         F.coalesce("n_members", F.lit(1)).cast("long").alias("n_members"),
         count("n_senders_90d"),
@@ -222,24 +258,46 @@ def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of:
 def customer_network_features(
     p2p: DataFrame, clusters: DataFrame, cluster_table: DataFrame, labels: DataFrame, as_of: date
 ) -> DataFrame:
+    """`customer_network_features_at` for the one date `as_of` (without its `as_of` column)."""
+    scoped = customer_network_features_at(
+        _at(p2p, as_of),
+        _at(clusters, as_of),
+        _at(cluster_table, as_of),
+        _at(confirmed_payers(labels, as_of), as_of),
+    )
+    return scoped.drop("as_of")
+
+
+def customer_network_features_at(
+    p2p: DataFrame,
+    clusters: DataFrame,
+    cluster_table: DataFrame,
+    confirmed: DataFrame,
+    customers: DataFrame | None = None,
+) -> DataFrame:
     """`customer_id` + `NETWORK_FEATURES` columns (doubles), for each customer with a p2p payment in the year.
 
-    `cluster_table` must come from `cluster_table(p2p, clusters, labels, as_of)` with the same arguments: the
-    customer's own share of each cluster's counts is taken out here. Counts are 0 and shares null when the
-    customer made no p2p payment in that window.
+    One row per (as_of, customer_id); every frame carries `as_of` (see `cluster_table_at`). `cluster_table`
+    must come from `cluster_table_at(p2p, clusters, confirmed)` with the same arguments: the customer's own
+    share of each cluster's counts is taken out here. Counts are 0 and shares null when the customer made no
+    p2p payment in that window. `customers` (`as_of, customer_id`), when given, limits the rows to those.
     """
     quarter = F.col("in_quarter")
+    payments = _payments(p2p, clusters)
+    if customers is not None:
+        wanted = customers.select("as_of", "customer_id").distinct()
+        payments = payments.join(wanted, on=["as_of", "customer_id"], how="left_semi")
     per_cluster = (
-        _payments(p2p, clusters, as_of)
+        payments
         .withColumn("focus_region", F.col("region").isin(*PH_FOCUS_REGIONS))
-        .groupBy("customer_id", "cluster_id")
+        .groupBy("as_of", "customer_id", "cluster_id")
         .agg(
             F.count(F.when(quarter, True)).alias("n_90d"),
             F.count("*").alias("n_365d"),
             F.count(F.when(F.col("focus_region"), True)).alias("n_focus_365d"),
         )
-        .join(cluster_table, on="cluster_id", how="left")
-        .join(F.broadcast(confirmed_payers(labels, as_of)), on="customer_id", how="left")
+        .join(cluster_table, on=["as_of", "cluster_id"], how="left")
+        .join(F.broadcast(confirmed), on=["as_of", "customer_id"], how="left")
     )
     own_confirmed = F.coalesce(F.col("confirmed"), F.lit(0))
     # The customer is one of the cluster's senders in every window where it paid the cluster; take it out.
@@ -253,7 +311,7 @@ def customer_network_features(
     def share(part: Column, total: Column) -> Column:
         return F.when(total > 0, part / total)
 
-    features = per_cluster.groupBy("customer_id").agg(
+    features = per_cluster.groupBy("as_of", "customer_id").agg(
         share(F.sum(F.when(other_90d > 0, F.col("n_90d")).otherwise(0)), n_90d)
         .alias("share_pay_shared_cluster_90d"),
         share(F.sum(F.when(other_365d > 0, F.col("n_365d")).otherwise(0)), n_365d)
@@ -274,5 +332,7 @@ def customer_network_features(
         share(F.sum(F.col("n_365d") * risk_without_own), n_365d).alias("pay_weighted_confirmed_risk_365d"),
     )
     return features.select(
-        "customer_id", *[F.col(spec.name).cast("double").alias(spec.name) for spec in NETWORK_FEATURES]
+        "as_of",
+        "customer_id",
+        *[F.col(spec.name).cast("double").alias(spec.name) for spec in NETWORK_FEATURES],
     )

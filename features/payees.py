@@ -296,6 +296,17 @@ def resolve_clusters(
     return labels.select(F.col("node").alias("counterparty_id"), F.col("label").alias("cluster_id"))
 
 
+def rows_at_dates(rows: DataFrame, dates: Sequence[date], lookback_days: int) -> DataFrame:
+    """`rows` (with `booking_date`) once for every date of `dates` whose look-back holds them, with that
+    date as `as_of`: `as_of - lookback_days <= booking_date < as_of`. One pass serves every date."""
+    grid = F.array(*[F.lit(day) for day in sorted(set(dates))])
+    booked = F.col("booking_date")
+    return rows.withColumn(
+        "as_of",
+        F.explode(F.filter(grid, lambda day: (booked < day) & (booked >= F.date_sub(day, lookback_days)))),
+    )
+
+
 def resolve_clusters_at(
     p2p: DataFrame,
     dates: Sequence[date],
@@ -315,12 +326,7 @@ def resolve_clusters_at(
     if not dates:
         schema = "as_of date, counterparty_id string, cluster_id string"
         return p2p.sparkSession.createDataFrame([], schema)
-    grid = F.array(*[F.lit(day) for day in sorted(set(dates))])
-    booked = F.col("booking_date")
-    scoped = p2p.withColumn(
-        "as_of",
-        F.explode(F.filter(grid, lambda day: (booked < day) & (booked >= F.date_sub(day, lookback_days)))),
-    )
+    scoped = rows_at_dates(p2p, dates, lookback_days)
     node = F.concat(F.col("as_of").cast("string"), F.lit("|"), F.col("counterparty_id"))
     registry = payee_registry(scoped, scope="as_of").select(
         node.alias("counterparty_id"), "as_of", *_LINK_COLUMNS

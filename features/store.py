@@ -275,12 +275,16 @@ def grid_date(as_of: date) -> date:
 def features_for_points(spark: SparkSession, settings: Settings, points: DataFrame) -> DataFrame:
     """One feature row per (customer_id, as_of) point, each from data before its own as_of only.
 
-    Sender features use the exact as_of of each point. Network features (F1-F5) are computed once per
-    weekly grid date (`grid_date`, on or before the point's as_of) with labels decided before that date;
-    a customer's own label never feeds its features (the network code excludes it). The payee clusters of all
-    grid dates come from one propagation (`payees.resolve_clusters_at`). Measured on the quality benchmark's
-    training ledger (20k customers, 5,355 points, 24 grid dates, local[2]): 155 s, against 339 s resolving
-    each date on its own; chaining `update_clusters` from date to date was no faster (about 14 s a date).
+    Sender features use the exact as_of of each point. Network features (F1-F5) are as of the weekly grid
+    date (`grid_date`, on or before the point's as_of) with labels decided before that date; a customer's own
+    label never feeds its features (the network code excludes it). Every grid date is computed in one pass
+    over the state: the payee clusters of all grid dates come from one propagation
+    (`payees.resolve_clusters_at`), and the cluster and customer aggregates are keyed by grid date
+    (`network.cluster_table_at`, `network.customer_network_features_at`), only for the points' customers.
+    Measured on the quality benchmark's training ledger (20k customers, 5,355 points, 24 grid dates,
+    local[2]): one propagation took 155 s against 339 s resolving each date on its own; chaining
+    `update_clusters` from date to date was no faster (about 14 s a date). docs/performance.md has the
+    profile of the one-pass aggregates against one plan per grid date.
     """
     points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
     dates = sorted(row["as_of"] for row in points.select("as_of").distinct().collect())
@@ -292,23 +296,21 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     daily = read_state(spark, settings, "daily", start, dates[-1])
     grid = sorted({grid_date(d) for d in dates})
     labels = read_labels(spark, settings)
-    parts = []
-    with stage(f"network features for {len(grid)} grid date(s)"):
-        checkpoint = checkpoint_dir(settings)
-        # The clusters of every grid date in one propagation (the same as one resolve per date).
-        every = payees.resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
-        for day in grid:
-            window = p2p.where(F.col("booking_date") >= F.lit(day - timedelta(days=LOOKBACK_DAYS))).where(
-                F.col("booking_date") < F.lit(day)
-            )
-            clusters = every.where(F.col("as_of") == F.lit(day)).select("counterparty_id", "cluster_id")
-            customers_network, _ = network_features(settings, window, labels, day, clusters)
-            parts.append(customers_network.withColumnRenamed("as_of", "grid_as_of"))
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined.unionByName(part)
     snapped = points.withColumn("grid_as_of", _grid_column("as_of"))
-    network_rows = snapped.join(combined, on=["customer_id", "grid_as_of"], how="inner").drop("grid_as_of")
+    with stage(f"network features for {len(grid)} grid date(s), one pass"):
+        checkpoint = checkpoint_dir(settings)
+        # Every grid date at once: each p2p row once per grid date whose look-back holds it, the clusters of
+        # every date from one propagation (the same as one resolve per date), then one aggregation keyed by
+        # (as_of, ...) where the daily table's is keyed by its one date.
+        scoped = payees.rows_at_dates(p2p, grid, LOOKBACK_DAYS)
+        clusters = payees.resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
+        confirmed = network.confirmed_payers_at(labels, grid)
+        clusters_table = network.cluster_table_at(scoped, clusters, confirmed)
+        wanted = snapped.select("customer_id", F.col("grid_as_of").alias("as_of"))
+        combined = network.customer_network_features_at(scoped, clusters, clusters_table, confirmed, wanted)
+    network_rows = snapped.join(
+        combined.withColumnRenamed("as_of", "grid_as_of"), on=["customer_id", "grid_as_of"], how="inner"
+    ).drop("grid_as_of")
     return feature_table(
         at_points(p2p, points),
         at_points(daily, points),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from _sender_rows import labels, transactions, txn, write_validated
 from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table
 
 from bantay import ledger
-from bantay.features import catalogue, store
+from bantay.features import catalogue, network, payees, store
 from bantay.jobs import build_features
 from bantay.models import training_set
 from bantay.models.recipe import RECIPE
@@ -84,6 +84,39 @@ def test_features_for_points_never_use_the_customers_own_label(spark, built, poi
     points = spark.createDataFrame([("c1", AS_OF)], "customer_id string, as_of date")
     without_own = store.features_for_points(spark, features_settings(out), points).first().asDict()
     assert without_own == pytest.approx(points_result[("c1", AS_OF)])
+
+
+def test_features_for_points_network_columns_equal_one_run_per_grid_date(spark, built):
+    # Points on two grid dates (03-03: nobody confirmed yet; 03-10: c1 and c2 confirmed) computed in one pass
+    # must equal the network features of each grid date computed on its own, as the daily table does.
+    settings = features_settings(built["incremental"])
+    points = spark.createDataFrame(
+        [("c1", date(2025, 3, 5)), ("c2", date(2025, 3, 4)), ("c1", AS_OF), ("c2", AS_OF), ("c3", AS_OF)],
+        "customer_id string, as_of date",
+    )
+    one_pass = {(r["customer_id"], r["as_of"]): r.asDict()
+                for r in store.features_for_points(spark, settings, points).collect()}
+    names = [spec.name for spec in network.NETWORK_FEATURES]
+    labels = store.read_labels(spark, settings)
+    for grid_day, customers in ((date(2025, 3, 3), {"c1": date(2025, 3, 5), "c2": date(2025, 3, 4)}),
+                                (AS_OF, {"c1": AS_OF, "c2": AS_OF, "c3": AS_OF})):
+        p2p = store.read_state(spark, settings, "p2p", grid_day - timedelta(days=365), grid_day)
+        clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(store.checkpoint_dir(settings)))
+        alone, _ = store.network_features(settings, p2p, labels, grid_day, clusters)
+        by_customer = {r["customer_id"]: r.asDict() for r in alone.collect()}
+        for customer_id, point_day in customers.items():
+            # A customer without a p2p payment before the grid date has no network row: its columns stay
+            # as the feature table fills them (counts 0, shares null).
+            expected = by_customer.get(customer_id)
+            got = {name: one_pass[(customer_id, point_day)][name] for name in names}
+            if expected is None:
+                assert got["n_pay_confirmed_cluster_365d"] == 0.0
+                assert got["share_pay_shared_cluster_365d"] is None
+            else:
+                assert got == pytest.approx({name: expected[name] for name in names}, nan_ok=True)
+    # The 03-10 grid date sees both confirmed payers through the shared payee P (not their own label).
+    assert one_pass[("c1", AS_OF)]["n_pay_confirmed_cluster_365d"] > 0
+    assert one_pass[("c1", date(2025, 3, 5))]["n_pay_confirmed_cluster_365d"] == 0.0
 
 
 def test_grid_date_snaps_down_to_monday():
