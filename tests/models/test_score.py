@@ -110,6 +110,20 @@ def test_score_features_is_deterministic_and_explains_every_row(spark):
     assert top["text"].endswith("of payments abroad went to payees with a surname other than the customer's")
 
 
+def test_score_features_on_the_driver_equals_the_executors(spark):
+    # A table small enough for the driver is scored there; every row's score and reasons must be the ones
+    # the executors give (rows are scored one by one, whatever the batches).
+    customers = _customers()
+    booster = _booster(customers)
+    features = to_spark(spark, feature_frame((c, AS_OF) for c in customers)).repartition(3)
+    raw = bytes(booster.save_raw("ubj"))
+    on_executors = sorted(tuple(r) for r in score.score_features(features, raw, COLUMNS).collect())
+    scored = score.score_features(features, raw, COLUMNS, rows=len(customers))
+    assert scored.schema == score.score_features(features, raw, COLUMNS).schema
+    assert sorted(tuple(r) for r in scored.collect()) == on_executors
+    assert len(on_executors) == len(customers)
+
+
 def test_run_writes_ranked_scores_with_reasons_and_holds_back_a_cleared_customer(spark, tmp_path, mlflow_uri):
     out = tmp_path / "out"
     customers = _customers()
