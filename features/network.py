@@ -236,7 +236,7 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
     def count(name: str) -> Column:
         return F.coalesce(F.col(name), F.lit(0)).cast("long").alias(name)
 
-    confirmed = F.coalesce(F.col("n_confirmed_payers_365d"), F.lit(0))
+    n_confirmed = F.coalesce(F.col("n_confirmed_payers_365d"), F.lit(0))
     senders = F.coalesce(F.col("n_senders_365d"), F.lit(0))
     return members.join(paid, on=["as_of", "cluster_id"], how="full").select(
         "as_of",
@@ -251,7 +251,7 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
         F.col("share_cash_pickup_365d").cast("double"),
         "region",
         count("n_confirmed_payers_365d"),
-        (confirmed / (senders + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
+        (n_confirmed / (senders + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
     )
 
 
