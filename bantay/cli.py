@@ -311,6 +311,41 @@ def run(
         _echo(pipeline.run(settings, as_of.date(), model_uri=model, pdf=pdf))
 
 
+@app.command()
+def backtest(
+    ledger: LedgerOpt,
+    out: OutOpt,
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day replayed.")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day replayed.")],
+    oracle: Annotated[
+        Path, typer.Option("--oracle", help="True outcomes: customer_id, label, typology (TRUTH/oracle.parquet).")
+    ],
+    capacity_per_week: Annotated[
+        float, typer.Option(help="Cases reviewed a week, as a share of the customers scored.")
+    ] = 0.01,
+    review_delay_days: Annotated[int, typer.Option(help="Days from a case's opening to its decision.")] = 7,
+    oracle_error_rate: Annotated[float, typer.Option(help="Share of decisions that are wrong.")] = 0.05,
+    below_line_share: Annotated[
+        float, typer.Option(help="Share of the capacity given to a random sample just below the alert line.")
+    ] = 0.1,
+    retrain_every_days: Annotated[int, typer.Option(help="Days between retrainings (0: never).")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the decision errors and the below-the-line sample.")] = 0,
+    master: MasterOpt = None,
+    demo: DemoOpt = False,
+) -> None:
+    """Replay the investigators' loop from --from to --to: score, queue, decide from the oracle, retrain."""
+    from bantay.jobs import replay_backtest
+
+    settings = _settings(ledger, out, master, demo=demo or None)
+    knobs = replay_backtest.Knobs(
+        start=start.date(), end=end.date(), oracle=oracle, capacity_per_week=capacity_per_week,
+        review_delay_days=review_delay_days, oracle_error_rate=oracle_error_rate,
+        below_line_share=below_line_share, retrain_every_days=retrain_every_days, seed=seed,
+    )
+    with _writer(settings):
+        _echo(replay_backtest.run(settings, knobs))
+
+
 users_app = typer.Typer(help="Workbench users (investigator, approver, admin).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

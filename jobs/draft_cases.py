@@ -69,12 +69,7 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
     spark = bantay.spark.session(settings)
     alerts = evidence.read_alerts(spark, settings, as_of)
     config = goaml.load_config(settings.goaml_config)
-    drafts: list[dict[str, Any]] = []
-    failed: list[FailedCase] = []
-    if not alerts.empty:
-        inputs = evidence.load(spark, settings, as_of, alerts)
-        drafts, failed = build_drafts(inputs, settings, stamp, config)
-        _attach_rates(spark, settings, as_of, drafts, config)
+    drafts, failed = draft_scored(spark, settings, as_of, alerts, stamp, config)
     target = catalogue.partition(settings.output_root, "cases", as_of)
     n_cases = len(drafts) + len(failed)
     with files.atomic_dir(target) as staging:
@@ -97,6 +92,25 @@ def isolated(case_id: str, score: Any, make: Callable[[], T]) -> T | FailedCase:
         return make()
     except Exception as error:  # any fault of one case, a bug included: the case records it, the day goes on
         return FailedCase.of(case_id, score, error)
+
+
+def draft_scored(
+    spark: Any,
+    settings: Settings,
+    as_of: date,
+    scored: pd.DataFrame,
+    generated_at: datetime,
+    config: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[FailedCase]]:
+    """The drafts of the score rows `scored` of `as_of` (the day's alerts, or a backtest's below-the-line
+    sample), with the rates their forms convert with, and the rows whose draft could not be built; none for
+    no rows."""
+    if scored.empty:
+        return [], []
+    inputs = evidence.load(spark, settings, as_of, scored)
+    drafts, failed = build_drafts(inputs, settings, generated_at, config)
+    _attach_rates(spark, settings, as_of, drafts, config)
+    return drafts, failed
 
 
 def build_drafts(

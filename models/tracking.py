@@ -218,3 +218,30 @@ def log_plots(
     for name, figure in figures.items():
         mlflow.log_figure(figure, f"plots/{name}.png")
         plt.close(figure)
+
+
+def log_backtest(
+    settings: Settings,
+    params: dict[str, Any],
+    figures: dict[str, Any],
+    weeks: pd.DataFrame,
+    artifacts: Sequence[Path],
+) -> str:
+    """Log a backtest as one MLflow run of `settings.mlflow_experiment`: its settings as params, its
+    headline figures as metrics (None left out), recall and precision by week as steps, and the files
+    `artifacts` (the report page, charts, weekly and daily tables: aggregates only, never customer ids)."""
+    experiment = registry.ensure_experiment(settings)
+    with mlflow.start_run(experiment_id=experiment, run_name=f"backtest {params['from']}..{params['to']}") as run:
+        mlflow.set_tags({"kind": "backtest", "code_version": code_version()})
+        mlflow.log_params({k: str(v) for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in figures.items() if isinstance(v, int | float)})
+        for row in weeks.itertuples(index=False):
+            for name in ("recall", "precision"):
+                value = getattr(row, name)
+                if np.isfinite(value):
+                    mlflow.log_metric(f"weekly_{name}", float(value), step=int(row.week))
+        for path in artifacts:
+            mlflow.log_artifact(str(path), artifact_path="backtest")
+        run_id = str(run.info.run_id)
+    registry.private_store(settings)
+    return run_id

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
 from bantay.cases.models import Case, CaseDay
-from bantay.cases.store import audit, latest_filed_of, open_case_of
+from bantay.cases.store import audit, latest_filed_of, open_case_of, utcnow
 from bantay.io import catalogue
 from bantay.sar.batch import ph_region
 
@@ -83,7 +83,7 @@ def _put_day(session: Session, case: Case, as_of: date, draft: dict[str, Any], h
 def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -> dict[str, int]:
     """Apply one day's drafts to the store (see the module docstring); counts by what happened."""
     counts: Counter[str] = Counter()
-    now = datetime.now(UTC)
+    now = utcnow()  # the wall clock, or the replayed moment in a backtest
     customers = [str(d["subject"]["customer_id"]) for d in drafts]
     open_cases = open_case_of(session, customers)
     for draft, customer_id in zip(drafts, customers, strict=True):

@@ -7,9 +7,11 @@ the narrative or decided the case (the database's ck_cases_four_eyes constraint 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -45,8 +47,26 @@ SORTS = {
 }
 
 
+# A replay of past days (`bantay backtest`) records each decision at the moment it replays, so that its
+# labels carry that day's approval time; everything else runs on the wall clock.
+_REPLAY_NOW: ContextVar[datetime | None] = ContextVar("bantay_case_store_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _REPLAY_NOW.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def replay_clock(moment: datetime) -> Iterator[None]:
+    """Inside the block, the workflow stamps every change (decisions, approvals, filings, audit events,
+    the label files' approval time) with `moment` (timezone-aware, UTC) instead of the wall clock."""
+    if moment.tzinfo is None:
+        raise ValueError("replay_clock needs a timezone-aware moment")
+    token = _REPLAY_NOW.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _REPLAY_NOW.reset(token)
 
 
 def audit(

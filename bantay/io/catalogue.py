@@ -77,6 +77,10 @@ DATASETS: dict[str, Dataset] = {
                 "model card and validation pack of a registered model version (HTML, PDF, card.json)"),
         Dataset("monitoring", "monitoring", None,
                 "daily monitoring of the champion: daily.parquet, features.parquet, report.html, plot"),
+        Dataset("backtest", "backtest", None,
+                "the backtest's report: report.html, charts, weekly, daily and per-payer tables"),
+        Dataset("backtest_marker", "_backtest.json", None,
+                "marks an output root as a backtest's own (its ledger), so that a rerun may replace it"),
     )
 }
 

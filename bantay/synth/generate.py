@@ -41,6 +41,23 @@ TRUTH_CUSTOMERS = pa.schema(
 # How a look-alike's case is closed (label 0 typology). How often each kind is investigated, how long the
 # decision takes and how many decisions are wrong are the world's label regime (data/worlds/default.yaml).
 CLEARED_AS = {"sextortion_victim": "sextortion_victim", "romance_victim": "romance_scam_victim"}
+# The outcome a perfect investigator reaches for each kind, in the labels' words (`bantay.cases.labels`):
+# what TRUTH/oracle.parquet says, and what `bantay backtest` decides from it. Kinds not named: `cleared`.
+ORACLE_TYPOLOGY = {
+    "ocse_payer": "ocse_payer",
+    "online_buyer": "online_buyer",
+    "online_dater": "dating",
+    "ofw": "family_remittance",
+    "diaspora": "family_remittance",
+    "mixed_family": "family_remittance",
+    "child_sponsor": "sponsor",
+    "church_donor": "donor",
+    "freelancer_payer": "freelancer_va",
+    "small_business_va": "freelancer_va",
+    "webcam_customer": "webcam_customer",
+    "sextortion_victim": "sextortion_victim",
+    "romance_victim": "romance_scam_victim",
+}
 
 
 def run(
@@ -111,7 +128,9 @@ def run(
     if truth is not None:
         with ledger.atomic_dir(Path(truth)) as folder:
             folder.mkdir(mode=0o700)
-            _write(folder / "customers.parquet", pa.concat_tables(truth_customers))
+            truth_table = pa.concat_tables(truth_customers)
+            _write(folder / "customers.parquet", truth_table)
+            _write(folder / "oracle.parquet", oracle(truth_table))
             _write(folder / "bad_rows.parquet", pa.Table.from_pylist(truth_rows, schema=defects.TRUTH))
             if world_profile is not None:
                 from bantay.io.files import write_private
@@ -165,6 +184,20 @@ def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:
             "ocse_payments": pa.array(count, pa.int32()),
         },
         schema=TRUTH_CUSTOMERS,
+    )
+
+
+def oracle(truth_customers: pa.Table) -> pa.Table:
+    """The true outcome of every customer, `customer_id, label, typology, first_suspicious_at` (the first
+    OCSE payment; null for everyone else): what a backtest's investigators decide (`bantay backtest`)."""
+    kinds = truth_customers.column("kind").to_pylist()
+    return pa.table(
+        {
+            "customer_id": truth_customers.column("customer_id"),
+            "label": pa.array([int(k == "ocse_payer") for k in kinds], pa.int32()),
+            "typology": pa.array([ORACLE_TYPOLOGY.get(k, "cleared") for k in kinds], pa.string()),
+            "first_suspicious_at": truth_customers.column("first_ocse_at"),
+        }
     )
 
 
