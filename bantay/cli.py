@@ -318,7 +318,8 @@ def backtest(
     start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day replayed.")],
     end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day replayed.")],
     oracle: Annotated[
-        Path, typer.Option("--oracle", help="True outcomes: customer_id, label, typology (TRUTH/oracle.parquet).")
+        Path,
+        typer.Option("--oracle", help="True outcomes: customer_id, label, typology (TRUTH/oracle.parquet)."),
     ],
     capacity_per_week: Annotated[
         float, typer.Option(help="Cases reviewed a week, as a share of the customers scored.")

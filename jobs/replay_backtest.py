@@ -143,7 +143,6 @@ def decide_due(
     knobs: Knobs,
     before: date,
     people: tuple[int, int],
-    wrong: dict[str, bool],
 ) -> int:
     """Decide and approve every new case due before `before` (see the module docstring); the count."""
     due_by = before - timedelta(days=knobs.review_delay_days + 1)
@@ -154,7 +153,7 @@ def decide_due(
             .order_by(Case.opened_on, Case.id)
         ))
     for case_id, customer_id, opened_on in due:
-        outcome, mistaken = oracle_module.decide(
+        outcome, _ = oracle_module.decide(
             truth.get(customer_id), knobs.oracle_error_rate, knobs.seed, case_id
         )
         moment = datetime.combine(opened_on + timedelta(days=knobs.review_delay_days), DECISION_HOUR, UTC)
@@ -168,7 +167,6 @@ def decide_due(
             store.approve(session, case, approver, output_root)
             if outcome == CONFIRMED:
                 store.file(session, case, approver, f"BACKTEST-{case_id}", moment.date(), "backtest replay")
-        wrong[case_id] = mistaken
     return len(due)
 
 
@@ -253,7 +251,7 @@ def _model_uri(settings: Settings, fallback: str | None) -> str:
 
 
 def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
-    """Replay `knobs.start`..`knobs.end` (see the module docstring); returns the figures and where they are."""
+    """Replay `knobs.start`..`knobs.end` (see the module docstring); the figures and where they are."""
     from bantay import spark as spark_module
     from bantay.jobs import build_features, draft_cases, score_customers, validate_ledger
     from bantay.models import registry, train
@@ -273,12 +271,11 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
     people = _users(factory)
     spark = spark_module.session(replay)
     days = [knobs.start + timedelta(days=n) for n in range((knobs.end - knobs.start).days + 1)]
-    wrong: dict[str, bool] = {}
     daily: list[dict[str, Any]] = []
     fallback: str | None = None
     last_trained: date | None = None
     for index, day in enumerate(tqdm(days, desc="backtest", unit="day")):
-        decisions = decide_due(factory, root, truth, knobs, day, people, wrong)
+        decisions = decide_due(factory, root, truth, knobs, day, people)
         validate_ledger.run(replay, day)
         features = build_features.run(replay, day)
         trained = promoted = False
@@ -318,9 +315,9 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
             "trained": trained, "promoted": promoted,
         })
     # Decisions due by the last replayed day's end, so that the figures see every decision inside the window.
-    final = decide_due(factory, root, truth, knobs, knobs.end + timedelta(days=1), people, wrong)
+    final = decide_due(factory, root, truth, knobs, knobs.end + timedelta(days=1), people)
     daily[-1]["decisions"] += final
-    return finish(spark, replay, factory, knobs, truth_frame, pd.DataFrame(daily), wrong, began)
+    return finish(spark, replay, factory, knobs, truth_frame, pd.DataFrame(daily), began)
 
 
 def _alerts(spark: SparkSession, settings: Settings, knobs: Knobs) -> pd.DataFrame:
@@ -335,8 +332,9 @@ def _alerts(spark: SparkSession, settings: Settings, knobs: Knobs) -> pd.DataFra
     return frame
 
 
-def _cases(factory: sessionmaker[Session], wrong: dict[str, bool]) -> pd.DataFrame:
-    """The store's cases: `case_id, customer_id, opened_on, below_line, outcome, approved_on, wrong`."""
+def _cases(factory: sessionmaker[Session], truth: pd.DataFrame) -> pd.DataFrame:
+    """The store's cases: `case_id, customer_id, opened_on, below_line, outcome, approved_on, wrong` (a
+    decision other than the oracle's outcome)."""
     with factory() as session:
         rows = session.execute(
             select(Case.id, Case.customer_id, Case.opened_on, Case.outcome, Case.approved_at)
@@ -345,7 +343,14 @@ def _cases(factory: sessionmaker[Session], wrong: dict[str, bool]) -> pd.DataFra
     frame = pd.DataFrame(rows, columns=["case_id", "customer_id", "opened_on", "outcome", "approved_at"])
     frame["below_line"] = frame["case_id"].isin(marked)
     frame["approved_on"] = [a.date() if a is not None and pd.notna(a) else None for a in frame["approved_at"]]
-    frame["wrong"] = frame["case_id"].map(wrong).fillna(False).astype(bool)
+    right = {
+        c: oracle_module.outcome_of(int(lab), str(t))
+        for c, lab, t in zip(truth["customer_id"], truth["label"], truth["typology"], strict=True)
+    }
+    frame["wrong"] = [
+        o is not None and c in right and o != right[c] for c, o in zip(frame["customer_id"], frame["outcome"],
+                                                                        strict=True)
+    ]
     return frame.drop(columns="approved_at")
 
 
@@ -356,23 +361,21 @@ def finish(
     knobs: Knobs,
     truth: pd.DataFrame,
     daily: pd.DataFrame,
-    wrong: dict[str, bool],
     began: float,
 ) -> dict[str, Any]:
     """Figures, report folder (atomic) and the MLflow run."""
     from bantay.models import tracking
 
-    cases = _cases(factory, wrong)
+    cases = _cases(factory, truth)
     factory.kw["bind"].dispose()
     payers = measures.payer_lags(truth, _alerts(spark, settings, knobs), cases, knobs.start, knobs.end)
     weeks = measures.weekly(payers, cases, truth, knobs.start, knobs.end)
     figures = measures.summary(payers, weeks, daily)
     params = {
-        **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(knobs).items() if k != "oracle"},
+        **{k: v for k, v in asdict(knobs).items() if k not in ("oracle", "start", "end")},
         "from": knobs.start.isoformat(), "to": knobs.end.isoformat(), "model_name": settings.model_name,
         "below_line_band_factor": BAND_FACTOR,
     }
-    params.pop("start"), params.pop("end")
     charts = report.charts(payers, weeks, daily)
     target = catalogue.path(settings.output_root, "backtest")
     with files.atomic_dir(target) as staging:

@@ -231,7 +231,8 @@ def log_backtest(
     headline figures as metrics (None left out), recall and precision by week as steps, and the files
     `artifacts` (the report page, charts, weekly and daily tables: aggregates only, never customer ids)."""
     experiment = registry.ensure_experiment(settings)
-    with mlflow.start_run(experiment_id=experiment, run_name=f"backtest {params['from']}..{params['to']}") as run:
+    name = f"backtest {params['from']}..{params['to']}"
+    with mlflow.start_run(experiment_id=experiment, run_name=name) as run:
         mlflow.set_tags({"kind": "backtest", "code_version": code_version()})
         mlflow.log_params({k: str(v) for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in figures.items() if isinstance(v, int | float)})

@@ -42,7 +42,10 @@ def payer_lags(
     decided = _first_by_customer(cases[cases["approved_on"].notna()], "approved_on")
     on_alert = payers["customer_id"].map(alerted)
     on_sample = payers["customer_id"].map(sampled)
-    by_sample = on_sample.notna() & (on_alert.isna() | (on_sample < on_alert))
+    by_sample = pd.Series(
+        [pd.notna(s) and (pd.isna(a) or s < a) for s, a in zip(on_sample, on_alert, strict=True)],
+        index=payers.index, dtype=bool,
+    )
     payers["first_alert_on"] = on_sample.where(by_sample, on_alert)
     payers["found_by"] = np.where(by_sample, "below_line", np.where(on_alert.notna(), "alert", None))
     payers["first_decision_on"] = payers["customer_id"].map(decided)

@@ -25,7 +25,9 @@ def read(path: Path) -> pd.DataFrame:
     """The oracle as `customer_id, label, typology, first_suspicious_at` (the last all NaT when absent)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: no oracle file (customer_id, label, typology); see `bantay generate --truth`")
+        raise ConfigError(
+            f"{path}: no oracle file (customer_id, label, typology); see `bantay generate --truth`"
+        )
     frame = pd.read_csv(path, dtype={"customer_id": str}) if path.suffix == ".csv" else pd.read_parquet(path)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:

@@ -46,9 +46,11 @@ def lags_png(payers: pd.DataFrame) -> bytes:
     decision = payers["days_to_decision"].dropna()
     top = max([1.0, *alert.tolist(), *decision.tolist()])
     bins = np.arange(0, top + 8, 7)
-    ax.hist([alert, decision], bins=bins, label=["to first alert", "to decision"], color=["#4a6fa5", "#c77c3a"])
+    ax.hist([alert, decision], bins=bins, label=["to first alert", "to decision"],
+            color=["#4a6fa5", "#c77c3a"])
     ax.axvline(14, color="grey", linestyle=":", linewidth=1, label="target: alert within 14 days")
-    ax.set(xlabel="days since the first suspicious payment", ylabel="payers", title="Detection and review lags")
+    ax.set(xlabel="days since the first suspicious payment", ylabel="payers",
+           title="Detection and review lags")
     ax.legend(fontsize=8)
     return _png(fig)
 
@@ -58,7 +60,8 @@ def workload_png(daily: pd.DataFrame) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 3.8))
     days = pd.to_datetime(daily["as_of"])
     ax.bar(days, daily["cases_new"], color="#4a6fa5", label="new cases above the line")
-    ax.bar(days, daily["cases_below_line"], bottom=daily["cases_new"], color="#9bb7d4", label="below the line")
+    ax.bar(days, daily["cases_below_line"], bottom=daily["cases_new"], color="#9bb7d4",
+           label="below the line")
     ax.plot(days, daily["decisions"], color="#c77c3a", marker=".", label="decisions approved")
     ax.plot(days, daily["open_cases"], color="black", label="open cases")
     ax.set(ylabel="cases", title="Queue workload by day")
@@ -108,7 +111,8 @@ def html_page(
     """The report page: the replay's settings, the headline figures, the charts inline, the weekly table."""
     def rows(mapping: Mapping[str, Any]) -> str:
         return "".join(
-            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_value(v))}</td></tr>" for k, v in mapping.items()
+            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_value(v))}</td></tr>"
+            for k, v in mapping.items()
         )
 
     images = "".join(

@@ -1,0 +1,111 @@
+"""The backtest's figures on hand-built payers, alerts and cases (values worked out by hand)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from bantay.backtest import measures, oracle
+
+START, END = date(2025, 3, 1), date(2025, 3, 10)  # 10 days: a week and a 3-day week
+
+
+def _oracle() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": ["p1", "p2", "p3", "p4", "n1", "n2"],
+        "label": [1, 1, 1, 1, 0, 0],
+        "typology": ["ocse_payer"] * 4 + ["online_buyer", "cleared"],
+        "first_suspicious_at": pd.to_datetime(
+            ["2025-02-20 10:00", "2025-03-02 09:00", "2025-03-09 23:00", "2025-03-20 08:00", None, None],
+            utc=True,
+        ),
+    })
+
+
+def _cases() -> pd.DataFrame:
+    return pd.DataFrame({
+        "case_id": ["c1", "c2", "c3", "c4"],
+        "customer_id": ["p1", "n1", "p2", "n2"],
+        "opened_on": [date(2025, 3, 4), date(2025, 3, 4), date(2025, 3, 8), date(2025, 3, 9)],
+        "below_line": [False, False, True, False],
+        "outcome": ["confirmed", "cleared_online_buyer", None, "confirmed"],
+        "approved_on": [date(2025, 3, 6), date(2025, 3, 6), None, date(2025, 3, 10)],
+        "wrong": [False, False, False, True],
+    })
+
+
+def test_payer_lags_counts_days_from_the_first_suspicious_payment() -> None:
+    alerts = pd.DataFrame({"customer_id": ["p1", "p1", "n1"],
+                           "as_of": [date(2025, 3, 4), date(2025, 3, 5), date(2025, 3, 4)]})
+
+    payers = measures.payer_lags(_oracle(), alerts, _cases(), START, END).set_index("customer_id")
+
+    # p4 starts paying after the replay: not counted.
+    assert list(payers.index) == ["p1", "p2", "p3"]
+    assert payers.loc["p1", "days_to_alert"] == 12  # 20 Feb -> alerted as of 4 March
+    assert payers.loc["p1", "days_to_decision"] == 14  # approved 6 March
+    assert payers.loc["p1", "found_by"] == "alert" and not payers.loc["p1", "started_in_window"]
+    assert payers.loc["p2", "found_by"] == "below_line" and payers.loc["p2", "days_to_alert"] == 6
+    assert np.isnan(payers.loc["p2", "days_to_decision"])  # not decided yet
+    assert payers.loc["p3", "found_by"] is None and np.isnan(payers.loc["p3", "days_to_alert"])
+    # Started in the window: p2 (6 days) and p3 (never): the median of (6, never) is not reached.
+    assert measures.censored_median(payers.loc[payers["started_in_window"], "days_to_alert"]) is None
+    assert measures.censored_median(pd.Series([6.0, 12.0, np.nan])) == 12.0
+
+
+def test_weekly_recall_precision_and_labels() -> None:
+    alerts = pd.DataFrame({"customer_id": ["p1"], "as_of": [date(2025, 3, 4)]})
+    payers = measures.payer_lags(_oracle(), alerts, _cases(), START, END)
+
+    weeks = measures.weekly(payers, _cases(), _oracle(), START, END)
+
+    assert weeks["days"].tolist() == [7, 3]
+    # Week 1 (1-7 March): p1 and p2 pay, p1 alerted; cases c1 (payer) and c2 above the line.
+    first = weeks.iloc[0]
+    assert (first["payers_paying"], first["payers_alerted"], first["recall"]) == (2, 1, 0.5)
+    assert (first["cases_above_line"], first["precision"]) == (2, 0.5)
+    assert (first["decisions"], first["labels_confirmed"], first["labels_cleared"]) == (2, 1, 1)
+    # Week 2 (8-10 March): p3 pays too; p2 found below the line; c4 confirmed wrongly.
+    second = weeks.iloc[1]
+    assert (second["payers_paying"], second["payers_alerted"]) == (3, 2)
+    assert (second["cases_below_line"], second["payer_cases_below_line"]) == (1, 1)
+    assert (second["cases_above_line"], second["precision"]) == (1, 0.0)
+    assert (second["labels_confirmed"], second["labels_wrong"]) == (1, 1)
+
+
+def test_decide_follows_the_oracle_and_errs_at_the_rate() -> None:
+    assert oracle.decide((1, "ocse_payer"), 0.0, 1, "C-1") == ("confirmed", False)
+    assert oracle.decide((0, "dating"), 0.0, 1, "C-1") == ("cleared_dating", False)
+    assert oracle.decide((0, "retail"), 0.0, 1, "C-1") == ("cleared_other", False)
+    assert oracle.decide(None, 0.0, 1, "C-1") == ("inconclusive", False)
+    assert oracle.decide((0, "dating"), 1.0, 1, "C-1") == ("confirmed", True)
+    flips = [oracle.decide((1, "ocse_payer"), 0.3, 7, f"C-{n}")[1] for n in range(2000)]
+    assert 0.27 < np.mean(flips) < 0.33
+    assert flips == [oracle.decide((1, "ocse_payer"), 0.3, 7, f"C-{n}")[1] for n in range(2000)]  # rerun
+
+
+def test_generate_oracle_names_payers_and_the_look_alike_each_is_cleared_as() -> None:
+    import pyarrow as pa
+
+    from bantay.synth import generate
+
+    first = pd.Timestamp("2025-03-02 09:00", tz="UTC")
+    truth = pa.Table.from_pylist(
+        [
+            {"customer_id": "a", "kind": "ocse_payer", "first_ocse_at": first, "ocse_payments": 3},
+            {"customer_id": "b", "kind": "online_dater", "first_ocse_at": None, "ocse_payments": 0},
+            {"customer_id": "c", "kind": "retail", "first_ocse_at": None, "ocse_payments": 0},
+        ],
+        schema=generate.TRUTH_CUSTOMERS,
+    )
+
+    table = generate.oracle(truth).to_pylist()
+
+    assert [(r["customer_id"], r["label"], r["typology"]) for r in table] == [
+        ("a", 1, "ocse_payer"), ("b", 0, "dating"), ("c", 0, "cleared")]
+    assert table[0]["first_suspicious_at"] == first.to_pydatetime() and table[1]["first_suspicious_at"] is None
+    # What the backtest decides from them with no errors: confirmed, cleared as dating, cleared as other.
+    assert [oracle.decide((r["label"], r["typology"]), 0.0, 0, "C-x")[0] for r in table] == [
+        "confirmed", "cleared_dating", "cleared_other"]
