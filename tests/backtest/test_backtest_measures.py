@@ -105,7 +105,8 @@ def test_generate_oracle_names_payers_and_the_look_alike_each_is_cleared_as() ->
 
     assert [(r["customer_id"], r["label"], r["typology"]) for r in table] == [
         ("a", 1, "ocse_payer"), ("b", 0, "dating"), ("c", 0, "cleared")]
-    assert table[0]["first_suspicious_at"] == first.to_pydatetime() and table[1]["first_suspicious_at"] is None
+    assert table[0]["first_suspicious_at"] == first.to_pydatetime()
+    assert table[1]["first_suspicious_at"] is None
     # What the backtest decides from them with no errors: confirmed, cleared as dating, cleared as other.
     assert [oracle.decide((r["label"], r["typology"]), 0.0, 0, "C-x")[0] for r in table] == [
         "confirmed", "cleared_dating", "cleared_other"]
