@@ -192,15 +192,17 @@ def sample_below_line(
     """`n` score rows drawn at random from the band just under the day's alert line (customers with an open
     or recently filed case left out), riskiest first; and the line (the last alerted rank, 0 if none)."""
     scores = spark.read.parquet(str(scores_path))
-    line = scores.where(F.col("alert")).agg(F.max("rank")).first()[0] or 0
+    top = scores.where(F.col("alert")).agg(F.max("rank")).first()
+    line = int(top[0] or 0) if top is not None else 0
     if n <= 0:
-        return scores.limit(0).toPandas(), int(line)
-    band = scores.where(
+        return pd.DataFrame(scores.limit(0).toPandas()), line
+    band = pd.DataFrame(scores.where(
         ~F.col("alert") & (F.col("rank") > line) & (F.col("rank") <= line + BAND_FACTOR * n)
-    ).toPandas()
+    ).toPandas())
     band = band[~band["customer_id"].isin(continuing)].reset_index(drop=True)
-    picked = rng.choice(len(band), size=min(n, len(band)), replace=False) if len(band) else []
-    return band.iloc[sorted(picked)].sort_values("rank").reset_index(drop=True), int(line)
+    drawn = rng.choice(len(band), size=min(n, len(band)), replace=False) if len(band) else []
+    picked = sorted(int(i) for i in drawn)
+    return band.iloc[picked].sort_values("rank").reset_index(drop=True), line
 
 
 def open_below_line(

@@ -47,7 +47,10 @@ def payer_lags(
         index=payers.index, dtype=bool,
     )
     payers["first_alert_on"] = on_sample.where(by_sample, on_alert)
-    payers["found_by"] = np.where(by_sample, "below_line", np.where(on_alert.notna(), "alert", None))
+    payers["found_by"] = [
+        "below_line" if sample else ("alert" if pd.notna(alert) else None)
+        for sample, alert in zip(by_sample, on_alert, strict=True)
+    ]
     payers["first_decision_on"] = payers["customer_id"].map(decided)
     for target, column in (("days_to_alert", "first_alert_on"), ("days_to_decision", "first_decision_on")):
         payers[target] = [
@@ -77,7 +80,7 @@ def weekly(
     decisions approved that week as labels (confirmed, cleared, wrong by the oracle)."""
     truth = dict(zip(oracle["customer_id"], oracle["label"], strict=True))
     is_payer = cases["customer_id"].map(truth).fillna(0).astype(bool)
-    rows = []
+    rows: list[dict[str, Any]] = []
     week_start = start
     while week_start <= end:
         week_end = min(week_start + timedelta(days=WEEK), end + timedelta(days=1))  # exclusive

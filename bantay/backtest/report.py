@@ -45,7 +45,7 @@ def lags_png(payers: pd.DataFrame) -> bytes:
     alert = payers["days_to_alert"].dropna()
     decision = payers["days_to_decision"].dropna()
     top = max([1.0, *alert.tolist(), *decision.tolist()])
-    bins = np.arange(0, top + 8, 7)
+    bins = [float(b) for b in np.arange(0, top + 8, 7)]
     ax.hist([alert, decision], bins=bins, label=["to first alert", "to decision"],
             color=["#4a6fa5", "#c77c3a"])
     ax.axvline(14, color="grey", linestyle=":", linewidth=1, label="target: alert within 14 days")
@@ -96,7 +96,7 @@ def _table(frame: pd.DataFrame) -> str:
     for column in shown.columns:
         if shown[column].dtype.kind == "f":
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
-    return shown.to_html(index=False, border=0, classes="grid", na_rep="")
+    return str(shown.to_html(index=False, border=0, classes="grid", na_rep=""))
 
 
 def _value(value: Any) -> str:
