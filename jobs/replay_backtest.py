@@ -200,8 +200,9 @@ def sample_below_line(
         ~F.col("alert") & (F.col("rank") > line) & (F.col("rank") <= line + BAND_FACTOR * n)
     ).toPandas())
     band = band[~band["customer_id"].isin(continuing)].reset_index(drop=True)
-    drawn = rng.choice(len(band), size=min(n, len(band)), replace=False) if len(band) else []
-    picked = sorted(int(i) for i in drawn)
+    picked: list[int] = []
+    if len(band):
+        picked = sorted(int(i) for i in rng.choice(len(band), size=min(n, len(band)), replace=False))
     return band.iloc[picked].sort_values("rank").reset_index(drop=True), line
 
 
