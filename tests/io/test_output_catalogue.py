@@ -14,7 +14,8 @@ OUT = Path("/srv/bantay/out")
 
 
 def test_catalogue_paths_are_under_the_output_root_and_distinct():
-    paths = [dataset.path(OUT, table="transactions") for dataset in catalogue.DATASETS.values()]
+    fields = {"table": "transactions", "version": "3"}  # every placeholder a pattern may hold
+    paths = [dataset.path(OUT, **fields) for dataset in catalogue.DATASETS.values()]
     assert all(path.is_relative_to(OUT) for path in paths)
     assert len(set(paths)) == len(paths)
 
