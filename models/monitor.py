@@ -248,6 +248,7 @@ def plot(daily: pd.DataFrame, settings: Any) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     days = pd.to_datetime(daily["as_of"])
@@ -277,6 +278,11 @@ def plot(daily: pd.DataFrame, settings: Any) -> bytes:
     share_axis.set_ylabel("share")
     share_axis.legend(loc="center left", fontsize=8)
     share_axis.set_xlabel("as-of date (UTC)")
+    if len(recent):  # always the whole window, so that a few days are not stretched into hours
+        last = pd.Timestamp(x.max())
+        share_axis.set_xlim(last - pd.Timedelta(days=PLOT_DAYS - 0.5), last + pd.Timedelta(days=0.5))
+        date_format = mdates.DateFormatter("%Y-%m-%d")  # type: ignore[no-untyped-call]  # untyped in matplotlib
+        share_axis.xaxis.set_major_formatter(date_format)
     figure.suptitle(f"Bantay model monitoring, last {PLOT_DAYS} days (to {recent['as_of'].max()})")
     figure.autofmt_xdate()
     figure.tight_layout()
