@@ -150,6 +150,8 @@ SAR drafts (${N_CASES} cases) for ${RUN_DATE}:
     ${CASES}/index.html
     ${CASES}/C-*/draft.html, fincen_sar.xml, goaml_str.xml, nca_sar.txt
 Scores:   ${BANTAY_OUTPUT_ROOT}/scores/as_of=${RUN_DATE}/
+Model cards (one per promoted version): ${BANTAY_OUTPUT_ROOT}/model_cards/version=*/model_card.html, model_card.pdf
+Monitoring (drift, alert volume; last 90 days): ${BANTAY_OUTPUT_ROOT}/monitoring/report.html
 Logs:     ${LOGS}/
 
 MLflow UI (runs, metrics, the registered model and its aliases):
