@@ -188,6 +188,7 @@ def build(
     history = monitor.history(settings.output_root)
     mine = history[history["model_version"] == f"{name}/{version}"] if not history.empty else history
     few = segments[(segments["confirmed"] > 0) & (segments["confirmed"] < 5)]
+    reference = registry.run_json(settings, run_id, registry.REFERENCE_ARTIFACT)
     return {
         "model": name,
         "version": str(version),
@@ -232,6 +233,8 @@ def build(
                 "monitor_score_psi_max", "monitor_feature_psi_max", "monitor_null_rate_change_max",
                 "monitor_alert_ratio_max", "monitor_scored_share_min")},
             "fail_on": list(settings.monitor_fail_on),
+            "reference": {"population": reference.get("population", "unknown"),
+                          "rows": int(reference.get("rows", 0))},
             "recent": _records(mine.tail(MONITORING_ROWS)[[c for c in monitor.SUMMARY_COLUMNS
                                                            if c in mine.columns]]) if len(mine) else [],
         },

@@ -2,7 +2,7 @@
 
 After scoring day D, `compute` compares the day's population with the scoring version's training reference
 (`monitoring/reference.json` of its run, written by training: deciles of the score and of every feature over
-the unlabelled sample, plus the share of missing values):
+the book as of the training date, plus the share of missing values):
 - the population stability index (PSI, `bantay.models.validation.psi`) of the score and of every feature;
 - each feature's null rate, and its change against the reference's;
 - alerts against the alerts the budget allows (`score.alert_count`; open cases are alerted outside the

@@ -40,6 +40,9 @@ class Recipe:
     lead_min_p2p: int = 3
     # Seed of the unlabelled sample's hash order: the same customers on every run over the same ledger.
     sample_seed: int = 20_240_601
+    # At most this many customers of the book form the monitoring reference (deciles of each feature and of
+    # the score as of the training date); a seeded sample above it.
+    reference_max: int = 50_000
     # Training tables above this many rows are fitted on the cluster (`xgboost.spark`), below on the driver.
     driver_rows_limit: int = 2_000_000
     # Upper bound on boosting rounds; early stopping ends far sooner.

@@ -7,10 +7,9 @@ only); the evaluation set as `evaluation/eval_set.parquet` (feature columns, lab
 date); the holdout booster as `holdout/model.ubj`; for the model card, the holdout predictions
 (`evaluation/holdout_predictions.parquet`: scores, label, typology, decision date, segment columns), the
 segment table and the label counts by decision month (`lineage/labels.parquet`); for daily monitoring, the
-reference bins of the score and of every feature (`monitoring/reference.json`: deciles of the unlabelled
-sample, the scored population's stand-in, scored by the registered refit); and the refit as the registered
-model (signature, an input
-example of feature columns), whose new version gets alias `challenger`.
+reference bins of the score and of every feature (`monitoring/reference.json`: deciles over the book as of
+the training date, scored by the registered refit); and the refit as the registered model (signature, an
+input example of feature columns), whose new version gets alias `challenger`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import numpy as np
@@ -37,6 +36,9 @@ from bantay.models import evaluate, explain, plots, registry, validation
 from bantay.models.fit import Fitted, predict
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
+
+if TYPE_CHECKING:
+    from bantay.models.training_set import Book
 
 
 def ledger_fingerprint(output_root: Path, as_of: date) -> str:
@@ -81,6 +83,7 @@ def log_run(
     rules_scores: np.ndarray,
     recipe: Recipe = RECIPE,
     predictions: pd.DataFrame | None = None,
+    book: Book | None = None,
 ) -> dict[str, str]:
     """Log the run, register the refit and give it alias `challenger`; return its run id, version and URI.
 
@@ -139,7 +142,7 @@ def log_run(
         log_frame(predictions, registry.PREDICTIONS_ARTIFACT)
         log_frame(segments, registry.SEGMENTS_ARTIFACT)
         log_frame(validation.label_lineage(frame), registry.LINEAGE_ARTIFACT)
-        mlflow.log_dict(monitoring_reference(frame, columns, production), registry.REFERENCE_ARTIFACT)
+        mlflow.log_dict(monitoring_reference(frame, columns, production, book), registry.REFERENCE_ARTIFACT)
         info = mlflow.xgboost.log_model(
             production,
             name="model",
@@ -168,16 +171,27 @@ def log_frame(frame: pd.DataFrame, artifact: str) -> None:
 
 
 def monitoring_reference(
-    frame: pd.DataFrame, columns: Sequence[str], production: xgb.Booster
+    frame: pd.DataFrame, columns: Sequence[str], production: xgb.Booster, book: Book | None = None
 ) -> dict[str, Any]:
-    """Reference bins of the refit's score and of every feature over the unlabelled sample of the training
-    table (all rows when it has none): what daily monitoring compares each day's population with."""
-    reference = frame[frame["typology"] == evaluate.UNLABELLED]
-    if reference.empty:
-        reference = frame
+    """Reference bins of the refit's score and of every feature: what daily monitoring compares each day's
+    population with.
+
+    Over `book`, the customers as scoring on the training date sees them (`training_set.book_features`), so
+    that a day like the training date shows no drift. Without it, over the unlabelled sample of the training
+    table (all rows when it has none): those customers are each as of a past decision date, so features that
+    grow with the ledger's length (active days in 365) sit lower than on any later day.
+    """
+    if book is not None and len(book.frame):
+        reference = book.frame
+        population = f"book as of the training date ({book.source})"
+    else:
+        reference = frame[frame["typology"] == evaluate.UNLABELLED]
+        population = "unlabelled sample" if 0 < len(reference) < len(frame) else "all training rows"
+        if reference.empty:
+            reference = frame
     scores = predict(production, reference, columns)
     return {
-        "population": "unlabelled sample" if len(reference) < len(frame) else "all training rows",
+        "population": population,
         "rows": len(reference),
         "bins": validation.REFERENCE_BINS,
         "score": validation.reference_bins(scores),

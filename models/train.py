@@ -55,10 +55,12 @@ def run(
     rows = table.count()
     if fit.engine_for(engine, rows, recipe) == "spark":
         logger.info("training on the cluster (xgboost.spark): %d rows", rows)
-        result = train_distributed(settings, as_of, table, specs, recipe)
+        fitted = fit.fit_table(table, specs, recipe)
     else:
-        result = train_frame(settings, as_of, training_set.to_frame(table), specs, recipe)
+        fitted = fit.fit_frame(training_set.to_frame(table), specs, recipe)
     table.unpersist()
+    book = training_set.book_features(spark, settings, as_of, [spec.name for spec in specs], recipe, store)
+    result = _evaluate_and_log(settings, as_of, specs, fitted, recipe, book)
     result["seconds"] = round(clock.monotonic() - started, 1)
     if promote:
         result["promotion"] = registry.promote(settings, version=result["version"])
@@ -66,21 +68,37 @@ def run(
 
 
 def train_frame(
-    settings: Settings, as_of: date, frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE
+    settings: Settings,
+    as_of: date,
+    frame: pd.DataFrame,
+    specs: Sequence[Any],
+    recipe: Recipe = RECIPE,
+    book: training_set.Book | None = None,
 ) -> dict[str, Any]:
-    """Split, fit, evaluate against the rules, log and register; `frame` is `training_table`'s output."""
-    return _evaluate_and_log(settings, as_of, specs, fit.fit_frame(frame, specs, recipe), recipe)
+    """Split, fit, evaluate against the rules, log and register; `frame` is `training_table`'s output, `book`
+    the monitoring reference's population (`training_set.book_features`; None: the unlabelled sample)."""
+    return _evaluate_and_log(settings, as_of, specs, fit.fit_frame(frame, specs, recipe), recipe, book)
 
 
 def train_distributed(
-    settings: Settings, as_of: date, table: DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE
+    settings: Settings,
+    as_of: date,
+    table: DataFrame,
+    specs: Sequence[Any],
+    recipe: Recipe = RECIPE,
+    book: training_set.Book | None = None,
 ) -> dict[str, Any]:
     """`train_frame` for a table kept in Spark (`training_rows`'s output), fitted by `xgboost.spark`."""
-    return _evaluate_and_log(settings, as_of, specs, fit.fit_table(table, specs, recipe), recipe)
+    return _evaluate_and_log(settings, as_of, specs, fit.fit_table(table, specs, recipe), recipe, book)
 
 
 def _evaluate_and_log(
-    settings: Settings, as_of: date, specs: Sequence[Any], fitted: fit.Fitted, recipe: Recipe
+    settings: Settings,
+    as_of: date,
+    specs: Sequence[Any],
+    fitted: fit.Fitted,
+    recipe: Recipe,
+    book: training_set.Book | None = None,
 ) -> dict[str, Any]:
     """Metrics of the holdout model, the rules and the variant on the evaluation part; log and register."""
     columns = [spec.name for spec in specs]
@@ -110,7 +128,7 @@ def _evaluate_and_log(
     counts = {**fitted.counts, "positives_eval": int(evaluation["label"].sum()),
               "eval_from": str(evaluation["as_of"].min())}
     run_info = tracking.log_run(settings, as_of, fitted, specs, counts, metrics, model_scores, rules_scores,
-                                recipe, predictions)
+                                recipe, predictions, book)
     logger.info("trained %s version %s as of %s: PR-AUC %.3f (rules %.3f) on %d evaluation rows",
                 settings.model_name, run_info["version"], as_of, metrics["pr_auc"], rules_auc,
                 counts["rows_eval"])

@@ -23,7 +23,8 @@ decision point.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
@@ -34,6 +35,9 @@ from bantay import ledger
 from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.features import store as feature_store
+from bantay.features.common import LOOKBACK_DAYS
+from bantay.io import catalogue as output_catalogue
+from bantay.io import files
 from bantay.models import evaluate
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
@@ -243,3 +247,45 @@ def training_rows(
     labelled.unpersist()
     return table
 
+
+
+@dataclass(frozen=True)
+class Book:
+    """The book's features as of the training date (`frame`: the catalogue columns), and their source."""
+
+    frame: pd.DataFrame
+    source: str
+
+
+def book_features(
+    spark: SparkSession,
+    settings: Settings,
+    as_of: date,
+    columns: Sequence[str],
+    recipe: Recipe = RECIPE,
+    store: FeatureStore = feature_store,
+) -> Book:
+    """The book as the daily scoring of `as_of` sees it, for the monitoring reference: `columns` of every
+    customer (a seeded sample of `recipe.reference_max` above that), and where the rows came from.
+
+    The feature table OUT/features/as_of=D when the features job wrote it (what scoring D reads); otherwise
+    the same customers (a transaction in the look-back before D) through `store.features_for_points` as of D,
+    whose network features are those of the weekly grid date on or before D. Nothing is written.
+    """
+    table = files.read_optional(spark, output_catalogue.partition(settings.output_root, "features", as_of))
+    source = "feature table"
+    if table is None:
+        book = (
+            ledger.read_validated(spark, settings.output_root, "transactions",
+                                  start=as_of - timedelta(days=LOOKBACK_DAYS), before=as_of)
+            .select("customer_id").distinct()
+            .withColumn("as_of", F.lit(as_of))
+        )
+        table = store.features_for_points(spark, settings, book)
+        source = "features computed at training"
+    sample = (
+        table.orderBy(F.xxhash64(F.col("customer_id"), F.lit(recipe.sample_seed + 2)), F.col("customer_id"))
+        .limit(recipe.reference_max)
+        .select(*[F.col(c).cast("double").alias(c) for c in columns])
+    )
+    return Book(sample.toPandas(), source)

@@ -81,6 +81,24 @@ def test_shifted_amounts_raise_drift_on_the_amount_features_only(spark, champion
     assert (settings.output_root / "monitoring" / "monitoring_90d.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_day_like_the_training_book_shows_no_drift(spark, store, fast_training):
+    # Reference = the book as of the training date: the same customers as of that date scored the next day
+    # give PSI 0 on every feature and on the score (an unlabelled sample as of past decision dates would not).
+    settings = store["settings"]
+    day = _ordinary(1_000)
+    book = training_set.Book(day[COLUMNS], "feature table")
+    frame = training_frame(label_rows(), ordinary=1_000)
+    train.train_frame(settings, CUTOFF, frame, training_set.catalogue(), fast_training, book)
+    _write_day(spark, settings, day)
+
+    summary = monitor_model.run(settings, DAY)
+
+    features = monitor.feature_history(settings.output_root)
+    assert len(features) == len(COLUMNS) and features["psi"].max() == pytest.approx(0.0, abs=1e-12)
+    assert summary["score_psi"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["status"] == "ok" and summary["features_drifted"] == 0
+
+
 def test_a_day_without_payments_abroad_divides_by_nothing(spark, champion):
     settings = champion["settings"]
     day = _ordinary(300)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from mlflow.tracking import MlflowClient
-from model_worlds import CUTOFF
+from model_worlds import CUTOFF, feature_frame, write_features
 
-from bantay.models import registry, train, training_set
+from bantay.models import registry, train, training_set, validation
 
 
 def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
@@ -67,3 +67,23 @@ def test_the_spark_path_trains_the_same_model_on_the_cluster(spark, world):
     model = mlflow.xgboost.load_model("models:/bantay-ocse@challenger")
     assert model.feature_names == training_set.catalogue_columns()
     assert model.num_boosted_rounds() == int(run.data.params["refit_rounds"])
+
+
+def test_the_monitoring_reference_is_the_book_as_of_the_training_date(spark, world):
+    settings = world["settings"]
+    # No feature table as of the cut-off: the book's customers (a transaction in the look-back) through the
+    # feature store as of the cut-off, the same values a feature table of that day would hold.
+    result = train.run(settings, CUTOFF, recipe=world["recipe"], store=world["features"])
+    reference = registry.run_json(settings, result["run_id"], registry.REFERENCE_ARTIFACT)
+    assert reference["population"] == "book as of the training date (features computed at training)"
+    assert reference["rows"] == len(world["population"]) == 180
+    book = feature_frame((c, CUTOFF) for c in world["population"])
+    for column in ("median_p2p_usd_90d", "n_p2p_90d", "share_p2p_small_90d"):
+        assert reference["features"][column] == validation.reference_bins(book[column])
+    # The feature table of the cut-off, when the features job wrote it, is what scoring that day reads.
+    write_features(spark, world["out"], CUTOFF, world["population"][:50])
+    again = train.run(settings, CUTOFF, recipe=world["recipe"], store=world["features"])
+    reference = registry.run_json(settings, again["run_id"], registry.REFERENCE_ARTIFACT)
+    assert reference["population"] == "book as of the training date (feature table)"
+    assert reference["rows"] == 50
+    assert reference["features"]["n_p2p_90d"] == validation.reference_bins(book["n_p2p_90d"][:50])
