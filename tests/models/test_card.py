@@ -52,6 +52,10 @@ def test_promotion_writes_the_card_and_its_figures_are_the_runs(store, fast_trai
     # Thresholds at 0.25%-2%: the 5% budget of this world is not among them, 1% is.
     budgets = [row["budget"] for row in card["thresholds"]]
     assert budgets == list(validation.BUDGETS)
+    # The monitoring reference the card names is the one logged (no book given: the unlabelled sample).
+    assert card["monitoring"]["reference"] == {"population": "unlabelled sample", "rows": 120}
+    html = (folder / "model_card.html").read_text()
+    assert "every feature over the unlabelled sample:\n120 customers" in html
     one = next(row for row in card["thresholds"] if row["budget"] == 0.01)
     assert one["recall"] == metrics["budget_1pct_recall"]
     assert one["threshold"] == metrics["budget_1pct_threshold"]
