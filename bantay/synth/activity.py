@@ -35,6 +35,10 @@ from bantay.synth.lookalikes import LOOKALIKES
 from bantay.synth.population import KIND, KIND_NAMES, Chunk
 from bantay.synth.world import DAY_US, MANILA_OFFSET_S, Hub, Parties, World, mix_id, person_abroad
 
+# What each drawn row is, for the truth folder only (TRUTH/transactions.parquet); never a ledger column.
+ROLES = ("ordinary", "suspected_payment", "payer_related_spend", "payer_travel", "lookalike")
+ROLE = {name: code for code, name in enumerate(ROLES)}
+
 
 @dataclass
 class Events:
@@ -64,6 +68,8 @@ class Activity:
         self.ocse_first_us: dict[int, int] = {}
         self.ocse_count: dict[int, int] = {}
         self.abroad_first_us: dict[int, int] = {}
+        # The truth role of the rows `emit` appends now (OCSE payments are always `suspected_payment`).
+        self.role = ROLE["ordinary"]
 
     # ---- helpers -------------------------------------------------------------------------------------------
     def local_ref(self, text: str) -> int:
@@ -149,6 +155,7 @@ class Activity:
             travel=col(travel, np.int8),
             ocse=col(ocse, bool),
             fixed_local=col(fixed_local, np.float64),
+            role=col(ROLE["suspected_payment"] if ocse else self.role, np.int8),
         )
 
     def span(self, i: int) -> tuple[int, int]:
@@ -589,6 +596,7 @@ class Activity:
                 p=[0.25, 0.2, 0.15, 0.15, 0.08, 0.07, 0.1],
             )
             days = start - 20 + (rng.random(k) * (span + 20)).astype(np.int64)
+            self.role = ROLE["payer_related_spend"]
             for kind in np.unique(kinds):
                 sel = kinds == kind
                 self.related_spend(
@@ -597,9 +605,12 @@ class Activity:
                     np.maximum(days[sel], 0),
                     self.night_mixed(int(sel.sum()), night),
                 )
+            self.role = ROLE["ordinary"]
         # O11: after escalation some travel: a ticket, then a stay with hotel, heavy ATM cash and jewellery.
         if escalates and n >= 10 and rng.random() < 0.3:
+            self.role = ROLE["payer_travel"]
             self.trip(i, int(day[int(n * 0.8)]), dest, tourist=False)
+            self.role = ROLE["ordinary"]
 
     def ocse_payees(self, i: int, m: int, dest: str, lead: np.ndarray) -> np.ndarray:
         """Payee per payment: churn through new clusters (O4), take turns inside a cluster (F2), shared
@@ -819,7 +830,9 @@ class Activity:
             if kind == "ocse_payer":
                 self.ocse_payer(i)
             else:
+                self.role = ROLE["lookalike"]
                 LOOKALIKES[kind](self, i)
+                self.role = ROLE["ordinary"]
         # A few ordinary customers holiday in Thailand or the Philippines (tourist towns), like the
         # travellers.
         for i in np.flatnonzero(self.rng.random(len(self.c)) < 0.01).tolist():

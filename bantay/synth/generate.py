@@ -7,8 +7,10 @@ twins) come from one `World` built first, so that customers in different chunks 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -22,9 +24,9 @@ from tqdm import tqdm
 from bantay.errors import ConfigError
 from bantay.synth import defects, population, tables, world
 from bantay.synth import profile as profiles
-from bantay.synth.activity import Activity
+from bantay.synth.activity import ROLES, Activity
 from bantay.synth.population import KIND, KIND_NAMES
-from bantay.synth.writer import FORMATS, LedgerWriter
+from bantay.synth.writer import FORMATS, LedgerWriter, TableFile
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,17 @@ TRUTH_CUSTOMERS = pa.schema(
         ("kind", pa.string()),
         ("first_ocse_at", tables.TS),
         ("ocse_payments", pa.int32()),
+    ]
+)
+# TRUTH/transactions.parquet: the role of every transaction as drawn (before planted defects), by txn_id.
+# `suspected_payment` rows are the payers' simulated OCSE payments; `payer_related_spend` and `payer_travel`
+# are the payers' other typology rows (O8, O11); `lookalike` rows are drawn by an innocent look-alike's
+# behaviour; `ordinary` is everything else (everyone's retail traffic, tourists' trips).
+TRUTH_TRANSACTIONS = pa.schema(
+    [
+        ("txn_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("role", pa.string()),
     ]
 )
 # How a look-alike's case is closed (label 0 typology). How often each kind is investigated, how long the
@@ -90,44 +103,51 @@ def run(
     truth_customers: list[pa.Table] = []
     booking_dates = [(start + k * DAY).isoformat() for k in range(days)]
     n_chunks = -(-customers // CHUNK)
-    with ledger.atomic_dir(Path(out)) as staging:
-        writer = LedgerWriter(staging, fmt)
-        for index in tqdm(range(n_chunks), desc="generate", unit="chunk", leave=False):
-            first = index * CHUNK
-            size = min(CHUNK, customers - first)
-            rng = np.random.default_rng([seed, 1, index])
-            chunk = population.build(shared, rng, index, first, size)
-            act = Activity(shared, chunk, rng)
-            events = act.run()
-            both = {k: pa.concat_arrays([parties[k], v]) for k, v in act.local.to_arrow().items()}
-            txns, day, ocse = tables.transactions(shared, chunk, act, events, rng, both)
-            txns, day, bad = defects.transactions(txns, day, ocse, rng, start, days, index)
-            order = np.argsort(day, kind="stable")
-            txns, day = txns.take(pa.array(order)), day[order]
-            edges = np.searchsorted(day, np.arange(days + 1))
-            writer.transactions(txns, booking_dates, list(pairwise(edges)))
-            good = tables.customers(shared, chunk)
-            extra, bad_customers = defects.customers(good, rng, customers + index * 1_000, end + 30 * DAY)
-            writer.table("customers", pa.concat_tables([good, extra]))
-            labels = _labels(chunk, act, rng, end)
-            label_parts.append(labels)
-            truth_customers.append(_truth_customers(chunk, act))
-            truth_rows += bad + bad_customers
-            counts["transactions"] += txns.num_rows
-            counts["customers"] += good.num_rows + extra.num_rows
-            for k, v in zip(*np.unique(chunk.kind, return_counts=True), strict=True):
-                kinds[KIND_NAMES[k]] += int(v)
-        fx, bad_fx = defects.fx_rates(tables.fx_rates(shared), np.random.default_rng([seed, 2]), start, days)
-        writer.table("fx_rates", fx)
-        labels = pa.concat_tables(label_parts)
-        labels, bad_labels = defects.labels(labels, np.random.default_rng([seed, 3]), 95_000_000)
-        writer.table("labels", labels)
-        writer.close()
-        counts["fx_rates"], counts["labels"] = fx.num_rows, labels.num_rows
-        truth_rows += bad_fx + bad_labels
-    if truth is not None:
-        with ledger.atomic_dir(Path(truth)) as folder:
-            folder.mkdir(mode=0o700)
+    # The truth folder is staged first so that the per-transaction truth streams out chunk by chunk (flat
+    # memory); it is swapped into place after the ledger, as before.
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(ledger.atomic_dir(Path(truth))) if truth is not None else None
+        roles_file = stack.enter_context(_truth_roles(folder))
+        with ledger.atomic_dir(Path(out)) as staging:
+            writer = LedgerWriter(staging, fmt)
+            for index in tqdm(range(n_chunks), desc="generate", unit="chunk", leave=False):
+                first = index * CHUNK
+                size = min(CHUNK, customers - first)
+                rng = np.random.default_rng([seed, 1, index])
+                chunk = population.build(shared, rng, index, first, size)
+                act = Activity(shared, chunk, rng)
+                events = act.run()
+                both = {k: pa.concat_arrays([parties[k], v]) for k, v in act.local.to_arrow().items()}
+                txns, day, ocse, role = tables.transactions(shared, chunk, act, events, rng, both)
+                if roles_file is not None:
+                    roles_file.write(_truth_transactions(txns, role))
+                txns, day, bad = defects.transactions(txns, day, ocse, rng, start, days, index)
+                order = np.argsort(day, kind="stable")
+                txns, day = txns.take(pa.array(order)), day[order]
+                edges = np.searchsorted(day, np.arange(days + 1))
+                writer.transactions(txns, booking_dates, list(pairwise(edges)))
+                good = tables.customers(shared, chunk)
+                extra, bad_customers = defects.customers(good, rng, customers + index * 1_000, end + 30 * DAY)
+                writer.table("customers", pa.concat_tables([good, extra]))
+                labels = _labels(chunk, act, rng, end)
+                label_parts.append(labels)
+                truth_customers.append(_truth_customers(chunk, act))
+                truth_rows += bad + bad_customers
+                counts["transactions"] += txns.num_rows
+                counts["customers"] += good.num_rows + extra.num_rows
+                for k, v in zip(*np.unique(chunk.kind, return_counts=True), strict=True):
+                    kinds[KIND_NAMES[k]] += int(v)
+            fx, bad_fx = defects.fx_rates(
+                tables.fx_rates(shared), np.random.default_rng([seed, 2]), start, days
+            )
+            writer.table("fx_rates", fx)
+            labels = pa.concat_tables(label_parts)
+            labels, bad_labels = defects.labels(labels, np.random.default_rng([seed, 3]), 95_000_000)
+            writer.table("labels", labels)
+            writer.close()
+            counts["fx_rates"], counts["labels"] = fx.num_rows, labels.num_rows
+            truth_rows += bad_fx + bad_labels
+        if folder is not None:
             truth_table = pa.concat_tables(truth_customers)
             _write(folder / "customers.parquet", truth_table)
             _write(folder / "oracle.parquet", oracle(truth_table))
@@ -168,6 +188,32 @@ def _write(path: Path, table: pa.Table) -> None:
 
     with _private(path) as handle:
         pq.write_table(table, handle, compression="zstd")
+
+
+@contextlib.contextmanager
+def _truth_roles(folder: Path | None) -> Iterator[TableFile | None]:
+    """TRUTH/transactions.parquet, open for the whole run (None without a truth folder)."""
+    if folder is None:
+        yield None
+        return
+    folder.mkdir(mode=0o700)
+    roles = TableFile(folder / "transactions.parquet", TRUTH_TRANSACTIONS, "parquet")
+    try:
+        yield roles
+    finally:
+        roles.close()
+
+
+def _truth_transactions(txns: pa.Table, role: np.ndarray) -> pa.Table:
+    """`txn_id, customer_id, role` of one chunk's rows as drawn (planted defects come later)."""
+    return pa.table(
+        {
+            "txn_id": txns.column("txn_id"),
+            "customer_id": txns.column("customer_id"),
+            "role": pa.array(ROLES, pa.string()).take(pa.array(role.astype(np.int64))),
+        },
+        schema=TRUTH_TRANSACTIONS,
+    )
 
 
 def _truth_customers(chunk: population.Chunk, act: Activity) -> pa.Table:

@@ -51,8 +51,9 @@ def transactions(
     ev: dict[str, np.ndarray],
     rng: np.random.Generator,
     parties: dict[str, pa.Array],
-) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    """(table sorted by booked_at, booking day index per row, whether each row is an OCSE payment)."""
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:
+    """(table sorted by booked_at, booking day index per row, whether each row is an OCSE payment, each row's
+    truth role: an index into `activity.ROLES`)."""
     order = np.lexsort((ev["cust"], ev["ts"]))
     ev = {k: v[order] for k, v in ev.items()}
     n = len(order)
@@ -109,7 +110,7 @@ def transactions(
         },
         schema=TRANSACTIONS,
     )
-    return table, day, ev["ocse"]
+    return table, day, ev["ocse"], ev["role"]
 
 
 def customers(world: World, chunk: Chunk) -> pa.Table:

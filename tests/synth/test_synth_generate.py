@@ -20,7 +20,7 @@ from pyspark.sql import types as T
 
 from bantay import ledger as contract
 from bantay.synth import generate, population, world
-from bantay.synth.activity import Activity
+from bantay.synth.activity import ROLES, Activity
 from bantay.synth.defects import CUSTOMER_RULES, FX_RULES, LABEL_RULES, TXN_RULES
 
 NIGHT = {21, 22, 23, 0, 1, 2}
@@ -98,6 +98,7 @@ def test_run_keeps_the_truth_outside_the_ledger(
     names = {p.name for p in ledger["root"].rglob("*")}
     assert "bad_rows.parquet" not in names and "customers.parquet" not in names
     assert "kind" not in frames["customers"].columns and "kind" not in frames["transactions"].columns
+    assert "role" not in frames["transactions"].columns
     assert (ledger["root"] / "customers").stat().st_mode & 0o077 == 0
     assert all(p.stat().st_mode & 0o077 == 0 for p in ledger["root"].rglob("*.parquet"))
 
@@ -257,6 +258,32 @@ def test_run_has_no_value_only_offenders_use(payments: pd.DataFrame) -> None:
         assert not only, (column, only)
     prefix = lambda s: set(s.dropna().str.rsplit(".", n=1).str[0])  # noqa: E731
     assert prefix(ocse["ip_address"]) & prefix(others["ip_address"])
+
+
+def test_run_truth_gives_every_drawn_transaction_its_role(
+    ledger: dict[str, Any], frames: dict[str, pd.DataFrame]
+) -> None:
+    roles = pq.read_table(ledger["truth"] / "transactions.parquet").to_pandas()
+    truth, bad, txns = frames["truth"], frames["bad"], frames["transactions"]
+    assert roles["txn_id"].is_unique
+    assert set(roles["role"]) == set(ROLES)
+    # Every id in the ledger is a drawn row; the drawn rows missing from it are those whose id was blanked.
+    in_ledger = set(txns["txn_id"].dropna())
+    assert in_ledger <= set(roles["txn_id"])
+    assert len(roles) - len(in_ledger) == (bad["rule"] == "txn_id_null").sum()
+    kind = roles.merge(truth[["customer_id", "kind"]], on="customer_id", how="left")["kind"]
+    # OCSE payments: exactly the payers' counted ones, never a planted bad row.
+    suspected = roles[roles["role"] == "suspected_payment"]
+    assert (kind[suspected.index] == "ocse_payer").all()
+    counted = truth.set_index("customer_id")["ocse_payments"]
+    per_payer = suspected.groupby("customer_id").size()
+    assert per_payer.to_dict() == counted[counted > 0].to_dict()
+    assert not set(suspected["txn_id"]) & set(bad["txn_id"].dropna())
+    # The payers' other typology rows belong to payers; look-alike rows to look-alikes only.
+    for role in ("payer_related_spend", "payer_travel"):
+        assert (kind[roles.index[roles["role"] == role]] == "ocse_payer").all(), role
+    lookalike = set(kind[roles.index[roles["role"] == "lookalike"]])
+    assert lookalike and not lookalike & {"ocse_payer", "retail"}
 
 
 def test_run_labels_are_partial_and_time_stamped(
