@@ -25,6 +25,7 @@ from bantay.errors import BantayError
 from bantay.sar import fincen
 from bantay.sar.fincen import split_name, subject_accounts
 from bantay.sar.fx import Rates
+from bantay.sar.goaml import is_business
 from bantay.sar.narrative import narrative
 from bantay.sar.text import one_line, upper_first, xml_text
 
@@ -178,7 +179,7 @@ def _payee(txn: Mapping[str, Any], ref: str, phone: Any) -> dict[str, Any]:
     }
     if _alpha2(country):
         address["countryCode"] = country
-    if _business(txn):
+    if is_business(txn):
         entity: dict[str, Any] = {"typeCode": ENTITY, "refId": ref}
         if txn.get("counterparty_name"):
             entity["nameOfEntity"] = _text(txn["counterparty_name"], 100)
@@ -257,7 +258,7 @@ def _transaction(
     if txn.get("counterparty_account"):
         completing["account"] = {
             "number": _text(txn["counterparty_account"], 100),
-            "holders": [{"typeCode": 2 if _business(txn) else 1, "refId": payee_ref}],
+            "holders": [{"typeCode": 2 if is_business(txn) else 1, "refId": payee_ref}],
         }
     details: dict[str, Any] = {
         "attemptedTransactionIndicator": False,
@@ -281,14 +282,10 @@ def _transaction(
             {
                 "details": completing,
                 "involvements": [],
-                "beneficiaries": [{"typeCode": ENTITY if _business(txn) else PERSON, "refId": payee_ref}],
+                "beneficiaries": [{"typeCode": ENTITY if is_business(txn) else PERSON, "refId": payee_ref}],
             }
         ],
     }
-
-
-def _business(txn: Mapping[str, Any]) -> bool:
-    return bool(txn.get("mcc")) or txn.get("channel") == "card"
 
 
 def _sector(inst: Mapping[str, Any]) -> int:

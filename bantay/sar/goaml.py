@@ -34,6 +34,8 @@ NAME_LIMIT = 100
 TEST_SCHEMA_FILE = "goaml_5_0_test.xsd"
 # Channels whose counterparty account is a wallet rather than a bank account.
 WALLET_CHANNELS = {"wallet", "crypto"}
+# Merchant category codes that say how money was sent to a person, not what the payee is: money transfer.
+PERSON_TRANSFER_MCCS = frozenset({"4829"})
 
 
 class GoamlSchemaError(BantayError):
@@ -201,8 +203,12 @@ def _rate(txn: Mapping[str, Any], local: str, local_amount: Decimal, rates: Rate
 
 
 def is_business(txn: Mapping[str, Any]) -> bool:
-    """A merchant or other business: a card payment or one with a merchant category code."""
-    return bool(txn.get("mcc")) or txn.get("channel") == "card"
+    """A merchant or other business: a card payment, or a payment with a merchant category code other than
+    money transfer (4829). On a remittance, transfer or wallet payment, 4829 names the transfer service the
+    money went through, not the payee: the payee is whoever the row names, a person unless another field says
+    otherwise. Quasi-cash (6051) and stored-value loads (6540) are bought from a business."""
+    mcc = str(txn.get("mcc") or "")
+    return txn.get("channel") == "card" or (bool(mcc) and mcc not in PERSON_TRANSFER_MCCS)
 
 
 class _Parties:

@@ -3,6 +3,7 @@ ids in their own elements, the reporting-entity id, and the strict test schema."
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from importlib import resources
 
@@ -10,7 +11,7 @@ import pytest
 from lxml import etree
 from test_forms import _draft, _travel_rows, _txn
 
-from bantay.sar import fx, goaml
+from bantay.sar import fintrac, fx, goaml
 
 
 def _aed_config() -> dict:
@@ -190,3 +191,53 @@ def test_rates_for_takes_the_days_rate_or_the_latest_before():
         {"date": "2025-02-03", "currency": "AED", "usd_per_unit": 0.27, "rate_date": "2025-02-03"},
         {"date": "2025-02-03", "currency": "GBP", "usd_per_unit": 1.2, "rate_date": "2025-02-01"},
     ]
+
+
+def test_money_transfer_mcc_to_a_person_is_a_person_in_goaml_and_fintrac():
+    rows = [
+        # A remittance through a money-transfer operator (MCC 4829) to a person without an account: the MCC
+        # names the service, so the payee stays a person, first and last name.
+        _txn("r1", datetime(2025, 2, 3, 10, 0), "45.00", mcc="4829", counterparty_name="Maria Santos"),
+        # The same to a person's account: the holder is a signatory person, not an entity.
+        _txn(
+            "r2",
+            datetime(2025, 2, 4, 10, 0),
+            "55.00",
+            channel="bank_transfer",
+            mcc="4829",
+            counterparty_id="P5",
+            counterparty_name="Rosa Cruz",
+            counterparty_account="PH12BANK0001",
+        ),
+        # A stored-value load (MCC 6540) is bought from a business: still an entity.
+        _txn(
+            "b4",
+            datetime(2025, 2, 5, 10, 0),
+            "25.00",
+            channel="wallet",
+            mcc="6540",
+            counterparty_id="TOPUP",
+            counterparty_name="Example Wallet Top-up Inc",
+        ),
+    ]
+    assert [goaml.is_business(r) for r in rows] == [False, False, True]
+    # A card payment is a purchase whatever its MCC.
+    assert goaml.is_business({**rows[0], "channel": "card"})
+    draft = _draft(rows)
+    doc = _report(goaml.build(draft, goaml.load_config())[0])
+    by_id = {t.findtext("transactionnumber"): t for t in doc.xpath("/report/transaction")}
+    (person,) = by_id["r1"].xpath("t_to/to_person")
+    assert (person.findtext("first_name"), person.findtext("last_name")) == ("Maria", "Santos")
+    assert not by_id["r1"].xpath("t_to//to_entity | t_to//t_entity")
+    (holder,) = by_id["r2"].xpath("t_to/to_account/signatory/t_person")
+    assert (holder.findtext("first_name"), holder.findtext("last_name")) == ("Rosa", "Cruz")
+    assert not by_id["r2"].xpath("t_to//t_entity")
+    assert by_id["b4"].xpath("t_to/to_entity/name/text()") == ["Example Wallet Top-up Inc"]
+    report = json.loads(fintrac.build(draft))
+    kinds = {
+        t["suspiciousTransactionDetails"]["reportingEntityTransactionReference"]: t["completingActions"][0][
+            "beneficiaries"
+        ][0]["typeCode"]
+        for t in report["transactions"]
+    }
+    assert kinds == {"r1": fintrac.PERSON, "r2": fintrac.PERSON, "b4": fintrac.ENTITY}
