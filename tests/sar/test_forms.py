@@ -332,3 +332,20 @@ def test_a_case_without_an_outgoing_payment_omits_goaml_and_fintrac_and_says_why
     forms = case.render_forms(draft, goaml.load_config())
     assert [o["form"] for o in draft["forms_omitted"]] == ["goaml_str.xml", "fintrac_str.json"]
     assert set(forms) == {"draft.json", "draft.html", "fincen_sar.xml", "nca_sar.txt", "austrac_smr.xml"}
+
+
+def test_nca_problems_finds_nothing_in_a_rendered_text_and_each_part_removed():
+    draft = _draft(_travel_rows())
+    text = nca.render(draft)
+    assert nca.problems(text, draft) == []
+    lines = text.splitlines()
+    # The glossary line without XXV3XX, a section dropped, a transaction line dropped, the total changed.
+    assert nca.problems("\n".join(["XXVAXX", *lines[1:]]), draft) == ["glossary codes on the first line"]
+    assert nca.problems("\n".join(line for line in lines if not line.startswith("HOW: ")), draft) == [
+        "section HOW: (missing or out of order)"
+    ]
+    first = draft["transactions"][0]
+    kept = [line for line in lines if not line.startswith(first["booked_at"])]
+    assert nca.problems("\n".join(kept), draft) == [f"transaction line of {first['txn_id']}"]
+    changed = text.replace(" in total.", " in all.")
+    assert nca.problems(changed, draft) == ["total of the suspected criminal property"]
