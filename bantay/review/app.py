@@ -35,6 +35,7 @@ from bantay.cases.errors import (
 )
 from bantay.cases.models import CLEARED, OUTCOMES, ROLES, STATES, Case, Note, User, WebSession
 from bantay.errors import BantayError
+from bantay.sar import html as draft_html
 from bantay.sar.batch import PH_REGIONS
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
             case = store.get_case(session, case_id)
             names = {u.id: u.username for u in session.scalars(select(User))}
             notes = session.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.id)).all()
+            draft = store.latest_draft(case)
             return page(
                 request,
                 "case.html",
@@ -256,7 +258,8 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
                 csrf=live.csrf_token,
                 case=case,
                 names=names,
-                draft=store.latest_draft(case),
+                draft=draft,
+                timeline=draft_html.timeline_svg(draft),
                 narrative=store.current_narrative(session, case),
                 versions=store.narrative_versions(session, case),
                 notes=notes,

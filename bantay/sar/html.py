@@ -47,16 +47,20 @@ def render_pdf(html: str) -> bytes:
 
 
 def timeline_svg(draft: Mapping[str, Any]) -> Markup:
-    """Each payment as a dot: time across, amount in reporting currency up; red where behind an indicator."""
+    """Each reported payment as a dot: time across, amount in reporting currency up; red where behind an
+    indicator. Supporting rows (`supporting_transactions`: context, never reported) as hollow blue squares."""
     payments = [
         t for t in draft["transactions"] if t["direction"] == "out" and t["amount_reporting"] is not None
+    ]
+    supporting = [
+        t for t in draft.get("supporting_transactions") or [] if t.get("amount_reporting") is not None
     ]
     currency = draft["reporting_currency"]
     end = datetime.fromisoformat(draft["as_of"])
     start = end - timedelta(days=365)
     if draft["activity"]["from"]:
         start = min(start, datetime.fromisoformat(draft["activity"]["from"]))
-    top: float = max([t["amount_reporting"] for t in payments] + [1.0])
+    top: float = max([t["amount_reporting"] for t in [*payments, *supporting]] + [1.0])
     plot_w = SVG_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
     plot_h = SVG_HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
     span = (end - start).total_seconds()
@@ -67,6 +71,9 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
 
     def y(amount: float) -> float:
         return _MARGIN_TOP + plot_h * (1 - amount / top)
+
+    def title(txn: Mapping[str, Any], what: str) -> str:
+        return f"{txn['booked_at']} {money(txn['amount_reporting'])} {currency} ({what} {txn['txn_id']})"
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {SVG_HEIGHT}" width="{SVG_WIDTH}" '
@@ -90,16 +97,26 @@ def timeline_svg(draft: Mapping[str, Any]) -> Markup:
             f'<text x="{tick:.1f}" y="{SVG_HEIGHT - 18}" font-size="9" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
+    legend = "red: payment behind an indicator"
+    if supporting:
+        legend += "; blue square: supporting row, not reported"
     parts.append(
         f'<text x="{_MARGIN_LEFT}" y="{SVG_HEIGHT - 3}" font-size="10">amount in {escape(currency)}; '
-        "red: payment behind an indicator</text>"
+        f"{legend}</text>"
     )
+    for txn in supporting:
+        left, upper = x(txn["booked_at"]) - 3, y(txn["amount_reporting"]) - 3
+        parts.append(
+            f'<rect class="supporting" x="{left:.1f}" y="{upper:.1f}" width="6" height="6" fill="none" '
+            'stroke="#1f5fbf" stroke-width="1.5">'
+            f"<title>{escape(title(txn, 'supporting, not reported:'))}</title></rect>"
+        )
     for txn in payments:
         colour = "#b00000" if txn["grounds"] else "#555555"
-        title = f"{txn['booked_at']} {money(txn['amount_reporting'])} {currency}"
         parts.append(
-            f'<circle cx="{x(txn["booked_at"]):.1f}" cy="{y(txn["amount_reporting"]):.1f}" r="3.5" '
-            f'fill="{colour}" fill-opacity="0.75"><title>{escape(title)}</title></circle>'
+            f'<circle class="reported" cx="{x(txn["booked_at"]):.1f}" cy="{y(txn["amount_reporting"]):.1f}" '
+            f'r="3.5" fill="{colour}" fill-opacity="0.75"><title>{escape(title(txn, "reported:"))}</title>'
+            "</circle>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

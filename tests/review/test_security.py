@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 import pytest
@@ -168,3 +169,16 @@ def test_case_page_lists_supporting_transactions_apart(client_for: Client, case_
     timeline = before.split('<section id="timeline">')[1]
     assert "<td>t5</td>" in supporting.split("</table>")[0]
     assert "<td>t1</td>" in timeline and "<td>t5</td>" not in timeline
+
+
+def test_case_page_plots_supporting_rows_apart_from_reported_payments(
+    client_for: Client, case_ids: dict[str, str]
+):
+    # draft_c1.json reports t1-t4 (dots) and lists t5, the token seller's card payment, as supporting.
+    page = client_for("ana").get(f"/cases/{case_ids['c1']}").text
+    plot = page.split('<figure id="timeline-plot">')[1].split("</figure>")[0]
+    dots = re.findall(r'<circle class="reported"[^>]*><title>([^<]*)</title>', plot)
+    squares = re.findall(r'<rect class="supporting"[^>]*><title>([^<]*)</title>', plot)
+    assert [d.rsplit(" ", 1)[1].rstrip(")") for d in dots] == ["t1", "t2", "t3", "t4"]
+    assert len(squares) == 1 and squares[0].endswith("(supporting, not reported: t5)")
+    assert "blue square: supporting row, not reported" in plot
