@@ -84,7 +84,11 @@ def run(
     world_profile: profiles.Profile | None = None,
 ) -> dict[str, Any]:
     """Write a ledger of `customers` customers over `days` days ending `end_date` (default yesterday, UTC),
-    in `world_profile` (default: the default world; `--truth` then also holds the profile as world.yaml)."""
+    in `world_profile` (default: the default world; `--truth` then also holds the profile as world.yaml).
+
+    `truth` (never inside the ledger) gets customers.parquet (each customer's kind), oracle.parquet (each
+    customer's true outcome), bad_rows.parquet (the planted defects) and transactions.parquet (each drawn
+    transaction's role, TRUTH_TRANSACTIONS)."""
     from bantay import ledger
 
     if fmt not in FORMATS:
