@@ -97,7 +97,9 @@ def generate(
         typer.Option("--end-date", formats=["%Y-%m-%d"], help="Last booking date (default: yesterday)."),
     ] = None,
     truth: Annotated[
-        Path | None, typer.Option("--truth", help="Folder for the ground truth (never in the ledger).")
+        Path | None,
+        typer.Option("--truth", help="Folder for the ground truth, never in the ledger: customers' kinds, "
+                      "the oracle, the planted bad rows, each transaction's role, the world."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     world_seed: Annotated[
