@@ -9,6 +9,14 @@ Results go to benchmarks/results/generate-<timestamp>.json (gitignored).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and its profile.py would shadow the standard
+# library's `profile` (which cProfile, hence pyspark, imports): drop that folder before anything else.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import json
 import multiprocessing
@@ -17,7 +25,6 @@ import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -40,13 +40,20 @@ Writes `quality.json` in the work folder. Aggregates only: no customer id is pri
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and its profile.py would shadow the standard
+# library's `profile` (which cProfile, hence pyspark, imports): drop that folder before anything else.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import argparse
 import json
 import os
 import shutil
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
