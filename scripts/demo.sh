@@ -120,6 +120,20 @@ CASES="${BANTAY_OUTPUT_ROOT}/cases/as_of=${RUN_DATE}"
 [ -d "${CASES}" ] || die "the daily run finished but ${CASES} is missing"
 N_CASES="$(find "${CASES}" -mindepth 1 -maxdepth 1 -type d -name 'C-*' | wc -l | tr -d ' ')"
 MLFLOW_DB="${BANTAY_OUTPUT_ROOT}/mlflow/mlflow.db"
+# The day's monitoring verdict (check_monitoring ends "skipped" on a warning, which the task list hides).
+"${PY}" - "${BANTAY_OUTPUT_ROOT}" "${RUN_DATE}" <<'PYTHON' || die "reading the monitoring table failed"
+import sys
+from pathlib import Path
+
+from bantay.models import monitor
+
+days = monitor.history(Path(sys.argv[1]))
+day = days[days["as_of"] == sys.argv[2]]
+if day.empty:
+    raise SystemExit(f"no monitoring row for {sys.argv[2]}")
+row = day.iloc[-1]
+print(f"    monitoring of {row['as_of']} ({row['model_version']}): {row['status']}: {row['reason']}", flush=True)
+PYTHON
 
 # --- 5. The workbench ---------------------------------------------------------------------------------------
 DEMO_PASSWORD="${DEMO_PASSWORD:-bantay-demo-only}"   # a demo store on this machine only: never reuse it
