@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         default=0.01, ge=0, description="PR-AUC gain a challenger needs over the champion"
     )
     reporting_currency: str = "USD"
+    hub_sender_share: float = Field(
+        default=0.01,
+        gt=0,
+        le=1,
+        description="a payee cluster paid by more than this share of the year's senders abroad (and by more "
+        "than 50) is a hub (exchange, money-service business, merchant), never a facilitator cluster",
+    )
     # Daily monitoring of the champion (`bantay.models.monitor`): a check crossing its threshold marks the
     # Airflow task (a warning; a failure for the checks named in `monitor_fail_on`).
     monitor_score_psi_max: float = Field(

@@ -12,6 +12,15 @@ confirmed-risk of a cluster is recomputed for each customer with that customer's
 Innocent twins (popular sellers, parishes, agencies) are paid by many unrelated senders and share phones and
 wallets too, so the sender counts here are not evidence alone; the confirmed-risk columns and the combination
 with the sender-side features are what separate them.
+
+Hubs: a cluster paid by more distinct senders in the year than `hub_senders` allows (a share of all the
+book's senders of the year, never fewer than `HUB_MIN_SENDERS`) is a hub: a crypto exchange, a money-service
+business, a merchant or a popular seller, not a facilitator. A facilitator cluster is a few people paid by a
+few senders; an exchange that 370 customers buy from is paid by some confirmed cases too, and would otherwise
+make every customer buying there look like one who "pays a cluster confirmed cases paid". The cluster table
+keeps hubs with their facts and `is_hub`; the customers' F1-F5 columns leave payments to hubs out, and the SAR
+drafts (`bantay.sar.grounds`) never state a cluster ground from a hub. Point in time: the counts are those of
+the payments before `as_of`, as every other column here.
 """
 
 from __future__ import annotations
@@ -31,6 +40,13 @@ YEAR_DAYS = 365
 # Confirmed-risk of a cluster = confirmed payers / (distinct senders + RISK_PSEUDO_SENDERS): shrinks a cluster
 # with one sender who happens to be confirmed (1/3) below one where 3 of 4 senders are (3/6).
 RISK_PSEUDO_SENDERS = 2.0
+# Hubs (see the module docstring): a cluster paid by more than `HUB_SENDER_SHARE` of the customers who paid
+# anyone abroad in the year, and by more than `HUB_MIN_SENDERS` of them. One in a hundred of a bank's senders
+# abroad paying one person is a business, whatever the bank's size; the floor keeps a small book (or a
+# bank's first weeks) from calling a facilitator paid by a dozen offenders a hub. Settings.hub_sender_share
+# overrides the share.
+HUB_SENDER_SHARE = 0.01
+HUB_MIN_SENDERS = 50
 
 # F4: where facilitators are (AMLC, DSWD): Metro Manila about 30%, Pampanga / Central Luzon 25%,
 # Cebu / Central Visayas 25%, Zamboanga 10%. Cities and provinces (normalised as `fold_text` does) by PSGC
@@ -183,18 +199,39 @@ def _payments(p2p: DataFrame, clusters: DataFrame) -> DataFrame:
     )
 
 
-def cluster_table(p2p: DataFrame, clusters: DataFrame, labels: DataFrame, as_of: date) -> DataFrame:
+def hub_senders(
+    book_senders: Column, share: float = HUB_SENDER_SHARE, floor: int = HUB_MIN_SENDERS
+) -> Column:
+    """The most distinct senders a facilitator cluster can have in the year: `share` of `book_senders` (the
+    customers who paid anyone abroad in the year), at least `floor`. A cluster paid by more is a hub."""
+    return F.greatest(F.lit(float(floor)), F.lit(share) * book_senders)
+
+
+def cluster_table(
+    p2p: DataFrame,
+    clusters: DataFrame,
+    labels: DataFrame,
+    as_of: date,
+    hub_share: float = HUB_SENDER_SHARE,
+    hub_floor: int = HUB_MIN_SENDERS,
+) -> DataFrame:
     """One row per cluster_id: members and what its payments and payers looked like before `as_of`.
 
     `cluster_table_at` for the one date `as_of` (without its `as_of` column); `clusters`: counterparty_id,
     cluster_id.
     """
     confirmed = _at(confirmed_payers(labels, as_of), as_of)
-    scoped = cluster_table_at(_at(p2p, as_of), _at(clusters, as_of), confirmed)
+    scoped = cluster_table_at(_at(p2p, as_of), _at(clusters, as_of), confirmed, hub_share, hub_floor)
     return scoped.drop("as_of")
 
 
-def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) -> DataFrame:
+def cluster_table_at(
+    p2p: DataFrame,
+    clusters: DataFrame,
+    confirmed: DataFrame,
+    hub_share: float = HUB_SENDER_SHARE,
+    hub_floor: int = HUB_MIN_SENDERS,
+) -> DataFrame:
     """One row per (as_of, cluster_id): members and what its payments and payers looked like before as_of.
 
     Every frame carries `as_of` (one scope per date: the payments before it, its clusters, its confirmed
@@ -203,8 +240,9 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
     Columns: cluster_id, n_members, n_senders_90d, n_sender_countries_90d (residence countries),
     n_payments_90d, amount_usd_90d, n_senders_365d, n_payments_365d, share_cash_pickup_365d (null when not
     paid), region (most paid region; null when not paid), n_confirmed_payers_365d, confirmed_risk_365d
-    (= n_confirmed_payers_365d / (n_senders_365d + RISK_PSEUDO_SENDERS)). Every cluster of `clusters` has a
-    row, plus any paid payee missing from it (as a cluster of one).
+    (= n_confirmed_payers_365d / (n_senders_365d + RISK_PSEUDO_SENDERS)), is_hub (n_senders_365d above
+    `hub_senders` of that date's senders in the year, with `hub_share` and `hub_floor`). Every cluster of
+    `clusters` has a row, plus any paid payee missing from it (as a cluster of one).
     """
     quarter = F.col("in_quarter")
 
@@ -212,8 +250,11 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
         # One aggregation pass for all distinct counts (count_distinct of several columns expands every row).
         return F.size(F.collect_set(column))
 
+    payments = _payments(p2p, clusters)
+    # Everyone who paid anyone abroad in the year before each date: the book the hub threshold is a share of.
+    book = payments.groupBy("as_of").agg(n_distinct(F.col("customer_id")).alias("n_book_senders"))
     paid = (
-        _payments(p2p, clusters)
+        payments
         .join(F.broadcast(confirmed), on=["as_of", "customer_id"], how="left")
         .groupBy("as_of", "cluster_id")
         .agg(
@@ -238,7 +279,10 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
 
     n_confirmed = F.coalesce(F.col("n_confirmed_payers_365d"), F.lit(0))
     senders = F.coalesce(F.col("n_senders_365d"), F.lit(0))
-    return members.join(paid, on=["as_of", "cluster_id"], how="full").select(
+    hub = senders > hub_senders(F.coalesce(F.col("n_book_senders"), F.lit(0)), hub_share, hub_floor)
+    return members.join(paid, on=["as_of", "cluster_id"], how="full").join(
+        F.broadcast(book), on="as_of", how="left"
+    ).select(
         "as_of",
         "cluster_id",
         F.coalesce("n_members", F.lit(1)).cast("long").alias("n_members"),
@@ -252,6 +296,7 @@ def cluster_table_at(p2p: DataFrame, clusters: DataFrame, confirmed: DataFrame) 
         "region",
         count("n_confirmed_payers_365d"),
         (n_confirmed / (senders + F.lit(RISK_PSEUDO_SENDERS))).alias("confirmed_risk_365d"),
+        hub.alias("is_hub"),
     )
 
 
@@ -279,8 +324,10 @@ def customer_network_features_at(
 
     One row per (as_of, customer_id); every frame carries `as_of` (see `cluster_table_at`). `cluster_table`
     must come from `cluster_table_at(p2p, clusters, confirmed)` with the same arguments: the customer's own
-    share of each cluster's counts is taken out here. Counts are 0 and shares null when the customer made no
-    p2p payment in that window. `customers` (`as_of, customer_id`), when given, limits the rows to those.
+    share of each cluster's counts is taken out here. Payments to hubs (`is_hub`) are left out: they are no
+    payee cluster's, so a customer who paid only hubs has no row (its columns are null, as for a customer
+    without p2p payments). Counts are 0 and shares null when the customer made no such payment in that
+    window. `customers` (`as_of, customer_id`), when given, limits the rows to those.
     """
     quarter = F.col("in_quarter")
     payments = _payments(p2p, clusters)
@@ -297,6 +344,7 @@ def customer_network_features_at(
             F.count(F.when(F.col("focus_region"), True)).alias("n_focus_365d"),
         )
         .join(cluster_table, on=["as_of", "cluster_id"], how="left")
+        .where(~F.coalesce(F.col("is_hub"), F.lit(False)))
         .join(F.broadcast(confirmed), on=["as_of", "customer_id"], how="left")
     )
     own_confirmed = F.coalesce(F.col("confirmed"), F.lit(0))

@@ -258,7 +258,7 @@ def network_features(
     if clusters is None:
         checkpoint = checkpoint_dir(settings)
         clusters = payees.resolve_clusters(payees.payee_registry(p2p), str(checkpoint))
-    clusters_table = network.cluster_table(p2p, clusters, decided, as_of)
+    clusters_table = network.cluster_table(p2p, clusters, decided, as_of, settings.hub_sender_share)
     if cached is not None:
         clusters_table = clusters_table.persist()
         cached.append(clusters_table)
@@ -305,7 +305,7 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
         scoped = payees.rows_at_dates(p2p, grid, LOOKBACK_DAYS)
         clusters = payees.resolve_clusters_at(p2p, grid, LOOKBACK_DAYS, str(checkpoint))
         confirmed = network.confirmed_payers_at(labels, grid)
-        clusters_table = network.cluster_table_at(scoped, clusters, confirmed)
+        clusters_table = network.cluster_table_at(scoped, clusters, confirmed, settings.hub_sender_share)
         wanted = snapped.select("customer_id", F.col("grid_as_of").alias("as_of"))
         combined = network.customer_network_features_at(scoped, clusters, clusters_table, confirmed, wanted)
     network_rows = snapped.join(

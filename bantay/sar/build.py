@@ -416,12 +416,15 @@ def _clusters(
             for col in rows.columns
             if col not in _CLUSTER_ID_COLUMNS and _is_scalar(rows[col].iloc[0])
         }
-        others = sorted(
+        hub = bool(attributes.get("is_hub") or False)
+        # A hub's other payers (hundreds of an exchange's customers) are no lead: not listed, not linked.
+        others = [] if hub else sorted(
             set(payer_frame.loc[payer_frame["cluster_id"] == cluster, "customer_id"]) - {customer_id}
         )
         linked.append(
             {
                 "cluster_id": cluster,
+                "is_hub": hub,
                 "attributes": attributes,
                 "facts": cluster_facts(attributes, len(rows), len(others)),
                 "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
@@ -437,6 +440,17 @@ def _clusters(
 def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_customers: int) -> list[str]:
     """What an investigator needs to know about a payee cluster, in words (from the clusters table)."""
     facts = []
+    region = attributes.get("region")
+    if attributes.get("is_hub"):
+        # Who else pays an exchange or a merchant says nothing about this customer: only what it is.
+        senders = _int(attributes.get("n_senders_365d"))
+        facts.append(
+            f"a hub, not a facilitator cluster: paid by {senders} senders in the last year, a large share of "
+            "the institution's customers paying abroad (an exchange, money-service business or merchant)"
+        )
+        if region:
+            facts.append(f"most payments to it go to {str(region).removeprefix('PH-')}")
+        return facts
     confirmed = _int(attributes.get("n_confirmed_payers_365d"))
     if confirmed:
         noun = "case" if confirmed == 1 else "cases"
@@ -454,7 +468,6 @@ def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_custome
     cash = attributes.get("share_cash_pickup_365d")
     if cash is not None:
         facts.append(f"{round(100 * float(cash))}% of the payments to it collected in cash")
-    region = attributes.get("region")
     if region:
         facts.append(f"most payments to it go to {str(region).removeprefix('PH-')}")
     return facts
@@ -511,7 +524,7 @@ def recommended_actions(draft: Mapping[str, Any]) -> list[str]:
         f"with the key term {FINCEN_KEY_TERM}, or as soon as reasonably practicable (UK NCA).",
         "Do not tell the customer or anyone outside the investigation that a report is being considered.",
     ]
-    if draft["clusters"]:
+    if any(not c.get("is_hub") for c in draft["clusters"]):
         actions.append(
             "Review the other customers paying the same payee clusters (listed by case or customer id)."
         )

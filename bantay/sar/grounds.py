@@ -16,6 +16,11 @@ app-store merchants) is a `supporting` ground: context that makes the payments m
 its transactions, but never a suspected payment itself, so it never enters the forms' amounts or
 transaction lists (legal adult-webcam and app-store spending is common among innocent customers too).
 
+The cluster grounds (CONFIRMED_CLUSTER, SHARED_CLUSTER, LINKED_PAYEES) never stand on a hub: a cluster the
+clusters table marks `is_hub` (`bantay.features.network`: paid by a large share of the book's senders, an
+exchange, money-service business or merchant) is not a facilitator cluster, whoever else paid it; the features
+leave the same clusters out of F1-F5.
+
 `GROUNDS` is in order of strength, strongest first (a payee cluster paid by confirmed cases first, the
 small payments to a source country last), and the draft lists grounds in that order.
 """
@@ -63,6 +68,10 @@ class Context:
     cluster_of: Mapping[str, str]  # counterparty_id -> cluster_id
     cluster_facts: Mapping[str, Mapping[str, Any]]  # cluster_id -> the clusters table's row
     other_payers: Mapping[str, int]  # cluster_id -> other customers of the institution paying it
+
+    def is_hub(self, cluster: str) -> bool:
+        """The cluster is a hub (`is_hub` in the clusters table), never a facilitator cluster."""
+        return bool(self.cluster_facts.get(cluster, {}).get("is_hub") or False)
 
     def window(self, days: int) -> pd.Series:
         return self.txns["booking_date"] >= self.as_of - timedelta(days=days)
@@ -147,7 +156,7 @@ def _confirmed_cluster(ctx: Context, days: int) -> Finding:
     confirmed = {
         cluster: int(facts.get("n_confirmed_payers_365d") or 0)
         for cluster, facts in ctx.cluster_facts.items()
-        if int(facts.get("n_confirmed_payers_365d") or 0) > 0
+        if int(facts.get("n_confirmed_payers_365d") or 0) > 0 and not ctx.is_hub(cluster)
     }
     payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
     mask = ctx.p2p(days) & payee_cluster.isin(list(confirmed)).fillna(False).astype(bool)
@@ -166,7 +175,7 @@ def _confirmed_cluster(ctx: Context, days: int) -> Finding:
 
 
 def _shared_cluster(ctx: Context, days: int) -> Finding:
-    shared = {cluster: n for cluster, n in ctx.other_payers.items() if n > 0}
+    shared = {cluster: n for cluster, n in ctx.other_payers.items() if n > 0 and not ctx.is_hub(cluster)}
     payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
     mask = ctx.p2p(days) & payee_cluster.isin(list(shared)).fillna(False).astype(bool)
     rows = ctx.txns[mask]
@@ -269,7 +278,7 @@ def _linked_payees(ctx: Context, days: int) -> Finding:
     linked = {
         cluster: int(facts.get("n_members") or 1)
         for cluster, facts in ctx.cluster_facts.items()
-        if int(facts.get("n_members") or 1) >= 2
+        if int(facts.get("n_members") or 1) >= 2 and not ctx.is_hub(cluster)
     }
     payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
     mask = ctx.p2p(days) & payee_cluster.isin(list(linked)).fillna(False).astype(bool)
