@@ -85,6 +85,7 @@ def build_draft(
     txns = _prepared(transactions, as_of)
     cluster_of, facts = _cluster_lookup(clusters)
     others = _other_payers(cluster_payers, customer_id)
+    own_confirmed = _is_confirmed(cluster_payers, customer_id)
     reasons = [_reason(r, catalogue) for r in _list(score.get("reasons"))]
     context = grounds.Context(
         txns=txns,
@@ -94,6 +95,7 @@ def build_draft(
         cluster_of=cluster_of,
         cluster_facts=facts,
         other_payers=others,
+        own_confirmed=own_confirmed,
     )
     indicators, evidence = _indicators(context, reasons)
     suspicious = {t for i in indicators if not i["supporting"] for t in i["txn_ids"]}
@@ -101,7 +103,7 @@ def build_draft(
     case_txns = txns[ids.isin(suspicious)]
     supporting_txns = txns[ids.isin(evidence) & ~ids.isin(suspicious)]
     payees = _payees(case_txns, cluster_of)
-    linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids)
+    linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids, own_confirmed)
     # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
     trafficking = False
     draft: dict[str, Any] = {
@@ -184,6 +186,14 @@ def _other_payers(payers: pd.DataFrame, customer_id: str) -> dict[str, int]:
     )
     frame = frame[frame["customer_id"] != customer_id]
     return {str(k): int(v) for k, v in frame.groupby("cluster_id")["customer_id"].nunique().items()}
+
+
+def _is_confirmed(payers: pd.DataFrame, customer_id: str) -> bool:
+    """The customer is itself a confirmed case (`confirmed` of its own rows in `cluster_payers`)."""
+    if payers.empty or "confirmed" not in payers.columns:
+        return False
+    own = payers[payers["customer_id"].astype(str) == customer_id]
+    return bool((pd.to_numeric(own["confirmed"], errors="coerce").fillna(0) == 1).any())
 
 
 def _indicators(
@@ -397,6 +407,7 @@ def _clusters(
     payers: pd.DataFrame,
     customer_id: str,
     case_ids: Mapping[str, str],
+    own_confirmed: bool = False,
 ) -> list[dict[str, Any]]:
     if clusters.empty:
         return []
@@ -426,7 +437,7 @@ def _clusters(
                 "cluster_id": cluster,
                 "is_hub": hub,
                 "attributes": attributes,
-                "facts": cluster_facts(attributes, len(rows), len(others)),
+                "facts": cluster_facts(attributes, len(rows), len(others), own_confirmed),
                 "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
                 "n_members": len(rows),
                 "other_case_ids": sorted(case_ids[c] for c in others if c in case_ids),
@@ -437,8 +448,12 @@ def _clusters(
     return linked
 
 
-def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_customers: int) -> list[str]:
-    """What an investigator needs to know about a payee cluster, in words (from the clusters table)."""
+def cluster_facts(
+    attributes: Mapping[str, Any], n_members: int, n_other_customers: int, own_confirmed: bool = False
+) -> list[str]:
+    """What an investigator needs to know about a payee cluster, in words (from the clusters table).
+
+    `own_confirmed`: the customer is itself a confirmed case, so it is taken out of the confirmed count."""
     facts = []
     region = attributes.get("region")
     if attributes.get("is_hub"):
@@ -451,10 +466,11 @@ def cluster_facts(attributes: Mapping[str, Any], n_members: int, n_other_custome
         if region:
             facts.append(f"most payments to it go to {str(region).removeprefix('PH-')}")
         return facts
-    confirmed = _int(attributes.get("n_confirmed_payers_365d"))
+    confirmed = max((_int(attributes.get("n_confirmed_payers_365d")) or 0) - int(own_confirmed), 0)
     if confirmed:
         noun = "case" if confirmed == 1 else "cases"
-        facts.append(f"{confirmed} confirmed {noun} paid this cluster in the last year")
+        other = "other " if own_confirmed else ""
+        facts.append(f"{confirmed} {other}confirmed {noun} paid this cluster in the last year")
     if n_other_customers:
         noun = "customer" if n_other_customers == 1 else "customers"
         facts.append(f"{n_other_customers} other {noun} of the institution paid this cluster this year")

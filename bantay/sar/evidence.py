@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
-from bantay.features import common, flags
+from bantay.features import common, flags, network
 from bantay.io import catalogue, files
 from bantay.settings import Settings
 
@@ -64,9 +64,9 @@ class CaseInputs:
     customers: pd.DataFrame  # KYC of alerted customers
     transactions: pd.DataFrame  # alerted customers' transactions in the 365 days before as_of, with flags
     clusters: pd.DataFrame  # cluster rows of the payees alerted customers paid (may be empty)
-    cluster_payers: (
-        pd.DataFrame
-    )  # cluster_id, customer_id: every customer paying those clusters in the window
+    # cluster_id, customer_id, confirmed: every customer paying those clusters in the window, confirmed 1
+    # when its latest label decided before as_of is 1 (`network.confirmed_payers`, as the features use it)
+    cluster_payers: pd.DataFrame
 
 
 def partition(settings: Settings, name: str, as_of: date) -> Path:
@@ -148,7 +148,10 @@ def _clusters(
     spark: SparkSession, settings: Settings, as_of: date, txns: DataFrame, own: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame({"counterparty_id": pd.Series(dtype=str), "cluster_id": pd.Series(dtype=str)})
-    payers_empty = pd.DataFrame({"cluster_id": pd.Series(dtype=str), "customer_id": pd.Series(dtype=str)})
+    payers_empty = pd.DataFrame(
+        {"cluster_id": pd.Series(dtype=str), "customer_id": pd.Series(dtype=str),
+         "confirmed": pd.Series(dtype="int64")}
+    )
     clusters = _read_partition(spark, partition(settings, "clusters", as_of))
     if clusters is None or own.empty:
         if clusters is None:
@@ -170,6 +173,16 @@ def _clusters(
         )
         .select("cluster_id", "customer_id")
         .distinct()
+        .join(network.confirmed_payers(_labels(spark, settings), as_of), on="customer_id", how="left")
+        .select("cluster_id", "customer_id", F.coalesce("confirmed", F.lit(0)).alias("confirmed"))
         .toPandas()
     )
     return involved_pd, payers
+
+
+def _labels(spark: SparkSession, settings: Settings) -> DataFrame:
+    """Validated labels (empty when there are none)."""
+    try:
+        return ledger.read_validated(spark, settings.output_root, "labels")
+    except MissingArtefactError:
+        return spark.createDataFrame([], ledger.LABELS_SCHEMA)

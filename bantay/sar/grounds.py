@@ -68,6 +68,9 @@ class Context:
     cluster_of: Mapping[str, str]  # counterparty_id -> cluster_id
     cluster_facts: Mapping[str, Mapping[str, Any]]  # cluster_id -> the clusters table's row
     other_payers: Mapping[str, int]  # cluster_id -> other customers of the institution paying it
+    # The customer is itself a confirmed case: its own label never counts for its own clusters, as in the
+    # features (`network.customer_network_features_at`).
+    own_confirmed: bool = False
 
     def is_hub(self, cluster: str) -> bool:
         """The cluster is a hub (`is_hub` in the clusters table), never a facilitator cluster."""
@@ -153,11 +156,11 @@ def _empty(ctx: Context) -> pd.Series:
 
 
 def _confirmed_cluster(ctx: Context, days: int) -> Finding:
-    confirmed = {
-        cluster: int(facts.get("n_confirmed_payers_365d") or 0)
+    others = {
+        cluster: int(facts.get("n_confirmed_payers_365d") or 0) - int(ctx.own_confirmed)
         for cluster, facts in ctx.cluster_facts.items()
-        if int(facts.get("n_confirmed_payers_365d") or 0) > 0 and not ctx.is_hub(cluster)
     }
+    confirmed = {cluster: n for cluster, n in others.items() if n > 0 and not ctx.is_hub(cluster)}
     payee_cluster = ctx.txns["counterparty_id"].astype("string").map(ctx.cluster_of)
     mask = ctx.p2p(days) & payee_cluster.isin(list(confirmed)).fillna(False).astype(bool)
     rows = ctx.txns[mask]
@@ -168,7 +171,8 @@ def _confirmed_cluster(ctx: Context, days: int) -> Finding:
         n = confirmed[str(cluster)]
         parts.append(
             f"{_n(len(group), 'payment')} ({_money(total(group), ctx.currency)}) to payee cluster {cluster}, "
-            f"which {_n(n, 'confirmed case')} of the institution also paid"
+            f"which {_n(n, 'other confirmed case' if ctx.own_confirmed else 'confirmed case')} of the "
+            "institution also paid"
         )
     text = f"{'; '.join(parts)} ({_span(rows)})"
     return Finding(mask, True, text)

@@ -119,3 +119,42 @@ def test_build_draft_states_cluster_grounds_from_the_same_cluster_when_it_is_no_
     assert evidence["CONFIRMED_CLUSTER"] == ["h1", "f1", "h2", "f2"]
     assert evidence["SHARED_CLUSTER"] == ["h1", "f1", "h2", "f2"]
     assert evidence["LINKED_PAYEES"] == ["h1", "f1", "h2", "f2"]
+
+
+def test_build_draft_never_counts_the_customers_own_confirmation():
+    # c9 is itself a confirmed case: its own payee O1 (cluster KO, paid by c9 alone) counts c9's label, and
+    # KF counts c9 and c5. Only c5 is another confirmed case, so only KF's payments make CONFIRMED_CLUSTER.
+    rows = [*ROWS, _txn("o1", 25, "90.00", "O1")]
+    clusters = pd.concat(
+        [
+            _clusters(hub=True).assign(
+                n_confirmed_payers_365d=lambda f: f["cluster_id"].map({"KH": 4, "KF": 2})
+            ),
+            pd.DataFrame([{"counterparty_id": "O1", "cluster_id": "KO", "n_members": 1, "n_senders_90d": 1,
+                           "n_sender_countries_90d": 1, "n_senders_365d": 1, "n_confirmed_payers_365d": 1,
+                           "share_cash_pickup_365d": 0.0, "region": "PH-NCR", "is_hub": False}]),
+        ],
+        ignore_index=True,
+    )
+    payers = pd.concat([PAYERS, pd.DataFrame([("KO", "c9")], columns=["cluster_id", "customer_id"])])
+    payers["confirmed"] = payers["customer_id"].isin(["c9", "c5"]).astype("int64")
+    reasons = [{"code": code(f), "feature": f, "text": f, "contribution": 0.3, "value": 1.0} for f in CITED]
+    draft = build.build_draft(
+        as_of=AS_OF,
+        generated_at=GENERATED_AT.replace(tzinfo=UTC),
+        score={"customer_id": "c9", "score": 0.8, "rank": 1, "model_version": "1", "reasons": reasons},
+        customer={"customer_id": "c9", "residence_country": "AU", "timezone": "Australia/Sydney"},
+        transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
+        clusters=clusters,
+        cluster_payers=payers,
+        case_ids={},
+        institution={"name": "Demo Bank (synthetic)"},
+        reporting_currency="USD",
+        catalogue=build.feature_catalogue(),
+    )
+    confirmed = next(i for i in draft["indicators"] if i["code"] == "CONFIRMED_CLUSTER")
+    assert confirmed["txn_ids"] == ["f1", "f2"]
+    assert "which 1 other confirmed case of the institution also paid" in confirmed["text"]
+    facts = {c["cluster_id"]: c["facts"] for c in draft["clusters"]}
+    assert "1 other confirmed case paid this cluster in the last year" in facts["KF"]
+    assert not any("confirmed" in fact for fact in facts["KO"])
