@@ -27,6 +27,7 @@ small payments to a source country last), and the draft lists grounds in that or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -208,12 +209,51 @@ def _references(ctx: Context, days: int) -> Finding:
     return Finding(mask, len(rows) >= 1, text)
 
 
+# The kinds of related merchant a draft names (typology O8): the features' kinds and name patterns, but a
+# merchant category code alone names a kind only where the code is specific to it (5967 adult teleservices,
+# 7273 dating); software stores (5734, 7372), network services (4816) and quasi-cash (6051) hold many ordinary
+# merchants, so there the merchant's name must say it. Everyday digital goods (streaming, app and game
+# stores: 5815-5818) count in the model's related-spend features but are no kind: a SAR never cites an
+# audiobook, app-store or game purchase as context.
+_SPECIFIC_MCCS = frozenset({"5967", "7273"})
+_RELATED_KINDS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
+    *((name, frozenset(mccs) & _SPECIFIC_MCCS, re.compile(pattern))
+      for name, mccs, pattern in common.RELATED_GROUPS),
+    ("live chat", frozenset(), re.compile(r"(?i)\blive ?chat")),
+)
+_RELATED_WORDS = {
+    "adult content or its tokens": "adult-content sites or their token sellers",
+    "dating": "dating services",
+    "VPN or anonymiser": "VPN or anonymiser services",
+    "software": "software sellers",
+    "live chat": "live-chat sites",
+}
+
+
+def related_kind(mcc: Any, name: Any) -> str | None:
+    """The O8 kind of a card payment's merchant (`_RELATED_KINDS`, first match), or None for any other."""
+    code, label = str(mcc or ""), str(name or "")
+    for kind, mccs, pattern in _RELATED_KINDS:
+        if code in mccs or pattern.search(label):
+            return kind
+    return None
+
+
 def _related_spend(ctx: Context, days: int) -> Finding:
-    mask = ctx.window(days) & ctx.txns["is_related_spend"]
+    kinds = pd.Series(
+        [related_kind(m, n) for m, n in zip(ctx.txns["mcc"], ctx.txns["counterparty_name"], strict=True)],
+        index=ctx.txns.index, dtype="object",
+    )
+    mask = ctx.window(days) & ctx.txns["is_related_spend"] & kinds.notna()
     rows = ctx.txns[mask]
+    parts = []
+    for kind in dict.fromkeys(k for k, _, _ in _RELATED_KINDS):
+        of_kind = rows[kinds[mask] == kind]
+        if len(of_kind):
+            parts.append(f"{_n(len(of_kind), 'payment')} to {_RELATED_WORDS.get(kind, kind)} "
+                         f"({_quoted(of_kind['counterparty_name'].tolist())})")
     text = (
-        f"{_n(len(rows), 'card payment')} {_span(rows)} to adult-content, dating, VPN, digital-token or "
-        f"software merchants ({_quoted(rows['counterparty_name'].tolist())}), "
+        f"{_n(len(rows), 'card payment')} {_span(rows)} to related merchants: {'; '.join(parts)}; "
         f"{_money(total(rows), ctx.currency)} in total"
         if len(rows)
         else ""
