@@ -8,7 +8,8 @@ kept too (OUT/state/clusters/, with each payee's link keys), so that the next ru
 and clusters that changed. `full=True` rebuilds the state of the look-back and the clusters from scratch;
 both give the same table.
 
-Only validated transactions with booking_date < D and labels decided before D (UTC) are used.
+Only validated transactions with booking_date < D and labels decided before D (UTC) are used: the validated
+labels and the workbench's approved decisions (`read_labels`).
 
 The state's layout (the two tables' schemas, derived from the code) is fingerprinted in
 OUT/state/_layout.json: when a new version of Bantay adds or changes a state column, the next update rebuilds
@@ -34,6 +35,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from bantay import ledger
+from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError
 from bantay.features import catalogue, network, payees, state
 from bantay.features.common import LOOKBACK_DAYS
@@ -149,11 +151,16 @@ def read_customers(spark: SparkSession, settings: Settings) -> DataFrame:
 
 
 def read_labels(spark: SparkSession, settings: Settings) -> DataFrame:
-    """Validated labels (empty when there are none: unlabelled is not negative)."""
+    """The validated labels and the workbench's approved decisions (OUT/case_labels, each decided at its
+    approval time), as training and scoring read them (`bantay.cases.labels.with_decided`); empty when there
+    are none (unlabelled is not negative). A case confirmed in the workbench before D makes its payee
+    clusters "paid by a confirmed case" as of D, without waiting for the bank's label feed."""
     try:
-        return ledger.read_validated(spark, settings.output_root, "labels")
+        labels: DataFrame | None = ledger.read_validated(spark, settings.output_root, "labels")
     except MissingArtefactError:
-        return spark.createDataFrame([], ledger.LABELS_SCHEMA)
+        labels = None
+    both = case_labels.with_decided(spark, labels, settings.output_root)
+    return both if both is not None else spark.createDataFrame([], ledger.LABELS_SCHEMA)
 
 
 def decided_before(labels: DataFrame, as_of: date) -> DataFrame:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from _sender_rows import labels, transactions, txn, write_validated
 from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table
 
 from bantay import ledger
+from bantay.cases import labels as case_labels
 from bantay.features import catalogue, network, payees, store
 from bantay.jobs import build_features
 from bantay.models import training_set
@@ -146,3 +147,29 @@ def test_training_reads_its_features_from_the_store(spark, tmp_path):
     # 03-01 and 03-03; c3 only shops at home. No lead point: nobody paid abroad 14 days before a decision.
     assert [rows[c].n_p2p_90d for c in ("c1", "c2", "c3")] == [6.0, 2.0, 0.0]
     assert store.state_path(settings, "daily").is_dir()
+
+
+def test_network_features_read_the_workbenchs_approved_decisions(spark, tmp_path):
+    # c1 and c2 both pay P. Only c1's label is in the bank's feed: c1's own label never counts for itself, so
+    # no cluster of c1's is "paid by a confirmed case". The workbench then confirms c2 (approved 03-06, before
+    # D = 03-10): as of D, P is a cluster paid by a confirmed case for c1. An approval on D itself does not
+    # count yet (decided before D only).
+    out = make_out(spark, tmp_path)
+    write_validated(out, "labels", labels(spark, [LABELS[1]]))  # c1 only
+    settings = features_settings(out)
+
+    def c1_confirmed_payees() -> float:  # n_pay_confirmed_cluster_365d: payments to such clusters
+        build_features.run(settings, AS_OF, full=True)
+        table = read_table(spark, out / "features" / f"as_of={AS_OF}")
+        return table.where("customer_id = 'c1'").first()["n_pay_confirmed_cluster_365d"]
+
+    assert c1_confirmed_payees() == 0.0
+    case_labels.write_decision(out, case_id="C-20250310-0000000002", customer_id="c2", label=1,
+                               decided_at=datetime(2025, 3, 10, 8, 0, tzinfo=UTC), typology="confirmed")
+    assert c1_confirmed_payees() == 0.0  # approved on D: not before D
+    case_labels.write_decision(out, case_id="C-20250306-0000000001", customer_id="c2", label=1,
+                               decided_at=datetime(2025, 3, 6, 15, 0, tzinfo=UTC), typology="confirmed")
+    assert c1_confirmed_payees() == 9.0  # c1's payments to P, one each night of 03-01..03-09
+    read = store.decided_before(store.read_labels(spark, settings), AS_OF).collect()
+    assert sorted((r.customer_id, r.label, r.decided_at.date()) for r in read) == [
+        ("c1", 1, date(2025, 3, 5)), ("c2", 1, date(2025, 3, 6))]
