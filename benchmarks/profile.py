@@ -23,8 +23,15 @@ bytes, spill, and the seconds the phase had a Spark job running (`spark_s`; wall
 
 Output checksums (`checksums`): the feature tables of D and D+1, the training table, the scores of D+1 and
 the drafts of D+1, each canonicalised (sorted rows, floats to 12 significant digits) and hashed, so that a
-change can show it left the results as they were. `--compare LABEL` prints the ratio of each figure to that
-run and whether every checksum is equal. Results: WORK/profile-LABEL.json and a table on stdout.
+change can show it left the results as they were; `validate_day` hashes what the daily validation wrote (the
+validated partitions of the days it processed and the reference tables, the quarantine of D+1 without its
+run_id, summary.json and GX's results without their run ids, times and generated ids).
+`--compare LABEL` prints the ratio of each figure to that run and whether every checksum is equal. Results:
+WORK/profile-LABEL.json and a table on stdout.
+
+`--steps validate_day,draft --reuse LABEL` runs only the named steps, on a copy of the output root of the
+earlier run LABEL (which ran every step): the steps not run keep that run's outputs, so the daily steps can be
+profiled without repeating the first day's. The checksums of steps not run are then those of the copy.
 """
 
 from __future__ import annotations
@@ -55,6 +62,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 STEPS = ("validate_full", "features_full", "train", "validate_day", "features_day", "score", "draft")
+# The step whose output each checksum hashes.
+CHECKSUM_STEP = {
+    "validate_day": "validate_day", "features_full": "features_full", "features_day": "features_day",
+    "training_table": "train", "scores": "score", "drafts": "draft",
+}
 
 # Sub-steps: (module, attribute) wrapped as a phase named by the attribute.
 PHASES: tuple[tuple[str, str], ...] = (
@@ -240,10 +252,51 @@ def _parquet(folder: Path) -> pd.DataFrame:
     return pq.read_table(folder).to_pandas()
 
 
+# Keys of a GX result that differ on every run: generated ids, run ids and times, the batch's load time.
+_GX_VOLATILE = ("id", "run_id", "validation_time", "validation_id", "batch_markers")
+
+
+def _without(value: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def validation_checksum(out: Path, run_date: date) -> dict[str, Any]:
+    """One hash of what `validate` for `run_date` wrote, without what differs on every run (ids, times)."""
+    from bantay import ledger
+    from bantay.io import catalogue
+
+    run_folder = catalogue.partition(out, "validate_runs", run_date)
+    summary = json.loads((run_folder / "summary.json").read_text())
+    digest = hashlib.sha256()
+    digest.update(json.dumps(_without(summary, ("run_id", "seconds", "ledger", "quarantine", "validated")),
+                             sort_keys=True).encode())
+    for table in ledger.TABLES:
+        gx = json.loads((run_folder / f"gx_{table}.json").read_text())
+        digest.update(json.dumps(_without(gx, _GX_VOLATILE), sort_keys=True).encode())
+        bad = _parquet(catalogue.partition(out, "quarantine", run_date, table=table))
+        bad = bad.drop(columns=["run_id"])
+        digest.update(_canonical(bad, sorted(c for c in bad.columns if c != "rules")).encode())
+        if table != "transactions":
+            good = _parquet(ledger.validated_path(out, table))
+            digest.update(_canonical(good, sorted(good.columns)).encode())
+    base = ledger.validated_path(out, "transactions")
+    rows = 0
+    for value in sorted(summary["days"]):
+        good = _parquet(base / f"{ledger.PARTITION_COLUMN}={value}")
+        rows += len(good)
+        digest.update(value.encode())
+        digest.update(_canonical(good, ["txn_id"]).encode())
+    return {"rows": rows, "sha": digest.hexdigest()[:16]}
+
+
 def checksums(out: Path, d: date, training: pd.DataFrame | None) -> dict[str, Any]:
     from bantay.io import catalogue
 
-    sums: dict[str, Any] = {}
+    sums: dict[str, Any] = {"validate_day": validation_checksum(out, d + timedelta(days=1))}
     for day, name in ((d, "features_full"), (d + timedelta(days=1), "features_day")):
         table = _parquet(catalogue.partition(out, "features", day))
         sums[name] = {"rows": len(table), "sha": _canonical(table, ["customer_id"])}
@@ -287,9 +340,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work: Path = args.work
     ledger_root, out = work / "ledger", work / f"out-{args.label}"
     events = work / f"eventlog-{args.label}"
+    steps = tuple(args.steps.split(",")) if args.steps else STEPS
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        raise SystemExit(f"unknown step(s) {sorted(unknown)}; steps are {', '.join(STEPS)}")
+    steps = tuple(step for step in STEPS if step in steps)  # always in the pipeline's order
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(events, ignore_errors=True)
     events.mkdir(parents=True)
+    if args.reuse:
+        shutil.copytree(work / f"out-{args.reuse}", out, symlinks=True)
+    elif steps != STEPS:
+        raise SystemExit("--steps needs --reuse LABEL (an earlier run's output root to start from)")
     d: date = args.end_date
     profiler = Profiler()
     if not (ledger_root / "transactions").is_dir():
@@ -341,7 +403,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "draft": lambda: draft_cases.run(settings, d + timedelta(days=1), generated_at=stamp),
     }
     train_result: dict[str, Any] = {}
-    for step in STEPS:
+    for step in steps:
         with profiler.phase(step):
             result = actions[step]()
         if step == "train":
@@ -358,7 +420,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        **{k: (round(v, 2) if isinstance(v, float) else v) for k, v in metrics.items()}})
     # Totals per step: the step's own jobs plus its sub-steps'.
     totals = {}
-    for step in STEPS:
+    for step in steps:
         rows = [g for p, g in groups.items() if p == step or p.startswith(step + "/")]
         totals[step] = {
             "wall_s": round(profiler.wall[step], 2),
@@ -371,6 +433,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report = {
         "label": args.label,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reused": args.reuse,
         "ledger": {"customers": args.customers, "days": args.days, "seed": args.seed, "end_date": str(d),
                    "transactions": pq.ParquetDataset(ledger.validated_path(out, "transactions")).read(
                        columns=["txn_id"]).num_rows},
@@ -439,6 +502,8 @@ def table(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str
         for name, value in report["checksums"].items():
             other = baseline["checksums"].get(name)
             same = "equal" if other == value else f"DIFFERENT (was {other})"
+            if report.get("reused") and CHECKSUM_STEP[name] not in report["steps"]:
+                same += f" (step not run: output copied from {report['reused']})"
             lines.append(f"checksum {name:<16} {value}  {same}")
     return "\n".join(lines)
 
@@ -448,6 +513,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--label", default="run")
     parser.add_argument("--compare", help="label of an earlier run in --work to compare with")
+    parser.add_argument("--steps", help=f"comma-separated steps to run (default all: {','.join(STEPS)})")
+    parser.add_argument("--reuse", help="label of an earlier full run whose output root the steps start from")
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
