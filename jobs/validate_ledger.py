@@ -37,7 +37,7 @@ from bantay import ledger
 from bantay.errors import LedgerFileError, LedgerLayoutError, TableUnusableError
 from bantay.io import catalogue, files
 from bantay.quality import ledger_files, quarantine, suites
-from bantay.quality.rules import rules_for
+from bantay.quality.rules import Rule, rules_for
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -96,25 +96,27 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     run_id = f"validate-{as_of.isoformat()}-{uuid.uuid4().hex[:8]}"
     raw = {table: read_table(spark, root, table, intakes[table]) for table in ledger.TABLES}
     context = suites.ephemeral_context()
+    # Built once: flagging and counting share each table's rules (a set rule holds hundreds of literals).
+    rules = {table: rules_for(table, as_of) for table in ledger.TABLES}
     tables: dict[str, dict[str, Any]] = {}
     gx_results: dict[str, dict[str, Any]] = {}
     cached: list[DataFrame] = []
     # Every output is staged here and swapped into place only when all tables are written and checked.
     with contextlib.ExitStack() as swaps:
         try:
-            customers = _flag(raw["customers"], "customers", as_of, cached)
+            customers = _flag(raw["customers"], "customers", rules["customers"], cached)
             known = customers.where(F.col(quarantine.RULE).isNull()).select(
                 F.col("__customer_id").alias("customer_id")
             )
-            fx = _flag(raw["fx_rates"], "fx_rates", as_of, cached)
+            fx = _flag(raw["fx_rates"], "fx_rates", rules["fx_rates"], cached)
             rates = quarantine.accepted(fx, "fx_rates")
-            labels = _flag(raw["labels"], "labels", as_of, cached, known_customers=known)
+            labels = _flag(raw["labels"], "labels", rules["labels"], cached, known_customers=known)
             transactions_raw = _select_days(raw["transactions"], days)
             seen = _seen_txn_ids(spark, out, validated_days, days, as_of)
             transactions = _flag(
                 transactions_raw,
                 "transactions",
-                as_of,
+                rules["transactions"],
                 cached,
                 known_customers=known,
                 fx_rates=rates,
@@ -126,7 +128,7 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
             for table in ("customers", "fx_rates", "labels", "transactions"):  # reference tables first
                 frame = flagged[table]
                 step = time.monotonic()
-                tables[table] = quarantine.counts(frame, rules_for(table, as_of))
+                tables[table] = quarantine.counts(frame, rules[table])
                 tables[table]["files_quarantined"] = [f.as_dict() for f in intakes[table].faults]
                 counted = time.monotonic()
                 logger.info(
@@ -325,14 +327,18 @@ def _empty(spark: SparkSession, table: str) -> DataFrame:
 
 
 def _flag(
-    frame: DataFrame | None, table: str, as_of: date, cached: list[DataFrame], **lookups: DataFrame | None
+    frame: DataFrame | None,
+    table: str,
+    rules: tuple[Rule, ...],
+    cached: list[DataFrame],
+    **lookups: DataFrame | None,
 ) -> DataFrame:
     """Prepared and flagged, cached once: counts, GX, quarantine and accepted rows all read this frame."""
     if frame is None:  # labels absent: an empty table with the contract schema
         spark = SparkSession.getActiveSession()
         assert spark is not None
         frame = _empty(spark, table)
-    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules_for(table, as_of)).cache()
+    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules).cache()
     cached.append(flagged)
     return flagged
 
