@@ -94,19 +94,23 @@ def read_alerts(spark: SparkSession, settings: Settings, as_of: date) -> pd.Data
 
 
 def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFrame) -> CaseInputs:
-    """Read validated transactions, KYC and clusters for the alerted customers of `as_of`."""
+    """Read validated transactions, KYC and clusters for the alerted customers of `as_of`.
+
+    The alerted customers' rows of the look-back are read once (the booking days pruned, the ids filtering the
+    scan itself) and held in memory (an eager local checkpoint: one read, even where several branches of the
+    plan start from them) while the row flags and the rates are joined on.
+    """
     start = as_of - timedelta(days=LOOKBACK_DAYS)
-    ids = spark.createDataFrame(
-        pd.DataFrame({"customer_id": alerts["customer_id"].astype(str)}), "customer_id string"
-    )
+    ids = sorted(set(alerts["customer_id"].astype(str)))
     customers = ledger.read_validated(spark, settings.output_root, "customers")
     txns = ledger.read_validated(spark, settings.output_root, "transactions", start=start, before=as_of)
     # Partition values may come back as strings (partition type inference is off in some sessions).
     txns = txns.withColumn(PARTITION, F.col(PARTITION).cast("date"))
     fx = ledger.read_validated(spark, settings.output_root, "fx_rates")
 
-    alerted_customers = customers.join(F.broadcast(ids), on="customer_id", how="left_semi")
-    mine = txns.join(F.broadcast(ids), on="customer_id", how="left_semi")
+    alerted = F.col("customer_id").isin(ids)
+    alerted_customers = customers.where(alerted).localCheckpoint()
+    mine = txns.where(alerted).localCheckpoint()
     own = mine.join(
         F.broadcast(alerted_customers.select("customer_id", "residence_country", "timezone")),
         on="customer_id",
@@ -119,6 +123,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
         .withColumn("local_time", F.date_format(common.local_time(), "yyyy-MM-dd HH:mm"))
     )
     transactions = flagged.select(*TXN_COLUMNS).toPandas()
+    customers_pd = alerted_customers.toPandas()
 
     clusters_pd, payers_pd = _clusters(spark, settings, as_of, txns, transactions)
     logger.info(
@@ -128,9 +133,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
         len(transactions),
         len(clusters_pd),
     )
-    return CaseInputs(
-        as_of, alerts, alerted_customers.toPandas(), transactions, clusters_pd, payers_pd
-    )
+    return CaseInputs(as_of, alerts, customers_pd, transactions, clusters_pd, payers_pd)
 
 
 def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> DataFrame:
@@ -166,11 +169,13 @@ def _clusters(
     )
     involved = clusters.join(F.broadcast(cluster_ids.distinct()), on="cluster_id", how="left_semi")
     involved_pd = involved.toPandas()
+    # The payees of those clusters, from the rows just collected (not the clusters read and joined again).
+    members = spark.createDataFrame(
+        involved_pd[["counterparty_id", "cluster_id"]], "counterparty_id string, cluster_id string"
+    )
     payers = (
         txns.where(F.col("direction") == "out")
-        .join(
-            F.broadcast(involved.select("counterparty_id", "cluster_id")), on="counterparty_id", how="inner"
-        )
+        .join(F.broadcast(members), on="counterparty_id", how="inner")
         .select("cluster_id", "customer_id")
         .distinct()
         .join(network.confirmed_payers(_labels(spark, settings), as_of), on="customer_id", how="left")
