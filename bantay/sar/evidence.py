@@ -168,7 +168,7 @@ def _clusters(
         "cluster_id"
     )
     involved = clusters.join(F.broadcast(cluster_ids.distinct()), on="cluster_id", how="left_semi")
-    involved_pd = involved.toPandas()
+    involved_pd: pd.DataFrame = involved.toPandas()
     # The payees of those clusters, from the rows just collected (not the clusters read and joined again).
     members = spark.createDataFrame(
         involved_pd[["counterparty_id", "cluster_id"]], "counterparty_id string, cluster_id string"
