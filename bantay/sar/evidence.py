@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.errors import MissingArtefactError
-from bantay.features import common, flags, network
+from bantay.features import common, flags, network, store
 from bantay.io import catalogue, files
 from bantay.settings import Settings
 
@@ -186,8 +186,6 @@ def _clusters(
 
 
 def _labels(spark: SparkSession, settings: Settings) -> DataFrame:
-    """Validated labels (empty when there are none)."""
-    try:
-        return ledger.read_validated(spark, settings.output_root, "labels")
-    except MissingArtefactError:
-        return spark.createDataFrame([], ledger.LABELS_SCHEMA)
+    """The labels the network features read (`bantay.features.store.read_labels`: validated labels and the
+    workbench's approved decisions), so that a draft's confirmed clusters are the model's."""
+    return store.read_labels(spark, settings)
