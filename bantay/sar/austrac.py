@@ -88,13 +88,19 @@ def build(draft: Mapping[str, Any]) -> tuple[bytes, list[Truncation]]:
         el(el(details, "suspReasons"), "suspReason", code)
     el(el(details, "suspReasons"), "suspReasonOther", clip.line(draft["wording"], 200, "suspReasonOther"))
     amounts = [(t, rates.convert(t["amount"], t["currency"], CURRENCY, t["booked_at"])) for t in payments]
-    el(details, "grandTotal", _amount(sum((a for _, a in amounts), Decimal("0.00"))))
+    grand_total = sum((a for _, a in amounts), Decimal("0.00"))
+    el(details, "grandTotal", _amount(grand_total))
 
     grounds = el(smr, "suspGrounds", with_id=True)
     el(
         grounds,
         "groundsForSuspicion",
-        clip.text(f"{upper_first(draft['wording'])}.\n\n{narrative(draft)}", 100_000, "groundsForSuspicion"),
+        clip.text(
+            f"{upper_first(draft['wording'])}.\n\n"
+            + narrative(draft, form="austrac", lead_total=(grand_total, CURRENCY)),
+            100_000,
+            "groundsForSuspicion",
+        ),
     )
 
     person = el(smr, "suspPerson", with_id=True)

@@ -167,7 +167,7 @@ def narrative_blocks(draft: Mapping[str, Any], clipper: Clipper) -> list[str]:
 
     key = draft["filing"]["fincen"]["key_term"]
     text = clipper.text(
-        f"{key}. DRAFT prepared for investigator review.\n\n{narrative(draft, payments=True)}",
+        f"{key}.\n\n{narrative(draft, payments=True, form='fincen')}",
         sum(NARRATIVE_LIMITS),
         "ActivityNarrativeText",
     )
@@ -486,8 +486,15 @@ def whole_dollars(amount: float | None) -> str:
 
 
 def split_name(full_name: Any) -> tuple[str, str]:
-    """(first names, last name) from a full name: the last word is taken as the family name."""
-    words = str(full_name or "").split()
+    """(given names, family name) from a full name as recorded.
+
+    "SURNAME, GIVEN NAMES" (a comma: the family name first, as bank and remittance records often hold it)
+    gives the part before the first comma as the family name; otherwise the last word is the family name."""
+    text = " ".join(str(full_name or "").split())
+    family, comma, given = text.partition(",")
+    if comma and family.strip() and given.strip():
+        return " ".join(given.replace(",", " ").split()), family.strip()
+    words = text.replace(",", " ").split()
     if not words:
         return "", ""
     if len(words) == 1:

@@ -25,7 +25,7 @@ from bantay.errors import BantayError
 from bantay.sar import fincen
 from bantay.sar.fincen import split_name, subject_accounts
 from bantay.sar.fx import Rates
-from bantay.sar.goaml import is_business
+from bantay.sar.goaml import business_kind, hub_payees, is_business
 from bantay.sar.narrative import narrative
 from bantay.sar.text import one_line, upper_first, xml_text
 
@@ -78,6 +78,7 @@ def build(draft: Mapping[str, Any]) -> bytes:
     payments = [t for t in draft["transactions"] if t["direction"] == "out"]
     payees = _payees(payments)
     phones = {p["counterparty_id"]: p.get("phone") for p in draft["payees"]}
+    hubs = hub_payees(draft)
     report = {
         "reportDetails": {
             "reportTypeCode": REPORT_TYPE_CODE,
@@ -90,7 +91,7 @@ def build(draft: Mapping[str, Any]) -> bytes:
         },
         "detailsOfSuspicion": {
             "descriptionOfSuspiciousActivity": xml_text(
-                f"#ProjectShadow. {upper_first(draft['wording'])}.\n\n{narrative(draft)}"
+                f"#ProjectShadow. {upper_first(draft['wording'])}.\n\n{narrative(draft, form='fintrac')}"
             ),
             "suspicionTypeCode": SUSPICION_TYPE_CODE,
             "publicPrivatePartnershipProjectNameCodes": [PROJECT_SHADOW],
@@ -101,11 +102,11 @@ def build(draft: Mapping[str, Any]) -> bytes:
         "definitions": [
             _subject(subject),
             *(
-                _payee(t, ref, t.get("counterparty_phone") or phones.get(t.get("counterparty_id")))
+                _payee(t, ref, t.get("counterparty_phone") or phones.get(t.get("counterparty_id")), hubs)
                 for ref, t in payees.values()
             ),
         ],
-        "transactions": [_transaction(draft, t, payees, rates) for t in payments],
+        "transactions": [_transaction(draft, t, payees, rates, hubs) for t in payments],
     }
     validate(report, draft["case_id"])
     return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -171,7 +172,7 @@ def _payees(payments: list[Mapping[str, Any]]) -> dict[str, tuple[str, Mapping[s
     return found
 
 
-def _payee(txn: Mapping[str, Any], ref: str, phone: Any) -> dict[str, Any]:
+def _payee(txn: Mapping[str, Any], ref: str, phone: Any, hubs: frozenset[str]) -> dict[str, Any]:
     country = txn.get("counterparty_country")
     address: dict[str, Any] = {
         "typeCode": 2,
@@ -179,15 +180,16 @@ def _payee(txn: Mapping[str, Any], ref: str, phone: Any) -> dict[str, Any]:
     }
     if _alpha2(country):
         address["countryCode"] = country
-    if is_business(txn):
+    if is_business(txn, hubs):
         entity: dict[str, Any] = {"typeCode": ENTITY, "refId": ref}
         if txn.get("counterparty_name"):
             entity["nameOfEntity"] = _text(txn["counterparty_name"], 100)
         entity.update(addressTypeCode=2, address=address)
         if phone:
             entity["telephoneNumber"] = _text(phone, 20)
-        if txn.get("mcc"):
-            entity["natureOfPrincipalBusiness"] = f"merchant category {txn['mcc']}"
+        kind = business_kind(txn)
+        if kind:
+            entity["natureOfPrincipalBusiness"] = kind
         entity.update(registrationsIncorporations=[], identifications=[], authorizedPersons=[])
         return entity
     first, last = split_name(txn.get("counterparty_name"))
@@ -210,6 +212,7 @@ def _transaction(
     txn: Mapping[str, Any],
     payees: Mapping[str, tuple[str, Mapping[str, Any]]],
     rates: Rates,
+    hubs: frozenset[str],
 ) -> dict[str, Any]:
     booked = str(txn["booked_at"])
     key = str(txn.get("counterparty_id") or txn.get("counterparty_name") or txn["txn_id"])
@@ -258,7 +261,7 @@ def _transaction(
     if txn.get("counterparty_account"):
         completing["account"] = {
             "number": _text(txn["counterparty_account"], 100),
-            "holders": [{"typeCode": 2 if is_business(txn) else 1, "refId": payee_ref}],
+            "holders": [{"typeCode": 2 if is_business(txn, hubs) else 1, "refId": payee_ref}],
         }
     details: dict[str, Any] = {
         "attemptedTransactionIndicator": False,
@@ -282,7 +285,9 @@ def _transaction(
             {
                 "details": completing,
                 "involvements": [],
-                "beneficiaries": [{"typeCode": ENTITY if is_business(txn) else PERSON, "refId": payee_ref}],
+                "beneficiaries": [
+                    {"typeCode": ENTITY if is_business(txn, hubs) else PERSON, "refId": payee_ref}
+                ],
             }
         ],
     }

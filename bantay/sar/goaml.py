@@ -13,7 +13,7 @@ schema shipped in bantay/sar/schemas/ (the documented 5.0.x element order, no wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -158,7 +158,9 @@ def build(
     add(
         report,
         "reason",
-        clip.text(f"{upper_first(draft['wording'])}.\n\n{narrative(draft)}", COMMENTS_LIMIT, "reason"),
+        clip.text(
+            f"{upper_first(draft['wording'])}.\n\n{narrative(draft, form='goaml')}", COMMENTS_LIMIT, "reason"
+        ),
     )
     add(report, "action", clip.text(config["action"], COMMENTS_LIMIT, "action"))
 
@@ -202,13 +204,38 @@ def _rate(txn: Mapping[str, Any], local: str, local_amount: Decimal, rates: Rate
         return local_amount / Decimal(str(txn["amount"]))
 
 
-def is_business(txn: Mapping[str, Any]) -> bool:
-    """A merchant or other business: a card payment, or a payment with a merchant category code other than
-    money transfer (4829). On a remittance, transfer or wallet payment, 4829 names the transfer service the
-    money went through, not the payee: the payee is whoever the row names, a person unless another field says
-    otherwise. Quasi-cash (6051) and stored-value loads (6540) are bought from a business."""
+def hub_payees(draft: Mapping[str, Any]) -> frozenset[str]:
+    """Counterparty ids of the draft's payees in a hub cluster (`is_hub`: paid by a large share of the
+    institution's customers paying abroad, i.e. an exchange, money-service business or merchant)."""
+    hubs = {str(c["cluster_id"]) for c in draft.get("clusters") or [] if c.get("is_hub")}
+    ids = {str(i) for c in draft.get("clusters") or [] if c.get("is_hub") for i in c.get("payee_ids") or []}
+    ids |= {str(p["counterparty_id"]) for p in draft.get("payees") or [] if str(p.get("cluster_id")) in hubs}
+    return frozenset(ids)
+
+
+def is_business(txn: Mapping[str, Any], hubs: Collection[str] = frozenset()) -> bool:
+    """A merchant or other business: a card payment, a payee in a hub cluster (`hubs`, from `hub_payees`:
+    an exchange, money-service business or merchant paid by hundreds of senders), or a payment with a
+    merchant category code other than money transfer (4829). On a remittance, transfer or wallet payment,
+    4829 names the transfer service the money went through, not the payee: the payee is whoever the row
+    names, a person unless another field says otherwise. Quasi-cash (6051) and stored-value loads (6540) are
+    bought from a business. The one rule the goAML and FINTRAC forms both use."""
     mcc = str(txn.get("mcc") or "")
-    return txn.get("channel") == "card" or (bool(mcc) and mcc not in PERSON_TRANSFER_MCCS)
+    return (
+        txn.get("channel") == "card"
+        or str(txn.get("counterparty_id") or "") in hubs
+        or (bool(mcc) and mcc not in PERSON_TRANSFER_MCCS)
+    )
+
+
+def business_kind(txn: Mapping[str, Any]) -> str | None:
+    """What a business payee does, as far as the row says: its merchant category, or for a crypto payment to
+    a hub, a virtual-currency exchange; None when the row says nothing."""
+    if txn.get("mcc"):
+        return f"merchant category {txn['mcc']}"
+    if txn.get("channel") == "crypto":
+        return "virtual currency exchange (paid by many senders)"
+    return None
 
 
 class _Parties:
@@ -227,6 +254,7 @@ class _Parties:
         self.entity_id = entity_id
         self.accounts = subject_accounts(draft)
         self.phones = {p["counterparty_id"]: p.get("phone") for p in draft["payees"]}
+        self.hubs = hub_payees(draft)
 
     def sender(self, parent: etree._Element, txn: Mapping[str, Any]) -> None:
         """`from_account` (the subject's account, the subject as its signatory) or, with no account known,
@@ -289,14 +317,14 @@ class _Parties:
                     "account_name",
                     clip.line(txn["counterparty_name"], 255, "to_account/account_name"),
                 )
-            if is_business(txn):
+            if is_business(txn, self.hubs):
                 self._entity(add(account, "t_entity"), txn)
             else:
                 signatory = add(account, "signatory")
                 self._payee_person(add(signatory, "t_person"), txn)
             if wallet:
                 add(account, "comments", f"wallet ({txn.get('channel')})")
-        elif is_business(txn):
+        elif is_business(txn, self.hubs):
             self._entity(add(parent, "to_entity"), txn)
         else:
             self._payee_person(add(parent, "to_person"), txn)
@@ -306,8 +334,9 @@ class _Parties:
         """A merchant as a `t_entity`: its name as captured (never split into first and last names)."""
         add, clip = self.add, self.clip
         add(entity, "name", clip.line(txn.get("counterparty_name") or self.unknown, 255, "t_entity/name"))
-        if txn.get("mcc"):
-            add(entity, "business", f"merchant category {txn['mcc']}")
+        kind = business_kind(txn)
+        if kind:
+            add(entity, "business", kind)
         self._phones(entity, txn)
         if txn.get("counterparty_country"):
             add(entity, "incorporation_country_code", txn["counterparty_country"])

@@ -6,7 +6,9 @@ investigator can trace each one; the tests check that.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -17,6 +19,46 @@ from bantay.sar.text import flat, xml_text
 
 SECTIONS = ("WHO", "WHAT", "WHEN", "WHERE", "WHY", "HOW")
 MAX_PAYEES = 25  # payees named in the narrative; the full list is in the draft and the HTML
+
+
+@dataclass(frozen=True)
+class Regulator:
+    """The regulator-specific parts of a narrative: how it cites the regulator's own guidance (the end of
+    the WHAT sentence) and its closing line."""
+
+    guidance: str
+    closing: str
+
+
+# The guidance each regulator published on OCSE payments, as named in shared/formats/ (docs/formats.md says
+# which are verified). No document id is given where the notes name none.
+_GUIDANCE = {
+    "fincen": "described in FinCEN notice FIN-2021-NTC3 (key term {key})",
+    "goaml": "described in the financial intelligence unit's published indicators of suspected OCSE payments",
+    "nca": "reported under NCA SAR glossary code XXV3XX (risk to children)",
+    "austrac": (
+        "described in AUSTRAC's financial crime guide on OCSE, "
+        '"Combating the sexual exploitation of children for financial gain"'
+    ),
+    "fintrac": (
+        "described in FINTRAC's operational alert on laundering the proceeds of online child sexual "
+        "exploitation (Project SHADOW)"
+    ),
+}
+FORMS = tuple(_GUIDANCE)
+# Police emergency numbers (UK, Australia, Canada, US): a child at immediate risk is reported there at once.
+EMERGENCY = {"nca": "999", "austrac": "000", "fintrac": "911", "fincen": "911"}
+
+
+def regulator(draft: Mapping[str, Any], form: str) -> Regulator:
+    """The regulator-specific parts of `form`'s narrative (`form` one of FORMS)."""
+    key = draft["filing"]["fincen"]["key_term"]
+    closing = {
+        "fincen": f"Key term: {key}.",
+        "nca": f"Glossary codes: {' '.join(draft['filing']['nca']['glossary_codes'])}.",
+        "fintrac": "Project SHADOW.",
+    }.get(form, "")
+    return Regulator(guidance=_GUIDANCE[form].format(key=key), closing=closing)
 
 
 def money(value: Any) -> str:
@@ -58,19 +100,51 @@ def _clean_line(value: Any) -> Any:
     return flat(value)
 
 
-def narrative(draft: Mapping[str, Any], payments: bool = False) -> str:
-    """The full narrative text (sections in the order of SECTIONS, then the internal reference).
+def narrative(
+    draft: Mapping[str, Any],
+    payments: bool = False,
+    form: str | None = None,
+    lead_total: tuple[Any, str] | None = None,
+) -> str:
+    """The full narrative text (sections in the order of SECTIONS, then the closing line).
 
     `payments=True` adds a PAYMENTS section listing every reported payment (for forms that carry no
-    transaction table of their own, such as FinCEN's SAR)."""
+    transaction table of their own, such as FinCEN's SAR). `form` (one of FORMS) renders it for that
+    regulator: its own guidance and closing line, payee networks described in words (no internal cluster
+    ids, no other cases, no internal case reference). None renders the investigator's version.
+    `lead_total` (amount, currency) puts that total first, before the reporting-currency total (AUSTRAC: AUD).
+    """
     listed = payment_lines(draft) if payments else ""
     grounds, context = split_grounds(draft)
+    networks = {str(c["cluster_id"]): n for n, c in enumerate(draft.get("clusters") or [], start=1)}
+    if form is not None:
+        grounds = [{**i, "text": without_cluster_ids(i["text"], networks)} for i in grounds]
+        context = [{**i, "text": without_cluster_ids(i["text"], networks)} for i in context]
     text = (
         environment(False)
         .get_template("narrative.txt.j2")
-        .render(draft=draft, max_payees=MAX_PAYEES, payments=listed, grounds=grounds, context=context)
+        .render(
+            draft=draft,
+            max_payees=MAX_PAYEES,
+            payments=listed,
+            grounds=grounds,
+            context=context,
+            regulator=regulator(draft, form) if form is not None else None,
+            networks=networks,
+            lead_total=lead_total,
+        )
     )
     return text.strip() + "\n"
+
+
+def without_cluster_ids(text: str, networks: Mapping[str, int]) -> str:
+    """`text` with each internal payee-cluster id written as 'payee network N' (N: the cluster's place in
+    the draft's cluster list, as the HOW section numbers them)."""
+    if not networks:
+        return text
+    ids = re.compile("|".join(re.escape(c) for c in sorted(networks, key=len, reverse=True)))
+    text = re.sub(r"payee cluster (" + ids.pattern + ")", lambda m: f"payee network {networks[m[1]]}", text)
+    return ids.sub(lambda m: f"payee network {networks[m[0]]}", text)
 
 
 def split_grounds(draft: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:

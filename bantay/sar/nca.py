@@ -2,7 +2,10 @@
 
 Structured as the UKFIU's guidance on better-quality SARs asks (shared/formats/nca_sar.md): codes on the first
 line (XXV3XX always, XXMSHTXX where trafficking is suspected, XXVAXX for virtual assets), the subject with
-UNKNOWN for what is not held, the exact date of each transaction, and the immediate-risk prompt.
+UNKNOWN for a subject field not held (the glossary's convention), "(no reference)" for a payment the ledger
+holds no reference for, the exact date of each transaction, and the immediate-risk prompt with the UK
+emergency number (999). The narrative is NCA's: its glossary code cited, payee networks in words, no other
+cases named.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bantay.sar.narrative import environment, money, narrative
+from bantay.sar.narrative import EMERGENCY, environment, money, narrative
 from bantay.sar.text import xml_text
 
 # The parts every NCA text holds, in this order (the narrative's five Ws and how, between the risk prompt
@@ -37,7 +40,9 @@ def render(draft: Mapping[str, Any]) -> str:
     """The NCA text for one draft (plain UTF-8, control and bidi-override characters removed)."""
     # The narrative is our own multi-line text (each value in it already flattened): Markup keeps its lines.
     env = environment(False)
-    text = env.get_template("nca_sar.txt.j2").render(draft=draft, narrative=Markup(narrative(draft)))
+    text = env.get_template("nca_sar.txt.j2").render(
+        draft=draft, narrative=Markup(narrative(draft, form="nca")), emergency=EMERGENCY["nca"]
+    )
     return xml_text(text)
 
 
