@@ -84,6 +84,9 @@ def _draft(
     rows: list[dict[str, Any]],
     customer: dict[str, Any] | None = None,
     reasons: list[dict[str, Any]] | None = None,
+    clusters: pd.DataFrame | None = None,
+    cluster_payers: pd.DataFrame | None = None,
+    case_ids: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     score = {
         "customer_id": "c9",
@@ -114,9 +117,11 @@ def _draft(
         score=score,
         customer=customer or _customer(),
         transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
-        clusters=pd.DataFrame({"counterparty_id": [], "cluster_id": []}),
-        cluster_payers=pd.DataFrame({"cluster_id": [], "customer_id": []}),
-        case_ids={},
+        clusters=pd.DataFrame({"counterparty_id": [], "cluster_id": []}) if clusters is None else clusters,
+        cluster_payers=(
+            pd.DataFrame({"cluster_id": [], "customer_id": []}) if cluster_payers is None else cluster_payers
+        ),
+        case_ids=case_ids or {},
         institution={
             "name": "Demo Bank (synthetic)",
             "tin": "000000000",
