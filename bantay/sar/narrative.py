@@ -112,7 +112,7 @@ def narrative(
     transaction table of their own, such as FinCEN's SAR). `form` (one of FORMS) renders it for that
     regulator: its own guidance and closing line, payee networks described in words (no internal cluster
     ids, no other cases, no internal case reference). None renders the investigator's version.
-    `lead_total` (amount, currency) puts that total first, before the reporting-currency total (AUSTRAC: AUD).
+    `lead_total` (amount, currency) puts that total first, then the currencies sent (AUSTRAC: AUD).
     """
     listed = payment_lines(draft) if payments else ""
     grounds, context = split_grounds(draft)
@@ -142,9 +142,9 @@ def without_cluster_ids(text: str, networks: Mapping[str, int]) -> str:
     the draft's cluster list, as the HOW section numbers them)."""
     if not networks:
         return text
-    ids = re.compile("|".join(re.escape(c) for c in sorted(networks, key=len, reverse=True)))
-    text = re.sub(r"payee cluster (" + ids.pattern + ")", lambda m: f"payee network {networks[m[1]]}", text)
-    return ids.sub(lambda m: f"payee network {networks[m[0]]}", text)
+    ids = "|".join(re.escape(c) for c in sorted(networks, key=len, reverse=True))
+    named = re.compile(rf"(?:payee cluster )?\b({ids})\b")
+    return named.sub(lambda m: f"payee network {networks[m[1]]}", text)
 
 
 def split_grounds(draft: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
