@@ -4,11 +4,13 @@ draft.json is the single source of every other form: the HTML, the regulator fil
 format what is here. Amounts are rounded to cents and shares to four places *here*, so that the forms print
 exactly the numbers the draft holds; every total is the sum of the listed transactions' cents.
 
-The case's transactions (`transactions`) are the suspicious set: the union of the evidence of the grounds
-about the payments (`indicators`, from `bantay.sar.grounds`). A supporting ground's rows (the related card
-spending) that are not also behind such a ground go to `supporting_transactions`: evidence the HTML and the
-narrative show with their ids, never part of the totals, the payees or any form's transactions. The model's
-score, rank and reasons are kept apart in `model` (`internal_only`): no regulator form carries them.
+The case's transactions (`transactions`) are the reported set: the payments at least one substantive ground
+cites (`bantay.sar.grounds`: context grounds such as new payees or payee switching never report a payment, and
+are stated over the reported payments only). A supporting ground's rows (the related card spending) and the
+rows of a stated denominator ("9 of the 14 payments abroad") that are not reported go to
+`supporting_transactions` (`counted_in` names the grounds whose denominator holds them): evidence the HTML and
+the narrative show with their ids, never part of the totals, the payees or any form's transactions. The
+model's score, rank and reasons are kept apart in `model` (`internal_only`): no regulator form carries them.
 """
 
 from __future__ import annotations
@@ -97,11 +99,11 @@ def build_draft(
         other_payers=others,
         own_confirmed=own_confirmed,
     )
-    indicators, evidence = _indicators(context, reasons)
+    indicators, evidence, counted = _indicators(context, reasons)
     suspicious = {t for i in indicators if not i["supporting"] for t in i["txn_ids"]}
     ids = txns["txn_id"].astype(str)
     case_txns = txns[ids.isin(suspicious)]
-    supporting_txns = txns[ids.isin(evidence) & ~ids.isin(suspicious)]
+    supporting_txns = txns[(ids.isin(evidence) | ids.isin(counted)) & ~ids.isin(suspicious)]
     payees = _payees(case_txns, cluster_of)
     linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids, own_confirmed)
     # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
@@ -120,7 +122,9 @@ def build_draft(
         "totals": _totals(case_txns, reporting_currency),
         "indicators": indicators,
         "transactions": [_txn(row, evidence) for row in case_txns.itertuples(index=False)],
-        "supporting_transactions": [_txn(row, evidence) for row in supporting_txns.itertuples(index=False)],
+        "supporting_transactions": [
+            _txn(row, evidence, counted) for row in supporting_txns.itertuples(index=False)
+        ],
         "payees": payees,
         "clusters": linked,
         "model": {
@@ -198,8 +202,10 @@ def _is_confirmed(payers: pd.DataFrame, customer_id: str) -> bool:
 
 def _indicators(
     context: grounds.Context, reasons: Sequence[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """The grounds that hold, strongest first, with their transactions; and txn_id -> ground codes."""
+) -> tuple[list[dict[str, Any]], dict[str, list[str]], dict[str, list[str]]]:
+    """The grounds that hold, strongest first, with their transactions (context grounds restricted to the
+    reported payments, `grounds.restrict`); txn_id -> ground codes citing it; and txn_id -> ground codes
+    whose stated denominator (`base_txn_ids`) counts it."""
     cited: dict[str, int] = {}
     cited_features: dict[str, list[str]] = {}
     for reason in reasons:
@@ -210,11 +216,15 @@ def _indicators(
     txns, as_of = context.txns, context.as_of
     indicators: list[dict[str, Any]] = []
     evidence: dict[str, list[str]] = {}
-    for ground, finding, days in grounds.find_grounds(context, cited):
+    counted: dict[str, list[str]] = {}
+    for ground, finding, days in grounds.restrict(context, grounds.find_grounds(context, cited)):
         rows = txns[finding.rows]
         ids = [str(t) for t in rows["txn_id"]]
         for txn_id in ids:
             evidence.setdefault(txn_id, []).append(ground.code)
+        base_ids = [] if finding.base is None else [str(t) for t in txns.loc[finding.base, "txn_id"]]
+        for txn_id in base_ids:
+            counted.setdefault(txn_id, []).append(ground.code)
         indicators.append(
             {
                 "code": ground.code,
@@ -230,14 +240,18 @@ def _indicators(
                 "n_transactions": len(ids),
                 "amount_reporting": float(grounds.total(rows)),
                 "txn_ids": ids,
+                "base_txn_ids": base_ids,
                 "model_features": cited_features.get(ground.code, []),
             }
         )
-    return indicators, evidence
+    return indicators, evidence, counted
 
 
-def _txn(row: Any, evidence: Mapping[str, list[str]]) -> dict[str, Any]:
-    return {
+def _txn(
+    row: Any, evidence: Mapping[str, list[str]], counted: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """One listed row; `counted_in` (supporting rows only): the grounds whose stated denominator counts it."""
+    out = {
         "txn_id": str(row.txn_id),
         "booked_at": row.booked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "local_time": _text(row.local_time),
@@ -259,6 +273,9 @@ def _txn(row: Any, evidence: Mapping[str, list[str]]) -> dict[str, Any]:
         "ip_address": _text(row.ip_address),
         "grounds": list(evidence.get(str(row.txn_id), [])),
     }
+    if counted is not None:
+        out["counted_in"] = list(counted.get(str(row.txn_id), []))
+    return out
 
 
 # --- subject, activity, totals ----------------------------------------------------------------------------

@@ -21,6 +21,27 @@ clusters table marks `is_hub` (`bantay.features.network`: paid by a large share 
 exchange, money-service business or merchant) is not a facilitator cluster, whoever else paid it; the features
 leave the same clusters out of F1-F5.
 
+Substantive and context grounds (what enters the reported set). A payment is reported (listed in
+`transactions`, summed in the totals, carried by every form) only when a *substantive* ground cites it: an
+activity indicator the typology names as the payments' own marker:
+
+- CONFIRMED_CLUSTER (F5: a payee cluster other confirmed cases paid),
+- REFERENCES (O7: school fees, gift, medical, family support, a social-media handle),
+- NIGHT_PAYMENTS (O5), BURSTS (O12),
+- LINKED_PAYEES (F2: payee records sharing a phone, account or address),
+- SHARED_CLUSTER for a facilitator-like cluster only: one with 2 or more linked payee records (F2), paid by
+  senders from 3 or more countries in 90 days (F1), or paid by another confirmed case (F5),
+- SOURCE_COUNTRY_PAYMENTS (O1: payments to individuals in a source country).
+
+The *context* grounds describe the pattern of the customer's payments, not a payment: NEW_PAYEES and
+PAYEE_SWITCHING (O4; marketplace buyers and tippers pay many new payees too), ROUND_AMOUNTS (O6; rent and
+gifts are round), FOCUS_REGIONS (F4; most of the country's population) and SHARED_CLUSTER on a cluster that
+is not facilitator-like (a seller or parish two customers pay). They never put a payment in the reported set:
+after the first pass (`find_grounds`), `restrict` states them again over the reported payments only, so that
+they cite, count and sum reported rows alone. A ground that states a share ("9 of the 14 payments abroad")
+lists the rows of its denominator (`Finding.base`), so every count can be checked; the build lists the base
+rows that are not reported apart, as supporting rows.
+
 `GROUNDS` is in order of strength, strongest first (a payee cluster paid by confirmed cases first, the
 small payments to a source country last), and the draft lists grounds in that order.
 """
@@ -29,7 +50,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -72,6 +93,8 @@ class Context:
     # The customer is itself a confirmed case: its own label never counts for its own clusters, as in the
     # features (`network.customer_network_features_at`).
     own_confirmed: bool = False
+    # The reported payments (boolean mask over txns): set by `restrict`, so a context ground counts only them.
+    within: pd.Series | None = None
 
     def is_hub(self, cluster: str) -> bool:
         """The cluster is a hub (`is_hub` in the clusters table), never a facilitator cluster."""
@@ -81,7 +104,21 @@ class Context:
         return self.txns["booking_date"] >= self.as_of - timedelta(days=days)
 
     def p2p(self, days: int) -> pd.Series:
-        return self.txns["is_p2p"] & self.window(days)
+        mask = self.txns["is_p2p"] & self.window(days)
+        return mask if self.within is None else mask & self.within
+
+    def facilitator_like(self, cluster: str) -> bool:
+        """Not a hub, and 2+ linked payee records (F2), senders from 3+ countries in 90 days (F1), or another
+        confirmed case paying it (F5): a shared cluster that makes a payment to it reportable."""
+        facts = self.cluster_facts.get(cluster, {})
+        if self.is_hub(cluster):
+            return False
+        others_confirmed = int(facts.get("n_confirmed_payers_365d") or 0) - int(self.own_confirmed)
+        return (
+            int(facts.get("n_members") or 1) >= 2
+            or int(facts.get("n_sender_countries_90d") or 0) >= 3
+            or others_confirmed > 0
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +128,10 @@ class Finding:
     rows: pd.Series  # boolean mask over Context.txns
     holds: bool
     text: str
+    # The rows of the stated denominator ("9 of the 14 payments abroad": the 14), when the text states one.
+    base: pd.Series | None = None
+    # The rows this ground makes reportable (None: all of `rows` for a substantive ground, none for context).
+    reportable: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +139,7 @@ class Ground:
     """One activity indicator: stable code, typology, look-back window, model features it states.
 
     `supporting`: context, not suspected payments; its rows are evidence, never reported property.
+    `context`: describes the pattern; cites only payments a substantive ground reports (see the module).
     """
 
     code: str
@@ -107,6 +149,13 @@ class Ground:
     features: frozenset[str]
     find: Callable[[Context, int], Finding]
     supporting: bool = False
+    context: bool = False
+
+    def reportable(self, finding: Finding) -> pd.Series:
+        """The rows the finding puts in the reported set (none for a supporting or context ground)."""
+        if self.supporting or self.context:
+            return finding.rows & False
+        return finding.rows if finding.reportable is None else finding.rows & finding.reportable
 
 
 # --- wording helpers ---------------------------------------------------------------------------------------
@@ -192,7 +241,9 @@ def _shared_cluster(ctx: Context, days: int) -> Finding:
             f"{_n(len(group), 'payment')} ({_money(total(group), ctx.currency)}) to payee cluster {cluster}, "
             f"which {_n(shared[str(cluster)], 'other customer')} of the institution also paid"
         )
-    return Finding(mask, True, f"{'; '.join(parts)} ({_span(rows)})")
+    facilitator = [c for c in shared if ctx.facilitator_like(c)]
+    reportable = payee_cluster.isin(facilitator).fillna(False).astype(bool)
+    return Finding(mask, True, f"{'; '.join(parts)} ({_span(rows)})", reportable=reportable)
 
 
 def _references(ctx: Context, days: int) -> Finding:
@@ -274,7 +325,7 @@ def _night(ctx: Context, days: int) -> Finding:
         if len(rows)
         else ""
     )
-    return Finding(mask, len(rows) >= 2 and 2 * len(rows) >= n_base, text)
+    return Finding(mask, len(rows) >= 2 and 2 * len(rows) >= n_base, text, base=base)
 
 
 def _bursts(ctx: Context, days: int) -> Finding:
@@ -311,11 +362,11 @@ def _payee_switching(ctx: Context, days: int) -> Finding:
     text = (
         f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} went to a different "
         f"payee "
-        f"from the payment before ({_n(n_payees, 'payee')} in all)"
+        f"from the customer's payment abroad before it ({_n(n_payees, 'payee')} in all)"
         if len(rows)
         else ""
     )
-    return Finding(mask, len(rows) >= 4 and len(rows) >= 0.6 * (n_base - 1), text)
+    return Finding(mask, len(rows) >= 4 and len(rows) >= 0.6 * (n_base - 1), text, base=base)
 
 
 def _linked_payees(ctx: Context, days: int) -> Finding:
@@ -384,7 +435,7 @@ def _round_amounts(ctx: Context, days: int) -> Finding:
         if len(rows)
         else ""
     )
-    return Finding(mask, len(rows) >= 3 and 4 * len(rows) >= 3 * n_base, text)
+    return Finding(mask, len(rows) >= 3 and 4 * len(rows) >= 3 * n_base, text, base=base)
 
 
 def _f(*names: str) -> frozenset[str]:
@@ -409,13 +460,14 @@ GROUNDS: tuple[Ground, ...] = (
            _night),
     Ground("BURSTS", "O12", "Payments in bursts", 90, _f("n_p2p_burst_90d", "share_p2p_burst_90d"), _bursts),
     Ground("NEW_PAYEES", "O4", "Many new payees", 90,
-           _f("n_payees_30d", "n_payees_90d", "n_payees_365d", "share_p2p_new_payee_90d"), _new_payees),
+           _f("n_payees_30d", "n_payees_90d", "n_payees_365d", "share_p2p_new_payee_90d"), _new_payees,
+           context=True),
     Ground("PAYEE_SWITCHING", "O4", "Switching between payees", 365, _f("share_p2p_payee_switch_365d"),
-           _payee_switching),
+           _payee_switching, context=True),
     Ground("LINKED_PAYEES", "F2", "Payees linked to each other", 365,
            _f("max_members_cluster_365d", "share_pay_multi_member_cluster_365d"), _linked_payees),
     Ground("FOCUS_REGIONS", "F4", "Payees in the regions named in the guidance", 365,
-           _f("share_pay_ph_focus_region_365d"), _focus_regions),
+           _f("share_pay_ph_focus_region_365d"), _focus_regions, context=True),
     Ground("SOURCE_COUNTRY_PAYMENTS", "O1", "Small payments to individuals in a source country", 90,
            _f("n_p2p_30d", "n_p2p_90d", "n_p2p_ph_90d", "n_p2p_source_90d", "share_p2p_ph_90d", "p2p_usd_30d",
               "p2p_usd_90d", "p2p_usd_ph_90d", "median_p2p_usd_90d", "p2p_usd_iqr_ratio_90d",
@@ -424,7 +476,7 @@ GROUNDS: tuple[Ground, ...] = (
               "escalation_amount_ratio_365d", "escalation_gap_ratio_365d", "p2p_count_trend_90d"),
            _source_countries),
     Ground("ROUND_AMOUNTS", "O6", "Round amounts", 90, _f("share_p2p_round_90d", "share_p2p_round_365d"),
-           _round_amounts),
+           _round_amounts, context=True),
 )
 BY_FEATURE: dict[str, Ground] = {feature: ground for ground in GROUNDS for feature in ground.features}
 
@@ -447,3 +499,28 @@ def find_grounds(ctx: Context, cited: Mapping[str, int]) -> list[tuple[Ground, F
         if finding.holds or (ground.code in cited and bool(finding.rows.any())):
             found.append((ground, finding, days))
     return found
+
+
+def reported_rows(found: Sequence[tuple[Ground, Finding, int]], index: pd.Index) -> pd.Series:
+    """The reported set: the rows at least one substantive ground cites (boolean mask over Context.txns)."""
+    mask = pd.Series(False, index=index)
+    for ground, finding, _days in found:
+        mask |= ground.reportable(finding)
+    return mask
+
+
+def restrict(ctx: Context, found: Sequence[tuple[Ground, Finding, int]]) -> list[tuple[Ground, Finding, int]]:
+    """The grounds with every context ground (and SHARED_CLUSTER) stated again over the reported rows only:
+    its rows, counts, sums and denominator are then reported payments; a ground left with no row is dropped.
+    Substantive grounds are kept as found (their rows are reported by definition)."""
+    reported = reported_rows(found, ctx.txns.index)
+    within = replace(ctx, within=reported)
+    out = []
+    for ground, finding, days in found:
+        if ground.supporting or not bool((finding.rows & ~reported).any()):
+            out.append((ground, finding, days))
+            continue
+        again = ground.find(within, days)
+        if bool(again.rows.any()):
+            out.append((ground, again, days))
+    return out

@@ -1,0 +1,129 @@
+"""The reported set, without Spark: context grounds (new payees, payee switching, a shared payee that is not
+a facilitator-like cluster) never report a payment; a stated denominator lists its rows.
+
+Customer c8 (resident in the UK, not confirmed) paid abroad in February 2025, all cross-border p2p:
+- e1 (Feb 1): USD 533.36 to E1 in Spain, a new payee, daytime: only NEW_PAYEES and PAYEE_SWITCHING cite it.
+- u1 (Feb 3): USD 410.92 to U1 in the US, reference "payment", a new payee, daytime; U1 is its own cluster KS,
+  which one other customer (c6) also pays: SHARED_CLUSTER on a cluster that is not facilitator-like.
+- n1 (Feb 5): USD 40.00 to P1 in the Philippines at night, reference "gift", a new payee.
+- f1 (Feb 8): USD 60.00 to F1 in the US, a new payee, daytime; F1 is in cluster KF with F2 (2 linked payee
+  records), which c5 also pays: a facilitator-like shared cluster, so SHARED_CLUSTER reports f1.
+- n2 (Feb 12): USD 30.00 to P2 in the Philippines at night; n3 (Feb 15): USD 25.00 to P2 at night.
+Every row but n3 went to a different payee from the one before (payee switches: e1 is the first, so none).
+Night: 3 of the 6 payments abroad (50%) holds; its denominator is the 6, so e1 and u1 are listed as supporting
+rows counted in it, never reported.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sar_world import AS_OF, GENERATED_AT
+
+from bantay.sar import build, narrative
+from bantay.sar.evidence import TXN_COLUMNS
+
+SUBSTANTIVE = {"CONFIRMED_CLUSTER", "REFERENCES", "NIGHT_PAYMENTS", "BURSTS", "LINKED_PAYEES",
+               "SHARED_CLUSTER", "SOURCE_COUNTRY_PAYMENTS"}
+
+
+def _txn(
+    txn_id: str, day: int, hour: int, amount: str, payee: str, country: str, **flags: Any
+) -> dict[str, Any]:
+    when = datetime(2025, 2, day, hour, 0)
+    row: dict[str, Any] = {name: None for name in TXN_COLUMNS}
+    row.update(
+        txn_id=txn_id, booked_at=pd.Timestamp(when, tz="UTC"), booking_date=when.date(),
+        local_time=when.strftime("%Y-%m-%d %H:%M"), customer_id="c8", account_id="A-c8", direction="out",
+        channel="bank_transfer", amount=Decimal(amount), currency="USD", amount_usd=float(amount),
+        amount_reporting=float(amount), counterparty_id=payee, counterparty_name="Name",
+        counterparty_country=country, is_p2p=True,
+    )
+    row.update(flags)
+    return row
+
+
+ROWS = [
+    _txn("e1", 1, 12, "533.36", "E1", "ES", is_new_payee=True),
+    _txn("u1", 3, 12, "410.92", "U1", "US", reference="payment", is_new_payee=True, is_payee_switch=True),
+    _txn("n1", 5, 23, "40.00", "P1", "PH", reference="gift", is_keyword=True, is_night=True,
+         is_new_payee=True, is_payee_switch=True),
+    _txn("f1", 8, 12, "60.00", "F1", "US", is_new_payee=True, is_payee_switch=True),
+    _txn("n2", 12, 23, "30.00", "P2", "PH", is_night=True, is_new_payee=True, is_payee_switch=True),
+    _txn("n3", 15, 23, "25.00", "P2", "PH", is_night=True),
+]
+CLUSTERS = pd.DataFrame(
+    [
+        {"counterparty_id": "U1", "cluster_id": "KS", "n_members": 1, "n_sender_countries_90d": 2,
+         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
+        {"counterparty_id": "F1", "cluster_id": "KF", "n_members": 2, "n_sender_countries_90d": 2,
+         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
+        {"counterparty_id": "F2", "cluster_id": "KF", "n_members": 2, "n_sender_countries_90d": 2,
+         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
+    ]
+)
+PAYERS = pd.DataFrame(
+    [("KS", "c8", 0), ("KS", "c6", 0), ("KF", "c8", 0), ("KF", "c5", 0)],
+    columns=["cluster_id", "customer_id", "confirmed"],
+)
+
+
+def _draft() -> dict[str, Any]:
+    return build.build_draft(
+        as_of=AS_OF,
+        generated_at=GENERATED_AT.replace(tzinfo=UTC),
+        score={"customer_id": "c8", "score": 0.8, "rank": 1, "model_version": "1", "reasons": []},
+        customer={"customer_id": "c8", "residence_country": "GB", "timezone": "Europe/London"},
+        transactions=pd.DataFrame(ROWS, columns=list(TXN_COLUMNS)),
+        clusters=CLUSTERS,
+        cluster_payers=PAYERS,
+        case_ids={},
+        institution={"name": "Demo Bank (synthetic)"},
+        reporting_currency="USD",
+        catalogue=build.feature_catalogue(),
+    )
+
+
+def test_build_draft_reports_only_payments_a_substantive_ground_cites():
+    draft = _draft()
+    # e1 and u1 are cited only by context grounds: not reported, not in any total.
+    assert [t["txn_id"] for t in draft["transactions"]] == ["n1", "f1", "n2", "n3"]
+    assert all(set(t["grounds"]) & SUBSTANTIVE for t in draft["transactions"])
+    assert draft["totals"]["reporting"]["amount"] == 155.0  # 40 + 60 + 30 + 25
+    assert [p["counterparty_id"] for p in draft["payees"]] == ["P2", "F1", "P1"]
+    # WHEN is the span of the listed rows (e1 on Feb 1 and u1 on Feb 3 are not listed).
+    assert (draft["activity"]["from"], draft["activity"]["to"]) == ("2025-02-05", "2025-02-15")
+
+
+def test_build_draft_states_context_grounds_over_reported_rows_only():
+    by_code = {i["code"]: i for i in _draft()["indicators"]}
+    # KS (one record, one other payer) is no facilitator cluster: only KF's payment is cited.
+    assert by_code["SHARED_CLUSTER"]["txn_ids"] == ["f1"]
+    assert "KS" not in by_code["SHARED_CLUSTER"]["text"]
+    # New payees among the reported rows: P1 (n1), F1 (f1), P2 (n2).
+    assert by_code["NEW_PAYEES"]["txn_ids"] == ["n1", "f1", "n2"]
+    assert by_code["NEW_PAYEES"]["text"].startswith(
+        "3 payments abroad between 2025-02-05 and 2025-02-12 went to 3 payees"
+    )
+    assert by_code["NEW_PAYEES"]["amount_reporting"] == 130.0
+    # Switches among the 4 reported payments, the denominator listed.
+    assert by_code["PAYEE_SWITCHING"]["txn_ids"] == ["n1", "f1", "n2"]
+    assert by_code["PAYEE_SWITCHING"]["base_txn_ids"] == ["n1", "f1", "n2", "n3"]
+    assert by_code["PAYEE_SWITCHING"]["text"].startswith("3 of the 4 payments abroad between 2025-02-05")
+
+
+def test_build_draft_lists_the_rows_of_a_stated_denominator():
+    draft = _draft()
+    night = next(i for i in draft["indicators"] if i["code"] == "NIGHT_PAYMENTS")
+    assert night["txn_ids"] == ["n1", "n2", "n3"]
+    assert night["text"].startswith("3 of the 6 payments abroad between 2025-02-01 and 2025-02-15 (50%)")
+    assert night["base_txn_ids"] == ["e1", "u1", "n1", "f1", "n2", "n3"]
+    # The two unreported rows of the denominator are supporting rows, counted in the night share only.
+    supporting = {t["txn_id"]: t for t in draft["supporting_transactions"]}
+    assert set(supporting) == {"e1", "u1"}
+    assert all(t["grounds"] == [] and t["counted_in"] == ["NIGHT_PAYMENTS"] for t in supporting.values())
+    text = narrative.narrative(draft)
+    assert "Transactions: n1, n2, n3; the 6 payments counted: e1, u1, n1, f1, n2, n3" in text
