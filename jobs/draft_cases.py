@@ -122,6 +122,7 @@ def build_drafts(
     customers = {str(row["customer_id"]): row for row in inputs.customers.to_dict("records")}
     by_customer = dict(tuple(inputs.transactions.groupby("customer_id", sort=False)))
     empty = inputs.transactions.iloc[0:0]
+    decisions = {str(row["customer_id"]): row for row in inputs.decisions.to_dict("records")}
     catalogue = build.feature_catalogue()
     institution = case.institution_for_forms(settings.institution.model_dump(), settings.demo)
     drafts: list[dict[str, Any]] = []
@@ -145,6 +146,7 @@ def build_drafts(
                 reporting_currency=settings.reporting_currency,
                 catalogue=catalogue,
                 goaml=config,
+                decision=decisions.get(customer_id),
             ),
         )
         if isinstance(made, FailedCase):

@@ -74,6 +74,7 @@ def build_draft(
     reporting_currency: str,
     catalogue: Mapping[str, FeatureInfo],
     goaml: Mapping[str, Any] | None = None,
+    decision: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The draft for one alerted customer. `transactions` are that customer's rows with the flag columns of
     `bantay.features.flags` (`evidence.TXN_COLUMNS`).
@@ -82,6 +83,9 @@ def build_draft(
     (`bantay.sar.grounds`): totals, activity, payees, forms and narrative all follow from that one set, so
     travel and ordinary spending never enter it, nor the supporting grounds' card spending (listed apart in
     `supporting_transactions`). Every figure comes from the rows, none from the feature table.
+
+    `decision`: the customer's latest decision before `as_of` (`evidence.decisions`: label, decided_at,
+    case_id), stated as `prior_decision` with how many reported payments were booked after it.
     """
     customer_id = str(score["customer_id"])
     txns = _prepared(transactions, as_of)
@@ -127,6 +131,7 @@ def build_draft(
         ],
         "payees": payees,
         "clusters": linked,
+        "prior_decision": _prior_decision(decision, case_txns),
         "model": {
             "internal_only": True,
             "version": str(score.get("model_version") or ""),
@@ -146,6 +151,23 @@ def build_draft(
     }
     draft["recommended_actions"] = recommended_actions(draft)
     return draft
+
+
+def _prior_decision(decision: Mapping[str, Any] | None, case_txns: pd.DataFrame) -> dict[str, Any] | None:
+    """The earlier decision on the customer (None when there is none): outcome, UTC date, case id, and the
+    reported payments booked after it."""
+    if not decision or _missing(decision.get("label")) or _missing(decision.get("decided_at")):
+        return None
+    decided_at = pd.Timestamp(decision["decided_at"])
+    decided_at = decided_at.tz_convert("UTC") if decided_at.tzinfo else decided_at.tz_localize("UTC")
+    after = case_txns[case_txns["booked_at"] >= decided_at]
+    return {
+        "outcome": "confirmed" if int(decision["label"]) == 1 else "cleared",
+        "decided_on": decided_at.date().isoformat(),
+        "case_id": _text(decision.get("case_id")),
+        "n_transactions_after": len(after),
+        "txn_ids_after": [str(t) for t in after["txn_id"]],
+    }
 
 
 # --- transactions and grounds -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ features aggregate, so the transactions a draft lists behind a ground are the on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -67,6 +67,9 @@ class CaseInputs:
     # cluster_id, customer_id, confirmed: every customer paying those clusters in the window, confirmed 1
     # when its latest label decided before as_of is 1 (`network.confirmed_payers`, as the features use it)
     cluster_payers: pd.DataFrame
+    # customer_id, label (1 confirmed, 0 cleared), decided_at (UTC), case_id (None for the ledger's labels):
+    # each alerted customer's latest decision before as_of (`decisions`), for the draft to state
+    decisions: pd.DataFrame = field(default_factory=lambda: _no_decisions())
 
 
 def partition(settings: Settings, name: str, as_of: date) -> Path:
@@ -126,6 +129,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     customers_pd = alerted_customers.toPandas()
 
     clusters_pd, payers_pd = _clusters(spark, settings, as_of, txns, transactions)
+    decided = decisions(spark, settings, as_of, ids)
     logger.info(
         "draft inputs for %s: %d alerts, %d transactions, %d cluster rows",
         as_of,
@@ -133,7 +137,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
         len(transactions),
         len(clusters_pd),
     )
-    return CaseInputs(as_of, alerts, customers_pd, transactions, clusters_pd, payers_pd)
+    return CaseInputs(as_of, alerts, customers_pd, transactions, clusters_pd, payers_pd, decided)
 
 
 def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> DataFrame:
@@ -189,3 +193,47 @@ def _labels(spark: SparkSession, settings: Settings) -> DataFrame:
     """The labels the network features read (`bantay.features.store.read_labels`: validated labels and the
     workbench's approved decisions), so that a draft's confirmed clusters are the model's."""
     return store.read_labels(spark, settings)
+
+
+# <case id>-<approval time>.parquet, as `bantay.cases.labels.write_decision` names a workbench decision
+_DECISION_FILE = r"([^/]+)-[0-9]{8}T[0-9]+Z\.parquet$"
+
+
+def _no_decisions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"customer_id": pd.Series(dtype=str), "label": pd.Series(dtype="int64"),
+         "decided_at": pd.Series(dtype="datetime64[ns, UTC]"), "case_id": pd.Series(dtype=object)}
+    )
+
+
+def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: DataFrame) -> pd.DataFrame:
+    """`customer_id, label, decided_at, case_id`: the latest decision before `as_of` (UTC midnight) of each
+    customer of `ids`, from the validated labels (no case id) and the workbench's approved decisions (case id
+    from the label file's name); the latest wins, ties by the higher label, as `network.confirmed_payers`."""
+    from bantay.cases import labels as case_labels
+
+    columns = ["customer_id", "label", "decided_at"]
+    try:
+        ledger_labels = ledger.read_validated(spark, settings.output_root, "labels")
+    except MissingArtefactError:
+        ledger_labels = spark.createDataFrame([], ledger.LABELS_SCHEMA)
+    # The ledger's labels carry no case id; the workbench's files are read apart to keep theirs.
+    frames = [ledger_labels.select(*columns).withColumn("case_id", F.lit(None).cast("string"))]
+    decided = case_labels.read_decided(spark, settings.output_root)
+    if decided is not None:
+        case = F.regexp_extract(F.input_file_name(), _DECISION_FILE, 1)
+        frames.append(decided.select(*columns, F.when(case != "", case).alias("case_id")))
+    both = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+    before = both.where(
+        (F.col("decided_at") < F.lit(as_of).cast("timestamp"))
+        & F.col("label").isNotNull()
+        & F.col("customer_id").isNotNull()
+    ).join(F.broadcast(ids), on="customer_id", how="left_semi")
+    latest = before.groupBy("customer_id").agg(
+        F.max_by(F.struct("label", "decided_at", "case_id"), F.struct("decided_at", "label")).alias("d")
+    )
+    frame: pd.DataFrame = latest.select("customer_id", "d.label", "d.decided_at", "d.case_id").toPandas()
+    if frame.empty:
+        return _no_decisions()
+    frame["decided_at"] = pd.to_datetime(frame["decided_at"], utc=True)
+    return frame

@@ -71,7 +71,7 @@ PAYERS = pd.DataFrame(
 )
 
 
-def _draft() -> dict[str, Any]:
+def _draft(decision: dict[str, Any] | None = None) -> dict[str, Any]:
     return build.build_draft(
         as_of=AS_OF,
         generated_at=GENERATED_AT.replace(tzinfo=UTC),
@@ -84,6 +84,7 @@ def _draft() -> dict[str, Any]:
         institution={"name": "Demo Bank (synthetic)"},
         reporting_currency="USD",
         catalogue=build.feature_catalogue(),
+        decision=decision,
     )
 
 
