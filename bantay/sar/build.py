@@ -107,7 +107,8 @@ def build_draft(
     suspicious = {t for i in indicators if not i["supporting"] for t in i["txn_ids"]}
     ids = txns["txn_id"].astype(str)
     case_txns = txns[ids.isin(suspicious)]
-    supporting_txns = txns[(ids.isin(evidence) | ids.isin(counted)) & ~ids.isin(suspicious)]
+    earlier = _earlier_same_payees(txns, case_txns, cluster_of, facts)
+    supporting_txns = txns[(ids.isin(evidence) | ids.isin(counted) | earlier) & ~ids.isin(suspicious)]
     payees = _payees(case_txns, cluster_of)
     linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids, own_confirmed)
     # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
@@ -122,7 +123,10 @@ def build_draft(
         "reporting_currency": reporting_currency,
         "institution": {k: _plain(v) for k, v in institution.items()},
         "subject": _subject(customer, txns, case_txns),
-        "activity": _activity(case_txns, as_of),
+        "activity": {
+            **_activity(case_txns, as_of),
+            "earlier_txn_ids": [str(t) for t in txns.loc[earlier, "txn_id"]],
+        },
         "totals": _totals(case_txns, reporting_currency),
         "indicators": indicators,
         "transactions": [_txn(row, evidence) for row in case_txns.itertuples(index=False)],
@@ -151,6 +155,29 @@ def build_draft(
     }
     draft["recommended_actions"] = recommended_actions(draft)
     return draft
+
+
+def _earlier_same_payees(
+    txns: pd.DataFrame,
+    case_txns: pd.DataFrame,
+    cluster_of: Mapping[str, str],
+    facts: Mapping[str, Mapping[str, Any]],
+) -> pd.Series:
+    """The unreported payments abroad of the look-back booked before the first reported one to a reported
+    payee or to its payee cluster (hubs left out): WHEN names them, so the reported span hides no earlier
+    payment to the same people."""
+    if case_txns.empty:
+        return pd.Series(False, index=txns.index)
+    payees = set(case_txns["counterparty_id"].dropna().astype(str))
+    clusters = {cluster_of[p] for p in payees if p in cluster_of}
+    clusters = {c for c in clusters if not facts.get(c, {}).get("is_hub")}
+    payee = txns["counterparty_id"].astype("string")
+    same = payee.isin(payees).fillna(False).astype(bool) | payee.map(cluster_of).isin(clusters).fillna(
+        False
+    ).astype(bool)
+    first = case_txns["booked_at"].min()
+    reported = txns["txn_id"].astype(str).isin(set(case_txns["txn_id"].astype(str)))
+    return same & txns["is_p2p"] & (txns["booked_at"] < first) & ~reported
 
 
 def _prior_decision(decision: Mapping[str, Any] | None, case_txns: pd.DataFrame) -> dict[str, Any] | None:

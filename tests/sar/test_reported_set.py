@@ -1,7 +1,9 @@
 """The reported set, without Spark: context grounds (new payees, payee switching, a shared payee that is not
 a facilitator-like cluster) never report a payment; a stated denominator lists its rows.
 
-Customer c8 (resident in the UK, not confirmed) paid abroad in February 2025, all cross-border p2p:
+Customer c8 (resident in the UK, not confirmed) paid abroad, all cross-border p2p:
+- k0 (2024-11-10): USD 45.00 to P2 in the Philippines, daytime, outside every 90-day window: no ground
+  selects it, but WHEN names it as an earlier payment to a reported payee (a supporting row).
 - e1 (Feb 1): USD 533.36 to E1 in Spain, a new payee, daytime: only NEW_PAYEES and PAYEE_SWITCHING cite it.
 - u1 (Feb 3): USD 410.92 to U1 in the US, reference "payment", a new payee, daytime; U1 is its own cluster KS,
   which one other customer (c6) also pays: SHARED_CLUSTER on a cluster that is not facilitator-like.
@@ -9,14 +11,14 @@ Customer c8 (resident in the UK, not confirmed) paid abroad in February 2025, al
 - f1 (Feb 8): USD 60.00 to F1 in the US, a new payee, daytime; F1 is in cluster KF with F2 (2 linked payee
   records), which c5 also pays: a facilitator-like shared cluster, so SHARED_CLUSTER reports f1.
 - n2 (Feb 12): USD 30.00 to P2 in the Philippines at night; n3 (Feb 15): USD 25.00 to P2 at night.
-Every row but n3 went to a different payee from the one before (payee switches: e1 is the first, so none).
+Every row but n3 went to a different payee from the one before (payee switches; k0 is the first).
 Night: 3 of the 6 payments abroad (50%) holds; its denominator is the 6, so e1 and u1 are listed as supporting
 rows counted in it, never reported.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +49,9 @@ def _txn(
 
 
 ROWS = [
-    _txn("e1", 1, 12, "533.36", "E1", "ES", is_new_payee=True),
+    {**_txn("k0", 10, 12, "45.00", "P2", "PH"), "booked_at": pd.Timestamp("2024-11-10 12:00", tz="UTC"),
+     "booking_date": date(2024, 11, 10), "local_time": "2024-11-10 12:00"},
+    _txn("e1", 1, 12, "533.36", "E1", "ES", is_new_payee=True, is_payee_switch=True),
     _txn("u1", 3, 12, "410.92", "U1", "US", reference="payment", is_new_payee=True, is_payee_switch=True),
     _txn("n1", 5, 23, "40.00", "P1", "PH", reference="gift", is_keyword=True, is_night=True,
          is_new_payee=True, is_payee_switch=True),
@@ -124,7 +128,21 @@ def test_build_draft_lists_the_rows_of_a_stated_denominator():
     assert night["base_txn_ids"] == ["e1", "u1", "n1", "f1", "n2", "n3"]
     # The two unreported rows of the denominator are supporting rows, counted in the night share only.
     supporting = {t["txn_id"]: t for t in draft["supporting_transactions"]}
-    assert set(supporting) == {"e1", "u1"}
-    assert all(t["grounds"] == [] and t["counted_in"] == ["NIGHT_PAYMENTS"] for t in supporting.values())
+    assert set(supporting) == {"k0", "e1", "u1"}
+    assert all(supporting[t]["grounds"] == [] for t in supporting)
+    assert supporting["e1"]["counted_in"] == supporting["u1"]["counted_in"] == ["NIGHT_PAYMENTS"]
     text = narrative.narrative(draft)
     assert "Transactions: n1, n2, n3; the 6 payments counted: e1, u1, n1, f1, n2, n3" in text
+
+
+def test_build_draft_names_earlier_payments_to_reported_payees():
+    draft = _draft()
+    # k0 paid P2 (reported through n2, n3) before the first reported payment: listed, never reported.
+    assert draft["activity"]["earlier_txn_ids"] == ["k0"]
+    assert next(t for t in draft["supporting_transactions"] if t["txn_id"] == "k0")["counted_in"] == []
+    assert "k0" not in [t["txn_id"] for t in draft["transactions"]]
+    when = (
+        "WHEN: From 2025-02-05 to 2025-02-15 (the first and the last payment under review); the customer "
+        "also paid the same payees or payee clusters 1 time before 2025-02-05 (k0)"
+    )
+    assert when in narrative.narrative(draft)
