@@ -28,9 +28,10 @@ activity indicator the typology names as the payments' own marker:
 - CONFIRMED_CLUSTER (F5: a payee cluster other confirmed cases paid),
 - REFERENCES (O7: school fees, gift, medical, family support, a social-media handle),
 - NIGHT_PAYMENTS (O5), BURSTS (O12),
-- LINKED_PAYEES (F2: payee records sharing a phone, account or address),
-- SHARED_CLUSTER for a facilitator-like cluster only: one with 2 or more linked payee records (F2), paid by
-  senders from 3 or more countries in 90 days (F1), or paid by another confirmed case (F5),
+- LINKED_PAYEES and SHARED_CLUSTER for a facilitator-like cluster only (`Context.facilitator_like`): 3 or
+  more payee records sharing a phone, account or address (F2), senders from 3 or more countries in 90 days
+  (F1), or another confirmed case paying it (F5); two records sharing a phone are a family or a shop as often,
+  so a cluster of two records that one other customer pays is context,
 - SOURCE_COUNTRY_PAYMENTS (O1: payments to individuals in a source country).
 
 The *context* grounds describe the pattern of the customer's payments, not a payment: NEW_PAYEES and
@@ -108,14 +109,14 @@ class Context:
         return mask if self.within is None else mask & self.within
 
     def facilitator_like(self, cluster: str) -> bool:
-        """Not a hub, and 2+ linked payee records (F2), senders from 3+ countries in 90 days (F1), or another
-        confirmed case paying it (F5): a shared cluster that makes a payment to it reportable."""
+        """Not a hub, and 3+ linked payee records (F2), senders from 3+ countries in 90 days (F1), or another
+        confirmed case paying it (F5): a cluster whose payments LINKED_PAYEES or SHARED_CLUSTER report."""
         facts = self.cluster_facts.get(cluster, {})
         if self.is_hub(cluster):
             return False
         others_confirmed = int(facts.get("n_confirmed_payers_365d") or 0) - int(self.own_confirmed)
         return (
-            int(facts.get("n_members") or 1) >= 2
+            int(facts.get("n_members") or 1) >= 3
             or int(facts.get("n_sender_countries_90d") or 0) >= 3
             or others_confirmed > 0
         )
@@ -387,7 +388,9 @@ def _linked_payees(ctx: Context, days: int) -> Finding:
         for cluster, group in rows.groupby(payee_cluster[mask], sort=True)
     ]
     holds = any(linked[str(c)] >= 3 for c in set(payee_cluster[mask]))
-    return Finding(mask, holds, f"{'; '.join(parts)} ({_span(rows)})")
+    facilitator = [c for c in linked if ctx.facilitator_like(c)]
+    reportable = payee_cluster.isin(facilitator).fillna(False).astype(bool)
+    return Finding(mask, holds, f"{'; '.join(parts)} ({_span(rows)})", reportable=reportable)
 
 
 def _focus_regions(ctx: Context, days: int) -> Finding:

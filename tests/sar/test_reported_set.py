@@ -5,11 +5,12 @@ Customer c8 (resident in the UK, not confirmed) paid abroad, all cross-border p2
 - k0 (2024-11-10): USD 45.00 to P2 in the Philippines, daytime, outside every 90-day window: no ground
   selects it, but WHEN names it as an earlier payment to a reported payee (a supporting row).
 - e1 (Feb 1): USD 533.36 to E1 in Spain, a new payee, daytime: only NEW_PAYEES and PAYEE_SWITCHING cite it.
-- u1 (Feb 3): USD 410.92 to U1 in the US, reference "payment", a new payee, daytime; U1 is its own cluster KS,
-  which one other customer (c6) also pays: SHARED_CLUSTER on a cluster that is not facilitator-like.
+- u1 (Feb 3): USD 410.92 to U1 in the US, reference "payment", a new payee, daytime; U1 is in cluster KS with
+  U2 (2 records sharing a phone), which one other customer (c6) also pays: SHARED_CLUSTER and LINKED_PAYEES on
+  a cluster that is not facilitator-like (fewer than 3 records, 2 sender countries, no confirmed payer).
 - n1 (Feb 5): USD 40.00 to P1 in the Philippines at night, reference "gift", a new payee.
-- f1 (Feb 8): USD 60.00 to F1 in the US, a new payee, daytime; F1 is in cluster KF with F2 (2 linked payee
-  records), which c5 also pays: a facilitator-like shared cluster, so SHARED_CLUSTER reports f1.
+- f1 (Feb 8): USD 60.00 to F1 in the US, a new payee, daytime; F1 is in cluster KF with F2 and F3 (3 linked
+  payee records), which c5 also pays: a facilitator-like cluster; SHARED_CLUSTER and LINKED_PAYEES report f1.
 - n2 (Feb 12): USD 30.00 to P2 in the Philippines at night; n3 (Feb 15): USD 25.00 to P2 at night.
 Every row but n3 went to a different payee from the one before (payee switches; k0 is the first).
 Night: 3 of the 6 payments abroad (50%) holds; its denominator is the 6, so e1 and u1 are listed as supporting
@@ -61,12 +62,11 @@ ROWS = [
 ]
 CLUSTERS = pd.DataFrame(
     [
-        {"counterparty_id": "U1", "cluster_id": "KS", "n_members": 1, "n_sender_countries_90d": 2,
-         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
-        {"counterparty_id": "F1", "cluster_id": "KF", "n_members": 2, "n_sender_countries_90d": 2,
-         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
-        {"counterparty_id": "F2", "cluster_id": "KF", "n_members": 2, "n_sender_countries_90d": 2,
-         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False},
+        {"counterparty_id": payee, "cluster_id": cluster, "n_members": members, "n_sender_countries_90d": 2,
+         "n_senders_90d": 2, "n_confirmed_payers_365d": 0, "is_hub": False}
+        for payee, cluster, members in (
+            ("U1", "KS", 2), ("U2", "KS", 2), ("F1", "KF", 3), ("F2", "KF", 3), ("F3", "KF", 3)
+        )
     ]
 )
 PAYERS = pd.DataFrame(
@@ -105,9 +105,9 @@ def test_build_draft_reports_only_payments_a_substantive_ground_cites():
 
 def test_build_draft_states_context_grounds_over_reported_rows_only():
     by_code = {i["code"]: i for i in _draft()["indicators"]}
-    # KS (one record, one other payer) is no facilitator cluster: only KF's payment is cited.
-    assert by_code["SHARED_CLUSTER"]["txn_ids"] == ["f1"]
-    assert "KS" not in by_code["SHARED_CLUSTER"]["text"]
+    # KS (two records, one other payer) is no facilitator cluster: only KF's payment is cited.
+    assert by_code["SHARED_CLUSTER"]["txn_ids"] == by_code["LINKED_PAYEES"]["txn_ids"] == ["f1"]
+    assert "KS" not in by_code["SHARED_CLUSTER"]["text"] + by_code["LINKED_PAYEES"]["text"]
     # New payees among the reported rows: P1 (n1), F1 (f1), P2 (n2).
     assert by_code["NEW_PAYEES"]["txn_ids"] == ["n1", "f1", "n2"]
     assert by_code["NEW_PAYEES"]["text"].startswith(
