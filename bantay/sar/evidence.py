@@ -8,6 +8,7 @@ features aggregate, so the transactions a draft lists behind a ground are the on
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -206,7 +207,7 @@ def _no_decisions() -> pd.DataFrame:
     )
 
 
-def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: DataFrame) -> pd.DataFrame:
+def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: Sequence[str]) -> pd.DataFrame:
     """`customer_id, label, decided_at, case_id`: the latest decision before `as_of` (UTC midnight) of each
     customer of `ids`, from the validated labels (no case id) and the workbench's approved decisions (case id
     from the label file's name); the latest wins, ties by the higher label, as `network.confirmed_payers`."""
@@ -227,8 +228,8 @@ def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: DataFra
     before = both.where(
         (F.col("decided_at") < F.lit(as_of).cast("timestamp"))
         & F.col("label").isNotNull()
-        & F.col("customer_id").isNotNull()
-    ).join(F.broadcast(ids), on="customer_id", how="left_semi")
+        & F.col("customer_id").isin(list(ids))
+    )
     latest = before.groupBy("customer_id").agg(
         F.max_by(F.struct("label", "decided_at", "case_id"), F.struct("decided_at", "label")).alias("d")
     )

@@ -47,7 +47,7 @@ def _labels(out: Path) -> None:
 def test_decisions_keeps_the_latest_decided_before_as_of(spark, tmp_path: Path):
     out = tmp_path / "out"
     _labels(out)
-    ids = spark.createDataFrame([("d1",), ("d2",), ("d3",), ("d4",)], "customer_id string")
+    ids = ["d1", "d2", "d3", "d4"]
     got = evidence.decisions(spark, draft_settings(out), AS_OF, ids).sort_values("customer_id")
     assert got["customer_id"].tolist() == ["d1", "d3"]
     assert got["label"].tolist() == [0, 0]
