@@ -520,3 +520,37 @@ def draft_settings(out: Path, **extra: Any) -> settings_module.Settings:
 
 def load_draft(folder: Path) -> dict[str, Any]:
     return json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+
+
+def draft_of(
+    customer: dict[str, Any],
+    rows: list[dict[str, Any]],
+    clusters: Any,
+    cluster_payers: Any,
+    reasons: list[dict[str, Any]] | None = None,
+    decision: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`build.build_draft` for hand-made rows of one customer (score 0.8, rank 1, model version 1, USD, the
+    demo institution), as the draft job calls it: for the tests that need no Spark."""
+    from datetime import UTC
+
+    import pandas as pd
+
+    from bantay.sar import build
+    from bantay.sar.evidence import TXN_COLUMNS
+
+    return build.build_draft(
+        as_of=AS_OF,
+        generated_at=GENERATED_AT.replace(tzinfo=UTC),
+        score={"customer_id": customer["customer_id"], "score": 0.8, "rank": 1, "model_version": "1",
+               "reasons": reasons or []},
+        customer=customer,
+        transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
+        clusters=clusters,
+        cluster_payers=cluster_payers,
+        case_ids={},
+        institution={"name": "Demo Bank (synthetic)"},
+        reporting_currency="USD",
+        catalogue=build.feature_catalogue(),
+        decision=decision,
+    )

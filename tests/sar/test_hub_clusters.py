@@ -13,14 +13,13 @@ keeps h1 out.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sar_world import AS_OF, GENERATED_AT, code
+from sar_world import code, draft_of
 
-from bantay.sar import build
 from bantay.sar.evidence import TXN_COLUMNS
 
 CITED = ("n_pay_confirmed_cluster_365d", "max_other_senders_cluster_90d", "max_members_cluster_365d")
@@ -63,6 +62,7 @@ def _clusters(hub: bool) -> pd.DataFrame:
     return pd.DataFrame([{"counterparty_id": p, "cluster_id": k, **facts[k]} for p, k in members.items()])
 
 
+CUSTOMER = {"customer_id": "c9", "residence_country": "AU", "timezone": "Australia/Sydney"}
 PAYERS = pd.DataFrame(
     [("KH", "c9"), ("KH", "c6"), ("KH", "c7"), ("KF", "c9"), ("KF", "c5")],
     columns=["cluster_id", "customer_id"],
@@ -73,19 +73,7 @@ def _draft(hub: bool) -> dict[str, Any]:
     reasons = [
         {"code": code(f), "feature": f, "text": f, "contribution": 0.3, "value": 1.0} for f in CITED
     ]
-    return build.build_draft(
-        as_of=AS_OF,
-        generated_at=GENERATED_AT.replace(tzinfo=UTC),
-        score={"customer_id": "c9", "score": 0.8, "rank": 1, "model_version": "1", "reasons": reasons},
-        customer={"customer_id": "c9", "residence_country": "AU", "timezone": "Australia/Sydney"},
-        transactions=pd.DataFrame(ROWS, columns=list(TXN_COLUMNS)),
-        clusters=_clusters(hub),
-        cluster_payers=PAYERS,
-        case_ids={},
-        institution={"name": "Demo Bank (synthetic)"},
-        reporting_currency="USD",
-        catalogue=build.feature_catalogue(),
-    )
+    return draft_of(CUSTOMER, ROWS, _clusters(hub), PAYERS, reasons)
 
 
 def _evidence(draft: dict[str, Any]) -> dict[str, list[str]]:
@@ -139,19 +127,7 @@ def test_build_draft_never_counts_the_customers_own_confirmation():
     payers = pd.concat([PAYERS, pd.DataFrame([("KO", "c9")], columns=["cluster_id", "customer_id"])])
     payers["confirmed"] = payers["customer_id"].isin(["c9", "c5"]).astype("int64")
     reasons = [{"code": code(f), "feature": f, "text": f, "contribution": 0.3, "value": 1.0} for f in CITED]
-    draft = build.build_draft(
-        as_of=AS_OF,
-        generated_at=GENERATED_AT.replace(tzinfo=UTC),
-        score={"customer_id": "c9", "score": 0.8, "rank": 1, "model_version": "1", "reasons": reasons},
-        customer={"customer_id": "c9", "residence_country": "AU", "timezone": "Australia/Sydney"},
-        transactions=pd.DataFrame(rows, columns=list(TXN_COLUMNS)),
-        clusters=clusters,
-        cluster_payers=payers,
-        case_ids={},
-        institution={"name": "Demo Bank (synthetic)"},
-        reporting_currency="USD",
-        catalogue=build.feature_catalogue(),
-    )
+    draft = draft_of(CUSTOMER, rows, clusters, payers, reasons)
     confirmed = next(i for i in draft["indicators"] if i["code"] == "CONFIRMED_CLUSTER")
     assert confirmed["txn_ids"] == ["f1", "f2"]
     assert "which 1 other confirmed case of the institution also paid" in confirmed["text"]

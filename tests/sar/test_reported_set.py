@@ -19,14 +19,14 @@ rows counted in it, never reported.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sar_world import AS_OF, GENERATED_AT
+from sar_world import draft_of
 
-from bantay.sar import build, narrative
+from bantay.sar import narrative
 from bantay.sar.evidence import TXN_COLUMNS
 
 SUBSTANTIVE = {"CONFIRMED_CLUSTER", "REFERENCES", "NIGHT_PAYMENTS", "BURSTS", "LINKED_PAYEES",
@@ -76,20 +76,8 @@ PAYERS = pd.DataFrame(
 
 
 def _draft(decision: dict[str, Any] | None = None) -> dict[str, Any]:
-    return build.build_draft(
-        as_of=AS_OF,
-        generated_at=GENERATED_AT.replace(tzinfo=UTC),
-        score={"customer_id": "c8", "score": 0.8, "rank": 1, "model_version": "1", "reasons": []},
-        customer={"customer_id": "c8", "residence_country": "GB", "timezone": "Europe/London"},
-        transactions=pd.DataFrame(ROWS, columns=list(TXN_COLUMNS)),
-        clusters=CLUSTERS,
-        cluster_payers=PAYERS,
-        case_ids={},
-        institution={"name": "Demo Bank (synthetic)"},
-        reporting_currency="USD",
-        catalogue=build.feature_catalogue(),
-        decision=decision,
-    )
+    customer = {"customer_id": "c8", "residence_country": "GB", "timezone": "Europe/London"}
+    return draft_of(customer, ROWS, CLUSTERS, PAYERS, decision=decision)
 
 
 def test_build_draft_reports_only_payments_a_substantive_ground_cites():
