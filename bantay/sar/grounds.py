@@ -189,6 +189,18 @@ def _span(rows: pd.DataFrame) -> str:
     return f"between {first.isoformat()} and {last.isoformat()}"
 
 
+def _verb(count: int, singular: str, plural: str) -> str:
+    """The verb agreeing with `count` things: `_verb(1, "was", "were")` is "was"."""
+    return singular if count == 1 else plural
+
+
+def _of_the(part: int, whole: int, noun: str) -> str:
+    """"3 of the 5 payments", or "the 1 payment" where "1 of the 1 payment" would read oddly."""
+    if whole == 1 and part == 1:
+        return f"the 1 {noun}"
+    return f"{part} of the {_n(whole, noun)}"
+
+
 def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "0%"
 
@@ -251,7 +263,8 @@ def _references(ctx: Context, days: int) -> Finding:
     mask = ctx.p2p(days) & ctx.txns["is_keyword"]
     rows = ctx.txns[mask]
     text = (
-        f"{_n(len(rows), 'payment')} abroad {_span(rows)} carry references that read like school fees, "
+        f"{_n(len(rows), 'payment')} abroad {_span(rows)} {_verb(len(rows), 'carries', 'carry')} references "
+        f"that read like school fees, "
         f"gifts, medical costs, family support or a social-media handle "
         f"({_quoted(rows['reference'].tolist())}), "
         f"{_money(total(rows), ctx.currency)} in total"
@@ -319,8 +332,9 @@ def _night(ctx: Context, days: int) -> Finding:
     rows, n_base = ctx.txns[mask], int(base.sum())
     zone = f" ({ctx.timezone})" if ctx.timezone else ""
     text = (
-        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} "
-        f"({_share(len(rows), n_base)}) were made between 21:00 and 03:00 in the customer's local "
+        f"{_of_the(len(rows), n_base, 'payment')} abroad {_span(ctx.txns[base])} "
+        f"({_share(len(rows), n_base)}) {_verb(len(rows), 'was', 'were')} made between 21:00 and 03:00 in "
+        f"the customer's local "
         f"time{zone}, "
         f"{_money(total(rows), ctx.currency)} in total"
         if len(rows)
@@ -361,7 +375,7 @@ def _payee_switching(ctx: Context, days: int) -> Finding:
     rows, n_base = ctx.txns[mask], int(base.sum())
     n_payees = ctx.txns.loc[base, "counterparty_id"].nunique()
     text = (
-        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} went to a different "
+        f"{_of_the(len(rows), n_base, 'payment')} abroad {_span(ctx.txns[base])} went to a different "
         f"payee "
         f"from the customer's payment abroad before it ({_n(n_payees, 'payee')} in all)"
         if len(rows)
@@ -433,8 +447,9 @@ def _round_amounts(ctx: Context, days: int) -> Finding:
     mask = base & ctx.txns["is_round"]
     rows, n_base = ctx.txns[mask], int(base.sum())
     text = (
-        f"{len(rows)} of the {_n(n_base, 'payment')} abroad {_span(ctx.txns[base])} "
-        f"({_share(len(rows), n_base)}) were in round amounts or landed on round sums in Philippine pesos"
+        f"{_of_the(len(rows), n_base, 'payment')} abroad {_span(ctx.txns[base])} "
+        f"({_share(len(rows), n_base)}) {_verb(len(rows), 'was', 'were')} in round amounts or landed on "
+        f"round sums in Philippine pesos"
         if len(rows)
         else ""
     )

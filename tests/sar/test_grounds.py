@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 
@@ -54,3 +55,47 @@ def test_related_spend_names_the_kinds_of_merchant_and_never_cites_everyday_digi
     )
     assert grounds.related_kind("5734", "ScreenRecord Pro") == "software"
     assert grounds.related_kind("5818", "Apple.com/bill") is None
+
+
+def test_a_ground_over_one_payment_reads_in_the_singular():
+    rows = pd.DataFrame([{"txn_id": "n1", "booking_date": date(2025, 2, 5), "amount_reporting": 40.0,
+                          "is_p2p": True, "is_night": True, "is_keyword": True, "reference": "school fees"}])
+    ctx = grounds.Context(txns=rows, as_of=date(2025, 3, 1), currency="USD", timezone="Europe/London",
+                          cluster_of={}, cluster_facts={}, other_payers={})
+    by_code = {g.code: g for g in grounds.GROUNDS}
+    assert by_code["NIGHT_PAYMENTS"].find(ctx, 90).text == (
+        "the 1 payment abroad on 2025-02-05 (100%) was made between 21:00 and 03:00 in the customer's local "
+        "time (Europe/London), 40.00 USD in total")
+    assert by_code["REFERENCES"].find(ctx, 90).text.startswith(
+        '1 payment abroad on 2025-02-05 carries references that read like school fees')
+
+
+def test_a_narrative_over_one_day_and_one_ip_address_reads_in_the_singular():
+    from datetime import UTC, datetime
+
+    from sar_world import draft_of
+
+    from bantay.sar import narrative
+    from bantay.sar.evidence import TXN_COLUMNS
+
+    def row(txn_id: str, hour: int, amount: str) -> dict[str, object]:
+        when = datetime(2025, 2, 5, hour, 0)
+        base: dict[str, object] = dict.fromkeys(TXN_COLUMNS)
+        base.update(txn_id=txn_id, booked_at=pd.Timestamp(when, tz=UTC), booking_date=when.date(),
+                    local_time=when.strftime("%Y-%m-%d %H:%M"), customer_id="c7", account_id="A-c7",
+                    direction="out", channel="remittance", amount=Decimal(amount), currency="USD",
+                    amount_usd=float(amount), amount_reporting=float(amount), counterparty_id="P1",
+                    counterparty_name="Ana Cruz", counterparty_country="PH", counterparty_city="Cebu City",
+                    ip_address="203.0.113.9", is_p2p=True, is_night=True, is_round=False, is_keyword=False,
+                    is_related_spend=False)
+        return base
+
+    customer = {"customer_id": "c7", "residence_country": "GB", "timezone": "Europe/London"}
+    empty = pd.DataFrame({"counterparty_id": [], "cluster_id": []})
+    payers = pd.DataFrame({"cluster_id": [], "customer_id": [], "confirmed": []})
+    reasons = [{"code": "O5", "feature": "share_p2p_night_90d", "text": "night", "contribution": 0.5,
+                "value": 1.0}]
+    draft = draft_of(customer, [row("a1", 22, "40.00"), row("a2", 23, "45.00")], empty, payers, reasons)
+    text = narrative.narrative(draft)
+    assert "WHEN: On 2025-02-05 (the day of every payment under review);" in text
+    assert "The payments were made from the IP address 203.0.113.9." in text
