@@ -70,6 +70,13 @@ AGE_BANDS = (0, 30, 45, 60, 200)
 AGE_BAND_NAMES = ("<30", "30-44", "45-59", "60+")
 
 
+# Indicators that count payments: they need several payments to rise, so they hold a short payer down.
+COUNTING = frozenset({"n_p2p_90d", "n_p2p_ph_90d", "n_p2p_source_90d", "n_payees_90d", "n_related_card_90d"})
+# `gated_margin`: the prior is the margin only for customers with at least this many payments abroad in 365 days.
+GATE_PAYMENTS = 3
+GATE_COLUMN = "n_p2p_365d"
+
+
 def prior_logit(frame: pd.DataFrame, indicators: Sequence[Indicator] = INDICATORS) -> np.ndarray:
     """The typology prior of each row of `frame` (a feature table), on the log-odds scale."""
     total = np.full(len(frame), INTERCEPT)
@@ -80,6 +87,20 @@ def prior_logit(frame: pd.DataFrame, indicators: Sequence[Indicator] = INDICATOR
         ramp = np.clip((values - ind.low) / (ind.high - ind.low), 0.0, 1.0)
         total += ind.weight * np.nan_to_num(ramp, nan=0.0)
     return total
+
+
+def gated_margin(frame: pd.DataFrame, payments: int = GATE_PAYMENTS) -> np.ndarray:
+    """The prior where the customer made at least `payments` payments abroad in 365 days (enough to judge a
+    pattern); 0 (no push either way: the trees alone decide) below."""
+    count = pd.to_numeric(frame.get(GATE_COLUMN, pd.Series(np.nan, index=frame.index)), errors="coerce")
+    enough = count.fillna(0).to_numpy() >= payments
+    return np.where(enough, prior_logit(frame), 0.0)
+
+
+def shares_logit(frame: pd.DataFrame) -> np.ndarray:
+    """The prior without the indicators that count payments (`COUNTING`): shares, ratios and F5 only, so a
+    customer with two payments is judged on their shape, not held down for their number."""
+    return prior_logit(frame, [ind for ind in INDICATORS if ind.column not in COUNTING])
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,10 @@ def _variant(
     if name == "prior_margin":
         booster = fit_custom(frame, specs, fit.weights(frame, recipe), prior_logit(frame), recipe)
         return (lambda w: predict_custom(booster, w, specs, prior_logit(w))), {}
+    if name in MARGINS:
+        margin = MARGINS[name]
+        booster = fit_custom(frame, specs, fit.weights(frame, recipe), margin(frame), recipe)
+        return (lambda w: predict_custom(booster, w, specs, margin(w))), {}
     if name == "pu_weight":
         fitted = fit.fit_frame(frame, specs, recipe)
         confirmed = fitted.evaluation["label"].to_numpy() == 1
@@ -187,7 +212,10 @@ def _variant(
     raise ValueError(f"unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
 
 
-VARIANTS = ("base", "no_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight")
+MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
+    "prior_margin_gated": gated_margin, "prior_margin_shares": shares_logit,
+}
+VARIANTS = ("base", "no_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS)
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:

@@ -75,3 +75,23 @@ def test_innocent_alert_rates_by_sex_and_age_band_leave_payers_out():
                             "unknown": {"customers": 1, "alert_rate": 1.0}}
     assert rates["age"]["60+"] == {"customers": 1, "alert_rate": 1.0}
     assert rates["age"]["45-59"] == {"customers": 1, "alert_rate": 0.0}
+
+
+def test_gated_margin_is_the_prior_only_with_enough_payments_abroad():
+    frame = pd.DataFrame({
+        "n_p2p_365d": [2, 3, np.nan],
+        "n_p2p_90d": [2, 3, np.nan],
+        "share_p2p_small_90d": [1.0, 1.0, np.nan],
+    })
+    full = prior.prior_logit(frame)
+    margin = prior.gated_margin(frame)
+    # Two payments: no margin (0); three: the prior (intercept + 0.4 x 1.0 + 1 x 0.8); nothing known: 0.
+    assert margin.tolist() == [0.0, pytest.approx(full[1]), 0.0]
+    assert full[1] == pytest.approx(prior.INTERCEPT + 0.4 + 0.8)
+
+
+def test_shares_logit_leaves_out_the_indicators_that_count_payments():
+    frame = pd.DataFrame({"n_p2p_90d": [6, 1], "n_payees_90d": [6, 1], "share_p2p_small_90d": [0.9, 0.9]})
+    # The counts (1.0 and 0.6 at 6) are gone: both rows score the intercept + the small share's 0.8.
+    assert prior.shares_logit(frame).tolist() == [pytest.approx(prior.INTERCEPT + 0.8)] * 2
+    assert prior.prior_logit(frame)[0] == pytest.approx(prior.INTERCEPT + 0.8 + 1.0 + 0.6)
