@@ -72,7 +72,7 @@ AGE_BAND_NAMES = ("<30", "30-44", "45-59", "60+")
 
 # Indicators that count payments: they need several payments to rise, so they hold a short payer down.
 COUNTING = frozenset({"n_p2p_90d", "n_p2p_ph_90d", "n_p2p_source_90d", "n_payees_90d", "n_related_card_90d"})
-# `gated_margin`: the prior is the margin only for customers with at least this many payments abroad in 365 days.
+# `gated_margin`: the prior is the margin only with at least this many payments abroad in 365 days.
 GATE_PAYMENTS = 3
 GATE_COLUMN = "n_p2p_365d"
 
