@@ -88,9 +88,9 @@ def _fill(pattern: str, rng: np.random.Generator) -> str:
     )
 
 
-def _age(kind: str, country: str, rng: np.random.Generator) -> float:
+def _age(kind: str, country: str, rng: np.random.Generator, people: profiles.PayerPeople) -> float:
     if kind == "ocse_payer":
-        if rng.random() < 0.06:  # a few young offenders (typology: "a few are young")
+        if rng.random() < people.young_share:  # a few young offenders (typology: "a few are young")
             return rng.uniform(20, 32)
         lo_hi = {"AU": (50, 69), "CA": (40, 59), "SE": (37, 50)}.get(country)
         return rng.uniform(*lo_hi) if lo_hi else float(np.clip(rng.normal(53, 9), 25, 80))
@@ -103,9 +103,9 @@ def _age(kind: str, country: str, rng: np.random.Generator) -> float:
     return float(np.clip(rng.gamma(6.0, 7.5), 18, 90))
 
 
-def _gender(kind: str, rng: np.random.Generator) -> str | None:
+def _gender(kind: str, rng: np.random.Generator, people: profiles.PayerPeople) -> str | None:
     male = {
-        "ocse_payer": 0.95,
+        "ocse_payer": people.male_share,
         "mixed_family": 0.92,
         "online_dater": 1.0,
         "sextortion_victim": 0.9,
@@ -163,14 +163,14 @@ def build(world: World, rng: np.random.Generator, index: int, first: int, n: int
         place = res.places[rng.integers(len(res.places))]
         zone[i] = world.tz_names.index(place[0])
         nat = _nationality(kind, res.code, rng, world.profile.diaspora_nationalities)
-        gender = _gender(kind, rng)
+        gender = _gender(kind, rng, world.profile.payer_people)
         origin = ref.NAME_ORIGIN[nat]
         pool = (
             ref.FIRST_FEMALE[origin]
             if gender == "F" or (gender != "M" and rng.random() < 0.5)
             else ref.FIRST_MALE[origin]
         )
-        age = _age(kind, res.code, rng)
+        age = _age(kind, res.code, rng, world.profile.payer_people)
         street = res.streets[rng.integers(len(res.streets))]
         number = int(rng.integers(1, 240))
         cols["nat"].append(nat)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bantay.errors import ConfigError
 from bantay.synth import reference as ref
@@ -80,6 +80,13 @@ class PayerAmounts(_Strict):
     sigma: float
 
 
+class PayerPeople(_Strict):
+    """Who the payers are by KYC (typology O10: "almost all male", "a few are young or female")."""
+
+    male_share: float = Field(ge=0, le=1)
+    young_share: float = Field(ge=0, le=1)
+
+
 class Profile(_Strict):
     """One world's knobs; field meanings are documented in `data/worlds/default.yaml`."""
 
@@ -89,6 +96,7 @@ class Profile(_Strict):
     decision_delay_days: DecisionDelays
     payer_activity: PayerActivity
     payer_amounts: PayerAmounts
+    payer_people: PayerPeople
     amount_scale: float
     shared_facilitator_share: float
     popular_payee_share: dict[str, float]
@@ -261,6 +269,9 @@ def draw(world_seed: int) -> Profile:
     slots = np.maximum(1, np.round(rest / rest.sum() * 20)).astype(int)
     diaspora = [c for c, k in zip(OTHER_CORRIDORS, slots.tolist(), strict=True) for _ in range(k)]
 
+    # Drawn last, so every knob above keeps the value it had before these two existed.
+    male_share, young_share = u("payer_male_share"), u("payer_young_share")
+
     corridors = dict(base["corridors"])
     corridors["ocse_payer"] = payer_corridors
     corridors["online_dater"] = dict(payer_corridors)  # daters go where payers pay
@@ -275,6 +286,7 @@ def draw(world_seed: int) -> Profile:
         },
         "payer_activity": {"pareto_shape": round(shape, 4), "pareto_scale": round(scale, 4)},
         "payer_amounts": {"median_usd": round(payer_median, 2), "sigma": round(payer_sigma, 4)},
+        "payer_people": {"male_share": round(male_share, 4), "young_share": round(young_share, 4)},
         "amount_scale": round(amount_scale, 4),
         "shared_facilitator_share": round(shared, 4),
         "popular_payee_share": {

@@ -74,6 +74,13 @@ def test_default_world_reproduces_the_ledger_from_before_worlds_byte_for_byte(tm
     assert hashlib.sha256(roles).hexdigest() == TRANSACTION_ROLES
 
 
+def test_draw_keeps_each_world_seeds_earlier_knobs() -> None:
+    """Knobs added later are drawn after the others: a world seed's earlier knobs do not move (values drawn
+    before the payers' sex and age knobs existed)."""
+    assert (profile.draw(2).label_noise, profile.draw(2).amount_scale) == (0.0798, 1.5296)
+    assert (profile.draw(12).label_noise, profile.draw(12).corridors["ocse_payer"]["PH"]) == (0.0604, 0.3664)
+
+
 def test_draw_same_world_seed_same_world_and_another_differs() -> None:
     assert profile.draw(5) == profile.draw(5)
     assert profile.draw(5) != profile.draw(6)
@@ -112,6 +119,8 @@ def test_draw_stays_inside_the_documented_ranges(world_seed: int) -> None:
     inside(world.shared_facilitator_share, "shared_facilitator_share")
     inside(world.popular_payee_share["online_buyer"], "popular_payee_share")
     inside(world.corridors["ocse_payer"]["PH"], "payer_ph_share")
+    inside(world.payer_people.male_share, "payer_male_share")
+    inside(world.payer_people.young_share, "payer_young_share")
     assert sum(world.corridors["ocse_payer"].values()) == pytest.approx(1.0, abs=1e-6)
     # No corridor only payers use: daters follow the payers, diaspora covers every other corridor.
     assert world.corridors["online_dater"] == world.corridors["ocse_payer"]
@@ -172,7 +181,7 @@ def test_cli_refuses_both_world_options(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def skewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A profile file far from the default: payers mostly to Thailand, many online buyers, few labels with
-    many wrong, payers' amounts twice the default's."""
+    many wrong, payers' amounts twice the default's, payers mostly women and half of them young."""
     base = tmp_path_factory.mktemp("skewed")
     path = base / "world.yaml"
     path.write_text(
@@ -181,6 +190,7 @@ def skewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "label_noise: 0.3\n"
         "decision_delay_days: {confirmed: [5.0, 10.0], cleared: [5.0, 10.0]}\n"
         "payer_amounts: {median_usd: 66.0, sigma: 0.5}\n"
+        "payer_people: {male_share: 0.3, young_share: 0.5}\n"
         "corridors:\n  ocse_payer: {PH: 0.1, TH: 0.9, CO: 0.0, DO: 0.0, MX: 0.0, GH: 0.0, RO: 0.0}\n"
     )
     world = profile.load(path)
@@ -188,7 +198,9 @@ def skewed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     txns = pd.read_parquet(base / "ledger" / "transactions")
     truth = pd.read_parquet(base / "truth" / "customers.parquet")
     labels = pd.read_parquet(base / "ledger" / "labels")
+    customers = pd.read_parquet(base / "ledger" / "customers")
     return {
+        "customers": customers.merge(truth, on="customer_id", how="inner"),
         "summary": summary,
         "txns": txns.merge(truth, on="customer_id", how="inner"),
         "labels": labels,
@@ -221,6 +233,19 @@ def test_skewed_world_shows_its_knobs_in_the_ledger(skewed: dict[str, Any]) -> N
     confirmed = decided[(decided["label"] == 1) & (decided["kind"] == "ocse_payer")]
     delay = (confirmed["decided_at"] - confirmed["first_ocse_at"]).dt.total_seconds() / 86_400
     assert len(delay) and delay.between(5, 10.01).all()
+
+
+def test_skewed_world_draws_its_payers_sex_and_age(skewed: dict[str, Any]) -> None:
+    customers = skewed["customers"].drop_duplicates("customer_id", keep="last")
+    payers = customers[customers["kind"] == "ocse_payer"]
+    assert len(payers) == pytest.approx(50, abs=3)
+    # 30% men (default world: 95%), 50% aged 20-32 (default: 6%): binomial spread over 50 payers.
+    assert 0.12 < (payers["gender"] == "M").mean() < 0.5
+    age = (END - pd.to_datetime(payers["birth_date"]).dt.date).map(lambda d: d.days / 365.25)
+    assert 0.3 < (age < 34).mean() < 0.7
+    # Other kinds keep theirs: online buyers are drawn 49% men.
+    buyers = customers[customers["kind"] == "online_buyer"]
+    assert 0.35 < (buyers["gender"] == "M").mean() < 0.65
 
 
 def test_skewed_world_has_no_value_only_offenders_use(skewed: dict[str, Any]) -> None:
