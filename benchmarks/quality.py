@@ -211,6 +211,9 @@ def world_metrics(frame: pd.DataFrame, alert: np.ndarray, score: np.ndarray | No
     lookalike = ~frame["kind"].isin(["ocse_payer", "retail", "unknown"]).to_numpy()
     never = payer & ~frame["investigated"].to_numpy(dtype=bool)
     few = payer & (frame["ocse_payments"].fillna(0).to_numpy() <= 4)
+    # Payers the generator draws less often (KYC female or X; under 35): is the model blind to them?
+    female = payer & (pd.to_numeric(frame.get("is_male"), errors="coerce").to_numpy() == 0)
+    young = payer & (pd.to_numeric(frame.get("age_years"), errors="coerce").to_numpy() < 35)
 
     def share(mask: np.ndarray, within: np.ndarray) -> float | None:
         return round(float(mask[within].mean()), 4) if within.any() else None
@@ -225,6 +228,10 @@ def world_metrics(frame: pd.DataFrame, alert: np.ndarray, score: np.ndarray | No
         "payers_never_investigated": int(never.sum()),
         "payers_at_most_4_payments": int(few.sum()),
         "share_payers_at_most_4_payments": share(few, payer),
+        "payers_female": int(female.sum()),
+        "payers_female_alerted": int((female & alert).sum()),
+        "payers_young": int(young.sum()),
+        "payers_young_alerted": int((young & alert).sum()),
     }
 
 
