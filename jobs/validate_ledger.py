@@ -333,12 +333,14 @@ def _flag(
     cached: list[DataFrame],
     **lookups: DataFrame | None,
 ) -> DataFrame:
-    """Prepared and flagged, cached once: counts, GX, quarantine and accepted rows all read this frame."""
+    """Prepared, flagged and cached once (values as read kept on bad rows only): counts, GX, quarantine and
+    accepted rows all read this frame."""
     if frame is None:  # labels absent: an empty table with the contract schema
         spark = SparkSession.getActiveSession()
         assert spark is not None
         frame = _empty(spark, table)
-    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules).cache()
+    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules)
+    flagged = quarantine.for_reuse(flagged, _original_columns(frame, table)).cache()
     cached.append(flagged)
     return flagged
 
@@ -377,13 +379,15 @@ def _write(
     target = catalogue.partition(out, "quarantine", as_of, table=table)
     verify()
     staging = swaps.enter_context(files.atomic_dir(target))
-    bad.coalesce(1).write.mode("overwrite").parquet(str(staging))
+    # One file each, and the scan of the cached rows stays parallel: repartition(1) moves only the rows
+    # written, where coalesce(1) would read every cached partition of the table in a single task.
+    bad.repartition(1).write.mode("overwrite").parquet(str(staging))
     files.make_private(staging)
     if table == "transactions":
         _write_transactions(spark, out, good, days, swaps)
     else:
         valid = swaps.enter_context(files.atomic_dir(ledger.validated_path(out, table)))
-        good.coalesce(1).write.mode("overwrite").parquet(str(valid))
+        good.repartition(1).write.mode("overwrite").parquet(str(valid))
         files.make_private(valid)
 
 
@@ -401,7 +405,9 @@ def _write_transactions(
     batch = base / "_staging" / f"_batch.{uuid.uuid4().hex}"
     schema = T.StructType([*ledger.TRANSACTIONS_SCHEMA.fields, T.StructField("amount_usd", T.DoubleType())])
     try:
-        good.repartition(PARTITION).write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
+        # No shuffle: each task writes the days it holds (a day's rows come from its own folder's files, so
+        # mostly one file per day; a day holding the first copy of a repeated txn_id gets one more).
+        good.write.partitionBy(PARTITION).mode("overwrite").parquet(str(batch))
         for value in days:
             day = _as_date(value)
             if day is None:

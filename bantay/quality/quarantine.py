@@ -78,6 +78,28 @@ def _first_copy_rank(keys: list[Column], order: list[Column]) -> Column:
     return F.when(~any_null, F.row_number().over(window))
 
 
+def _with_first_copy_rank(frame: DataFrame, key: Column, order: list[Column]) -> DataFrame:
+    """Add DUP_RANK as `_first_copy_rank` does, for a key that almost never repeats (a transaction id).
+
+    Only the rows whose key repeats are ranked: their ids come from an aggregation of the key alone, and the
+    window sorts just those rows. Every other row is the only copy (rank 1, or null for a null key), so the
+    whole frame is neither shuffled nor sorted for the sake of a few duplicates.
+    """
+    repeated = (
+        frame.where(key.isNotNull())
+        .groupBy(key.alias("__dup_key"))
+        .agg(F.count(F.lit(1)).alias("__copies"))
+        .where(F.col("__copies") > 1)
+        .select("__dup_key")
+    )
+    # Repeated ids are few (planted or accidental copies): a broadcast keeps the big side where it is.
+    marked = frame.join(F.broadcast(repeated), key == F.col("__dup_key"), how="left")
+    repeats = F.col("__dup_key").isNotNull()
+    ranked = marked.where(repeats).withColumn(DUP_RANK, _first_copy_rank([key], order))
+    single = marked.where(~repeats).withColumn(DUP_RANK, F.when(key.isNotNull(), F.lit(1)))
+    return ranked.unionByName(single).drop("__dup_key")
+
+
 def _known(frame: DataFrame, key: Column, known_ids: DataFrame) -> DataFrame:
     """Add CUSTOMER_KNOWN: whether `key` is among `known_ids` (one column of unique ids); never null."""
     lookup = known_ids.select(F.col(known_ids.columns[0]).alias("__known_id")).distinct()
@@ -114,7 +136,7 @@ def prepare(
         # The earliest booking is the original; ties are broken by every other column, so the choice does not
         # depend on file order (and CSV and Parquet ledgers agree).
         order = [typed("booked_at").asc_nulls_last(), F.col(BOOKING_DAY).asc_nulls_last(), *contract]
-        frame = frame.withColumn(DUP_RANK, _first_copy_rank([typed("txn_id")], order))
+        frame = _with_first_copy_rank(frame, typed("txn_id"), order)
         if seen_txn_ids is None:
             frame = frame.withColumn(SEEN_BEFORE, F.lit(False))
         else:
@@ -154,6 +176,20 @@ def flag(prepared: DataFrame, rules: tuple[Rule, ...]) -> DataFrame:
     hits = F.array(*[F.when(F.coalesce(rule.broken, F.lit(False)), F.lit(rule.id)) for rule in rules])
     return prepared.withColumn(RULES, F.filter(hits, lambda hit: hit.isNotNull())).withColumn(
         RULE, F.get(F.col(RULES), 0)
+    )
+
+
+def for_reuse(flagged: DataFrame, original_columns: list[str]) -> DataFrame:
+    """`flagged` as the validator keeps it in memory: the original columns only on bad rows, null elsewhere.
+
+    Only `quarantined` reads the values as read, and only on bad rows; dropping them from good rows halves
+    what the cache holds (good rows keep their typed `__<name>` columns), and building it is the largest
+    cost of a run.
+    """
+    bad = F.col(RULE).isNotNull()
+    kept = set(original_columns)
+    return flagged.select(
+        *[F.when(bad, F.col(name)).alias(name) if name in kept else F.col(name) for name in flagged.columns]
     )
 
 
