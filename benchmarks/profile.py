@@ -303,15 +303,21 @@ def checksums(
     sums: dict[str, Any] = {"validate_day": validation_checksum(out, d + timedelta(days=1))}
     if set(steps) <= {"validate_full", "validate_day"}:
         return sums
+    # An output that no step of this run (nor the reused root) wrote has no checksum (None).
     for day, name in ((d, "features_full"), (d + timedelta(days=1), "features_day")):
-        table = _parquet(catalogue.partition(out, "features", day))
-        sums[name] = {"rows": len(table), "sha": _canonical(table, ["customer_id"])}
+        folder = catalogue.partition(out, "features", day)
+        table = _parquet(folder) if folder.is_dir() else None
+        sums[name] = None if table is None else {
+            "rows": len(table), "sha": _canonical(table, ["customer_id"])
+        }
     if training is not None:
         keys = ["customer_id", "as_of"]
         sums["training_table"] = {"rows": len(training), "sha": _canonical(training, keys)}
-    scores = _parquet(catalogue.partition(out, "scores", d + timedelta(days=1)))
-    sums["scores"] = {"rows": len(scores), "alerts": int(scores["alert"].sum()),
-                      "sha": _canonical(scores, ["customer_id"])}
+    folder = catalogue.partition(out, "scores", d + timedelta(days=1))
+    scores = _parquet(folder) if folder.is_dir() else None
+    sums["scores"] = None if scores is None else {
+        "rows": len(scores), "alerts": int(scores["alert"].sum()), "sha": _canonical(scores, ["customer_id"])
+    }
     cases = catalogue.partition(out, "cases", d + timedelta(days=1))
     digest = hashlib.sha256()
     drafts = sorted(cases.glob("*/draft.json"))

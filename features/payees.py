@@ -407,7 +407,8 @@ def update_clusters(
             .distinct()
         )
         nodes = units.select(F.col("unit").alias("node")).distinct()
-        labels = _components(nodes, _star_edges(holders), checkpoint_dir, max_iterations)
+        # The result below is materialised before `units` is released: the labels need not be on their own.
+        labels = _components(nodes, _star_edges(holders), checkpoint_dir, max_iterations, keep=False)
         return (
             units.join(labels, units["unit"] == labels["node"], how="inner")
             .select("counterparty_id", F.col("label").alias("cluster_id"))
@@ -420,14 +421,17 @@ def update_clusters(
         registry.unpersist()
 
 
-def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_iterations: int) -> DataFrame:
+def _components(
+    nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_iterations: int, keep: bool = True
+) -> DataFrame:
     """`node, label`: connected components of `edges` (`src, dst`, both ways) over `nodes`; label = min node.
 
     Min-label propagation: every node starts with its own id as label and repeatedly takes the smallest
     label among itself and its neighbours, then the label of its label (pointer jumping, so that long chains
     converge in a logarithmic number of rounds). It stops when a round changes no label. Labels are
     checkpointed under `checkpoint_dir` every few rounds so that the plan does not grow with the rounds; the
-    result is kept as a local checkpoint and this call's checkpoint files are removed before returning.
+    result is kept as a local checkpoint (unless `keep` is False and the edges are few: the caller then
+    materialises what it builds on the labels) and this call's checkpoint files are removed before returning.
     Edge lists of at most `DRIVER_EDGES_LIMIT` rows are solved on the driver (`_components_on_driver`).
     Measured (`benchmarks/features.py`, 20k customers, 180 days, local[2]): the network step took 12.0 s
     instead of 16.4 s in a full build (5,393 linked payees) and 9.9 s instead of 15.1 s on an incremental day.
@@ -438,9 +442,11 @@ def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_ite
     run_dir = context.getCheckpointDir()  # checkpoint_dir/<uuid>: this call's own folder
     persisted: list[DataFrame] = []
     try:
-        edges = edges.checkpoint(eager=True)
+        # A local checkpoint computes the edges once and cuts their lineage for the rounds below; a reliable
+        # checkpoint would compute them twice (once to count, once to write the files).
+        edges = edges.localCheckpoint(eager=True)
         if edges.count() <= DRIVER_EDGES_LIMIT:
-            return _components_on_driver(nodes, edges)
+            return _components_on_driver(nodes, edges, keep)
         labels = nodes.withColumn("label", F.col("node")).checkpoint(eager=True)
         for iteration in range(1, max_iterations + 1):
             checkpoint = iteration % _ITERATIONS_PER_CHECKPOINT == 0
@@ -460,10 +466,10 @@ def _components(nodes: DataFrame, edges: DataFrame, checkpoint_dir: str, max_ite
             _delete_folder(spark, run_dir)
 
 
-def _components_on_driver(nodes: DataFrame, edges: DataFrame) -> DataFrame:
+def _components_on_driver(nodes: DataFrame, edges: DataFrame, keep: bool = True) -> DataFrame:
     """`_components` for a small edge list: the edges come to the driver, SciPy finds the components, and
     each linked node's label (the smallest node of its component) goes back as a small table; a node without
-    an edge is its own label. The same labels as the propagation."""
+    an edge is its own label. The same labels as the propagation. `keep`: local-checkpoint the result."""
     # The edges hold each link both ways; one way is enough for an undirected graph.
     frame: pd.DataFrame = edges.where(F.col("src") < F.col("dst")).select("src", "dst").toPandas()
     codes, names = pd.factorize(pd.concat([frame["src"], frame["dst"]], ignore_index=True))
@@ -475,11 +481,10 @@ def _components_on_driver(nodes: DataFrame, edges: DataFrame) -> DataFrame:
     logger.info("payee clusters: %d linked payees in %d clusters, solved on the driver", size,
                 linked["linked_label"].nunique())
     labels = nodes.sparkSession.createDataFrame(linked, "node string, linked_label string")
-    return (
-        nodes.join(labels, on="node", how="left")
-        .select("node", F.coalesce("linked_label", "node").alias("label"))
-        .localCheckpoint(eager=True)
+    result = nodes.join(labels, on="node", how="left").select(
+        "node", F.coalesce("linked_label", "node").alias("label")
     )
+    return result.localCheckpoint(eager=True) if keep else result
 
 
 def _propagate(edges: DataFrame, labels: DataFrame, checkpoint: bool) -> tuple[DataFrame, int]:

@@ -91,9 +91,16 @@ def sender_columns(customers: DataFrame) -> DataFrame:
     )
 
 
-def _with_sender(txns: DataFrame, customers: DataFrame) -> DataFrame:
+# Ledger columns that no state column reads: left out before the join, so a cached frame of the joined rows
+# (the store's update builds both tables from one) does not carry them.
+UNUSED_COLUMNS = ("account_id", "ip_address", "device_id")
+
+
+def with_sender(txns: DataFrame, customers: DataFrame) -> DataFrame:
+    """`txns` (without `UNUSED_COLUMNS`) with the sender's KYC columns (`sender_columns`): the rows both
+    state tables are built from (`p2p_from_rows`, `daily_from_rows`)."""
     # Customers are one small row each: Spark broadcasts them under its size threshold.
-    return txns.join(sender_columns(customers), on="customer_id", how="inner")
+    return txns.drop(*UNUSED_COLUMNS).join(sender_columns(customers), on="customer_id", how="inner")
 
 
 def php_rates(fx_rates: DataFrame) -> DataFrame:
@@ -105,7 +112,17 @@ def php_rates(fx_rates: DataFrame) -> DataFrame:
 
 def p2p_rows(txns: DataFrame, customers: DataFrame, fx_rates: DataFrame) -> DataFrame:
     """Slim table of outbound cross-border p2p payments (`P2P_COLUMNS`), local hour in the sender's zone."""
-    rows = _with_sender(txns, customers).where(is_cross_border_p2p())
+    return p2p_from_rows(with_sender(txns, customers), fx_rates)
+
+
+def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
+    """Per customer and booking day: counts and USD totals of all traffic (columns `DAILY_COLUMNS`)."""
+    return daily_from_rows(with_sender(txns, customers))
+
+
+def p2p_from_rows(rows: DataFrame, fx_rates: DataFrame) -> DataFrame:
+    """`p2p_rows` from transactions that already carry the sender's columns (`with_sender`)."""
+    rows = rows.where(is_cross_border_p2p())
     rows = rows.join(F.broadcast(php_rates(fx_rates)), on="booking_date", how="left")
     amount_php = F.when(F.col("currency") == "PHP", F.col("amount").cast("double")).otherwise(
         F.col("amount_usd") / F.col("usd_per_php")
@@ -120,9 +137,8 @@ def p2p_rows(txns: DataFrame, customers: DataFrame, fx_rates: DataFrame) -> Data
     )
 
 
-def daily_rows(txns: DataFrame, customers: DataFrame) -> DataFrame:
-    """Per customer and booking day: counts and USD totals of all traffic (columns `DAILY_COLUMNS`)."""
-    rows = _with_sender(txns, customers)
+def daily_from_rows(rows: DataFrame) -> DataFrame:
+    """`daily_rows` from transactions that already carry the sender's columns (`with_sender`)."""
     out = F.col("direction") == "out"
     inbound = F.col("direction") == "in"
     usd = F.col("amount_usd")
