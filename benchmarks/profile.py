@@ -19,7 +19,9 @@ stage and task; each step and sub-step sets the job group, so a job belongs to t
 Sub-steps are the functions below (`PHASES`), wrapped while the profile runs: their wall time counts Python
 work too (the pyarrow file pre-check, GX, pandas, XGBoost), which no Spark metric shows. Per phase:
 wall seconds, jobs, stages run (skipped stages not counted), tasks, shuffle read and write bytes, input
-bytes, spill, and the seconds the phase had a Spark job running (`spark_s`; wall - spark_s is driver work).
+bytes, spill, the seconds the phase had a Spark job running (`spark_s`; wall - spark_s is driver work), and
+the executor CPU seconds its tasks used (`cpu_s`: on a shared machine a task waits for a core, so its run time
+says more about the load than about the code).
 
 Output checksums (`checksums`): the feature tables of D and D+1, the training table, the scores of D+1 and
 the drafts of D+1, each canonicalised (sorted rows, floats to 12 significant digits) and hashed, so that a
@@ -167,7 +169,8 @@ def _accumulables(info: dict[str, Any]) -> dict[str, float]:
 
 
 def parse_event_log(paths: list[Path]) -> dict[str, dict[str, float]]:
-    """Per job group: jobs, stages, tasks, shuffle read/write, input and spill bytes, seconds with a job."""
+    """Per job group: jobs, stages, tasks, shuffle read/write, input and spill bytes, seconds with a job,
+    executor CPU seconds."""
     jobs: dict[int, dict[str, Any]] = {}
     stage_job: dict[int, int] = {}
     stages: list[tuple[int, dict[str, float], int]] = []
@@ -194,7 +197,7 @@ def parse_event_log(paths: list[Path]) -> dict[str, dict[str, float]]:
         return groups.setdefault(
             name,
             {"jobs": 0, "stages": 0, "tasks": 0, "shuffle_read": 0.0, "shuffle_write": 0.0, "input": 0.0,
-             "spill": 0.0, "intervals": []},
+             "spill": 0.0, "cpu_s": 0.0, "intervals": []},
         )
 
     for job in jobs.values():
@@ -213,6 +216,8 @@ def parse_event_log(paths: list[Path]) -> dict[str, dict[str, float]]:
         entry["shuffle_write"] += metrics.get("shuffle.write.bytesWritten", 0)
         entry["input"] += metrics.get("input.bytesRead", 0)
         entry["spill"] += metrics.get("diskBytesSpilled", 0)
+        # Executor CPU seconds: on a shared machine, tasks wait for a core, and this is what they used.
+        entry["cpu_s"] += metrics.get("executorCpuTime", 0) / 1e9
     for entry in groups.values():
         entry["spark_s"] = _union_seconds(entry.pop("intervals"))
     return groups
@@ -484,11 +489,12 @@ def _mb(value: float) -> str:
 
 def table(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     """The per-phase table (and, with a baseline, each step's ratio of wall seconds, jobs, stages)."""
-    lines = [f"{'phase':<44} {'calls':>5} {'wall s':>7} {'spark s':>7} {'jobs':>5} {'stages':>6} "
-             f"{'tasks':>6} {'shufR MB':>8} {'shufW MB':>8} {'in MB':>7}"]
+    lines = [f"{'phase':<44} {'calls':>5} {'wall s':>7} {'spark s':>7} {'cpu s':>6} {'jobs':>5} "
+             f"{'stages':>6} {'tasks':>6} {'shufR MB':>8} {'shufW MB':>8} {'in MB':>7}"]
     for row in report["phases"]:
         lines.append(
             f"{row['phase']:<44} {row['calls']:>5} {row['wall_s']:>7.1f} {row.get('spark_s', 0):>7.1f} "
+            f"{row.get('cpu_s', 0):>6.1f} "
             f"{row.get('jobs', 0):>5} {row.get('stages', 0):>6} {row.get('tasks', 0):>6} "
             f"{_mb(row.get('shuffle_read', 0)):>8} {_mb(row.get('shuffle_write', 0)):>8} "
             f"{_mb(row.get('input', 0)):>7}"

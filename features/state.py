@@ -141,7 +141,6 @@ def daily_from_rows(rows: DataFrame) -> DataFrame:
     """`daily_rows` from transactions that already carry the sender's columns (`with_sender`)."""
     out = F.col("direction") == "out"
     inbound = F.col("direction") == "in"
-    usd = F.col("amount_usd")
     salary_like = (
         inbound
         & (F.col("channel") == "bank_transfer")
@@ -150,34 +149,54 @@ def daily_from_rows(rows: DataFrame) -> DataFrame:
             == F.col("residence_country")
         )
     )
+    # Each row's flags once, in a projection under the aggregate: a flag read by two aggregates (a count and
+    # a total) is not evaluated twice, and the merchant-name patterns of O8 run once per row.
+    flags = {
+        "out": out,
+        "in": inbound,
+        "salary_like": salary_like,
+        "card": out & (F.col("channel") == "card"),
+        "out_night": out & is_night_hour(local_hour()),
+        "p2p": is_cross_border_p2p(),
+        "related": is_related_spend(),
+        "airline": is_airline(),
+        "lodging_abroad": is_lodging_abroad(),
+        "cash_in_destination": is_cash_in_destination(),
+    }
+    flagged = rows.select(
+        "customer_id",
+        "booking_date",
+        "amount_usd",
+        *[condition.alias(f"_{name}") for name, condition in flags.items()],
+        related_groups().alias("_related_groups"),
+    )
+    usd = F.col("amount_usd")
 
-    def count(condition: Column) -> Column:
-        return F.sum(F.when(condition, 1).otherwise(0)).cast("int")
+    def count(name: str) -> Column:
+        return F.sum(F.when(F.col(f"_{name}"), 1).otherwise(0)).cast("int")
 
-    def total(condition: Column) -> Column:
-        return F.sum(F.when(condition, usd).otherwise(0.0))
+    def total(name: str) -> Column:
+        return F.sum(F.when(F.col(f"_{name}"), usd).otherwise(0.0))
 
-    night = is_night_hour(local_hour())
-    p2p = is_cross_border_p2p()
     return (
-        rows.groupBy("customer_id", "booking_date")
+        flagged.groupBy("customer_id", "booking_date")
         .agg(
             F.count(F.lit(1)).cast("int").alias("n_txn"),
-            count(out).alias("n_out"),
-            total(out).alias("out_usd"),
-            count(inbound).alias("n_in"),
-            total(inbound).alias("in_usd"),
-            total(salary_like).alias("salary_like_in_usd"),
-            count(out & (F.col("channel") == "card")).alias("n_card"),
-            count(out & night).alias("n_out_night"),
-            count(p2p).alias("n_p2p"),
-            total(p2p).alias("p2p_usd"),
-            count(is_related_spend()).alias("n_related_card"),
-            total(is_related_spend()).alias("related_card_usd"),
-            F.bit_or(related_groups()).cast("int").alias("related_groups"),
-            count(is_airline()).alias("n_airline"),
-            count(is_lodging_abroad()).alias("n_lodging_abroad"),
-            total(is_cash_in_destination()).alias("cash_in_destination_usd"),
+            count("out").alias("n_out"),
+            total("out").alias("out_usd"),
+            count("in").alias("n_in"),
+            total("in").alias("in_usd"),
+            total("salary_like").alias("salary_like_in_usd"),
+            count("card").alias("n_card"),
+            count("out_night").alias("n_out_night"),
+            count("p2p").alias("n_p2p"),
+            total("p2p").alias("p2p_usd"),
+            count("related").alias("n_related_card"),
+            total("related").alias("related_card_usd"),
+            F.bit_or("_related_groups").cast("int").alias("related_groups"),
+            count("airline").alias("n_airline"),
+            count("lodging_abroad").alias("n_lodging_abroad"),
+            total("cash_in_destination").alias("cash_in_destination_usd"),
         )
         .select(*DAILY_COLUMNS)
     )
