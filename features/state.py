@@ -91,16 +91,11 @@ def sender_columns(customers: DataFrame) -> DataFrame:
     )
 
 
-# Ledger columns that no state column reads: left out before the join, so a cached frame of the joined rows
-# (the store's update builds both tables from one) does not carry them.
-UNUSED_COLUMNS = ("account_id", "ip_address", "device_id")
-
-
 def with_sender(txns: DataFrame, customers: DataFrame) -> DataFrame:
-    """`txns` (without `UNUSED_COLUMNS`) with the sender's KYC columns (`sender_columns`): the rows both
-    state tables are built from (`p2p_from_rows`, `daily_from_rows`)."""
+    """`txns` with the sender's KYC columns (`sender_columns`): the rows both state tables are built from
+    (`p2p_from_rows`, `daily_from_rows`)."""
     # Customers are one small row each: Spark broadcasts them under its size threshold.
-    return txns.drop(*UNUSED_COLUMNS).join(sender_columns(customers), on="customer_id", how="inner")
+    return txns.join(sender_columns(customers), on="customer_id", how="inner")
 
 
 def php_rates(fx_rates: DataFrame) -> DataFrame:
@@ -149,8 +144,8 @@ def daily_from_rows(rows: DataFrame) -> DataFrame:
             == F.col("residence_country")
         )
     )
-    # Each row's flags once, in a projection under the aggregate: a flag read by two aggregates (a count and
-    # a total) is not evaluated twice, and the merchant-name patterns of O8 run once per row.
+    # Each row's flags in one projection under the aggregate, so that a flag read by two aggregates (a count
+    # and a total) is one column, and the O8 merchant-name patterns are evaluated in one place.
     flags = {
         "out": out,
         "in": inbound,
