@@ -17,7 +17,7 @@
 Worlds (issue 19: a choice is kept only if it holds on the worst world, not on the mean):
 
     .venv/bin/python benchmarks/quality.py --work /tmp/bantay-worlds --customers 4000 --days 120 \
-        --train-world 0 --score-worlds 1 2 3 4 5 [--variants base no_sex_age prior_feature prior_margin]
+        --train-world 0 --score-worlds 1 2 3 4 5 [--variants base with_sex_age prior_feature prior_margin]
 
 trains on the ledger of world `--train-world` (`bantay generate --world-seed`) and scores the ledgers of
 each `--score-worlds` world (ledger seed = 1000 + world seed), each ending `--gap-days` after the training

@@ -221,10 +221,14 @@ SENDER_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("share_p2p_wallet_90d", "O9", "share of p2p payments sent to an e-wallet", 90, "share"),
     FeatureSpec("share_p2p_crypto_90d", "O9", "share of p2p payments sent as crypto-assets", 90, "share"),
     FeatureSpec("share_p2p_cash_90d", "O9", "share of p2p payments sent for cash pick-up", 90, "share"),
-    # O10 sender profile (KYC)
-    FeatureSpec("age_years", "O10", "age at the as-of date", None, "years"),
+    # O10 sender profile (KYC). Sex and age are no model inputs (docs/experiments.md, 2026-12-06: with them
+    # the model found 4 of 37 young payers across ten worlds, without them 20, and did no better on the worst
+    # world it was chosen on); they stay in the table to report alert rates among innocent customers by sex
+    # and age band.
+    FeatureSpec("age_years", "O10", "age at the as-of date", None, "years", model_input=False),
     FeatureSpec(
-        "is_male", "O10", "1 if KYC gender is M, 0 if F or X, empty if unknown", None, "flag", monotone=1
+        "is_male", "O10", "1 if KYC gender is M, 0 if F or X, empty if unknown", None, "flag",
+        model_input=False,
     ),
     FeatureSpec("tenure_days", "O10", "days since onboarding", None, "days"),
     FeatureSpec(
@@ -324,7 +328,7 @@ ZERO_UNITS = frozenset({"count", "USD"})
 
 
 def model_columns() -> list[str]:
-    """Feature column names in model order."""
+    """The feature table's column names, in catalogue order (model inputs and reported-only columns)."""
     return [spec.name for spec in FEATURES]
 
 
@@ -344,12 +348,15 @@ def markdown(features: tuple[FeatureSpec, ...] = FEATURES) -> str:
         "residence country. Windows end the day before D. Counts and totals are 0 when nothing matched;",
         "shares, ratios and medians are empty when undefined.",
         "",
+        "Columns marked *reported only* are in the table but are no model input (sex and age: see",
+        "docs/experiments.md, 2026-12-06).",
+        "",
         "| # | name | typology | definition | window (days) | unit | monotone |",
         "|---|---|---|---|---|---|---|",
     ]
     for number, spec in enumerate(features, start=1):
         window = "" if spec.window_days is None else str(spec.window_days)
-        definition = spec.definition.replace("|", "\\|")
+        definition = spec.definition.replace("|", "\\|") + ("" if spec.model_input else " (*reported only*)")
         lines.append(
             f"| {number} | `{spec.name}` | {spec.typology_id} | {definition} | {window} | {spec.unit} | "
             f"{spec.monotone:+d} |".replace("+0 |", "0 |")

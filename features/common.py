@@ -87,7 +87,8 @@ class FeatureSpec:
     """One model column: its name, the typology indicator it measures, what it is, its window and unit.
 
     `monotone` is +1 where the indicator may only raise risk, -1 where it may only lower it (a family tie),
-    else 0: a monotone constraint for the model, from the typology, not from the data.
+    else 0: a monotone constraint for the model, from the typology, not from the data. `model_input` False:
+    the feature table holds the column (for reporting), but no model is trained on it.
     """
 
     name: str
@@ -96,6 +97,7 @@ class FeatureSpec:
     window_days: int | None
     unit: str
     monotone: int = 0
+    model_input: bool = True
 
 
 # --- windows ---

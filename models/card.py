@@ -92,7 +92,7 @@ def _features() -> list[dict[str, Any]]:
         indicator, sources = TYPOLOGY_SOURCES.get(spec.typology_id, ("", ""))
         rows.append({"name": spec.name, "typology_id": spec.typology_id, "indicator": indicator,
                      "sources": sources, "definition": spec.definition, "window_days": spec.window_days,
-                     "unit": spec.unit, "monotone": spec.monotone})
+                     "unit": spec.unit, "monotone": spec.monotone, "model_input": spec.model_input})
     return rows
 
 

@@ -17,7 +17,7 @@ docs/experiments.md says it was kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -183,10 +183,13 @@ def _variant(
     if name == "base":
         fitted = fit.fit_frame(frame, specs, recipe)
         return (lambda w: fit.predict(fitted.production, w, columns)), {}
-    if name == "no_sex_age":
-        kept = [s for s in specs if s.name not in SEX_AGE]
-        fitted = fit.fit_frame(frame, kept, recipe)
-        return (lambda w: fit.predict(fitted.production, w, _columns(kept)[0])), {}
+    if name == "with_sex_age":  # the recipe before 2026-12-06: KYC sex (monotone +1) and age as inputs
+        from bantay.features.catalogue import FEATURES
+
+        extended = [*specs, *(replace(s, model_input=True, monotone=1 if s.name == "is_male" else 0)
+                              for s in FEATURES if s.name in SEX_AGE)]
+        fitted = fit.fit_frame(frame, extended, recipe)
+        return (lambda w: fit.predict(fitted.production, w, _columns(extended)[0])), {}
     if name == "prior_only":
         return prior_logit, {}
     if name == "prior_feature":
@@ -215,7 +218,7 @@ def _variant(
 MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "prior_margin_gated": gated_margin, "prior_margin_shares": shares_logit,
 }
-VARIANTS = ("base", "no_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS)
+VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS)
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:
@@ -253,10 +256,12 @@ def compare(
     """Each variant fitted on the training set as of `as_of` (`settings`' ledger), scored on every world's
     feature frame (`worlds`: frames with the features, `kind`, `ocse_payments`, `investigated`); returns
     `metrics(frame, alert, score)` per variant and world, with the innocent alert rates by sex and age."""
+    from bantay.features.catalogue import model_columns
     from bantay.models import training_set
 
     specs = training_set.catalogue()
-    table = training_set.training_rows(spark, settings, as_of, [s.name for s in specs], recipe)
+    # Every column of the feature table, so a variant may add one the model does not use (sex and age).
+    table = training_set.training_rows(spark, settings, as_of, model_columns(), recipe)
     frame = training_set.to_frame(table)
     table.unpersist()
     return compare_frame(frame, specs, worlds, variants, metrics, settings.alert_budget, recipe)

@@ -44,10 +44,11 @@ from bantay.settings import Settings
 
 
 def catalogue() -> tuple[Any, ...]:
-    """The feature catalogue (`FeatureSpec`s in model column order)."""
+    """The model's inputs: the feature catalogue's `FeatureSpec`s in column order, without the columns the
+    table holds for reporting only (`model_input` False: sex and age)."""
     from bantay.features.catalogue import FEATURES
 
-    return tuple(FEATURES)
+    return tuple(spec for spec in FEATURES if spec.model_input)
 
 
 def catalogue_columns() -> list[str]:

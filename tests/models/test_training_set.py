@@ -116,3 +116,12 @@ def test_training_table_takes_an_approved_decision_from_the_next_cutoff_on(spark
 
     assert decision_of(CUTOFF - timedelta(days=1)) == [(cleared_on, 0, "ofw_remitter")]
     assert decision_of(CUTOFF) == [(date(2025, 5, 31), 1, "confirmed")]
+
+
+def test_sex_and_age_are_in_the_feature_table_but_no_model_input():
+    from bantay.features.catalogue import model_columns
+
+    inputs = training_set.catalogue_columns()
+    assert "age_years" not in inputs and "is_male" not in inputs
+    assert {"age_years", "is_male"} <= set(model_columns())  # still written, for reporting
+    assert inputs == [c for c in model_columns() if c not in ("age_years", "is_male")]
