@@ -128,7 +128,7 @@ def test_an_empty_day_and_the_thresholds(champion):
     empty = pd.DataFrame(columns=["column", "bucket", "count"])
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        summary, table = monitor.summarise(empty, reference, COLUMNS, 0, 0, 0)
+        summary, table = monitor.summarise(empty, reference, training_set.catalogue_columns(), 0, 0, 0)
     assert np.isnan(summary["score_psi"]) and np.isnan(summary["scored_share"])
     assert summary["alert_ratio"] == 0
     assert monitor.checks(summary, table, settings) == []  # nothing measured, nothing crossed
