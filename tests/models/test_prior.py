@@ -95,3 +95,18 @@ def test_shares_logit_leaves_out_the_indicators_that_count_payments():
     # The counts (1.0 and 0.6 at 6) are gone: both rows score the intercept + the small share's 0.8.
     assert prior.shares_logit(frame).tolist() == [pytest.approx(prior.INTERCEPT + 0.8)] * 2
     assert prior.prior_logit(frame)[0] == pytest.approx(prior.INTERCEPT + 0.8 + 1.0 + 0.6)
+
+
+def test_with_sex_age_fits_the_old_recipe_on_top_of_the_model_inputs(store, fast_training):
+    from model_worlds import training_frame
+
+    from bantay.models import training_set
+
+    frame = training_frame(store["labels"])
+    specs = training_set.catalogue()
+    assert "is_male" not in [s.name for s in specs] and "is_male" in frame.columns
+    scorer, _ = prior._variant("with_sex_age", frame, specs, fast_training)
+    scores = scorer(frame)
+    assert len(scores) == len(frame) and np.all((scores > 0) & (scores < 1))
+    with pytest.raises(KeyError, match="is_male"):  # the variant's model reads KYC sex
+        scorer(frame.drop(columns=["is_male"]))
