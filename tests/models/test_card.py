@@ -72,9 +72,12 @@ def test_promotion_writes_the_card_and_its_figures_are_the_runs(store, fast_trai
     assert card["provenance"]["ledger_fingerprint"] == run.data.tags["ledger_fingerprint"]
     html = (folder / "model_card.html").read_text()
     assert f"{metrics['pr_auc']:.3f}" in html and str(escape(decision["reason"])) in html
-    # The card says which KYC profile inputs the model takes, rather than claiming it ranks activity only.
-    assert "<code>age_years</code>" in html and "<code>is_male</code>" in html
-    assert "ranks activity only" not in html
+    # The card says sex and age are not used, and which KYC profile inputs the model does take.
+    assert ("The score does not use <code>age_years</code>, <code>is_male</code>: they are in the feature"
+            " table for reporting only") in html
+    assert ("Of the KYC profile (typology O10) it uses <code>tenure_days</code>,"
+            " <code>share_p2p_to_nationality_90d</code>, <code>share_payees_same_surname_365d</code>") in html
+    assert html.count("(in the feature table for reporting only; no model input)") == 2  # the appendix
     # The same three files are the run's artifacts.
     client = MlflowClient(settings.tracking_uri)
     logged = {a.path for a in client.list_artifacts(trained["run_id"], "model_card")}
