@@ -103,6 +103,39 @@ def shares_logit(frame: pd.DataFrame) -> np.ndarray:
     return prior_logit(frame, [ind for ind in INDICATORS if ind.column not in COUNTING])
 
 
+# `book_relative`: the columns whose scale is the bank's own (amounts, and counts of payments and payees), and
+# the column that says a customer pays abroad (the book the ranks are taken in).
+BOOK_UNITS = {"usd": ("USD", "USD (median)"), "all": ("USD", "USD (median)", "count")}
+BOOK_COLUMN = "n_p2p_365d"
+
+
+def book_columns(specs: Sequence[Any], units: Sequence[str]) -> list[str]:
+    """The model inputs among `specs` whose unit is one of `units` (the reference column itself stays
+    absolute: it says who is in the book)."""
+    return [s.name for s in specs if getattr(s, "unit", None) in units and s.name != BOOK_COLUMN]
+
+
+def book_relative(frame: pd.DataFrame, columns: Sequence[str], reference: np.ndarray) -> pd.DataFrame:
+    """`frame` with each of `columns` replaced by its rank in the book: the share of the `reference` rows
+    (customers paying abroad) whose value is at or below it (the reference's empirical distribution), so
+    a bank whose amounts or counts run higher or lower is scored on the same footing. A missing value
+    stays missing; a column with no reference value becomes missing."""
+    out = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        known = ~np.isnan(values)
+        book = np.sort(values[reference & known])
+        ranks = np.searchsorted(book, values, side="right") / max(len(book), 1)
+        out[column] = np.where(known & (len(book) > 0), ranks, np.nan)
+    return out
+
+
+def in_book(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of customers who paid abroad in the 365 days before their date."""
+    count = pd.to_numeric(frame.get(BOOK_COLUMN, pd.Series(np.nan, index=frame.index)), errors="coerce")
+    return count.fillna(0).to_numpy() > 0
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str
@@ -204,6 +237,14 @@ def _variant(
         margin = MARGINS[name]
         booster = fit_custom(frame, specs, fit.weights(frame, recipe), margin(frame), recipe)
         return (lambda w: predict_custom(booster, w, specs, margin(w))), {}
+    if name in BOOK_VARIANTS:
+        # Training's reference is the unlabelled sample (a random sample of the book over the training
+        # period); a scored world's is its own feature table (the whole book on its date).
+        book = book_columns(specs, BOOK_UNITS[BOOK_VARIANTS[name]])
+        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
+        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, recipe)
+        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
+            "book_columns": len(book)}
     if name == "pu_weight":
         fitted = fit.fit_frame(frame, specs, recipe)
         confirmed = fitted.evaluation["label"].to_numpy() == 1
@@ -218,7 +259,9 @@ def _variant(
 MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "prior_margin_gated": gated_margin, "prior_margin_shares": shares_logit,
 }
-VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS)
+BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
+VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
+            *BOOK_VARIANTS)
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:

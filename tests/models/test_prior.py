@@ -110,3 +110,51 @@ def test_with_sex_age_fits_the_old_recipe_on_top_of_the_model_inputs(store, fast
     assert len(scores) == len(frame) and np.all((scores > 0) & (scores < 1))
     with pytest.raises(KeyError, match="is_male"):  # the variant's model reads KYC sex
         scorer(frame.drop(columns=["is_male"]))
+
+
+def test_book_relative_ranks_each_amount_among_the_customers_paying_abroad():
+    frame = pd.DataFrame({
+        "p2p_usd_90d": [100.0, 300.0, 200.0, 50.0, np.nan],
+        "n_p2p_365d": [2, 5, 1, 0, 3],
+    })
+    book = prior.in_book(frame)
+    assert book.tolist() == [True, True, True, False, True]
+    ranked = prior.book_relative(frame, ["p2p_usd_90d"], book)
+    # Book values 100, 200, 300 (the missing one is no reference): at or below 100 is 1 of 3, 300 is 3 of 3,
+    # 50 (a customer outside the book) is below all of them; missing stays missing.
+    assert ranked["p2p_usd_90d"].tolist()[:4] == pytest.approx([1 / 3, 1.0, 2 / 3, 0.0])
+    assert np.isnan(ranked["p2p_usd_90d"].iloc[4])
+    assert frame["p2p_usd_90d"].iloc[1] == 300.0  # the input is not changed
+    # A bank whose amounts are ten times higher gets the same ranks.
+    scaled = frame.assign(p2p_usd_90d=frame["p2p_usd_90d"] * 10)
+    assert prior.book_relative(scaled, ["p2p_usd_90d"], book)["p2p_usd_90d"].tolist()[:4] == pytest.approx(
+        ranked["p2p_usd_90d"].tolist()[:4])
+    # No reference value: the column is missing everywhere.
+    assert prior.book_relative(frame, ["p2p_usd_90d"], np.zeros(5, dtype=bool))["p2p_usd_90d"].isna().all()
+
+
+def test_book_columns_are_the_amounts_and_counts_but_not_the_book_column():
+    from bantay.models import training_set
+
+    specs = training_set.catalogue()
+    usd = prior.book_columns(specs, prior.BOOK_UNITS["usd"])
+    every = prior.book_columns(specs, prior.BOOK_UNITS["all"])
+    assert "p2p_usd_90d" in usd and "median_p2p_usd_90d" in usd and "n_p2p_90d" not in usd
+    assert set(usd) < set(every) and "n_p2p_90d" in every and prior.BOOK_COLUMN not in every
+    assert not {"share_p2p_small_90d", "age_years"} & set(every)
+
+
+def test_book_variant_scores_a_world_whose_amounts_are_scaled_as_the_world_itself(store, fast_training):
+    from model_worlds import training_frame
+
+    from bantay.models import training_set
+
+    frame = training_frame(store["labels"])
+    specs = training_set.catalogue()
+    scorer, about = prior._variant("book_usd", frame, specs, fast_training)
+    assert about["book_columns"] == len(prior.book_columns(specs, prior.BOOK_UNITS["usd"]))
+    usd = prior.book_columns(specs, prior.BOOK_UNITS["usd"])
+    scaled = frame.assign(**{c: frame[c] * 7.5 for c in usd})
+    np.testing.assert_allclose(scorer(scaled), scorer(frame))
+    base, _ = prior._variant("base", frame, specs, fast_training)
+    assert not np.allclose(base(scaled), base(frame))  # the absolute model moves with the amounts
