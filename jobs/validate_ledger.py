@@ -43,6 +43,9 @@ from bantay.settings import Settings
 logger = logging.getLogger(__name__)
 
 PARTITION = ledger.PARTITION_COLUMN
+# A run of at most this many booking days broadcasts its txn_ids to look them up among the earlier days' ids
+# (a week at 100M rows a year is about 2M ids); a longer catch-up lets Spark plan the lookup.
+BROADCAST_ID_DAYS = 7
 
 
 def run(settings: Settings, as_of: date, full: bool = False) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
                 known_customers=known,
                 fx_rates=rates,
                 seen_txn_ids=seen,
+                broadcast_ids=len(days) <= BROADCAST_ID_DAYS,
             )
 
             flagged = {"customers": customers, "fx_rates": fx, "labels": labels, "transactions": transactions}

@@ -113,11 +113,13 @@ def prepare(
     known_customers: DataFrame | None = None,
     fx_rates: DataFrame | None = None,
     seen_txn_ids: DataFrame | None = None,
+    broadcast_ids: bool = True,
 ) -> DataFrame:
     """Original columns, `__<name>` typed contract columns, and the helper columns the rules of `table` read.
 
     transactions: `known_customers` (accepted customer ids), `fx_rates` (accepted, contract-typed) and
-    `seen_txn_ids` (txn_ids validated earlier, or None); the raw frame keeps `booking_date` as a string.
+    `seen_txn_ids` (txn_ids validated earlier, or None; `broadcast_ids`: the run's own ids are few enough to
+    broadcast); the raw frame keeps `booking_date` as a string.
     customers, fx_rates: the raw frame comes from `with_position` (first copy wins).
     labels: `known_customers`.
     """
@@ -136,13 +138,21 @@ def prepare(
         # The earliest booking is the original; ties are broken by every other column, so the choice does not
         # depend on file order (and CSV and Parquet ledgers agree).
         order = [typed("booked_at").asc_nulls_last(), F.col(BOOKING_DAY).asc_nulls_last(), *contract]
+        read = frame
         frame = _with_first_copy_rank(frame, typed("txn_id"), order)
         if seen_txn_ids is None:
             frame = frame.withColumn(SEEN_BEFORE, F.lit(False))
         else:
-            seen = seen_txn_ids.select(F.col("txn_id").alias("__seen_id")).distinct()
+            # Only the earlier ids that this run also holds: the days being validated name their ids, and the
+            # earlier days' id column is filtered by them (a semi-join, the run's ids broadcast when
+            # `broadcast_ids`), so a day costs a scan of one column of the history, not a shuffle of it.
+            ids = read.select(typed("txn_id").alias("__seen_id")).where(F.col("__seen_id").isNotNull())
+            ids = ids.distinct()
+            seen = seen_txn_ids.select(F.col("txn_id").alias("__seen_id")).join(
+                F.broadcast(ids) if broadcast_ids else ids, on="__seen_id", how="left_semi"
+            ).distinct()
             frame = (
-                frame.join(seen, typed("txn_id") == F.col("__seen_id"), how="left")
+                frame.join(F.broadcast(seen), typed("txn_id") == F.col("__seen_id"), how="left")
                 .withColumn(SEEN_BEFORE, F.col("__seen_id").isNotNull())
                 .drop("__seen_id")
             )

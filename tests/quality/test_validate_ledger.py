@@ -241,9 +241,16 @@ def test_run_again_for_the_same_date_replaces_its_output(
     assert not list(out.rglob("_staging"))
 
 
+@pytest.mark.parametrize("broadcast_days", [7, 0], ids=["ids-broadcast", "ids-planned"])
 def test_run_next_day_processes_only_the_new_day_and_catches_old_txn_ids(
-    spark: SparkSession, parquet_run: tuple[Path, dict], tmp_path: Path
+    spark: SparkSession,
+    parquet_run: tuple[Path, dict],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    broadcast_days: int,
 ) -> None:
+    # The day's ids are looked up among the earlier days' ids broadcast (a short run) or as Spark plans it.
+    monkeypatch.setattr(validate_ledger, "BROADCAST_ID_DAYS", broadcast_days)
     base, _ = parquet_run
     out = tmp_path / "out"
     shutil.copytree(base / "out", out)
