@@ -335,6 +335,7 @@ def _flag(
     table: str,
     rules: tuple[Rule, ...],
     cached: list[DataFrame],
+    broadcast_ids: bool = True,
     **lookups: DataFrame | None,
 ) -> DataFrame:
     """Prepared, flagged and cached once (values as read kept on bad rows only): counts, GX, quarantine and
@@ -343,7 +344,7 @@ def _flag(
         spark = SparkSession.getActiveSession()
         assert spark is not None
         frame = _empty(spark, table)
-    flagged = quarantine.flag(quarantine.prepare(frame, table, **lookups), rules)
+    flagged = quarantine.flag(quarantine.prepare(frame, table, broadcast_ids=broadcast_ids, **lookups), rules)
     flagged = quarantine.for_reuse(flagged, _original_columns(frame, table)).cache()
     cached.append(flagged)
     return flagged

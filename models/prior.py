@@ -133,7 +133,7 @@ def book_relative(frame: pd.DataFrame, columns: Sequence[str], reference: np.nda
 def in_book(frame: pd.DataFrame) -> np.ndarray:
     """Rows of customers who paid abroad in the 365 days before their date."""
     count = pd.to_numeric(frame.get(BOOK_COLUMN, pd.Series(np.nan, index=frame.index)), errors="coerce")
-    return count.fillna(0).to_numpy() > 0
+    return np.asarray(count.fillna(0).to_numpy() > 0, dtype=bool)
 
 
 @dataclass(frozen=True)
