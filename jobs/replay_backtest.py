@@ -379,7 +379,7 @@ def finish(
     params = {
         **{k: v for k, v in asdict(knobs).items() if k not in ("oracle", "start", "end")},
         "from": knobs.start.isoformat(), "to": knobs.end.isoformat(), "model_name": settings.model_name,
-        "below_line_band_factor": BAND_FACTOR,
+        "below_line_band_factor": BAND_FACTOR, "min_alert_score": settings.min_alert_score,
     }
     charts = report.charts(payers, weeks, daily)
     target = catalogue.path(settings.output_root, "backtest")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from bantay.cases.models import CONFIRMED, INCONCLUSIVE
 
@@ -114,6 +115,14 @@ def weekly(
     return pd.DataFrame(rows)
 
 
+def wilson(successes: int, trials: int) -> list[float] | None:
+    """The Wilson score 95% interval of a proportion (`[low, high]`), None without trials."""
+    if trials == 0:
+        return None
+    interval = stats.binomtest(successes, trials).proportion_ci(confidence_level=0.95, method="wilson")
+    return [round(float(interval.low), 4), round(float(interval.high), 4)]
+
+
 def summary(payers: pd.DataFrame, weeks: pd.DataFrame, daily: pd.DataFrame) -> dict[str, Any]:
     """The headline figures (aggregates only: no customer id)."""
     fresh = payers[payers["started_in_window"]]
@@ -124,6 +133,8 @@ def summary(payers: pd.DataFrame, weeks: pd.DataFrame, daily: pd.DataFrame) -> d
 
     eight = weeks[(weeks["week"] == 8) & (weeks["days"] == WEEK)]
     above = int(weeks["cases_above_line"].sum())
+    places = int(daily["capacity_above_line"].sum()) if len(daily) else 0
+    below, below_payers = int(weeks["cases_below_line"].sum()), int(weeks["payer_cases_below_line"].sum())
     return {
         "payers": len(payers),
         "payers_started_in_window": len(fresh),
@@ -140,8 +151,16 @@ def summary(payers: pd.DataFrame, weeks: pd.DataFrame, daily: pd.DataFrame) -> d
             float(weeks["payer_cases_above_line"].sum() / above) if above else None
         ),
         "cases_above_line": above,
-        "cases_below_line": int(weeks["cases_below_line"].sum()),
-        "payer_cases_below_line": int(weeks["payer_cases_below_line"].sum()),
+        # Places the capacity gave above the line, and the share that became cases: below 1 when the alert
+        # floor (`min_alert_score`) or the re-alert rule left reviewers' time unused.
+        "capacity_above_line": places,
+        "capacity_used_above_line": above / places if places else None,
+        "cases_below_line": below,
+        "payer_cases_below_line": below_payers,
+        # Threshold testing: the share of payers in the random sample under the line estimates how many the
+        # line misses there (Wilson 95% interval); next to precision above the line it says where the line is.
+        "below_line_payer_rate": below_payers / below if below else None,
+        "below_line_payer_rate_ci95": wilson(below_payers, below),
         "decisions": int(weeks["decisions"].sum()),
         "labels_gained": int(weeks["labels_confirmed"].sum() + weeks["labels_cleared"].sum()),
         "labels_confirmed": int(weeks["labels_confirmed"].sum()),

@@ -75,6 +75,30 @@ def test_weekly_recall_precision_and_labels() -> None:
     assert (second["labels_confirmed"], second["labels_wrong"]) == (1, 1)
 
 
+def test_summary_says_how_much_of_the_capacity_became_cases() -> None:
+    alerts = pd.DataFrame({"customer_id": ["p1"], "as_of": [date(2025, 3, 4)]})
+    payers = measures.payer_lags(_oracle(), alerts, _cases(), START, END)
+    weeks = measures.weekly(payers, _cases(), _oracle(), START, END)
+    # Ten days with 1 place above the line each except two with 2: 12 places; 3 cases above the line.
+    daily = pd.DataFrame({
+        "capacity_above_line": [1, 2, 1, 1, 1, 2, 1, 1, 1, 1], "open_cases": [0] * 10,
+        "trained": [False] * 10, "promoted": [False] * 10,
+    })
+    figures = measures.summary(payers, weeks, daily)
+    assert (figures["cases_above_line"], figures["capacity_above_line"]) == (3, 12)
+    assert figures["capacity_used_above_line"] == 0.25
+    empty = measures.summary(payers, weeks, daily.assign(capacity_above_line=0))
+    assert empty["capacity_used_above_line"] is None
+    # Below the line: c3 (p2) is the one sampled case, a payer: 1 of 1, Wilson interval [0.2065, 1].
+    assert (figures["below_line_payer_rate"], figures["below_line_payer_rate_ci95"]) == (1.0, [0.2065, 1.0])
+
+
+def test_wilson_interval_of_a_proportion() -> None:
+    # 9 of 25: p = 0.36, z = 1.96; centre (9 + 1.9208) / 28.8416 = 0.3787, half-width 0.1787.
+    assert measures.wilson(9, 25) == [0.2025, 0.5548]
+    assert measures.wilson(0, 0) is None
+
+
 def test_decide_follows_the_oracle_and_errs_at_the_rate() -> None:
     assert oracle.decide((1, "ocse_payer"), 0.0, 1, "C-1") == ("confirmed", False)
     assert oracle.decide((0, "dating"), 0.0, 1, "C-1") == ("cleared_dating", False)
