@@ -150,6 +150,7 @@ def summary(payers: pd.DataFrame, weeks: pd.DataFrame, daily: pd.DataFrame) -> d
         "precision_above_line": (
             float(weeks["payer_cases_above_line"].sum() / above) if above else None
         ),
+        "precision_above_line_ci95": wilson(int(weeks["payer_cases_above_line"].sum()), above),
         "cases_above_line": above,
         # Places the capacity gave above the line, and the share that became cases: below 1 when the alert
         # floor (`min_alert_score`) or the re-alert rule left reviewers' time unused.

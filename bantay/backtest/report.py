@@ -105,6 +105,32 @@ def _value(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def threshold_testing(params: Mapping[str, Any], figures: Mapping[str, Any]) -> list[str]:
+    """Plain sentences on where the alert line sat (casework: above- and below-the-line testing), from the
+    figures only: places used above the line, precision there, the payer rate of the sample under it."""
+    lines: list[str] = []
+    places, above = figures.get("capacity_above_line") or 0, figures.get("cases_above_line") or 0
+    if places:
+        lines.append(f"Above the line: {above} new cases in {places} places of review capacity "
+                     f"({above / places:.0%} used).")
+    if figures.get("precision_above_line") is not None:
+        low, high = figures["precision_above_line_ci95"]
+        lines.append(f"Precision above the line {figures['precision_above_line']:.2f} "
+                     f"(95% interval {low:.2f}-{high:.2f}).")
+    sampled = figures.get("cases_below_line") or 0
+    if sampled:
+        low, high = figures["below_line_payer_rate_ci95"]
+        rate = figures["below_line_payer_rate"]
+        lines.append(f"Below the line: {figures['payer_cases_below_line']} of {sampled} sampled cases were "
+                     f"payers (rate {rate:.2f}, 95% interval {low:.2f}-{high:.2f}).")
+    floor = float(params.get("min_alert_score") or 0.0)
+    if places and above < places / 2 and floor > 0 and sampled and figures["payer_cases_below_line"]:
+        lines.append(f"The alert floor (min_alert_score {floor:g}) left {places - above} places unused while "
+                     "the sample under the line found payers: the line sits above what the reviewers could "
+                     "take; replay with a lower floor to see what it adds.")
+    return lines
+
+
 def html_page(
     params: Mapping[str, Any], figures: Mapping[str, Any], weeks: pd.DataFrame, pngs: Mapping[str, bytes]
 ) -> str:
@@ -119,6 +145,7 @@ def html_page(
         f'<img alt="{html.escape(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
         for name, data in pngs.items()
     )
+    testing = "".join(f"<p>{html.escape(line)}</p>" for line in threshold_testing(params, figures))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Bantay backtest {html.escape(str(params.get("from")))} to
 {html.escape(str(params.get("to")))}</title>
@@ -130,6 +157,7 @@ img{{max-width:48%;margin:4px}}</style></head><body>
 decisions from the oracle after the review delay through the case store's decision and four-eyes approval;
 retraining through the promotion gate. Days count from a payer's first suspicious payment.
 "Not reached" means half or more of the payers were never alerted (or decided) in the replay.</p>
+<h2>Threshold testing</h2>{testing}
 <h2>Settings</h2><table>{rows(params)}</table>
 <h2>Figures</h2><table>{rows(figures)}</table>
 <h2>Charts</h2>{images}

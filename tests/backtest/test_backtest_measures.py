@@ -134,3 +134,26 @@ def test_generate_oracle_names_payers_and_the_look_alike_each_is_cleared_as() ->
     # What the backtest decides from them with no errors: confirmed, cleared as dating, cleared as other.
     assert [oracle.decide((r["label"], r["typology"]), 0.0, 0, "C-x")[0] for r in table] == [
         "confirmed", "cleared_dating", "cleared_other"]
+
+
+def test_threshold_testing_says_where_the_line_sat() -> None:
+    from bantay.backtest import report
+
+    figures = {
+        "capacity_above_line": 223, "cases_above_line": 14, "precision_above_line": 12 / 14,
+        "precision_above_line_ci95": measures.wilson(12, 14), "cases_below_line": 25,
+        "payer_cases_below_line": 9, "below_line_payer_rate": 0.36,
+        "below_line_payer_rate_ci95": measures.wilson(9, 25),
+    }
+    lines = report.threshold_testing({"min_alert_score": 0.2}, figures)
+    assert lines[0] == "Above the line: 14 new cases in 223 places of review capacity (6% used)."
+    assert lines[1] == "Precision above the line 0.86 (95% interval 0.60-0.96)."
+    assert lines[2] == (
+        "Below the line: 9 of 25 sampled cases were payers (rate 0.36, 95% interval 0.20-0.55)."
+    )
+    assert lines[3].startswith("The alert floor (min_alert_score 0.2) left 209 places unused")
+    # No floor, or the capacity mostly used: no sentence about the floor.
+    assert len(report.threshold_testing({"min_alert_score": 0.0}, figures)) == 3
+    assert len(report.threshold_testing({"min_alert_score": 0.2}, {**figures, "cases_above_line": 200})) == 3
+    page = report.html_page({"min_alert_score": 0.2}, figures, pd.DataFrame({"week": [1]}), {})
+    assert "<h2>Threshold testing</h2><p>Above the line: 14 new cases" in page
