@@ -148,11 +148,13 @@ def prepare(
             # `broadcast_ids`), so a day costs a scan of one column of the history, not a shuffle of it.
             ids = read.select(typed("txn_id").alias("__seen_id")).where(F.col("__seen_id").isNotNull())
             ids = ids.distinct()
+            # The ids found are at most the run's own (a handful unless a day was delivered twice).
             seen = seen_txn_ids.select(F.col("txn_id").alias("__seen_id")).join(
                 F.broadcast(ids) if broadcast_ids else ids, on="__seen_id", how="left_semi"
             ).distinct()
             frame = (
-                frame.join(F.broadcast(seen), typed("txn_id") == F.col("__seen_id"), how="left")
+                frame.join(F.broadcast(seen) if broadcast_ids else seen,
+                           typed("txn_id") == F.col("__seen_id"), how="left")
                 .withColumn(SEEN_BEFORE, F.col("__seen_id").isNotNull())
                 .drop("__seen_id")
             )
