@@ -94,7 +94,7 @@ def test_summary_says_how_much_of_the_capacity_became_cases() -> None:
 
 
 def test_wilson_interval_of_a_proportion() -> None:
-    # 9 of 25: p = 0.36, z = 1.96; centre (9 + 1.9208) / 28.8416 = 0.3787, half-width 0.1787.
+    # 9 of 25: p = 0.36, z = 1.96; centre (9 + 1.9208) / 28.8416 = 0.3787, half-width 0.1762.
     assert measures.wilson(9, 25) == [0.2025, 0.5548]
     assert measures.wilson(0, 0) is None
 
