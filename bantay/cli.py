@@ -264,7 +264,9 @@ def score(
     out: OutOpt,
     as_of: AsOfOpt,
     model: Annotated[
-        str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")
+        str | None, typer.Option(
+            "--model", help="Model URI, or `rules` (default: the champion; the rules while there is none)."
+        )
     ] = None,
     master: MasterOpt = None,
 ) -> None:
@@ -299,7 +301,9 @@ def run(
     out: OutOpt,
     as_of: AsOfOpt,
     model: Annotated[
-        str | None, typer.Option("--model", help="Model URI (default models:/bantay-ocse@champion).")
+        str | None, typer.Option(
+            "--model", help="Model URI, or `rules` (default: the champion; the rules while there is none)."
+        )
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write draft.pdf for each case.")] = False,
     master: MasterOpt = None,

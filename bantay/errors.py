@@ -38,6 +38,11 @@ class ModelError(BantayError):
     """Training, registry or promotion cannot proceed (too few labels, no champion, ...)."""
 
 
+class TooFewLabelsError(ModelError):
+    """Too few decided labels before the cut-off to train and evaluate a model (a new bank's cold start:
+    the documented rules score until there are enough)."""
+
+
 class RegistryError(BantayError):
     """The MLflow tracking store or model registry cannot be reached or read."""
 

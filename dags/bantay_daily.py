@@ -15,7 +15,10 @@ After scoring, `monitor_model` measures the day against the champion's training 
 and of every feature, null rates, alerts against the budget, share scored: OUT/monitoring/ and an MLflow run
 per day), and `check_monitoring` shows the verdict: success within every threshold, *skipped* with the
 one-line reason when a threshold is crossed (a warning: Airflow 3 has no warning state, and nothing depends
-on this task), failed for the checks named in BANTAY_MONITOR_FAIL_ON.
+on this task), failed for the checks named in BANTAY_MONITOR_FAIL_ON. While no version holds the `champion`
+alias (a new bank: too few labels to train, or no version has beaten the documented rules at the gate), the
+rules of `bantay.models.baseline` score the day and `check_monitoring` is skipped with that reason; the
+training DAG promotes a first version once one passes the gate.
 
 Settings come from `bantay.settings.load()` in each task (BANTAY_LEDGER_ROOT, BANTAY_OUTPUT_ROOT, ... or a
 TOML file named by BANTAY_CONFIG); the `ledger_root` / `output_root` params of a run override them. Each
@@ -144,13 +147,14 @@ def bantay_daily() -> None:
 
     @task(pool=SPARK_POOL, depends_on_past=True, inlets=[FEATURES, MODEL], outlets=[SCORES])
     def score_customers() -> str:
-        """Score every customer with the `champion` model and pick the alerts: OUT/scores/as_of=D/."""
+        """Score every customer with the `champion` model (the documented rules while no version holds the
+        alias) and pick the alerts: OUT/scores/as_of=D/."""
         from bantay.jobs import score_customers as job
 
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            path = str(job.run(settings, as_of, model_uri=f"models:/{settings.model_name}@champion"))
+            path = str(job.run(settings, as_of))  # the champion; the rules while there is none
         context["outlet_events"][SCORES].extra = {"as_of": as_of.isoformat(), "path": path}
         return path
 

@@ -8,7 +8,9 @@ training uses labels decided before it and features as of each label's decision 
 
 `train` registers a new version with alias `challenger`; `promote` moves alias `champion` to it only if it
 beats the current champion (or, while there is none, the rules baseline) by the configured margin, on the
-challenger's evaluation set. The daily DAG always scores with `champion`. Settings, the `bantay_spark` pool
+challenger's evaluation set. The daily DAG always scores with `champion` (the documented rules while there is
+none). Too few labels to train is a cold start, not a fault: `train` is skipped with the reason, and with it
+`promote`. Settings, the `bantay_spark` pool
 and the failure policy are as in `bantay_daily` (both take them from `bantay.airflow_tasks`).
 """
 
@@ -35,6 +37,7 @@ from bantay.airflow_tasks import fail_fast as _fail_fast
 from bantay.airflow_tasks import jsonable as _jsonable
 from bantay.airflow_tasks import run_date as _run_date
 from bantay.airflow_tasks import run_settings as _settings
+from bantay.errors import TooFewLabelsError
 from bantay.io import catalogue, files
 
 LABELS = Asset(name="bantay_labels", uri="x-bantay://output/validated/labels")
@@ -102,7 +105,13 @@ def bantay_train() -> None:
         with _fail_fast():
             settings = _settings(context)
             as_of = _training_as_of(context, settings.output_root)
-            summary = job.run(settings, as_of, promote=False)
+            try:
+                summary = job.run(settings, as_of, promote=False)
+            except TooFewLabelsError as error:  # a cold start: the rules go on scoring; not a failure
+                raise AirflowSkipException(
+                    f"too few labels to train as of {as_of}: {' '.join(str(error).split())}; "
+                    "the daily run scores by the documented rules until a version passes the gate"
+                ) from None
         summary = _jsonable(summary)
         context["outlet_events"][CHALLENGER].extra = {"as_of": as_of.isoformat(), **_plain(summary)}
         return summary

@@ -5,6 +5,9 @@ Reads OUT/features/as_of=D/ and OUT/scores/as_of=D/ (the scoring version is the 
 computes the day (`bantay.models.monitor`), replaces the day's rows of the monitoring table, logs the day's
 monitoring run to MLflow and redraws the report. Returns the day's summary with its status (`ok`, `warning`,
 `failure`) and a one-line reason; the caller decides what a status does (the DAG's check task, the CLI).
+
+A day scored by the documented rules (no champion yet) has no training reference: its summary is a `warning`
+saying so, and nothing is written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pyspark.sql import functions as F
 from bantay import spark as spark_session
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.io import catalogue, files
-from bantay.models import monitor, registry, score
+from bantay.models import baseline, monitor, registry, score
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,12 @@ def run(settings: Settings, as_of: date) -> dict[str, Any]:
     versions = [row["model_version"] for row in scores.select("model_version").distinct().limit(2).collect()]
     if len(versions) != 1:
         raise ModelError(f"{scores_path}: {len(versions)} model versions in one day's scores; expected 1")
+    if versions[0] == baseline.RULES_VERSION:
+        reason = (f"scored by the documented rules ({baseline.RULES_VERSION}): no champion version of "
+                  f"{settings.model_name} yet, so no training reference to compare with")
+        logger.warning("monitoring of %s: %s", as_of, reason)
+        return {"as_of": as_of.isoformat(), "model_version": baseline.RULES_VERSION, "status": "warning",
+                "reason": reason, "report": ""}
     name, _, number = str(versions[0]).rpartition("/")
     if name != settings.model_name or not number.isdigit():
         raise ModelError(f"{scores_path}: scored by {versions[0]}, not a version of {settings.model_name}; "

@@ -8,10 +8,12 @@ For each day D, in order, on the backtest's own output root:
    workbench does, so the training and the re-alert rule of D see it;
 2. `validate_ledger.run`, `build_features.run` (incremental), as the daily DAG;
 3. training: on D1 a first model from the world's labels, promoted through the gate (as `bantay run` does
-   without a champion; if the gate refuses, that version scores until one passes); then every
-   `retrain_every_days` days `train.run` and `registry.promote`, as `bantay_train`;
-4. `score_customers.run` with the day's review capacity as its alert capacity, `draft_cases.run` (which
-   loads the drafts into the case store);
+   without a champion); then every `retrain_every_days` days `train.run` and `registry.promote`, as
+   `bantay_train`. Too few labels to train (`TooFewLabelsError`) skips the day's training, as the training
+   DAG does;
+4. `score_customers.run` with the day's review capacity as its alert capacity (the champion scores; while
+   there is none, the documented rules, as in production), `draft_cases.run` (which loads the drafts into
+   the case store);
 5. below the line: a random sample of the customers ranked just under the day's alert line (the next
    `BAND_FACTOR` x the day's capacity ranks, none with an open case) takes its share of the capacity; their
    drafts are made by the draft job's own `draft_scored` and loaded by `ingest_drafts`, and each such case
@@ -245,14 +247,15 @@ def open_below_line(
     return len(drafts)
 
 
-def _model_uri(settings: Settings, fallback: str | None) -> str:
-    from bantay.models import registry
+def _scorer_label(settings: Settings, model_uri: str) -> str:
+    """What scored the day: `bantay-rules/1`, or the champion's `<model>/<version>`."""
+    from bantay.jobs import score_customers
+    from bantay.models import baseline, registry
 
-    if registry.has_champion(settings):
-        return f"models:/{settings.model_name}@champion"
-    if fallback is None:
-        raise ModelError(f"model {settings.model_name}: no champion and no first version to score with")
-    return fallback
+    if model_uri == score_customers.RULES:
+        return baseline.RULES_VERSION
+    champion = registry.alias_version(settings, registry.CHAMPION)
+    return f"{settings.model_name}/{champion.version}" if champion is not None else model_uri
 
 
 def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
@@ -277,28 +280,24 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
     spark = spark_module.session(replay)
     days = [knobs.start + timedelta(days=n) for n in range((knobs.end - knobs.start).days + 1)]
     daily: list[dict[str, Any]] = []
-    fallback: str | None = None
     last_trained: date | None = None
     for index, day in enumerate(tqdm(days, desc="backtest", unit="day")):
         decisions = decide_due(factory, root, truth, knobs, day, people)
         validate_ledger.run(replay, day)
         features = build_features.run(replay, day)
         trained = promoted = False
-        if last_trained is None:
-            logger.info("backtest: no champion yet: training a first model as of %s", day)
-            first = train.run(replay, day, promote=True)
-            trained, promoted = True, bool(first.get("promotion", {}).get("promoted"))
-            fallback = f"models:/{replay.model_name}/{first['version']}"
-            last_trained = day
-        elif knobs.retrain_every_days and (day - last_trained).days >= knobs.retrain_every_days:
+        due = last_trained is None or (
+            knobs.retrain_every_days > 0 and (day - last_trained).days >= knobs.retrain_every_days
+        )
+        if due:
             last_trained = day
             try:
                 version = train.run(replay, day, promote=False)["version"]
                 trained = True
                 promoted = bool(registry.promote(replay, version=str(version))["promoted"])
-            except ModelError as error:  # e.g. no new decisions to evaluate on yet: keep the champion
-                logger.warning("backtest: no retraining as of %s: %s", day, error)
-        model_uri = _model_uri(replay, fallback)
+            except ModelError as error:  # too few labels, or no new decisions to evaluate on: scorer kept
+                logger.warning("backtest: no training as of %s: %s", day, error)
+        model_uri = score_customers.scorer_uri(replay, None)
         customers = _count(spark, features)
         above, below = _capacity(knobs.capacity_per_week * customers, index, knobs.below_line_share)
         today = replay.model_copy(update={"alert_capacity": above})
@@ -316,7 +315,7 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
         daily.append({
             "as_of": day, "customers": customers, "capacity_above_line": above, "capacity_below_line": below,
             "cases_new": int(opened) - sampled, "cases_below_line": sampled, "decisions": decisions,
-            "open_cases": int(open_now), "model": model_uri.rsplit(":", 1)[-1].split("/", 1)[-1],
+            "open_cases": int(open_now), "model": _scorer_label(replay, model_uri),
             "trained": trained, "promoted": promoted,
         })
     # Decisions due by the last replayed day's end, so that the figures see every decision inside the window.

@@ -3,6 +3,11 @@
 Reads the feature table of D, the validated labels (for the re-alert rule) and earlier score tables; writes
 `customer_id, score, rank, alert, model_version, reasons` atomically (`files.write_partition`). The alert
 and re-alert rules are documented in `bantay.models.score`.
+
+The scorer: `--model URI` (a registered version, or `rules` for the documented rules of
+`bantay.models.baseline`); by default the champion, and while no version holds the `champion` alias (a new
+bank's cold start: too few confirmed labels to train, or no version has beaten the rules at the gate) the
+rules, with a warning line; their scores carry `model_version` `bantay-rules/1`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from bantay.cases import ingest
 from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.io import catalogue, files
-from bantay.models import registry, score
+from bantay.models import baseline, registry, score
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -64,22 +69,41 @@ def labels_or_none(spark: SparkSession, settings: Settings) -> DataFrame | None:
         return None
 
 
+RULES = "rules"  # `--model rules`: score by the documented rules
+
+
+def scorer_uri(settings: Settings, model_uri: str | None) -> str:
+    """What scores the day: `model_uri` when given, else the champion, else (none yet) the rules."""
+    if model_uri is not None:
+        return model_uri
+    if registry.has_champion(settings):
+        return f"models:/{settings.model_name}@{registry.CHAMPION}"
+    logger.warning("no champion version of %s: scoring by the documented rules (%s) until a version passes "
+                   "the promotion gate", settings.model_name, baseline.RULES_VERSION)
+    return RULES
+
+
 def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
-    """Score every customer of the feature table of `as_of` with the model (default: the champion)."""
+    """Score every customer of the feature table of `as_of` (by default with the champion, else the rules)."""
     started = time.monotonic()
     spark = spark_session.session(settings)
     features = read_features(spark, settings, as_of)
-    booster, version = registry.load_booster(settings, model_uri)
-    columns = list(booster.feature_names or [])
-    missing = [c for c in columns if c not in features.columns]
-    if missing:
-        raise ModelError(
-            f"model {version} needs {len(missing)} column(s) the feature table of {as_of} lacks "
-            f"({', '.join(missing[:5])}); rebuild features or retrain"
-        )
+    uri = scorer_uri(settings, model_uri)
     customers = features.count()
     allowed = score.alert_count(customers, settings.alert_budget, settings.alert_capacity)
-    scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers)
+    if uri == RULES:
+        version = baseline.RULES_VERSION
+        scored = baseline.spark_score(features)
+    else:
+        booster, version = registry.load_booster(settings, uri)
+        columns = list(booster.feature_names or [])
+        missing = [c for c in columns if c not in features.columns]
+        if missing:
+            raise ModelError(
+                f"model {version} needs {len(missing)} column(s) the feature table of {as_of} lacks "
+                f"({', '.join(missing[:5])}); rebuild features or retrain"
+            )
+        scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers)
     labels = case_labels.with_decided(spark, labels_or_none(spark, settings), settings.output_root)
     bars = None
     if labels is not None:

@@ -4,6 +4,11 @@ This is what a rules engine in a bank's transaction monitoring would do with the
 the bar the model must clear (a first model is promoted only if it beats these rules on the same
 evaluation set). Score = points earned / points available, in [0, 1]; a rule whose feature column is
 missing from the table is left out (and so are its points).
+
+The rules are also the cold-start scorer: until a version of the model holds the `champion` alias (too few
+confirmed labels to train one, or no version has beaten these rules at the gate), the daily scoring ranks
+customers by `spark_score`, the same score computed in Spark, with one reason per rule met (its typology id,
+its wording, its points' share of the score), under the version label `RULES_VERSION`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 from bantay.errors import ModelError
+
+# The `model_version` of scores made by the rules (bump the number when RULES change).
+RULES_VERSION = "bantay-rules/1"
 
 
 @dataclass(frozen=True)
@@ -57,15 +67,20 @@ def usable(columns: Sequence[str], rules: Sequence[Rule] = RULES) -> tuple[Rule,
     return tuple(rule for rule in rules if set(rule.columns) <= present)
 
 
-def score(frame: pd.DataFrame, rules: Sequence[Rule] = RULES) -> np.ndarray:
-    """Rules score in [0, 1] for each row of `frame` (a missing value meets no condition)."""
-    active = usable(list(frame.columns), rules)
+def _active(columns: Sequence[str], rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    active = usable(columns, rules)
     if not active:
         raise ModelError(
             "rules baseline: none of its rules has all its feature columns ("
             + ", ".join(sorted({c for rule in rules for c in rule.columns}))
             + ") in the feature table"
         )
+    return active
+
+
+def score(frame: pd.DataFrame, rules: Sequence[Rule] = RULES) -> np.ndarray:
+    """Rules score in [0, 1] for each row of `frame` (a missing value meets no condition)."""
+    active = _active(list(frame.columns), rules)
     points = np.zeros(len(frame), dtype="float64")
     for rule in active:
         met = np.ones(len(frame), dtype=bool)
@@ -74,3 +89,44 @@ def score(frame: pd.DataFrame, rules: Sequence[Rule] = RULES) -> np.ndarray:
             met &= np.nan_to_num(values, nan=-np.inf) >= threshold
         points += np.where(met, rule.points, 0)
     return points / sum(rule.points for rule in active)
+
+
+def _met(rule: Rule) -> Column:
+    """Whether every condition of `rule` holds on the row (a null or non-numeric value meets none)."""
+    conditions = [
+        F.coalesce(F.col(c).cast("double") >= F.lit(float(t)), F.lit(False)) for c, t in rule.conditions
+    ]
+    met = conditions[0]
+    for condition in conditions[1:]:
+        met = met & condition
+    return met
+
+
+def spark_score(features: DataFrame, rules: Sequence[Rule] = RULES, top_k: int = 3) -> DataFrame:
+    """`customer_id, score, reasons` of every row of `features` by the rules, in Spark (no Python worker).
+
+    `score` equals `score()` on the same rows. `reasons`: up to `top_k` rules met, most points first (then in
+    `RULES` order), each `code` (the rule's typology id), `feature` (its first column), `text` (its wording),
+    `contribution` (its points over the points available) and `value` (that column's value), the scorer's
+    reason layout (`bantay.models.score.SCORED_SCHEMA`).
+    """
+    active = _active(features.columns, rules)
+    available = float(sum(rule.points for rule in active))
+    order = sorted(range(len(active)), key=lambda i: (-active[i].points, i))
+    earned = sum((F.when(_met(rule), F.lit(rule.points)).otherwise(F.lit(0)) for rule in active), F.lit(0))
+    reasons = F.array(*[
+        F.when(_met(active[i]), F.struct(
+            F.lit(active[i].typology_id).alias("code"),
+            F.lit(active[i].columns[0]).alias("feature"),
+            F.lit(active[i].why).alias("text"),
+            F.lit(active[i].points / available).alias("contribution"),
+            F.col(active[i].columns[0]).cast("double").alias("value"),
+        ))
+        for i in order
+    ])
+    met_only = F.filter(reasons, lambda reason: reason.isNotNull())
+    return features.select(
+        F.col("customer_id").cast("string").alias("customer_id"),
+        (earned.cast("double") / F.lit(available)).alias("score"),
+        F.slice(met_only, 1, top_k).alias("reasons"),
+    )

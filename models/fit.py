@@ -29,7 +29,7 @@ import xgboost as xgb
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from bantay.errors import ModelError
+from bantay.errors import ModelError, TooFewLabelsError
 from bantay.models import distributed, evaluate
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.models.training_set import to_frame
@@ -47,7 +47,7 @@ def time_split(frame: pd.DataFrame, recipe: Recipe = RECIPE) -> tuple[pd.Series,
     decided, decision = frame["decided_on"], frame["lead_days"] == 0
     labelled_dates = np.sort(decided[(frame["typology"] != evaluate.UNLABELLED) & decision].to_numpy())
     if len(set(labelled_dates.tolist())) < 3:
-        raise ModelError("labels were decided on fewer than 3 days; a time-ordered split needs more")
+        raise TooFewLabelsError("labels were decided on fewer than 3 days; a time-ordered split needs more")
     eval_cut = labelled_dates[int(np.floor((1 - recipe.eval_share) * (len(labelled_dates) - 1)))]
     if eval_cut == labelled_dates[0]:
         eval_cut = sorted(set(labelled_dates.tolist()))[1]
@@ -60,9 +60,11 @@ def time_split(frame: pd.DataFrame, recipe: Recipe = RECIPE) -> tuple[pd.Series,
     fit = decided < stop_cut
     for name, mask in (("fitted", fit), ("early-stopping", stop), ("evaluation", evaluation)):
         if int(frame.loc[mask, "label"].sum()) < 1:
-            raise ModelError(f"the {name} part of the time split has no confirmed label; more are needed")
+            raise TooFewLabelsError(
+                f"the {name} part of the time split has no confirmed label; more are needed"
+            )
     if int(frame.loc[fit & decision, "label"].sum()) < recipe.min_positives:
-        raise ModelError(f"the fitted part has fewer than {recipe.min_positives} confirmed labels")
+        raise TooFewLabelsError(f"the fitted part has fewer than {recipe.min_positives} confirmed labels")
     return fit, stop, evaluation
 
 

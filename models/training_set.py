@@ -33,7 +33,7 @@ from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.cases import labels as case_labels
-from bantay.errors import MissingArtefactError, ModelError
+from bantay.errors import MissingArtefactError, ModelError, TooFewLabelsError
 from bantay.features import store as feature_store
 from bantay.features.common import LOOKBACK_DAYS
 from bantay.io import catalogue as output_catalogue
@@ -186,8 +186,14 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
     """The validated labels and the workbench's approved decisions (OUT/case_labels) in the contract's
     `labels` columns; a decision's `decided_at` is its approval time, so `labelled_points` takes it only for
     a cut-off after the approval, and over an earlier label of the same customer (latest wins)."""
-    labels = ledger.read_validated(spark, settings.output_root, "labels")
-    return case_labels.with_decided(spark, labels, settings.output_root)
+    try:
+        labels: DataFrame | None = ledger.read_validated(spark, settings.output_root, "labels")
+    except MissingArtefactError:  # the contract allows a ledger without labels
+        labels = None
+    both = case_labels.with_decided(spark, labels, settings.output_root)
+    if both is None:
+        raise TooFewLabelsError("no labels: neither the ledger's labels nor a decision of the workbench")
+    return both
 
 
 def residence(spark: SparkSession, settings: Settings) -> DataFrame:
@@ -212,7 +218,7 @@ def training_rows(
     labelled = labelled_points(training_labels(spark, settings), as_of).cache()
     counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
     if counts.get(1, 0) < 2 * recipe.min_positives or counts.get(0, 0) < recipe.min_positives:
-        raise ModelError(
+        raise TooFewLabelsError(
             f"labels decided before {as_of}: {counts.get(1, 0)} confirmed and {counts.get(0, 0)} cleared; "
             f"training needs at least {2 * recipe.min_positives} confirmed and {recipe.min_positives} cleared"
         )

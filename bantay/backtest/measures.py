@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from bantay.cases.models import CONFIRMED, INCONCLUSIVE
+from bantay.models.baseline import RULES_VERSION
 
 WEEK = 7
 
@@ -169,6 +170,8 @@ def summary(payers: pd.DataFrame, weeks: pd.DataFrame, daily: pd.DataFrame) -> d
         "labels_wrong": int(weeks["labels_wrong"].sum()),
         "open_cases_mean": float(daily["open_cases"].mean()) if len(daily) else None,
         "open_cases_max": int(daily["open_cases"].max()) if len(daily) else None,
+        # Cold start: days scored by the documented rules because no version held the champion alias.
+        "days_scored_by_rules": int((daily["model"].astype(str) == RULES_VERSION).sum()) if len(daily) else 0,
         "retrainings": int(daily["trained"].sum()) if len(daily) else 0,
         "promotions": int(daily["promoted"].sum()) if len(daily) else 0,
     }

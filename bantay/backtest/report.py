@@ -153,7 +153,8 @@ def html_page(
 table.grid td,table.grid th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}}
 img{{max-width:48%;margin:4px}}</style></head><body>
 <h1>Backtest: the investigators' loop replayed</h1>
-<p>Every day: validate, features, score with the champion, drafts and the case store, as the daily DAG does;
+<p>Every day: validate, features, score with the champion (the documented rules while there is none), drafts
+and the case store, as the daily DAG does;
 decisions from the oracle after the review delay through the case store's decision and four-eyes approval;
 retraining through the promotion gate. Days count from a payer's first suspicious payment.
 "Not reached" means half or more of the payers were never alerted (or decided) in the replay.</p>

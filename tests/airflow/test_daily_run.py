@@ -244,3 +244,41 @@ def test_bantay_daily_missing_table_fails_in_validate_and_leaves_earlier_days(
     captured = capfd.readouterr()
     reason = "TableUnusableError: table fx_rates: column (all): rule table_missing failed for 1 row(s)"
     assert reason in captured.out + captured.err
+
+
+def test_a_bank_with_too_few_labels_is_scored_by_the_rules(world: dict[str, Any]) -> None:
+    """Cold start: the same ledger with two decisions, a new output root. Training is skipped with the reason
+    (and promotion with it); the daily run scores by the documented rules and drafts their alerts, and its
+    monitoring check is skipped (a warning) saying so."""
+    from bantay.models import baseline
+
+    ledger_root, out = world["root"] / "ledger_two_labels", world["root"] / "out_cold"
+    ledger_root.mkdir()
+    for table in ("transactions", "customers", "fx_rates"):
+        (ledger_root / table).symlink_to(world["ledger"] / table, target_is_directory=True)
+    two = pq.read_table(world["ledger"] / "labels" / "labels.parquet").sort_by("label").slice(7, 2)
+    assert two.column("label").to_pylist() == [0, 1]
+    (ledger_root / "labels").mkdir()
+    pq.write_table(two, ledger_root / "labels" / "labels.parquet")
+    conf = {"ledger_root": str(ledger_root), "output_root": str(out)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("BANTAY_ALERT_BUDGET", str(ALERT_BUDGET))
+        patch.setenv("BANTAY_MIN_ALERT_SCORE", "0")
+        patch.setenv("BANTAY_DEMO", "1")
+        state, tasks = _run("bantay_daily", AS_OF, conf)
+        assert state == "success", tasks
+        assert tasks == {**{t: ("success", 1) for t in (*DAILY_TASKS, "monitor_model")},
+                         "check_monitoring": ("skipped", 1)}
+        trained_state, trained = _run("bantay_train", AS_OF, conf)
+    assert (trained_state, trained) == ("success", {"train": ("skipped", 1), "promote": ("skipped", 0)})
+    scores = _frame(out / "scores" / f"as_of={AS_OF}")
+    assert {row["model_version"] for row in scores} == {baseline.RULES_VERSION}
+    alerted = [row for row in scores if row["alert"]]
+    assert len(alerted) == int(ALERT_BUDGET * len(scores)) > 0
+    assert all(row["reasons"] and row["reasons"][0]["code"] in {r.typology_id for r in baseline.RULES}
+               for row in alerted if row["score"] > 0)
+    cases = out / "cases" / f"as_of={AS_OF}"
+    folders = sorted(p.name for p in cases.iterdir() if p.is_dir() and p.name.startswith("C-"))
+    assert len(folders) == len(alerted)
+    assert not (out / "monitoring").exists()

@@ -83,8 +83,10 @@ def test_summary_says_how_much_of_the_capacity_became_cases() -> None:
     daily = pd.DataFrame({
         "capacity_above_line": [1, 2, 1, 1, 1, 2, 1, 1, 1, 1], "open_cases": [0] * 10,
         "trained": [False] * 10, "promoted": [False] * 10,
+        "model": ["bantay-rules/1"] * 3 + ["bantay-ocse/1"] * 7,
     })
     figures = measures.summary(payers, weeks, daily)
+    assert figures["days_scored_by_rules"] == 3
     assert (figures["cases_above_line"], figures["capacity_above_line"]) == (3, 12)
     assert figures["capacity_used_above_line"] == 0.25
     empty = measures.summary(payers, weeks, daily.assign(capacity_above_line=0))

@@ -191,3 +191,43 @@ def test_rerun_replaces_the_replay(replay: dict[str, Any]) -> None:
     assert pd.read_csv(out / "backtest" / "weekly.csv")["days"].tolist() == [1]
     days = [f"as_of={date(2025, 3, d)}" for d in (31,)]
     assert sorted(p.name for p in (out / "scores").iterdir()) == days
+
+
+def test_a_bank_with_too_few_labels_is_scored_by_the_rules(replay: dict[str, Any], tmp_path: Path) -> None:
+    import shutil
+
+    from bantay.jobs import replay_backtest
+    from bantay.models import baseline
+
+    # The same ledger with one confirmed and one cleared decision: no model can be trained from it.
+    ledger_root = tmp_path / "ledger"
+    shutil.copytree(replay["root"] / "ledger", ledger_root)
+    oracle = replay["oracle"]
+    labels = pa.table({
+        "customer_id": pa.array(sorted(oracle["customer_id"])[:2], pa.string()),
+        "label": pa.array([1, 0], pa.int32()),
+        "decided_at": pa.array([datetime(2025, 3, 2, 10, tzinfo=UTC), datetime(2025, 3, 9, 10, tzinfo=UTC)],
+                               pa.timestamp("us", tz="UTC")),
+        "typology": pa.array(["ocse_payer", "cleared"], pa.string()),
+    })
+    for old in (ledger_root / "labels").glob("*"):
+        old.unlink()
+    pq.write_table(labels, ledger_root / "labels" / "labels.parquet")
+    knobs = replay_backtest.Knobs(
+        start=STOP, end=STOP, oracle=replay["knobs"].oracle, capacity_per_week=0.07, review_delay_days=DELAY,
+        oracle_error_rate=0.0, below_line_share=0.0, retrain_every_days=5, seed=3,
+    )
+    out = tmp_path / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlruns.sqlite'}")
+        settings = replay["settings"].model_copy(update={"ledger_root": ledger_root, "output_root": out})
+        result = replay_backtest.run(settings, knobs)
+    daily = pd.read_csv(out / "backtest" / "daily.csv")
+    assert daily["model"].tolist() == [baseline.RULES_VERSION]
+    assert (daily["trained"].tolist(), result["days_scored_by_rules"]) == ([False], 1)
+    scores = pd.read_parquet(out / "scores" / f"as_of={STOP}")
+    assert set(scores["model_version"]) == {baseline.RULES_VERSION}
+    # 7% of 300 customers a week: 3 places on the day, every one taken by a case of the rules' alerts.
+    assert daily["capacity_above_line"].tolist() == [3] and daily["cases_new"].tolist() == [3]
+    alerted = scores[scores["alert"]].sort_values("rank")
+    assert len(alerted) == 3 and (alerted["score"] > 0).all()
