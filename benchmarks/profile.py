@@ -416,7 +416,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "train": lambda: train.run(settings, d, promote=True),
         "validate_day": lambda: validate_ledger.run(settings, d + timedelta(days=1)),
         "features_day": lambda: build_features.run(settings, d + timedelta(days=1)),
-        "score": lambda: score_customers.run(settings, d + timedelta(days=1)),
+        # The version just trained, whether or not the gate promoted it (else the champion, or the rules).
+        "score": lambda: score_customers.run(settings, d + timedelta(days=1), model_uri=(
+            f"models:/{settings.model_name}/{train_result['version']}" if train_result.get("version")
+            else None)),
         "draft": lambda: draft_cases.run(settings, d + timedelta(days=1), generated_at=stamp),
     }
     train_result: dict[str, Any] = {}

@@ -9,9 +9,11 @@ training uses labels decided before it and features as of each label's decision 
 `train` registers a new version with alias `challenger`; `promote` moves alias `champion` to it only if it
 beats the current champion (or, while there is none, the rules baseline) by the configured margin, on the
 challenger's evaluation set. The daily DAG always scores with `champion` (the documented rules while there is
-none). Too few labels to train is a cold start, not a fault: `train` is skipped with the reason, and with it
-`promote`. Settings, the `bantay_spark` pool
-and the failure policy are as in `bantay_daily` (both take them from `bantay.airflow_tasks`).
+none). Too few labels to train (a new bank's cold start, or a latest quarter of decisions without a
+confirmed one) is not a fault: `train` is skipped with the reason, and with it `promote`; so is `promote`
+when the challenger's evaluation set holds no decision the champion has not seen. Settings, the
+`bantay_spark` pool and the failure policy are as in `bantay_daily` (both take them from
+`bantay.airflow_tasks`).
 """
 
 from __future__ import annotations
@@ -107,10 +109,13 @@ def bantay_train() -> None:
             as_of = _training_as_of(context, settings.output_root)
             try:
                 summary = job.run(settings, as_of, promote=False)
-            except TooFewLabelsError as error:  # a cold start: the rules go on scoring; not a failure
+            except TooFewLabelsError as error:  # not a fault: the day's scorer stays, and says which
+                from bantay.models import registry
+
+                scorer = ("the champion stays" if registry.has_champion(settings) else
+                          "the daily run scores by the documented rules until a version passes the gate")
                 raise AirflowSkipException(
-                    f"too few labels to train as of {as_of}: {' '.join(str(error).split())}; "
-                    "the daily run scores by the documented rules until a version passes the gate"
+                    f"too few labels to train as of {as_of}: {' '.join(str(error).split())}; {scorer}"
                 ) from None
         summary = _jsonable(summary)
         context["outlet_events"][CHALLENGER].extra = {"as_of": as_of.isoformat(), **_plain(summary)}
@@ -124,9 +129,12 @@ def bantay_train() -> None:
         context = get_current_context()
         version = trained.get("version")
         with _fail_fast():
-            decision = _jsonable(
-                registry.promote(_settings(context), version=None if version is None else str(version))
-            )
+            try:
+                decision = _jsonable(
+                    registry.promote(_settings(context), version=None if version is None else str(version))
+                )
+            except TooFewLabelsError as error:  # no decision the champion has not seen: it stays
+                raise AirflowSkipException(f"no promotion: {' '.join(str(error).split())}") from None
         context["outlet_events"][MODEL].extra = _plain(decision)
         return decision
 

@@ -50,7 +50,7 @@ from bantay.backtest import measures, report
 from bantay.backtest import oracle as oracle_module
 from bantay.cases import db, ingest, store, users
 from bantay.cases.models import CONFIRMED, OPEN_STATES, AuditEvent, Case, User
-from bantay.errors import ConfigError, ModelError
+from bantay.errors import ConfigError, TooFewLabelsError
 from bantay.io import catalogue, files
 from bantay.settings import Settings
 
@@ -295,7 +295,7 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
                 version = train.run(replay, day, promote=False)["version"]
                 trained = True
                 promoted = bool(registry.promote(replay, version=str(version))["promoted"])
-            except ModelError as error:  # too few labels, or no new decisions to evaluate on: scorer kept
+            except TooFewLabelsError as error:  # too few labels, or none new to evaluate on: scorer kept
                 logger.warning("backtest: no training as of %s: %s", day, error)
         model_uri = score_customers.scorer_uri(replay, None)
         customers = _count(spark, features)

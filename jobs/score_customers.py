@@ -56,10 +56,20 @@ def prior_scores(spark: SparkSession, settings: Settings, as_of: date) -> DataFr
     if not earlier:
         return None
     paths = [str(folder) for folder in earlier]
-    return (
-        spark.read.option("basePath", str(base)).parquet(*paths)
-        .select("customer_id", "score", F.col("as_of").cast("date").alias("as_of"))
-    )
+    earlier_scores = spark.read.option("basePath", str(base)).parquet(*paths)
+    version = F.col("model_version") if "model_version" in earlier_scores.columns else F.lit(None)
+    return earlier_scores.select("customer_id", "score", version.cast("string").alias("model_version"),
+                                 F.col("as_of").cast("date").alias("as_of"))
+
+
+def last_scorer(spark: SparkSession, settings: Settings, as_of: date) -> str | None:
+    """The `model_version` of the latest score table before `as_of` (None when there is none)."""
+    base = scores_base(settings)
+    earlier = {day: folder for day, folder in files.partition_dates(base, "as_of").items() if day < as_of}
+    if not earlier:
+        return None
+    row = spark.read.parquet(str(earlier[max(earlier)])).select("model_version").limit(1).first()
+    return None if row is None else str(row["model_version"])
 
 
 def labels_or_none(spark: SparkSession, settings: Settings) -> DataFrame | None:
@@ -72,12 +82,22 @@ def labels_or_none(spark: SparkSession, settings: Settings) -> DataFrame | None:
 RULES = "rules"  # `--model rules`: score by the documented rules
 
 
-def scorer_uri(settings: Settings, model_uri: str | None) -> str:
-    """What scores the day: `model_uri` when given, else the champion, else (none yet) the rules."""
+def scorer_uri(settings: Settings, model_uri: str | None, last: str | None = None) -> str:
+    """What scores the day: `model_uri` when given, else the champion, else (none yet) the rules.
+
+    `last`: the scorer of the latest earlier day (`last_scorer`). When it was a version of this model, a
+    missing champion is an error, not a cold start (the alias was removed, or the registry is not the one
+    that day used: check MLFLOW_TRACKING_URI and the model name)."""
     if model_uri is not None:
         return model_uri
     if registry.has_champion(settings):
         return f"models:/{settings.model_name}@{registry.CHAMPION}"
+    if last is not None and last.startswith(f"{settings.model_name}/"):
+        raise ModelError(
+            f"model {settings.model_name}: no champion in the configured registry, yet the latest earlier "
+            f"day was scored by {last}; restore the alias (`bantay promote --version N --force`) or point "
+            "MLFLOW_TRACKING_URI at that day's registry"
+        )
     logger.warning("no champion version of %s: scoring by the documented rules (%s) until a version passes "
                    "the promotion gate", settings.model_name, baseline.RULES_VERSION)
     return RULES
@@ -88,12 +108,15 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
     started = time.monotonic()
     spark = spark_session.session(settings)
     features = read_features(spark, settings, as_of)
-    uri = scorer_uri(settings, model_uri)
+    uri = scorer_uri(settings, model_uri, None if model_uri else last_scorer(spark, settings, as_of))
     customers = features.count()
     allowed = score.alert_count(customers, settings.alert_budget, settings.alert_capacity)
+    floor = settings.min_alert_score
     if uri == RULES:
         version = baseline.RULES_VERSION
         scored = baseline.spark_score(features)
+        # The rules alert only customers who meet a rule, whatever the floor: no case without a ground.
+        floor = max(floor, baseline.lowest_score(features.columns))
     else:
         booster, version = registry.load_booster(settings, uri)
         columns = list(booster.feature_names or [])
@@ -109,10 +132,10 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
     if labels is not None:
         earlier = prior_scores(spark, settings, as_of)
         bars = score.realert_bars(labels, earlier, as_of, settings.realert_cooldown_days,
-                                  settings.realert_margin, settings.min_alert_score)
+                                  settings.realert_margin, floor, version)
     open_cases = ingest.continuing_customers(settings.output_root, as_of, settings.case_store_url)
     continuing = spark.createDataFrame([(c,) for c in open_cases], "customer_id string")  # outside the budget
-    table = score.rank_and_alert(scored, allowed, settings.min_alert_score, bars, version, continuing)
+    table = score.rank_and_alert(scored, allowed, floor, bars, version, continuing)
     path = files.write_partition(table, settings.output_root, "scores", as_of)
     # No count of the alerts only for this line: the draft step reads them and logs how many it drafted.
     logger.info("scored %d customers for %s with %s: at most %d alerts in %.1f s",

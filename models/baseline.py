@@ -7,8 +7,11 @@ missing from the table is left out (and so are its points).
 
 The rules are also the cold-start scorer: until a version of the model holds the `champion` alias (too few
 confirmed labels to train one, or no version has beaten these rules at the gate), the daily scoring ranks
-customers by `spark_score`, the same score computed in Spark, with one reason per rule met (its typology id,
-its wording, its points' share of the score), under the version label `RULES_VERSION`.
+customers by `spark_score`, the same score computed in Spark, with one reason per rule met (code
+`RULE_<id>`, its wording, its points' share of the score), under the version label `RULES_VERSION`. The
+rules give few distinct scores, so their ranking breaks ties by the cross-border payments in 90 days
+(`TIEBREAK`, more first), then by customer id, and they alert only customers who meet at least one rule
+(`lowest_score`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bantay.errors import ModelError
 
 # The `model_version` of scores made by the rules (bump the number when RULES change).
 RULES_VERSION = "bantay-rules/1"
+TIEBREAK = "n_p2p_90d"  # among equal rules scores, more cross-border payments in 90 days rank first
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     # O1: small repeated payments to individuals in the Philippines (AUSTRAC: A$10-100, several a month).
     Rule("O1", (("n_p2p_ph_90d", 4), ("share_p2p_small_90d", 0.8)), 2,
-         "4+ payments to individuals in PH in 90 days, 80%+ of them under USD 200"),
+         "4+ payments to individuals in PH in 90 days, and 80%+ of payments abroad under USD 200"),
     # O4: new, unrelated payees (FINTRAC, AMLC): 30-60% of payments to a payee first seen within 30 days.
     Rule("O4", (("share_p2p_new_payee_90d", 0.3), ("n_payees_90d", 3)), 1,
          "3+ payees abroad in 90 days, 30%+ of payments to payees first paid within 30 days"),
@@ -91,10 +95,18 @@ def score(frame: pd.DataFrame, rules: Sequence[Rule] = RULES) -> np.ndarray:
     return points / sum(rule.points for rule in active)
 
 
+def lowest_score(columns: Sequence[str], rules: Sequence[Rule] = RULES) -> float:
+    """The lowest score above 0 the rules usable on `columns` can give (one rule met, the fewest points)."""
+    active = _active(columns, rules)
+    return min(rule.points for rule in active) / sum(rule.points for rule in active)
+
+
 def _met(rule: Rule) -> Column:
-    """Whether every condition of `rule` holds on the row (a null or non-numeric value meets none)."""
+    """Whether every condition of `rule` holds on the row (a null, NaN or non-numeric value meets none)."""
     conditions = [
-        F.coalesce(F.col(c).cast("double") >= F.lit(float(t)), F.lit(False)) for c, t in rule.conditions
+        F.coalesce(F.nanvl(F.col(c).cast("double"), F.lit(None).cast("double")) >= F.lit(float(t)),
+                   F.lit(False))
+        for c, t in rule.conditions
     ]
     met = conditions[0]
     for condition in conditions[1:]:
@@ -103,12 +115,14 @@ def _met(rule: Rule) -> Column:
 
 
 def spark_score(features: DataFrame, rules: Sequence[Rule] = RULES, top_k: int = 3) -> DataFrame:
-    """`customer_id, score, reasons` of every row of `features` by the rules, in Spark (no Python worker).
+    """`customer_id, score, reasons, tiebreak` of every row of `features` by the rules, in Spark (no Python
+    worker).
 
     `score` equals `score()` on the same rows. `reasons`: up to `top_k` rules met, most points first (then in
-    `RULES` order), each `code` (the rule's typology id), `feature` (its first column), `text` (its wording),
-    `contribution` (its points over the points available) and `value` (that column's value), the scorer's
-    reason layout (`bantay.models.score.SCORED_SCHEMA`).
+    `RULES` order), each `code` (`RULE_` and the rule's typology id), `feature` (its first column), `text`
+    (its wording), `contribution` (its points over the points available) and `value` (that column's value),
+    the scorer's reason layout (`bantay.models.score.SCORED_SCHEMA`). `tiebreak`: the `TIEBREAK` column
+    (null when the table lacks it), which `bantay.models.score.rank_and_alert` orders equal scores by.
     """
     active = _active(features.columns, rules)
     available = float(sum(rule.points for rule in active))
@@ -116,7 +130,7 @@ def spark_score(features: DataFrame, rules: Sequence[Rule] = RULES, top_k: int =
     earned = sum((F.when(_met(rule), F.lit(rule.points)).otherwise(F.lit(0)) for rule in active), F.lit(0))
     reasons = F.array(*[
         F.when(_met(active[i]), F.struct(
-            F.lit(active[i].typology_id).alias("code"),
+            F.lit(f"RULE_{active[i].typology_id}").alias("code"),
             F.lit(active[i].columns[0]).alias("feature"),
             F.lit(active[i].why).alias("text"),
             F.lit(active[i].points / available).alias("contribution"),
@@ -129,4 +143,6 @@ def spark_score(features: DataFrame, rules: Sequence[Rule] = RULES, top_k: int =
         F.col("customer_id").cast("string").alias("customer_id"),
         (earned.cast("double") / F.lit(available)).alias("score"),
         F.slice(met_only, 1, top_k).alias("reasons"),
+        (F.col(TIEBREAK).cast("double") if TIEBREAK in features.columns else F.lit(None).cast("double"))
+        .alias("tiebreak"),
     )

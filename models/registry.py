@@ -41,7 +41,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 from sqlalchemy.exc import SQLAlchemyError
 
-from bantay.errors import MissingArtefactError, ModelError, RegistryError
+from bantay.errors import MissingArtefactError, ModelError, RegistryError, TooFewLabelsError
 from bantay.io import files
 from bantay.models import baseline
 from bantay.settings import Settings
@@ -311,7 +311,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     evaluation = evaluation[~seen].reset_index(drop=True)
     labels = evaluation[LABEL].to_numpy(dtype="int64")
     if len(set(labels.tolist())) < 2:
-        raise ModelError(
+        raise TooFewLabelsError(
             f"version {candidate.version}: its evaluation set has no confirmed and cleared decisions the "
             "champion has not seen; train again when newer labels are in"
         )

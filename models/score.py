@@ -5,7 +5,8 @@ Scoring runs on the executors: the booster is broadcast once as raw bytes and ap
 measured against the model's stored baseline (`explain.baseline`: a typical customer paying abroad).
 
 Alert rule (the daily budget): `K = min(floor(alert_budget x customers scored), alert_capacity)`. Going down
-the ranking (score descending, customer id ascending on ties), a customer is *eligible* when
+the ranking (score descending, customer id ascending on ties; a scorer may give a `tiebreak` column, ordered
+descending before the id: the rules do), a customer is *eligible* when
 `score >= min_alert_score` and it is not a recently cleared customer held back by the re-alert rule; the first
 `K` eligible customers are alerted. A held-back customer does not use up a place in the budget, nor does a
 customer with an open case (`continuing`): the budget counts new cases, and an open case's customer ranked
@@ -13,8 +14,9 @@ above the first new customer left out is alerted too, so that the day's evidence
 
 Re-alert rule: a customer whose latest label decided before D is 0 (investigated and cleared) and was decided
 within `realert_cooldown_days` before D is alerted again only if its score reached its score at the last
-scoring on or before the decision day plus `realert_margin`. When no earlier score exists, the bar is
-`min_alert_score + realert_margin`.
+scoring on or before the decision day plus `realert_margin`. When no earlier score exists, or it was made by
+another scorer than today's (the rules before a first champion, or an earlier version: their scales differ),
+the bar is `min_alert_score + realert_margin`.
 """
 
 from __future__ import annotations
@@ -111,10 +113,12 @@ def realert_bars(
     cooldown_days: int,
     margin: float,
     min_score: float,
+    version: str | None = None,
 ) -> DataFrame:
     """`customer_id, required_score` for customers cleared within the cooldown (see the module docstring).
 
-    `labels` has the contract columns; `prior_scores` has `customer_id, score, as_of` (earlier score tables).
+    `labels` has the contract columns; `prior_scores` has `customer_id, score, as_of` and, when known,
+    `model_version` (earlier score tables); `version` is today's scorer (None: every earlier score counts).
     """
     cut = datetime.combine(as_of, time.min)
     since = datetime.combine(as_of - timedelta(days=cooldown_days), time.min)
@@ -128,11 +132,14 @@ def realert_bars(
     if prior_scores is None:
         return cleared.select("customer_id", F.lit(min_score + margin).alias("required_score"))
     latest_score = Window.partitionBy("customer_id").orderBy(F.col("scored_on").desc())
+    same = F.lit(True)
+    if version is not None and "model_version" in prior_scores.columns:
+        same = F.col("model_version") == F.lit(version)
     before = (
         cleared.join(prior_scores.withColumnRenamed("as_of", "scored_on"), on="customer_id", how="inner")
         .where(F.col("scored_on") <= F.col("decided_on"))
         .withColumn("_n", F.row_number().over(latest_score))
-        .where(F.col("_n") == 1)
+        .where((F.col("_n") == 1) & same)
         .select("customer_id", F.col("score").alias("score_before"))
     )
     return cleared.join(before, on="customer_id", how="left").select(
@@ -155,7 +162,8 @@ def rank_and_alert(
     The ranking window has no partition key: Spark moves the (narrow) scored rows to one partition to number
     them, which is fine for tens of millions of rows of three columns.
     """
-    order = Window.orderBy(F.col("score").desc(), F.col("customer_id").asc())
+    ties = [F.col("tiebreak").desc_nulls_last()] if "tiebreak" in scored.columns else []
+    order = Window.orderBy(F.col("score").desc(), *ties, F.col("customer_id").asc())
     running = order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     frame = scored
     if bars is not None:

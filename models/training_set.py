@@ -186,14 +186,8 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
     """The validated labels and the workbench's approved decisions (OUT/case_labels) in the contract's
     `labels` columns; a decision's `decided_at` is its approval time, so `labelled_points` takes it only for
     a cut-off after the approval, and over an earlier label of the same customer (latest wins)."""
-    try:
-        labels: DataFrame | None = ledger.read_validated(spark, settings.output_root, "labels")
-    except MissingArtefactError:  # the contract allows a ledger without labels
-        labels = None
-    both = case_labels.with_decided(spark, labels, settings.output_root)
-    if both is None:
-        raise TooFewLabelsError("no labels: neither the ledger's labels nor a decision of the workbench")
-    return both
+    labels = ledger.read_validated(spark, settings.output_root, "labels")  # empty when the ledger has none
+    return case_labels.with_decided(spark, labels, settings.output_root)
 
 
 def residence(spark: SparkSession, settings: Settings) -> DataFrame:

@@ -8,6 +8,7 @@ import mlflow
 import pytest
 import xgboost as xgb
 from model_worlds import COLUMNS, customer_id, feature_frame, to_spark, write_features
+from pyspark.sql import functions as F
 
 from bantay import settings as settings_module
 from bantay.features import reasons
@@ -70,6 +71,15 @@ def test_realert_bars_use_the_last_score_before_the_clearance(spark):
     no_history = score.realert_bars(labels, None, AS_OF, 180, 0.15, 0.2).collect()
     bare = {r["customer_id"]: r["required_score"] for r in no_history}
     assert bare == pytest.approx({"x1": 0.35, "x2": 0.35})
+    # x1's last score before the clearance (05-10) came from the rules, today's scorer is version 2: scales
+    # differ, so the bar is the floor's (0.35), not 0.65; a 05-10 score by version 2 itself keeps 0.65.
+    versions = prior.withColumn(
+        "model_version",
+        F.when(F.col("as_of") == F.lit(date(2025, 5, 10)), "bantay-rules/1").otherwise("bantay-ocse/2"))
+    crossed = score.realert_bars(labels, versions, AS_OF, 180, 0.15, 0.2, "bantay-ocse/2").collect()
+    assert {r["customer_id"]: r["required_score"] for r in crossed} == pytest.approx({"x1": 0.35, "x2": 0.35})
+    kept = score.realert_bars(labels, versions, AS_OF, 180, 0.15, 0.2, "bantay-rules/1").collect()
+    assert {r["customer_id"]: r["required_score"] for r in kept} == pytest.approx({"x1": 0.65, "x2": 0.35})
 
 
 def _booster(customers):
@@ -135,7 +145,8 @@ def test_run_writes_ranked_scores_with_reasons_and_holds_back_a_cleared_customer
     spark.createDataFrame([(held, 0, datetime(2025, 5, 26, 12), "cleared")],
                           "customer_id string, label int, decided_at timestamp, typology string") \
         .write.parquet(str(out / "validated" / "labels"))
-    spark.createDataFrame([(held, 0.97)], "customer_id string, score double") \
+    schema = "customer_id string, score double, model_version string"
+    spark.createDataFrame([(held, 0.97, str(model_path))], schema) \
         .write.parquet(str(out / "scores" / "as_of=2025-05-25"))
     settings = settings_module.load(output_root=out, ledger_root=tmp_path / "ledger", alert_budget=0.1,
                                     min_alert_score=0.2)
