@@ -27,7 +27,7 @@ from bantay.cases import ingest
 from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError, ModelError
 from bantay.io import catalogue, files
-from bantay.models import baseline, registry, score
+from bantay.models import baseline, ranks, registry, score
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
                 f"model {version} needs {len(missing)} column(s) the feature table of {as_of} lacks "
                 f"({', '.join(missing[:5])}); rebuild features or retrain"
             )
-        scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers)
+        scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers,
+                                      ranked=ranks.columns_of(booster))
     labels = case_labels.with_decided(spark, labels_or_none(spark, settings), settings.output_root)
     bars = None
     if labels is not None:

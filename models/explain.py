@@ -102,15 +102,22 @@ def top_reasons(
     info: Mapping[str, FeatureInfo],
     k: int = TOP_REASONS,
     reference: np.ndarray | None = None,
+    book_ranks: pd.DataFrame | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Per row, up to `k` reasons (code, feature, text, contribution, value): the features whose contribution
     most exceeds `reference` (the baseline; zeros if None), largest excess first. `feature` is the column the
     reason explains, so a reader (the drafts) never has to work it back from the code.
 
+    `frame` holds the values the reasons state (amounts, not ranks). `book_ranks`: for a book-relative model,
+    the rank in the book of each ranked column (`bantay.models.ranks`), row for row with `frame`; a reason on
+    such a column says where the amount stands among the customers paying abroad.
+
     A row without any positive excess still gets its single largest one, so that no alert is ever left
     without an explanation. Two features worded by the same code appear once.
     """
     records = frame[list(columns)].to_dict("records")
+    ranked = [] if book_ranks is None else list(book_ranks.columns)
+    standing = book_ranks.to_dict("records") if book_ranks is not None else [{}] * len(records)
     excess = contribs - (np.zeros(len(columns)) if reference is None else reference)
     order = np.argsort(-excess, axis=1, kind="stable")
     out: list[list[dict[str, Any]]] = []
@@ -131,6 +138,9 @@ def top_reasons(
             if code in seen:
                 continue
             seen.add(code)
+            rank = standing[row].get(feature) if feature in ranked else None
+            if rank is not None and not pd.isna(rank):
+                text = f"{text} (as high as or higher than {rank:.0%} of customers paying abroad)"
             value = values.get(feature)
             picked.append({
                 "code": code,

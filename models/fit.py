@@ -14,6 +14,11 @@ points only.
 Both run on the driver with pandas, or, for a training table above `recipe.driver_rows_limit` rows (or
 `engine="spark"`), on the cluster with `xgboost.spark` (`bantay.models.distributed`), with the same split,
 weights and parameters.
+
+With `recipe.book_relative`, the amount columns (`ranks.columns`) are first replaced by their rank among
+the unlabelled sample's customers paying abroad (`ranks.ranked`, or `ranks.spark_ranked` on the cluster;
+the raw values stay beside them for the evaluation set and the reasons), and every booster is marked with
+the ranked columns (`ranks.mark`), so that scoring and the gate rank a day's customers the same way.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from bantay.errors import ModelError, TooFewLabelsError
-from bantay.models import distributed, evaluate
+from bantay.models import distributed, evaluate, ranks
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.models.training_set import to_frame
 
@@ -168,10 +173,16 @@ def fit_frame(frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE
     columns = [spec.name for spec in specs]
     monotone = [int(spec.monotone) for spec in specs]
     fit_mask, stop_mask, eval_mask = time_split(frame, recipe)
+    ranked = ranks.columns(specs) if recipe.book_relative else []
+    if ranked:
+        reference = (frame["typology"] == evaluate.UNLABELLED).to_numpy() & ranks.in_book(frame)
+        frame = ranks.ranked(frame, ranked, reference)
     booster, params = fit(frame, fit_mask, stop_mask, columns, monotone, recipe)
     production = refit(frame, columns, params, recipe)
     labelled_only = frame["typology"] != evaluate.UNLABELLED
     variant, _ = fit(frame, fit_mask & labelled_only, stop_mask & labelled_only, columns, monotone, recipe)
+    for model in (booster, production, variant):
+        ranks.mark(model, ranked)
     counts = {
         "rows_fit": int(fit_mask.sum()),
         "rows_stop": int(stop_mask.sum()),
@@ -194,6 +205,13 @@ def fit_table(table: DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE) -
     started = clock.monotonic()
     columns = [spec.name for spec in specs]
     monotone = [int(spec.monotone) for spec in specs]
+    ranked = ranks.columns(specs) if recipe.book_relative else []
+    if ranked:
+        # A row id fixed once (checkpointed) keys the ranks back to their rows.
+        keyed = table.withColumn("_row", F.monotonically_increasing_id()).localCheckpoint(eager=True)
+        in_reference = (F.col("typology") == F.lit(evaluate.UNLABELLED)) & F.coalesce(
+            F.col(ranks.REFERENCE_COLUMN).cast("double") > F.lit(0.0), F.lit(False))
+        table = ranks.spark_ranked(keyed, ranked, "_row", in_reference).drop("_row")
     labelled = to_frame(table.where(F.col("typology") != evaluate.UNLABELLED))
     fit_mask, stop_mask, eval_mask = time_split(labelled, recipe)
     stop_cut = labelled.loc[stop_mask, "decided_on"].min()
@@ -220,5 +238,7 @@ def fit_table(table: DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE) -
     evaluation = to_frame(parted.where(F.col("part") == "eval").drop("part", "weight"))
     sample = to_frame(parted.drop("part", "weight").limit(distributed.LOGGED_ROWS))
     parted.unpersist()
+    for model in (booster, production, variant):
+        ranks.mark(model, ranked)
     return Fitted(booster, production, variant, params, clock.monotonic() - started, "spark", counts, sample,
                   evaluation)

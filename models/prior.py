@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from bantay.models import evaluate, fit
+from bantay.models import evaluate, fit, ranks
 from bantay.models.recipe import RECIPE, Recipe
 
 
@@ -106,7 +106,7 @@ def shares_logit(frame: pd.DataFrame) -> np.ndarray:
 # `book_relative`: the columns whose scale is the bank's own (amounts, and counts of payments and payees), and
 # the column that says a customer pays abroad (the book the ranks are taken in).
 BOOK_UNITS = {"usd": ("USD", "USD (median)"), "all": ("USD", "USD (median)", "count")}
-BOOK_COLUMN = "n_p2p_365d"
+BOOK_COLUMN = ranks.REFERENCE_COLUMN
 
 
 def book_columns(specs: Sequence[Any], units: Sequence[str]) -> list[str]:
@@ -116,24 +116,12 @@ def book_columns(specs: Sequence[Any], units: Sequence[str]) -> list[str]:
 
 
 def book_relative(frame: pd.DataFrame, columns: Sequence[str], reference: np.ndarray) -> pd.DataFrame:
-    """`frame` with each of `columns` replaced by its rank in the book: the share of the `reference` rows
-    (customers paying abroad) whose value is at or below it (the reference's empirical distribution), so
-    a bank whose amounts or counts run higher or lower is scored on the same footing. A missing value
-    stays missing; a column with no reference value becomes missing."""
-    out = frame.copy()
-    for column in columns:
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        known = ~np.isnan(values)
-        book = np.sort(values[reference & known])
-        ranks = np.searchsorted(book, values, side="right") / max(len(book), 1)
-        out[column] = np.where(known & (len(book) > 0), ranks, np.nan)
-    return out
+    """`frame` with each of `columns` replaced by its rank among the `reference` rows (`ranks.ranked`, no raw
+    values kept)."""
+    return ranks.ranked(frame, columns, reference, keep_raw=False)
 
 
-def in_book(frame: pd.DataFrame) -> np.ndarray:
-    """Rows of customers who paid abroad in the 365 days before their date."""
-    count = pd.to_numeric(frame.get(BOOK_COLUMN, pd.Series(np.nan, index=frame.index)), errors="coerce")
-    return np.asarray(count.fillna(0).to_numpy() > 0, dtype=bool)
+in_book = ranks.in_book
 
 
 @dataclass(frozen=True)
@@ -211,7 +199,11 @@ def pu_weights(frame: pd.DataFrame, holdout_scores: np.ndarray, production_score
 def _variant(
     name: str, frame: pd.DataFrame, specs: Sequence[Any], recipe: Recipe
 ) -> tuple[Scorer, dict[str, Any]]:
-    """Fit variant `name` on the training `frame`; return its scorer and what it reports about itself."""
+    """Fit variant `name` on the training `frame`; return its scorer and what it reports about itself.
+
+    Every variant trains on raw amounts (`book_relative` off), as when they were measured: `base` is the
+    recipe before book-relative amounts, `book_usd` the choice that `bantay train` now makes itself."""
+    recipe = replace(recipe, book_relative=False)
     columns, _ = _columns(specs)
     if name == "base":
         fitted = fit.fit_frame(frame, specs, recipe)

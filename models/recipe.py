@@ -69,6 +69,9 @@ class Recipe:
     colsample_bynode: float = 0.7
     # XGBoost's default L2 penalty on leaf weights.
     reg_lambda: float = 1.0
+    # USD amounts enter as their rank among the customers paying abroad (`bantay.models.ranks`): chosen by the
+    # worst-world rule on fresh worlds (docs/experiments.md, 2026-12-06, book-relative amounts, the retest).
+    book_relative: bool = True
     # Fixed seed: the same data gives the same model.
     seed: int = 0
     # Threads of a driver fit (the Spark path runs one XGBoost worker per task instead).

@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bantay.errors import MissingArtefactError, ModelError, RegistryError, TooFewLabelsError
 from bantay.io import files
-from bantay.models import baseline
+from bantay.models import baseline, ranks
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -270,7 +270,9 @@ def pr_auc(labels: Sequence[int] | np.ndarray, scores: np.ndarray) -> float:
 
 
 def booster_scores(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
-    """Scores of `frame` with the booster's own feature columns; ModelError when `frame` lacks some."""
+    """Scores of `frame` with the booster's own feature columns, in its own terms (amounts ranked in the book
+    or raw: `ranks.model_input`); ModelError when `frame` lacks some."""
+    frame = ranks.model_input(booster, frame)
     columns = list(booster.feature_names or [])
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -324,7 +326,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         decision["baseline_pr_auc"] = pr_auc(labels, champion_scores)
     else:
         decision["baseline"] = "rules"
-        decision["baseline_pr_auc"] = pr_auc(labels, baseline.score(evaluation))
+        decision["baseline_pr_auc"] = pr_auc(labels, baseline.score(ranks.raw(evaluation)))
     gain = decision["challenger_pr_auc"] - decision["baseline_pr_auc"]
     better = gain >= settings.promotion_margin
     decision["promoted"] = bool(better or force)

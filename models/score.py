@@ -30,7 +30,7 @@ import xgboost as xgb
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from bantay.models import explain
+from bantay.models import explain, ranks
 
 SCORED_SCHEMA = (
     "customer_id string, score double, "
@@ -51,17 +51,26 @@ def score_features(
     columns: Sequence[str],
     top_k: int = explain.TOP_REASONS,
     rows: int | None = None,
+    ranked: Sequence[str] = (),
 ) -> DataFrame:
     """`customer_id, score, reasons` for every row of `features` (which must hold `columns`).
 
     `rows`: the row count of `features` when the caller knows it; up to `DRIVER_ROWS_LIMIT` the rows are
     scored on the driver, else batch by batch on the executors. Each row's score and reasons are the same
-    either way (every row is scored on its own).
+    either way (every row is scored on its own, after the ranks).
+
+    `ranked`: the columns a book-relative model reads as ranks (`ranks.columns_of(booster)`): ranked among
+    the table's own customers paying abroad in Spark first (`ranks.spark_ranked`), for both engines alike;
+    reasons state the amounts, and where they stand.
     """
     columns = list(columns)
     numeric = [F.col(c).cast("double").alias(c) for c in columns]
     table = features.select(F.col("customer_id"), *numeric)
-    scorer = _scorer(booster_raw, columns, top_k)
+    if ranked:
+        book = [] if ranks.REFERENCE_COLUMN in columns else [F.col(ranks.REFERENCE_COLUMN)]
+        table = ranks.spark_ranked(features.select(F.col("customer_id"), *numeric, *book), ranked,
+                                   "customer_id")
+    scorer = _scorer(booster_raw, columns, top_k, list(ranked))
     if rows is not None and rows <= DRIVER_ROWS_LIMIT:
         parts = list(scorer(iter([table.toPandas()])))
         spark = features.sparkSession
@@ -71,15 +80,16 @@ def score_features(
     shared = features.sparkSession.sparkContext.broadcast(booster_raw)
 
     def _score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        return _scorer(shared.value, columns, top_k)(batches)
+        return _scorer(shared.value, columns, top_k, list(ranked))(batches)
 
     return table.mapInPandas(_score, SCORED_SCHEMA)
 
 
 def _scorer(
-    booster_raw: bytes, columns: list[str], top_k: int
+    booster_raw: bytes, columns: list[str], top_k: int, ranked: list[str]
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """Score pandas batches of `customer_id` + `columns` with the booster: `customer_id, score, reasons`."""
+    """Score pandas batches of `customer_id` + `columns` (ranks in the `ranked` columns, their raw values
+    beside) with the booster: `customer_id, score, reasons`."""
     info = explain.feature_info(columns)
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -91,10 +101,12 @@ def _scorer(
             if batch.empty:
                 continue
             scores, contribs = explain.contributions(booster, batch, columns)
+            stated = ranks.raw(batch) if ranked else batch
+            standing = batch[ranked] if ranked else None
             yield pd.DataFrame({
                 "customer_id": batch["customer_id"].astype("string"),
                 "score": scores,
-                "reasons": explain.top_reasons(contribs, batch, columns, info, top_k, reference),
+                "reasons": explain.top_reasons(contribs, stated, columns, info, top_k, reference, standing),
             })
 
     return score

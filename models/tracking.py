@@ -32,7 +32,7 @@ import bantay
 from bantay import ledger
 from bantay.io import catalogue as output_catalogue
 from bantay.io import files
-from bantay.models import evaluate, explain, plots, registry, validation
+from bantay.models import evaluate, explain, plots, ranks, registry, validation
 from bantay.models.fit import Fitted, predict
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
@@ -121,6 +121,8 @@ def log_run(
             "lead_min_p2p": recipe.lead_min_p2p,
             "alert_budget": settings.alert_budget,
             "min_alert_score": settings.min_alert_score,
+            "book_relative": recipe.book_relative,
+            "book_relative_columns": len(ranks.columns_of(production)),
             **counts,
         })
         mlflow.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)})
@@ -131,7 +133,10 @@ def log_run(
             mlflow.log_input(dataset, context=context)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(registry.EVAL_ARTIFACT).name
-            evaluation[[*columns, "label", "typology", "as_of"]].to_parquet(path, index=False)
+            # With the raw amounts beside a book-relative model's ranks (the gate scores each version in its
+            # own terms: `ranks.model_input`).
+            kept = [c for c in evaluation.columns if c.startswith(ranks.RAW_PREFIX)]
+            evaluation[[*columns, *kept, "label", "typology", "as_of"]].to_parquet(path, index=False)
             mlflow.log_artifact(str(path), artifact_path=registry.EVAL_ARTIFACT_DIR)
             holdout = Path(folder) / Path(registry.HOLDOUT_ARTIFACT).name
             booster.save_model(str(holdout))
@@ -184,12 +189,15 @@ def monitoring_reference(
     if book is not None and len(book.frame):
         reference = book.frame
         population = f"book as of the training date ({book.source})"
+        # Scored as scoring sees that day: amounts ranked among that book's customers paying abroad.
+        inputs = ranks.as_scored(production, reference)
     else:
-        reference = frame[frame["typology"] == evaluate.UNLABELLED]
-        population = "unlabelled sample" if 0 < len(reference) < len(frame) else "all training rows"
-        if reference.empty:
-            reference = frame
-    scores = predict(production, reference, columns)
+        inputs = frame[frame["typology"] == evaluate.UNLABELLED]
+        population = "unlabelled sample" if 0 < len(inputs) < len(frame) else "all training rows"
+        if inputs.empty:
+            inputs = frame
+        reference = ranks.raw(inputs)  # the monitoring compares raw features
+    scores = predict(production, inputs, columns)
     return {
         "population": population,
         "rows": len(reference),

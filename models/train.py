@@ -25,7 +25,17 @@ from pyspark.sql import DataFrame
 from bantay import spark as spark_session
 from bantay.errors import ModelError
 from bantay.features import store as feature_store
-from bantay.models import baseline, evaluate, explain, fit, registry, tracking, training_set, validation
+from bantay.models import (
+    baseline,
+    evaluate,
+    explain,
+    fit,
+    ranks,
+    registry,
+    tracking,
+    training_set,
+    validation,
+)
 from bantay.models.recipe import RECIPE, Recipe
 from bantay.settings import Settings
 
@@ -108,7 +118,7 @@ def _evaluate_and_log(
     for model in (booster, fitted.production):
         explain.set_baseline(model, reference if len(reference) else frame, columns)
     model_scores = fit.predict(booster, evaluation, columns)
-    rules_scores = baseline.score(evaluation[columns])
+    rules_scores = baseline.score(ranks.raw(evaluation)[columns])  # the rules read amounts, not ranks
     variant_scores = fit.predict(variant, evaluation, columns)
     budget, floor = settings.alert_budget, settings.min_alert_score
     metrics = {

@@ -14,7 +14,7 @@ from model_worlds import COLUMNS, CUTOFF, customer_id, feature_frame, label_rows
 
 from bantay.features.catalogue import FEATURES
 from bantay.jobs import monitor_model
-from bantay.models import monitor, registry, train, training_set
+from bantay.models import monitor, ranks, registry, train, training_set
 
 DAY = date(2025, 6, 10)
 USD_COLUMNS = sorted(spec.name for spec in FEATURES if spec.unit.startswith("USD"))
@@ -33,7 +33,7 @@ def _write_day(spark, settings, features: pd.DataFrame) -> None:
     """OUT/features/as_of=DAY and OUT/scores/as_of=DAY as the daily steps write them (version 1's scores,
     the top 1% alerted)."""
     booster, version = registry.load_booster(settings, "models:/bantay-ocse/1")
-    scores = registry.booster_scores(booster, features)
+    scores = registry.booster_scores(booster, ranks.as_scored(booster, features))
     ranked = features[["customer_id"]].assign(score=scores).sort_values("score", ascending=False)
     ranked = ranked.assign(rank=np.arange(1, len(ranked) + 1), model_version=version)
     ranked["alert"] = ranked["rank"] <= int(0.01 * len(ranked))

@@ -1,0 +1,160 @@
+"""Book-relative amounts: a model reads each USD amount as its rank among the customers paying abroad.
+
+A bank whose customers send larger or smaller sums, in other currencies or corridors, is then scored on the
+same footing as the ledger the model was trained on (measured across worlds: docs/experiments.md, "book-
+relative amounts"). The rank of a value v in a column is the share of the *book* (customers with a payment
+abroad in the 365 days before the date, `REFERENCE_COLUMN` > 0) whose value is at or below v: the book's
+empirical distribution function, in [0, 1]. A missing value stays missing; a column with no book value
+becomes missing. The reference column itself, counts and shares stay absolute.
+
+Whose book: training ranks its rows among the unlabelled sample's book rows (a random sample of the book over
+the training period); scoring ranks each day's customers among that day's book (`spark_ranked`, the same
+function in Spark, equal to `ranked`); monitoring's reference scores the book as of the training date among
+itself. A booster trained this way carries the ranked columns in its attribute `ATTR`, so that scoring, the
+promotion gate and the model card give each version its own terms. A frame whose ranked columns hold ranks
+keeps the raw values beside them as `RAW_PREFIX + column` (`raw` restores them): reasons state amounts, the
+monitoring compares raw features, and a version trained on raw amounts is scored on raw amounts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from bantay.errors import ModelError
+
+ATTR = "book_relative"  # booster attribute: JSON list of the columns the booster reads as ranks
+RAW_PREFIX = "book_raw__"  # a ranked frame's raw value of column c is in RAW_PREFIX + c
+REFERENCE_COLUMN = "n_p2p_365d"  # > 0: the customer paid abroad in the 365 days before the date
+UNITS = ("USD", "USD (median)")  # the catalogue units whose scale is the bank's own
+
+
+def columns(specs: Sequence[Any]) -> list[str]:
+    """The model inputs among `specs` whose unit is an amount (`UNITS`), the reference column aside."""
+    return [s.name for s in specs if getattr(s, "unit", None) in UNITS and s.name != REFERENCE_COLUMN]
+
+
+def in_book(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of customers who paid abroad in the 365 days before their date."""
+    count = pd.to_numeric(frame.get(REFERENCE_COLUMN, pd.Series(np.nan, index=frame.index)), errors="coerce")
+    return np.asarray(count.fillna(0).to_numpy() > 0, dtype=bool)
+
+
+def rank_values(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each value's rank among `reference` (the share at or below it); NaN stays NaN, all NaN without one."""
+    known = ~np.isnan(values)
+    book = np.sort(reference[~np.isnan(reference)])
+    ranks = np.searchsorted(book, values, side="right") / max(len(book), 1)
+    return np.where(known & (len(book) > 0), ranks, np.nan)
+
+
+def ranked(frame: pd.DataFrame, ranked_columns: Sequence[str], reference: np.ndarray,
+           keep_raw: bool = True) -> pd.DataFrame:
+    """`frame` with each of `ranked_columns` replaced by its rank among the `reference` rows (a boolean mask);
+    with `keep_raw` the raw values stay as `RAW_PREFIX + column`."""
+    out = frame.copy()
+    for column in ranked_columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if keep_raw:
+            out[RAW_PREFIX + column] = values
+        out[column] = rank_values(values, values[np.asarray(reference, dtype=bool)])
+    return out
+
+
+def raw(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every ranked column's raw value back in place (a frame without raw values: as it is)."""
+    kept = [c for c in frame.columns if c.startswith(RAW_PREFIX)]
+    if not kept:
+        return frame
+    out = frame.drop(columns=kept)
+    for column in kept:
+        out[column.removeprefix(RAW_PREFIX)] = frame[column].to_numpy()
+    return out
+
+
+def mark(booster: xgb.Booster, ranked_columns: Sequence[str]) -> None:
+    """Record on the booster which columns it reads as ranks (none: a booster of raw amounts)."""
+    booster.set_attr(**{ATTR: json.dumps(list(ranked_columns))})
+
+
+def columns_of(booster: xgb.Booster) -> list[str]:
+    """The columns `booster` reads as ranks in the book (empty for a booster trained on raw amounts)."""
+    stored = booster.attr(ATTR)
+    return list(json.loads(stored)) if stored else []
+
+
+def model_input(booster: xgb.Booster, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `frame` in `booster`'s terms. `frame` is ranked (it holds raw values beside ranks) or raw:
+    a booster of raw amounts gets the raw values; a book-relative one the ranks, which a raw frame lacks."""
+    wanted = columns_of(booster)
+    if not wanted:
+        return raw(frame)
+    missing = [c for c in wanted if RAW_PREFIX + c not in frame.columns]
+    if missing:
+        raise ModelError(
+            f"the rows hold no book ranks of {len(missing)} column(s) the model reads as ranks "
+            f"({', '.join(missing[:3])}): logged by an older `bantay train`; train again"
+        )
+    return frame
+
+
+def as_scored(booster: xgb.Booster, day: pd.DataFrame) -> pd.DataFrame:
+    """A day's raw feature rows as scoring gives them to `booster`: its ranked columns ranked among that day's
+    own customers paying abroad (`ranked`, the driver twin of what `score_features` does in Spark)."""
+    wanted = columns_of(booster)
+    return ranked(day, wanted, in_book(day)) if wanted else day
+
+
+def spark_ranked(features: DataFrame, ranked_columns: Sequence[str], key: str,
+                 reference: Column | None = None) -> DataFrame:
+    """`features` with each of `ranked_columns` replaced by its rank among the `reference` rows (default: the
+    book, `REFERENCE_COLUMN` > 0) and its raw value kept as `RAW_PREFIX + column`; equal to `ranked`.
+
+    `key` must identify a row. One pass for every column: the values, stacked as (key, column, value, in the
+    reference), are ranked in one window per column (partitioned by the column's name, ordered by value, a
+    range frame so that equal values count together), pivoted back by key and joined to `features`. NaN
+    counts as missing, as in `ranked`.
+    """
+    names = list(ranked_columns)
+    pivoted: list[bool | float | int | str] = list(names)
+    if not names:
+        return features
+    if key in names:
+        raise ModelError(f"book ranks: the key {key!r} cannot be a ranked column")
+    if reference is None:
+        reference = F.coalesce(F.col(REFERENCE_COLUMN).cast("double") > F.lit(0.0), F.lit(False))
+
+    def number(name: str) -> Column:
+        return F.nanvl(F.col(name).cast("double"), F.lit(None).cast("double"))
+
+    stacked = features.select(
+        F.col(key).alias("_key"),
+        reference.alias("_ref"),
+        F.explode(F.array(*[
+            F.struct(F.lit(name).alias("column"), number(name).alias("value")) for name in names
+        ])).alias("_cell"),
+    ).select("_key", "_ref", "_cell.column", "_cell.value")
+    counted = F.when(F.col("_ref") & F.col("value").isNotNull(), F.lit(1)).otherwise(F.lit(0))
+    by_column = Window.partitionBy("column")
+    upto = by_column.orderBy(F.col("value").asc_nulls_first()).rangeBetween(Window.unboundedPreceding, 0)
+    ranks = (
+        stacked.withColumn("_at_or_below", F.sum(counted).over(upto))
+        .withColumn("_book", F.sum(counted).over(by_column))
+        .select("_key", "column", F.when(
+            F.col("value").isNotNull() & (F.col("_book") > 0),
+            F.col("_at_or_below").cast("double") / F.col("_book").cast("double"),
+        ).alias("rank"))
+        .groupBy("_key").pivot("column", pivoted).agg(F.first("rank"))
+        .withColumnRenamed("_key", key)
+    )
+    raws = [number(name).alias(RAW_PREFIX + name) for name in names]
+    kept = [c for c in features.columns if c not in names]
+    joined = features.select(*kept, *raws).join(ranks, on=key, how="left")
+    return joined.select(*kept, *names, *[RAW_PREFIX + name for name in names])

@@ -1,0 +1,117 @@
+"""Book-relative amounts: ranks by hand, Spark's ranks equal to the driver's, boosters marked at training, and
+scoring and the gate giving each version its own terms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import xgboost as xgb
+from model_worlds import training_frame
+
+from bantay.errors import ModelError
+from bantay.models import fit, ranks, registry, score, training_set
+
+AMOUNTS = ["p2p_usd_90d", "median_p2p_usd_90d"]
+# Customers 1-4 and 6-7 paid abroad (n_p2p_365d > 0); 5 and 8 did not. p2p_usd_90d has a tie (200, 200), a
+# missing value and a NaN; median_p2p_usd_90d has no value in the book at all.
+FRAME = pd.DataFrame({
+    "customer_id": [f"c{n}" for n in range(1, 9)],
+    "n_p2p_365d": [2.0, 5.0, 1.0, 3.0, 0.0, 4.0, 6.0, np.nan],
+    "p2p_usd_90d": [100.0, 300.0, 200.0, 200.0, 50.0, np.nan, float("nan"), 250.0],
+    "median_p2p_usd_90d": [np.nan, np.nan, np.nan, np.nan, 20.0, np.nan, np.nan, 30.0],
+})
+
+
+def test_ranks_by_hand():
+    out = ranks.ranked(FRAME, AMOUNTS, ranks.in_book(FRAME))
+    # Book values 100, 200, 200, 300: at or below 100 is 1 of 4; 200 is 3 of 4 (the tie counts together);
+    # 50 (outside the book) ranks below all; 250 (outside the book) above 3 of 4; missing stays missing.
+    assert out["p2p_usd_90d"].tolist()[:5] == [0.25, 1.0, 0.75, 0.75, 0.0]
+    assert out["p2p_usd_90d"].iloc[7] == 0.75 and out["p2p_usd_90d"].iloc[5:7].isna().all()
+    assert out["median_p2p_usd_90d"].isna().all()  # no value in the book: missing everywhere
+    assert out[ranks.RAW_PREFIX + "p2p_usd_90d"].tolist()[:5] == [100.0, 300.0, 200.0, 200.0, 50.0]
+    assert ranks.raw(out)[FRAME.columns].equals(FRAME[FRAME.columns].astype(out[FRAME.columns].dtypes))
+
+
+def test_spark_ranks_equal_the_driver_ranks(spark):
+    # In Spark, c6's amount is null and c7's NaN (pandas holds both as NaN): both count as missing.
+    rows = [[r["customer_id"], *(None if pd.isna(r[c]) else r[c] for c in FRAME.columns[1:])]
+            for r in FRAME.to_dict("records")]
+    rows[6][2] = float("nan")
+    schema = "customer_id string, n_p2p_365d double, p2p_usd_90d double, median_p2p_usd_90d double"
+    table = spark.createDataFrame(rows, schema).repartition(3)
+    got = ranks.spark_ranked(table, AMOUNTS, "customer_id").toPandas().sort_values("customer_id")
+    want = ranks.ranked(FRAME, AMOUNTS, ranks.in_book(FRAME))
+    raws = [ranks.RAW_PREFIX + c for c in AMOUNTS]
+    assert list(got.columns) == ["customer_id", "n_p2p_365d", *AMOUNTS, *raws]
+    for column in [*AMOUNTS, *raws]:
+        np.testing.assert_array_equal(got[column].to_numpy(dtype="float64"),
+                                      want[column].to_numpy(dtype="float64"))
+    with pytest.raises(ModelError, match="cannot be a ranked column"):
+        ranks.spark_ranked(table, ["customer_id"], "customer_id")
+
+
+def _booster(frame: pd.DataFrame, columns: list[str]) -> xgb.Booster:
+    """A small model that splits on the amount (its label: above the middle of the amounts)."""
+    rows = pd.concat([frame] * 10, ignore_index=True)
+    label = (ranks.raw(rows)["p2p_usd_90d"].fillna(0) > 150).astype(int)
+    matrix = xgb.DMatrix(rows[columns].astype("float64"), label=label, feature_names=columns)
+    params = {"objective": "binary:logistic", "max_depth": 2, "min_child_weight": 0, "base_score": 0.5,
+              "seed": 0, "nthread": 1}
+    return xgb.train(params, matrix, 4)
+
+
+def test_each_booster_is_scored_in_its_own_terms():
+    columns = ["n_p2p_365d", *AMOUNTS]
+    ranked = ranks.ranked(FRAME, AMOUNTS, ranks.in_book(FRAME))
+    relative, absolute = _booster(ranked, columns), _booster(FRAME, columns)
+    ranks.mark(relative, AMOUNTS)
+    assert ranks.columns_of(relative) == AMOUNTS and ranks.columns_of(absolute) == []
+    # The gate hands both the same logged rows (ranks with raw values beside): each reads its own.
+    np.testing.assert_array_equal(registry.booster_scores(relative, ranked),
+                                  fit.predict(relative, ranked, columns))
+    np.testing.assert_array_equal(registry.booster_scores(absolute, ranked),
+                                  fit.predict(absolute, FRAME, columns))
+    with pytest.raises(ModelError, match="no book ranks of 2 column"):  # rows logged before ranks existed
+        registry.booster_scores(relative, FRAME)
+
+
+def test_score_features_ranks_the_day_and_states_amounts(spark):
+    columns = ["n_p2p_365d", *AMOUNTS]
+    ranked = ranks.ranked(FRAME, AMOUNTS, ranks.in_book(FRAME))
+    booster = _booster(ranked, columns)
+    ranks.mark(booster, AMOUNTS)
+    rows = [[r["customer_id"], *(None if pd.isna(r[c]) else float(r[c]) for c in columns)]
+            for r in FRAME.to_dict("records")]
+    table = spark.createDataFrame(rows, "customer_id string, " + ", ".join(f"{c} double" for c in columns))
+    raw = bytes(booster.save_raw("ubj"))
+    on_driver = score.score_features(table, raw, columns, rows=8, ranked=AMOUNTS).toPandas()
+    on_executors = score.score_features(table, raw, columns, ranked=AMOUNTS).toPandas()
+    key = on_driver.sort_values("customer_id").reset_index(drop=True)
+    assert key["score"].tolist() == on_executors.sort_values("customer_id")["score"].tolist()
+    assert key["score"].tolist() == pytest.approx(fit.predict(booster, ranked, columns).tolist())
+    # c2 sent USD 300, the book's highest: the reason states the amount and where it stands.
+    c2 = [r for r in key.loc[key["customer_id"] == "c2", "reasons"].iloc[0] if r["feature"] == "p2p_usd_90d"]
+    assert c2 and c2[0]["value"] == 300.0
+    assert c2[0]["text"].endswith("(as high as or higher than 100% of customers paying abroad)")
+
+
+def test_training_ranks_amounts_among_the_unlabelled_book_and_marks_every_booster(store, fast_training):
+    frame = training_frame(store["labels"])
+    specs = training_set.catalogue()
+    fitted = fit.fit_frame(frame, specs, fast_training)
+    wanted = ranks.columns(specs)
+    assert "p2p_usd_90d" in wanted and "n_p2p_90d" not in wanted and ranks.REFERENCE_COLUMN not in wanted
+    for model in (fitted.booster, fitted.production, fitted.variant):
+        assert ranks.columns_of(model) == wanted
+    reference = (frame["typology"] == "unlabelled").to_numpy() & ranks.in_book(frame)
+    expected = ranks.rank_values(frame["p2p_usd_90d"].to_numpy(dtype="float64"),
+                                 frame.loc[reference, "p2p_usd_90d"].to_numpy(dtype="float64"))
+    np.testing.assert_array_equal(fitted.frame["p2p_usd_90d"].to_numpy(), expected)
+    assert fitted.frame[ranks.RAW_PREFIX + "p2p_usd_90d"].tolist() == frame["p2p_usd_90d"].tolist()
+    off = fit.fit_frame(frame, specs, replace(fast_training, book_relative=False))
+    assert ranks.columns_of(off.production) == []
+    assert ranks.RAW_PREFIX + "p2p_usd_90d" not in off.frame.columns
