@@ -118,7 +118,10 @@ def champion_comparison(
     rows = evaluation[~seen].reset_index(drop=True)
     labels = rows[registry.LABEL].to_numpy(dtype="int64")
     challenger_scores = registry.booster_scores(registry.holdout_booster(settings, candidate), rows)
-    champion_scores = registry.booster_scores(registry.holdout_booster(settings, champion), rows)
+    try:
+        champion_scores = registry.booster_scores(registry.holdout_booster(settings, champion), rows)
+    except ModelError as error:  # a forced rollback to a version logged before book ranks existed
+        return {"champion_version": str(before), "not_comparable": str(error)}
     compared = validation.paired_comparison(labels, challenger_scores, champion_scores)
     return {"champion_version": str(before), "rows": len(rows), "rows_seen_by_champion": int(seen.sum()),
             "confirmed": int(labels.sum()), **{k: _finite(v) for k, v in compared.items()}}

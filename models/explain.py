@@ -16,6 +16,7 @@ reports stays the raw TreeSHAP value, so that an auditor can add them up to the 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,15 @@ def baseline(booster: xgb.Booster, columns: Sequence[str]) -> np.ndarray:
     return np.array([float(stored.get(column, 0.0)) for column in columns])
 
 
+def standing_text(rank: float) -> str:
+    """Where an amount stands in the book, from its rank (the share of customers paying abroad at or below
+    it), rounded down so that it never overstates: "as high as or higher than 87% of ..." from the middle up,
+    "lower than 60% of ..." below it."""
+    if rank >= 0.5:
+        return f"as high as or higher than {math.floor(rank * 100)}% of customers paying abroad"
+    return f"lower than {math.floor((1 - rank) * 100)}% of customers paying abroad"
+
+
 def top_reasons(
     contribs: np.ndarray,
     frame: pd.DataFrame,
@@ -140,7 +150,7 @@ def top_reasons(
             seen.add(code)
             rank = standing[row].get(feature) if feature in ranked else None
             if rank is not None and not pd.isna(rank):
-                text = f"{text} (as high as or higher than {rank:.0%} of customers paying abroad)"
+                text = f"{text} ({standing_text(float(rank))})"
             value = values.get(feature)
             picked.append({
                 "code": code,

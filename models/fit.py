@@ -209,9 +209,8 @@ def fit_table(table: DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE) -
     if ranked:
         # A row id fixed once (checkpointed) keys the ranks back to their rows.
         keyed = table.withColumn("_row", F.monotonically_increasing_id()).localCheckpoint(eager=True)
-        in_reference = (F.col("typology") == F.lit(evaluate.UNLABELLED)) & F.coalesce(
-            F.col(ranks.REFERENCE_COLUMN).cast("double") > F.lit(0.0), F.lit(False))
-        table = ranks.spark_ranked(keyed, ranked, "_row", in_reference).drop("_row")
+        in_reference = (F.col("typology") == F.lit(evaluate.UNLABELLED)) & ranks.book_flag()
+        table = ranks.spark_ranked(keyed, ranked, "_row", in_reference).drop("_row").cache()
     labelled = to_frame(table.where(F.col("typology") != evaluate.UNLABELLED))
     fit_mask, stop_mask, eval_mask = time_split(labelled, recipe)
     stop_cut = labelled.loc[stop_mask, "decided_on"].min()
@@ -238,6 +237,8 @@ def fit_table(table: DataFrame, specs: Sequence[Any], recipe: Recipe = RECIPE) -
     evaluation = to_frame(parted.where(F.col("part") == "eval").drop("part", "weight"))
     sample = to_frame(parted.drop("part", "weight").limit(distributed.LOGGED_ROWS))
     parted.unpersist()
+    if ranked:
+        table.unpersist()
     for model in (booster, production, variant):
         ranks.mark(model, ranked)
     return Fitted(booster, production, variant, params, clock.monotonic() - started, "spark", counts, sample,

@@ -14,6 +14,14 @@ itself. A booster trained this way carries the ranked columns in its attribute `
 promotion gate and the model card give each version its own terms. A frame whose ranked columns hold ranks
 keeps the raw values beside them as `RAW_PREFIX + column` (`raw` restores them): reasons state amounts, the
 monitoring compares raw features, and a version trained on raw amounts is scored on raw amounts.
+
+Point in time: a training row's features use only data before its own date, but its rank compares it with
+the unlabelled sample's rows of every date up to the cut-off D, later ones included. The rank is one fixed,
+non-decreasing map of the amount for every row, so nothing of the row's own label or later activity enters
+it; yet training's reference (rows over the training period, short windows at early dates, investigated
+customers left out) is not the book a day's scoring sees, and the same amount can rank a little higher in
+training than in scoring. That is the protocol measured across worlds; a reference per date would be exact
+and is not built. The first scored days' score PSI (monitoring) shows the gap.
 """
 
 from __future__ import annotations
@@ -107,9 +115,17 @@ def model_input(booster: xgb.Booster, frame: pd.DataFrame) -> pd.DataFrame:
 
 def as_scored(booster: xgb.Booster, day: pd.DataFrame) -> pd.DataFrame:
     """A day's raw feature rows as scoring gives them to `booster`: its ranked columns ranked among that day's
-    own customers paying abroad (`ranked`, the driver twin of what `score_features` does in Spark)."""
+    own customers paying abroad (`ranked`, what `score_features` does)."""
     wanted = columns_of(booster)
+    if wanted and REFERENCE_COLUMN not in day.columns:
+        raise ModelError(f"book ranks need {REFERENCE_COLUMN} (who pays abroad) in the feature rows")
     return ranked(day, wanted, in_book(day)) if wanted else day
+
+
+def book_flag() -> Column:
+    """Spark's `in_book`: the row's customer paid abroad in the 365 days before its date (NaN, null: no)."""
+    count = F.nanvl(F.col(REFERENCE_COLUMN).cast("double"), F.lit(None).cast("double"))
+    return F.coalesce(count > F.lit(0.0), F.lit(False))
 
 
 def spark_ranked(features: DataFrame, ranked_columns: Sequence[str], key: str,
@@ -119,20 +135,21 @@ def spark_ranked(features: DataFrame, ranked_columns: Sequence[str], key: str,
 
     `key` must identify a row. One pass for every column: the values, stacked as (key, column, value, in the
     reference), are ranked in one window per column (partitioned by the column's name, ordered by value, a
-    range frame so that equal values count together), pivoted back by key and joined to `features`. NaN
-    counts as missing, as in `ranked`.
+    range frame so that equal values count together; at most one task per column), divided by each column's
+    book size (a small aggregate, broadcast), gathered back by key in one aggregation and joined to
+    `features`. NaN counts as missing, as in `ranked`. Scoring uses it above `DRIVER_ROWS_LIMIT` customers;
+    below, the driver's `ranked` (the two are tested equal).
     """
     names = list(ranked_columns)
-    pivoted: list[bool | float | int | str] = list(names)
     if not names:
         return features
     if key in names:
         raise ModelError(f"book ranks: the key {key!r} cannot be a ranked column")
-    if reference is None:
-        reference = F.coalesce(F.col(REFERENCE_COLUMN).cast("double") > F.lit(0.0), F.lit(False))
-
     def number(name: str) -> Column:
         return F.nanvl(F.col(name).cast("double"), F.lit(None).cast("double"))
+
+    if reference is None:
+        reference = book_flag()
 
     stacked = features.select(
         F.col(key).alias("_key"),
@@ -142,18 +159,20 @@ def spark_ranked(features: DataFrame, ranked_columns: Sequence[str], key: str,
         ])).alias("_cell"),
     ).select("_key", "_ref", "_cell.column", "_cell.value")
     counted = F.when(F.col("_ref") & F.col("value").isNotNull(), F.lit(1)).otherwise(F.lit(0))
-    by_column = Window.partitionBy("column")
-    upto = by_column.orderBy(F.col("value").asc_nulls_first()).rangeBetween(Window.unboundedPreceding, 0)
-    ranks = (
+    upto = (Window.partitionBy("column").orderBy(F.col("value").asc_nulls_first())
+            .rangeBetween(Window.unboundedPreceding, 0))
+    books = stacked.groupBy("column").agg(F.sum(counted).alias("_book"))  # one row per column
+    ranked_cells = (
         stacked.withColumn("_at_or_below", F.sum(counted).over(upto))
-        .withColumn("_book", F.sum(counted).over(by_column))
+        .join(F.broadcast(books), on="column")
         .select("_key", "column", F.when(
             F.col("value").isNotNull() & (F.col("_book") > 0),
             F.col("_at_or_below").cast("double") / F.col("_book").cast("double"),
         ).alias("rank"))
-        .groupBy("_key").pivot("column", pivoted).agg(F.first("rank"))
-        .withColumnRenamed("_key", key)
     )
+    ranks = ranked_cells.groupBy("_key").agg(*[
+        F.max(F.when(F.col("column") == F.lit(name), F.col("rank"))).alias(name) for name in names
+    ]).withColumnRenamed("_key", key)
     raws = [number(name).alias(RAW_PREFIX + name) for name in names]
     kept = [c for c in features.columns if c not in names]
     joined = features.select(*kept, *raws).join(ranks, on=key, how="left")

@@ -321,9 +321,16 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
     challenger_scores = booster_scores(holdout_booster(settings, candidate), evaluation)
     decision["challenger_pr_auc"] = pr_auc(labels, challenger_scores)
     if champion is not None:
-        champion_scores = booster_scores(holdout_booster(settings, champion), evaluation)
         decision["baseline"] = f"champion version {champion.version}"
-        decision["baseline_pr_auc"] = pr_auc(labels, champion_scores)
+        try:
+            champion_scores = booster_scores(holdout_booster(settings, champion), evaluation)
+        except ModelError as error:  # e.g. a rollback to a version logged before book ranks existed
+            if not force:
+                raise ModelError(f"{error}; the champion cannot be scored on version {candidate.version}'s "
+                                 "evaluation set (`--force` promotes without the comparison)") from None
+            champion_scores = None
+        decision["baseline_pr_auc"] = (
+            pr_auc(labels, champion_scores) if champion_scores is not None else float("nan"))
     else:
         decision["baseline"] = "rules"
         decision["baseline_pr_auc"] = pr_auc(labels, baseline.score(ranks.raw(evaluation)))

@@ -1,8 +1,12 @@
 """Score a feature table in Spark, rank it, pick the alerts within the budget, with reasons.
 
-Scoring runs on the executors: the booster is broadcast once as raw bytes and applied batch by batch with
-`mapInPandas` (Arrow batches, no collect of the table to the driver); reasons come from `pred_contribs`,
-measured against the model's stored baseline (`explain.baseline`: a typical customer paying abroad).
+Up to `DRIVER_ROWS_LIMIT` customers the table comes to the driver as one Arrow batch and is scored there;
+above, on the executors: the booster is broadcast once as raw bytes and applied batch by batch with
+`mapInPandas`. Reasons come from `pred_contribs`, measured against the model's stored baseline
+(`explain.baseline`: a typical customer paying abroad). A book-relative model (`bantay.models.ranks`) gets
+the day's amounts ranked among the day's customers paying abroad first (on the driver with pandas, on the
+executors in Spark: a window per amount column and one aggregation by customer, two shuffles of the narrow
+stacked values), and its reasons state the amount and where it stands.
 
 Alert rule (the daily budget): `K = min(floor(alert_budget x customers scored), alert_capacity)`. Going down
 the ranking (score descending, customer id ascending on ties; a scorer may give a `tiebreak` column, ordered
@@ -59,24 +63,26 @@ def score_features(
     scored on the driver, else batch by batch on the executors. Each row's score and reasons are the same
     either way (every row is scored on its own, after the ranks).
 
-    `ranked`: the columns a book-relative model reads as ranks (`ranks.columns_of(booster)`): ranked among
-    the table's own customers paying abroad in Spark first (`ranks.spark_ranked`), for both engines alike;
-    reasons state the amounts, and where they stand.
+    `ranked`: the columns a book-relative model reads as ranks (`ranks.columns_of(booster)`), ranked among
+    the table's own customers paying abroad: on the driver with `ranks.ranked`, on the executors with
+    `ranks.spark_ranked` (equal); reasons state the amounts, and where they stand.
     """
     columns = list(columns)
     numeric = [F.col(c).cast("double").alias(c) for c in columns]
-    table = features.select(F.col("customer_id"), *numeric)
-    if ranked:
-        book = [] if ranks.REFERENCE_COLUMN in columns else [F.col(ranks.REFERENCE_COLUMN)]
-        table = ranks.spark_ranked(features.select(F.col("customer_id"), *numeric, *book), ranked,
-                                   "customer_id")
+    book = [] if not ranked or ranks.REFERENCE_COLUMN in columns else [F.col(ranks.REFERENCE_COLUMN)]
+    table = features.select(F.col("customer_id"), *numeric, *book)
     scorer = _scorer(booster_raw, columns, top_k, list(ranked))
     if rows is not None and rows <= DRIVER_ROWS_LIMIT:
-        parts = list(scorer(iter([table.toPandas()])))
+        day = table.toPandas()
+        if ranked:
+            day = ranks.ranked(day, ranked, ranks.in_book(day))
+        parts = list(scorer(iter([day])))
         spark = features.sparkSession
         if not parts:
             return spark.createDataFrame([], SCORED_SCHEMA)
         return spark.createDataFrame(pd.concat(parts, ignore_index=True), SCORED_SCHEMA)
+    if ranked:
+        table = ranks.spark_ranked(table, ranked, "customer_id")
     shared = features.sparkSession.sparkContext.broadcast(booster_raw)
 
     def _score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -4,12 +4,15 @@ A run holds: tags `as_of`, `ledger_fingerprint`, `code_version`, `feature_list_h
 the recipe and the row counts as params; the metrics (model, rules baseline, labels-only variant); plots of
 the holdout model on the evaluation set; the training and evaluation inputs (feature columns and label
 only); the evaluation set as `evaluation/eval_set.parquet` (feature columns, label, typology, decision
-date); the holdout booster as `holdout/model.ubj`; for the model card, the holdout predictions
-(`evaluation/holdout_predictions.parquet`: scores, label, typology, decision date, segment columns), the
-segment table and the label counts by decision month (`lineage/labels.parquet`); for daily monitoring, the
+date; for a book-relative model the amount columns hold ranks and `book_raw__<column>` the amounts, so that
+the gate scores every version in its own terms); the holdout booster as `holdout/model.ubj`; for the model
+card, the holdout predictions (`evaluation/holdout_predictions.parquet`: scores, label, typology, decision
+date, segment columns), the segment table and the label counts by decision month (`lineage/labels.parquet`);
+for daily monitoring, the
 reference bins of the score and of every feature (`monitoring/reference.json`: deciles over the book as of
 the training date, scored by the registered refit); and the refit as the registered model (signature, an
-input example of feature columns), whose new version gets alias `challenger`.
+input example of feature columns: the amount columns as ranks when book-relative, which the model's metadata
+and the version's tag `book_relative_columns` say), whose new version gets alias `challenger`.
 """
 
 from __future__ import annotations
@@ -156,6 +159,8 @@ def log_run(
             registered_model_name=settings.model_name,
             pip_requirements=[f"xgboost=={xgb.__version__}"],
             model_format="ubj",
+            # The signature's amount columns are ranks in the book, not amounts: said where a server looks.
+            metadata={"book_relative_columns": ranks.columns_of(production)},
         )
         run_id = active.info.run_id
     registry.private_store(settings)
@@ -164,6 +169,8 @@ def log_run(
     mlflow_client.set_model_version_tag(settings.model_name, version, "as_of", as_of.isoformat())
     mlflow_client.set_model_version_tag(settings.model_name, version, "pr_auc", f"{metrics['pr_auc']:.4f}")
     mlflow_client.set_model_version_tag(settings.model_name, version, "eval_from", counts["eval_from"])
+    mlflow_client.set_model_version_tag(settings.model_name, version, "book_relative_columns",
+                                        ",".join(ranks.columns_of(production)))
     return {"run_id": run_id, "version": version, "model_uri": f"models:/{settings.model_name}/{version}"}
 
 

@@ -12,7 +12,7 @@ import xgboost as xgb
 from model_worlds import training_frame
 
 from bantay.errors import ModelError
-from bantay.models import fit, ranks, registry, score, training_set
+from bantay.models import explain, fit, ranks, registry, score, training_set
 
 AMOUNTS = ["p2p_usd_90d", "median_p2p_usd_90d"]
 # Customers 1-4 and 6-7 paid abroad (n_p2p_365d > 0); 5 and 8 did not. p2p_usd_90d has a tie (200, 200), a
@@ -52,6 +52,37 @@ def test_spark_ranks_equal_the_driver_ranks(spark):
                                       want[column].to_numpy(dtype="float64"))
     with pytest.raises(ModelError, match="cannot be a ranked column"):
         ranks.spark_ranked(table, ["customer_id"], "customer_id")
+
+
+def test_spark_ranks_equal_the_driver_ranks_on_edge_values(spark):
+    # -0.0 ties 0.0; an integer column; NaN in the reference column counts as outside the book.
+    frame = pd.DataFrame({
+        "customer_id": ["x1", "x2", "x3", "x4", "x5"],
+        "n_p2p_365d": [1.0, float("nan"), 2.0, 3.0, 1.0],
+        "p2p_usd_90d": [0.0, 5.0, -0.0, 7.0, 7.0],
+        "n_payees_90d": [3, 1, 2, 2, 9],
+    })
+    table = spark.createDataFrame(
+        [[r["customer_id"], float(r["n_p2p_365d"]), float(r["p2p_usd_90d"]), int(r["n_payees_90d"])]
+         for r in frame.to_dict("records")],
+        "customer_id string, n_p2p_365d double, p2p_usd_90d double, n_payees_90d int",
+    )
+    columns = ["p2p_usd_90d", "n_payees_90d"]
+    got = ranks.spark_ranked(table, columns, "customer_id").toPandas().sort_values("customer_id")
+    want = ranks.ranked(frame, columns, ranks.in_book(frame))
+    # Book: x1, x3, x4, x5 (x2's count is NaN). Amounts 0, -0, 7, 7: 0 and -0 are 2 of 4, 7 is 4 of 4, and
+    # x2's 5 (outside the book) is 2 of 4; payees 3, 2, 2, 9: 3 is 3 of 4, 1 is 0 of 4.
+    assert want["p2p_usd_90d"].tolist() == [0.5, 0.5, 0.5, 1.0, 1.0]
+    assert want["n_payees_90d"].tolist() == [0.75, 0.0, 0.5, 0.5, 1.0]
+    for column in columns:
+        assert got[column].tolist() == want[column].tolist()
+
+
+def test_standing_is_rounded_down_and_says_which_way():
+    assert explain.standing_text(0.996) == "as high as or higher than 99% of customers paying abroad"
+    assert explain.standing_text(0.5) == "as high as or higher than 50% of customers paying abroad"
+    assert explain.standing_text(0.125) == "lower than 87% of customers paying abroad"
+    assert explain.standing_text(0.0) == "lower than 100% of customers paying abroad"
 
 
 def _booster(frame: pd.DataFrame, columns: list[str]) -> xgb.Booster:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import mlflow
@@ -16,7 +17,7 @@ from model_worlds import CUTOFF, blind_before, training_frame
 
 from bantay import cli
 from bantay import settings as settings_module
-from bantay.errors import MissingArtefactError, RegistryError
+from bantay.errors import MissingArtefactError, ModelError, RegistryError
 from bantay.models import registry, train, training_set
 
 
@@ -152,3 +153,20 @@ def test_a_store_that_fails_on_a_query_fails_loudly(store):
         registry.has_champion(settings)
     with pytest.raises(RegistryError, match="cannot be read"):
         registry.promote(settings, version="1")
+
+
+def test_a_rollback_to_a_version_on_raw_amounts_needs_force_and_says_why(store, fast_training):
+    # Version 1 trained on raw amounts (as before book ranks), version 2 book-relative and champion. Going
+    # back to 1: its logged evaluation rows hold no ranks, so champion 2 cannot be scored on them.
+    settings = store["settings"]
+    specs = training_set.catalogue()
+    frame = training_frame(store["labels"])
+    train.train_frame(settings, CUTOFF, frame, specs, replace(fast_training, book_relative=False))
+    train.train_frame(settings, CUTOFF, frame, specs, fast_training)
+    registry.promote(settings, version="2", force=True)
+    with pytest.raises(ModelError, match=r"no book ranks of 10 column.*`--force` promotes without"):
+        registry.promote(settings, version="1")
+    forced = registry.promote(settings, version="1", force=True)
+    assert forced["promoted"] is True and forced["reason"].endswith("promoted by force")
+    card = (settings.output_root / "model_cards" / "version=1" / "model_card.html").read_text()
+    assert "Champion version 2 could not be scored on this version's evaluation rows" in card
