@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         default=None, description="max alerts a day (overrides the budget if lower)"
     )
     min_alert_score: float = Field(default=0.2, ge=0, le=1)
+    reason_share: float = Field(
+        default=0.05, gt=0, le=1,
+        description="share of scored customers, riskiest first, whose reasons are computed (every alert too)",
+    )
     realert_margin: float = Field(
         default=0.15, ge=0, le=1, description="score rise needed to re-alert a cleared customer"
     )

@@ -13,6 +13,7 @@ rules, with a warning line; their scores carry `model_version` `bantay-rules/1`.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from datetime import date
@@ -112,6 +113,9 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
     customers = features.count()
     allowed = score.alert_count(customers, settings.alert_budget, settings.alert_capacity)
     floor = settings.min_alert_score
+    labels = case_labels.with_decided(spark, labels_or_none(spark, settings), settings.output_root)
+    open_cases = ingest.continuing_customers(settings.output_root, as_of, settings.case_store_url)
+    continuing = spark.createDataFrame([(c,) for c in open_cases], "customer_id string")  # outside the budget
     if uri == RULES:
         version = baseline.RULES_VERSION
         scored = baseline.spark_score(features)
@@ -126,18 +130,22 @@ def run(settings: Settings, as_of: date, model_uri: str | None = None) -> Path:
                 f"model {version} needs {len(missing)} column(s) the feature table of {as_of} lacks "
                 f"({', '.join(missing[:5])}); rebuild features or retrain"
             )
-        scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers,
-                                      ranked=ranks.columns_of(booster))
-    labels = case_labels.with_decided(spark, labels_or_none(spark, settings), settings.output_root)
     bars = None
     if labels is not None:
         earlier = prior_scores(spark, settings, as_of)
         bars = score.realert_bars(labels, earlier, as_of, settings.realert_cooldown_days,
-                                  settings.realert_margin, floor, version)
-    open_cases = ingest.continuing_customers(settings.output_root, as_of, settings.case_store_url)
-    continuing = spark.createDataFrame([(c,) for c in open_cases], "customer_id string")  # outside the budget
+                                  settings.realert_margin, floor, version).cache()
+    if uri != RULES:
+        # Reasons for the riskiest `reason_share` of customers, and at least down to the last possible alert:
+        # the places, plus the open cases and the held-back customers that can rank above them.
+        held = 0 if bars is None else bars.count()
+        explained = max(math.ceil(settings.reason_share * customers), allowed + len(open_cases) + held)
+        scored = score.score_features(features, bytes(booster.save_raw("ubj")), columns, rows=customers,
+                                      ranked=ranks.columns_of(booster), explained=explained)
     table = score.rank_and_alert(scored, allowed, floor, bars, version, continuing)
     path = files.write_partition(table, settings.output_root, "scores", as_of)
+    if bars is not None:
+        bars.unpersist()
     # No count of the alerts only for this line: the draft step reads them and logs how many it drafted.
     logger.info("scored %d customers for %s with %s: at most %d alerts in %.1f s",
                 customers, as_of, version, allowed, time.monotonic() - started)

@@ -28,7 +28,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import xgboost as xgb
 from pyspark.sql import DataFrame, Window
@@ -56,12 +58,18 @@ def score_features(
     top_k: int = explain.TOP_REASONS,
     rows: int | None = None,
     ranked: Sequence[str] = (),
+    explained: int | None = None,
 ) -> DataFrame:
     """`customer_id, score, reasons` for every row of `features` (which must hold `columns`).
 
     `rows`: the row count of `features` when the caller knows it; up to `DRIVER_ROWS_LIMIT` the rows are
     scored on the driver, else batch by batch on the executors. Each row's score and reasons are the same
     either way (every row is scored on its own, after the ranks).
+
+    `explained`: reasons (TreeSHAP, the costly part: 51 s for 37,792 customers against 0.6 s for the scores)
+    only for the rows whose score is at least the `explained`-th highest score (ties included); the others
+    get an empty list. None: every row. On the executors the cut-off score comes from a first pass of scores
+    only (`_cutoff`).
 
     `ranked`: the columns a book-relative model reads as ranks (`ranks.columns_of(booster)`), ranked among
     the table's own customers paying abroad: on the driver with `ranks.ranked`, on the executors with
@@ -71,12 +79,15 @@ def score_features(
     numeric = [F.col(c).cast("double").alias(c) for c in columns]
     book = [] if not ranked or ranks.REFERENCE_COLUMN in columns else [F.col(ranks.REFERENCE_COLUMN)]
     table = features.select(F.col("customer_id"), *numeric, *book)
-    scorer = _scorer(booster_raw, columns, top_k, list(ranked))
     if rows is not None and rows <= DRIVER_ROWS_LIMIT:
         day = table.toPandas()
         if ranked:
             day = ranks.ranked(day, ranked, ranks.in_book(day))
-        parts = list(scorer(iter([day])))
+        cutoff = None
+        if explained is not None and len(day):
+            scores = _booster(booster_raw).predict(_matrix(day, columns)).astype("float64")
+            cutoff = _nth_highest(scores, explained)
+        parts = list(_scorer(booster_raw, columns, top_k, list(ranked), cutoff)(iter([day])))
         spark = features.sparkSession
         if not parts:
             return spark.createDataFrame([], SCORED_SCHEMA)
@@ -84,35 +95,74 @@ def score_features(
     if ranked:
         table = ranks.spark_ranked(table, ranked, "customer_id")
     shared = features.sparkSession.sparkContext.broadcast(booster_raw)
+    cut = None if explained is None else _cutoff(table, shared, columns, explained)
 
     def _score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        return _scorer(shared.value, columns, top_k, list(ranked))(batches)
+        return _scorer(shared.value, columns, top_k, list(ranked), cut)(batches)
 
     return table.mapInPandas(_score, SCORED_SCHEMA)
 
 
+def _booster(booster_raw: bytes) -> xgb.Booster:
+    booster = xgb.Booster()
+    booster.load_model(bytearray(booster_raw))
+    booster.set_param({"nthread": 1})  # one Spark task per core already; the same floats on the driver
+    return booster
+
+
+def _matrix(batch: pd.DataFrame, columns: list[str]) -> xgb.DMatrix:
+    return xgb.DMatrix(batch[columns].astype("float64"), feature_names=columns)
+
+
+def _nth_highest(scores: np.ndarray, n: int) -> float:
+    """The `n`-th highest of `scores` (the lowest when there are fewer)."""
+    ordered = np.sort(scores)[::-1]
+    return float(ordered[min(max(n, 1), len(ordered)) - 1])
+
+
+def _cutoff(table: DataFrame, shared: Any, columns: list[str], n: int) -> float | None:
+    """The `n`-th highest score of `table` on the executors: a pass of scores only (no TreeSHAP)."""
+
+    def _scores(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        booster = _booster(shared.value)
+        for batch in batches:
+            if not batch.empty:
+                yield pd.DataFrame({"score": booster.predict(_matrix(batch, columns)).astype("float64")})
+
+    top = table.mapInPandas(_scores, "score double").orderBy(F.col("score").desc()).limit(max(n, 1))
+    row = top.agg(F.min("score")).first()
+    return None if row is None or row[0] is None else float(row[0])
+
+
 def _scorer(
-    booster_raw: bytes, columns: list[str], top_k: int, ranked: list[str]
+    booster_raw: bytes, columns: list[str], top_k: int, ranked: list[str], cutoff: float | None = None
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """Score pandas batches of `customer_id` + `columns` (ranks in the `ranked` columns, their raw values
-    beside) with the booster: `customer_id, score, reasons`."""
+    beside) with the booster: `customer_id, score, reasons` (reasons for the rows scored at least `cutoff`;
+    None: every row)."""
     info = explain.feature_info(columns)
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        booster = xgb.Booster()
-        booster.load_model(bytearray(booster_raw))
-        booster.set_param({"nthread": 1})  # one Spark task per core already
+        booster = _booster(booster_raw)
         reference = explain.baseline(booster, columns)
         for batch in batches:
             if batch.empty:
                 continue
-            scores, contribs = explain.contributions(booster, batch, columns)
-            stated = ranks.raw(batch) if ranked else batch
-            standing = batch[ranked] if ranked else None
+            scores = booster.predict(_matrix(batch, columns)).astype("float64")
+            chosen = np.ones(len(batch), dtype=bool) if cutoff is None else scores >= cutoff
+            reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(batch))]
+            if chosen.any():
+                rows = batch[chosen].reset_index(drop=True)
+                _, contribs = explain.contributions(booster, rows, columns)
+                stated = ranks.raw(rows) if ranked else rows
+                standing = rows[ranked] if ranked else None
+                found = explain.top_reasons(contribs, stated, columns, info, top_k, reference, standing)
+                for index, explained_row in zip(np.flatnonzero(chosen), found, strict=True):
+                    reasons[index] = explained_row
             yield pd.DataFrame({
                 "customer_id": batch["customer_id"].astype("string"),
                 "score": scores,
-                "reasons": explain.top_reasons(contribs, stated, columns, info, top_k, reference, standing),
+                "reasons": reasons,
             })
 
     return score

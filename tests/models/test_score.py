@@ -134,6 +134,26 @@ def test_score_features_on_the_driver_equals_the_executors(spark):
     assert len(on_executors) == len(customers)
 
 
+def test_reasons_for_the_riskiest_rows_only_are_the_same_on_both_engines(spark):
+    customers = _customers()
+    booster = _booster(customers)
+    features = to_spark(spark, feature_frame((c, AS_OF) for c in customers)).repartition(3)
+    raw = bytes(booster.save_raw("ubj"))
+    every = {r["customer_id"]: r for r in score.score_features(features, raw, COLUMNS, rows=100).collect()}
+    on_driver = {r["customer_id"]: r for r in
+                 score.score_features(features, raw, COLUMNS, rows=100, explained=15).collect()}
+    on_executors = {r["customer_id"]: r for r in
+                    score.score_features(features, raw, COLUMNS, explained=15).collect()}
+    assert on_driver == on_executors
+    fifteenth = sorted((r["score"] for r in every.values()), reverse=True)[14]
+    top = {c for c, r in every.items() if r["score"] >= fifteenth}  # the 15 riskiest and any tied with them
+    assert len(top) >= 15 and len(top) < 100
+    # They keep the reasons a full run gives them; the others have none; scores are unchanged.
+    assert {c for c, r in on_driver.items() if r["reasons"]} == top
+    assert all(on_driver[c]["reasons"] == every[c]["reasons"] for c in top)
+    assert {c: r["score"] for c, r in on_driver.items()} == {c: r["score"] for c, r in every.items()}
+
+
 def test_run_writes_ranked_scores_with_reasons_and_holds_back_a_cleared_customer(spark, tmp_path, mlflow_uri):
     out = tmp_path / "out"
     customers = _customers()
