@@ -145,6 +145,7 @@ def spark_ranked(features: DataFrame, ranked_columns: Sequence[str], key: str,
         return features
     if key in names:
         raise ModelError(f"book ranks: the key {key!r} cannot be a ranked column")
+
     def number(name: str) -> Column:
         return F.nanvl(F.col(name).cast("double"), F.lit(None).cast("double"))
 

@@ -328,6 +328,15 @@ def test_render_matches_snapshot(name: str):
     assert forms[name].decode() == expected.read_text(encoding="utf-8")
 
 
+def test_a_draft_scored_by_the_rules_heads_its_reasons_as_rules():
+    draft = _draft(_travel_rows())
+    draft["model"]["version"] = "bantay-rules/1"
+    page = html.render(draft)
+    assert "<th>Rule</th>" in page and "<th>Rule's wording</th>" in page
+    assert '<th class="num">Share of the points</th>' in page and "Model's wording" not in page
+    assert "<th>Reason code</th>" in html.render(_draft(_travel_rows()))
+
+
 def test_a_case_without_an_outgoing_payment_omits_goaml_and_fintrac_and_says_why():
     """goAML and FINTRAC need a transaction: a case whose grounds hold no outgoing payment gets neither file,
     its draft names the omitted forms, and every other form is still written (and valid)."""
