@@ -69,7 +69,8 @@ def score_features(
     `explained`: reasons (TreeSHAP, the costly part: 51 s for 37,792 customers against 0.6 s for the scores)
     only for the rows whose score is at least the `explained`-th highest score (ties included); the others
     get an empty list. None: every row. On the executors the cut-off score comes from a first pass of scores
-    only (`_cutoff`).
+    only (`_cutoff`); with `ranked` columns the ranked table is held (an eager local checkpoint) so that the
+    two passes rank the day once.
 
     `ranked`: the columns a book-relative model reads as ranks (`ranks.columns_of(booster)`), ranked among
     the table's own customers paying abroad: on the driver with `ranks.ranked`, on the executors with
@@ -94,6 +95,8 @@ def score_features(
         return spark.createDataFrame(pd.concat(parts, ignore_index=True), SCORED_SCHEMA)
     if ranked:
         table = ranks.spark_ranked(table, ranked, "customer_id")
+        if explained is not None:  # two passes read the ranks (cut-off, then scores): rank the day once
+            table = table.localCheckpoint(eager=True)
     shared = features.sparkSession.sparkContext.broadcast(booster_raw)
     cut = None if explained is None else _cutoff(table, shared, columns, explained)
 

@@ -128,6 +128,18 @@ def test_score_features_ranks_the_day_and_states_amounts(spark):
     c2 = [r for r in key.loc[key["customer_id"] == "c2", "reasons"].iloc[0] if r["feature"] == "p2p_usd_90d"]
     assert c2 and c2[0]["value"] == 300.0
     assert c2[0]["text"].endswith("(as high as or higher than 100% of customers paying abroad)")
+    # Explaining the 3 riskiest only (the executors rank the day once for the cut-off pass and the scores):
+    # the same scores, and the same reasons for those rows, on both engines.
+    top_driver = score.score_features(table, raw, columns, rows=8, ranked=AMOUNTS, explained=3).toPandas()
+    top_executors = score.score_features(table, raw, columns, ranked=AMOUNTS, explained=3).toPandas()
+    for top in (top_driver, top_executors):
+        top = top.sort_values("customer_id").reset_index(drop=True)
+        assert top["score"].tolist() == key["score"].tolist()
+        third = sorted(key["score"], reverse=True)[2]
+        explained = top["score"] >= third
+        assert explained.sum() >= 3 and explained.sum() < len(top)
+        assert top.loc[explained, "reasons"].tolist() == key.loc[explained, "reasons"].tolist()
+        assert all(len(r) == 0 for r in top.loc[~explained, "reasons"])
 
 
 def test_training_ranks_amounts_among_the_unlabelled_book_and_marks_every_booster(store, fast_training):
