@@ -124,6 +124,7 @@ def build_drafts(
     empty = inputs.transactions.iloc[0:0]
     decisions = {str(row["customer_id"]): row for row in inputs.decisions.to_dict("records")}
     catalogue = build.feature_catalogue()
+    index = build.ClusterIndex.of(inputs.clusters, inputs.cluster_payers)  # once for the day's drafts
     institution = case.institution_for_forms(settings.institution.model_dump(), settings.demo)
     drafts: list[dict[str, Any]] = []
     failed: list[FailedCase] = []
@@ -147,6 +148,7 @@ def build_drafts(
                 catalogue=catalogue,
                 goaml=config,
                 decision=decisions.get(customer_id),
+                index=index,
             ),
         )
         if isinstance(made, FailedCase):

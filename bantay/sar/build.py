@@ -75,6 +75,7 @@ def build_draft(
     catalogue: Mapping[str, FeatureInfo],
     goaml: Mapping[str, Any] | None = None,
     decision: Mapping[str, Any] | None = None,
+    index: ClusterIndex | None = None,
 ) -> dict[str, Any]:
     """The draft for one alerted customer. `transactions` are that customer's rows with the flag columns of
     `bantay.features.flags` (`evidence.TXN_COLUMNS`).
@@ -86,12 +87,15 @@ def build_draft(
 
     `decision`: the customer's latest decision before `as_of` (`evidence.decisions`: label, decided_at,
     case_id), stated as `prior_decision` with how many reported payments were booked after it.
+
+    `index`: `ClusterIndex.of(clusters, cluster_payers)`, built once for a day's drafts (built here when
+    None); the draft reads only the clusters of the customer's own payees from it.
     """
     customer_id = str(score["customer_id"])
     txns = _prepared(transactions, as_of)
-    cluster_of, facts = _cluster_lookup(clusters)
-    others = _other_payers(cluster_payers, customer_id)
-    own_confirmed = _is_confirmed(cluster_payers, customer_id)
+    index = index if index is not None else ClusterIndex.of(clusters, cluster_payers)
+    cluster_of, facts, others = index.view(customer_id, txns["counterparty_id"])
+    own_confirmed = customer_id in index.confirmed
     reasons = [_reason(r, catalogue) for r in _list(score.get("reasons"))]
     context = grounds.Context(
         txns=txns,
@@ -110,7 +114,7 @@ def build_draft(
     earlier = _earlier_same_payees(txns, case_txns, cluster_of, facts)
     supporting_txns = txns[(ids.isin(evidence) | ids.isin(counted) | earlier) & ~ids.isin(suspicious)]
     payees = _payees(case_txns, cluster_of)
-    linked = _clusters(payees, clusters, cluster_payers, customer_id, case_ids, own_confirmed)
+    linked = _clusters(payees, index, customer_id, case_ids, own_confirmed)
     # The pipeline holds no evidence of trafficking (a plane ticket is not): the investigator decides.
     trafficking = False
     draft: dict[str, Any] = {
@@ -214,39 +218,69 @@ def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return txns
 
 
-def _cluster_lookup(clusters: pd.DataFrame) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """(counterparty_id -> cluster_id, cluster_id -> the cluster's facts) from the clusters table."""
-    if clusters.empty:
-        return {}, {}
-    cluster_of = {
-        str(k): str(v) for k, v in zip(clusters["counterparty_id"], clusters["cluster_id"], strict=True)
-    }
-    facts: dict[str, dict[str, Any]] = {}
-    for row in clusters.to_dict("records"):
-        facts.setdefault(
-            str(row["cluster_id"]),
-            {k: _plain(v) for k, v in row.items() if k not in _CLUSTER_ID_COLUMNS and _is_scalar(v)},
+@dataclass(frozen=True)
+class ClusterIndex:
+    """The payee clusters of a day's drafts, indexed once (a draft reads only its own payees' clusters).
+
+    From the clusters table (`counterparty_id, cluster_id` and the cluster's attributes, repeated on each of
+    its payee rows) and the cluster payers (`cluster_id, customer_id, confirmed`)."""
+
+    cluster_of: Mapping[str, str]  # counterparty_id -> cluster_id
+    facts: Mapping[str, Mapping[str, Any]]  # cluster_id -> the cluster's attributes (its first row's scalars)
+    members: Mapping[str, Sequence[str]]  # cluster_id -> its payee rows' counterparty ids, in table order
+    payers: Mapping[str, frozenset[str]]  # cluster_id -> the customers paying it
+    confirmed: frozenset[str]  # customers marked confirmed among the payers
+
+    @classmethod
+    def of(cls, clusters: pd.DataFrame, payers: pd.DataFrame) -> ClusterIndex:
+        cluster_of: dict[str, str] = {}
+        facts: dict[str, dict[str, Any]] = {}
+        members: dict[str, list[str]] = {}
+        if not clusters.empty:
+            for row in clusters.to_dict("records"):
+                cluster, payee = str(row["cluster_id"]), str(row["counterparty_id"])
+                cluster_of[payee] = cluster
+                members.setdefault(cluster, []).append(payee)
+                if cluster not in facts:
+                    facts[cluster] = {
+                        k: _plain(v) for k, v in row.items() if k not in _CLUSTER_ID_COLUMNS and _is_scalar(v)
+                    }
+        paying: dict[str, set[str]] = {}
+        confirmed: set[str] = set()
+        if not payers.empty:
+            marks = (
+                pd.to_numeric(payers["confirmed"], errors="coerce").fillna(0) == 1
+                if "confirmed" in payers.columns
+                else pd.Series(False, index=payers.index)
+            )
+            for cluster, customer, mark in zip(
+                payers["cluster_id"].astype(str), payers["customer_id"].astype(str), marks, strict=True
+            ):
+                paying.setdefault(cluster, set()).add(customer)
+                if mark:
+                    confirmed.add(customer)
+        return cls(
+            cluster_of,
+            facts,
+            members,
+            {c: frozenset(p) for c, p in paying.items()},
+            frozenset(confirmed),
         )
-    return cluster_of, facts
 
-
-def _other_payers(payers: pd.DataFrame, customer_id: str) -> dict[str, int]:
-    """cluster_id -> how many other customers of the institution paid it in the look-back."""
-    if payers.empty:
-        return {}
-    frame = payers.assign(
-        cluster_id=payers["cluster_id"].astype(str), customer_id=payers["customer_id"].astype(str)
-    )
-    frame = frame[frame["customer_id"] != customer_id]
-    return {str(k): int(v) for k, v in frame.groupby("cluster_id")["customer_id"].nunique().items()}
-
-
-def _is_confirmed(payers: pd.DataFrame, customer_id: str) -> bool:
-    """The customer is itself a confirmed case (`confirmed` of its own rows in `cluster_payers`)."""
-    if payers.empty or "confirmed" not in payers.columns:
-        return False
-    own = payers[payers["customer_id"].astype(str) == customer_id]
-    return bool((pd.to_numeric(own["confirmed"], errors="coerce").fillna(0) == 1).any())
+    def view(
+        self, customer_id: str, counterparties: pd.Series
+    ) -> tuple[dict[str, str], dict[str, Mapping[str, Any]], dict[str, int]]:
+        """The customer's share of the index: its payees' clusters (counterparty_id -> cluster_id), their
+        attributes, and how many other customers pay each (clusters with none left out)."""
+        cluster_of = {
+            payee: self.cluster_of[payee]
+            for payee in counterparties.dropna().astype(str).unique()
+            if payee in self.cluster_of
+        }
+        mine = set(cluster_of.values())
+        facts = {c: self.facts[c] for c in mine if c in self.facts}
+        others = {c: len(self.payers[c] - {customer_id}) for c in mine if c in self.payers}
+        return cluster_of, facts, {c: n for c, n in others.items() if n > 0}
 
 
 def _indicators(
@@ -469,43 +503,28 @@ def _payees(case_txns: pd.DataFrame, cluster_of: Mapping[str, str]) -> list[dict
 
 def _clusters(
     payees: Sequence[Mapping[str, Any]],
-    clusters: pd.DataFrame,
-    payers: pd.DataFrame,
+    index: ClusterIndex,
     customer_id: str,
     case_ids: Mapping[str, str],
     own_confirmed: bool = False,
 ) -> list[dict[str, Any]]:
-    if clusters.empty:
-        return []
-    frame = clusters.assign(
-        counterparty_id=clusters["counterparty_id"].astype(str), cluster_id=clusters["cluster_id"].astype(str)
-    )
     paid = {p["counterparty_id"] for p in payees}
-    mine = sorted(set(frame.loc[frame["counterparty_id"].isin(paid), "cluster_id"]))
-    payer_frame = payers.assign(
-        cluster_id=payers["cluster_id"].astype(str), customer_id=payers["customer_id"].astype(str)
-    )
+    mine = sorted({index.cluster_of[p] for p in paid if p in index.cluster_of})
     linked = []
     for cluster in mine:
-        rows = frame[frame["cluster_id"] == cluster]
-        attributes = {
-            col: _plain(rows[col].iloc[0])
-            for col in rows.columns
-            if col not in _CLUSTER_ID_COLUMNS and _is_scalar(rows[col].iloc[0])
-        }
+        members = index.members[cluster]
+        attributes = dict(index.facts[cluster])
         hub = bool(attributes.get("is_hub") or False)
         # A hub's other payers (hundreds of an exchange's customers) are no lead: not listed, not linked.
-        others = [] if hub else sorted(
-            set(payer_frame.loc[payer_frame["cluster_id"] == cluster, "customer_id"]) - {customer_id}
-        )
+        others = [] if hub else sorted(index.payers.get(cluster, frozenset()) - {customer_id})
         linked.append(
             {
                 "cluster_id": cluster,
                 "is_hub": hub,
                 "attributes": attributes,
-                "facts": cluster_facts(attributes, len(rows), len(others), own_confirmed),
-                "payee_ids": sorted(set(rows["counterparty_id"]) & paid),
-                "n_members": len(rows),
+                "facts": cluster_facts(attributes, len(members), len(others), own_confirmed),
+                "payee_ids": sorted(set(members) & paid),
+                "n_members": len(members),
                 "other_case_ids": sorted(case_ids[c] for c in others if c in case_ids),
                 "other_customer_ids": [c for c in others if c not in case_ids],
                 "n_other_customers": len(others),

@@ -380,3 +380,34 @@ def test_one_failing_case_does_not_stop_the_others(
     with db.open_store(made.out)() as session:
         stored = sorted(c.id for c in session.scalars(select(Case)))
     assert stored == sorted([C1, C2])
+
+
+def test_cluster_index_gives_each_draft_its_own_payees_clusters_only():
+    # Built once for a day's drafts; each draft reads the clusters of its own payees, the other payers
+    # without itself (a cluster it alone pays is left out), and whether it is itself confirmed.
+    import pandas as pd
+
+    clusters = pd.DataFrame({
+        "counterparty_id": ["P1", "P3", "P9"],
+        "cluster_id": ["K1", "K1", "K9"],
+        "n_members": [2, 2, 1],
+        "n_confirmed_payers_365d": [1, 1, 0],
+        "as_of": [AS_OF, AS_OF, AS_OF],
+    })
+    payers = pd.DataFrame({
+        "cluster_id": ["K1", "K1", "K1", "K9"],
+        "customer_id": ["c1", "c2", "c3", "c1"],
+        "confirmed": [0, 1, 0, 0],
+    })
+    index = build.ClusterIndex.of(clusters, payers)
+    assert index.members == {"K1": ["P1", "P3"], "K9": ["P9"]}
+    assert index.facts["K1"] == {"n_members": 2, "n_confirmed_payers_365d": 1}  # no ids, no date
+    assert index.confirmed == frozenset({"c2"})
+    cluster_of, facts, others = index.view("c1", pd.Series(["P1", "P9", None, "P7", "P1"]))
+    assert cluster_of == {"P1": "K1", "P9": "K9"}  # P7 is in no cluster
+    assert set(facts) == {"K1", "K9"}
+    assert others == {"K1": 2}  # K9: c1 alone
+    cluster_of, facts, others = index.view("c2", pd.Series(["P3"]))
+    assert cluster_of == {"P3": "K1"} and set(facts) == {"K1"} and others == {"K1": 2}
+    empty = build.ClusterIndex.of(clusters.iloc[0:0], payers.iloc[0:0])
+    assert empty.view("c1", pd.Series(["P1"])) == ({}, {}, {})

@@ -1,0 +1,87 @@
+"""Drafting speed: a day's drafts built from inputs read once, timed, and checksummed.
+
+    .venv/bin/python benchmarks/drafts.py --out OUT --as-of D --inputs FILE [--repeat N]
+
+The first call (FILE missing) reads the day's alerts and their evidence as `bantay draft` does
+(`bantay.sar.evidence.load`, Spark) and keeps them in FILE (a pickle, owner-only: it holds the alerted
+customers' rows). Every call then builds the drafts `--repeat` times with `draft_cases.build_drafts` (the
+pure part of `bantay draft`: grounds, totals, payees, clusters, narrative data; no Spark, no forms written)
+at a fixed generation time, and prints one JSON line: alerts, drafts built, failed, cluster rows, cluster
+payer rows, the seconds of each build, and the sha256 of the drafts (keys sorted). The same FILE run by two
+checkouts compares their drafting time, and their drafts byte for byte.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, where benchmarks/profile.py would shadow the standard
+# library's `profile` module that pyspark needs.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import time
+from datetime import UTC, date, datetime
+
+from bantay import settings as settings_module
+from bantay.jobs import draft_cases
+from bantay.sar import evidence, goaml
+
+GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _inputs(out: Path, as_of: date, path: Path) -> evidence.CaseInputs:
+    if path.exists():
+        with path.open("rb") as handle:
+            loaded: evidence.CaseInputs = pickle.load(handle)  # noqa: S301 - our own file, written below
+        return loaded
+    import bantay.spark
+
+    settings = settings_module.load(output_root=out, demo=True)
+    spark = bantay.spark.session(settings)
+    inputs = evidence.load(spark, settings, as_of, evidence.read_alerts(spark, settings, as_of))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        pickle.dump(inputs, handle)
+    return inputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="output root that `bantay score` wrote")
+    parser.add_argument("--as-of", type=date.fromisoformat, required=True)
+    parser.add_argument("--inputs", type=Path, required=True, help="pickle of the day's inputs (made if missing)")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    inputs = _inputs(args.out, args.as_of, args.inputs)
+    settings = settings_module.load(output_root=args.out, demo=True)
+    config = goaml.load_config(settings.goaml_config)
+    seconds = []
+    digest = ""
+    built = failed = 0
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        drafts, failures = draft_cases.build_drafts(inputs, settings, GENERATED_AT, config)
+        seconds.append(round(time.perf_counter() - started, 3))
+        text = json.dumps(drafts, sort_keys=True, default=str)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        built, failed = len(drafts), len(failures)
+    print(json.dumps({
+        "alerts": len(inputs.scores),
+        "drafts": built,
+        "failed": failed,
+        "cluster_rows": len(inputs.clusters),
+        "cluster_payer_rows": len(inputs.cluster_payers),
+        "seconds": seconds,
+        "sha256": digest,
+    }))
+
+
+if __name__ == "__main__":
+    main()
