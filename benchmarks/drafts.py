@@ -39,7 +39,7 @@ GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 def _inputs(out: Path, as_of: date, path: Path) -> evidence.CaseInputs:
     if path.exists():
         with path.open("rb") as handle:
-            loaded: evidence.CaseInputs = pickle.load(handle)  # noqa: S301 - our own file, written below
+            loaded: evidence.CaseInputs = pickle.load(handle)  # our own file, written below
         return loaded
     import bantay.spark
 
@@ -56,7 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="output root that `bantay score` wrote")
     parser.add_argument("--as-of", type=date.fromisoformat, required=True)
-    parser.add_argument("--inputs", type=Path, required=True, help="pickle of the day's inputs (made if missing)")
+    parser.add_argument("--inputs", type=Path, required=True,
+                        help="pickle of the day's inputs (made if missing)")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     inputs = _inputs(args.out, args.as_of, args.inputs)
@@ -72,7 +73,7 @@ def main() -> None:
         text = json.dumps(drafts, sort_keys=True, default=str)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         built, failed = len(drafts), len(failures)
-    print(json.dumps({
+    print(json.dumps({  # noqa: T201 - the benchmark's output
         "alerts": len(inputs.scores),
         "drafts": built,
         "failed": failed,
