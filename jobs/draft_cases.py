@@ -120,8 +120,10 @@ def build_drafts(
     as_of = inputs.as_of
     case_ids = {str(c): build.case_id(str(c), as_of) for c in inputs.scores["customer_id"]}
     customers = {str(row["customer_id"]): row for row in inputs.customers.to_dict("records")}
-    by_customer = dict(tuple(inputs.transactions.groupby("customer_id", sort=False)))
-    empty = inputs.transactions.iloc[0:0]
+    # Every alerted customer's rows prepared in one pass (look-back, order, flags), then split by customer.
+    rows = build.prepare(inputs.transactions, as_of)
+    by_customer = dict(tuple(rows.groupby(rows["customer_id"].astype(str), sort=False)))
+    empty = rows.iloc[0:0]
     decisions = {str(row["customer_id"]): row for row in inputs.decisions.to_dict("records")}
     catalogue = build.feature_catalogue()
     index = build.ClusterIndex.of(inputs.clusters, inputs.cluster_payers)  # once for the day's drafts
@@ -149,6 +151,7 @@ def build_drafts(
                 goaml=config,
                 decision=decisions.get(customer_id),
                 index=index,
+                prepared=True,
             ),
         )
         if isinstance(made, FailedCase):

@@ -76,6 +76,7 @@ def build_draft(
     goaml: Mapping[str, Any] | None = None,
     decision: Mapping[str, Any] | None = None,
     index: ClusterIndex | None = None,
+    prepared: bool = False,
 ) -> dict[str, Any]:
     """The draft for one alerted customer. `transactions` are that customer's rows with the flag columns of
     `bantay.features.flags` (`evidence.TXN_COLUMNS`).
@@ -89,10 +90,11 @@ def build_draft(
     case_id), stated as `prior_decision` with how many reported payments were booked after it.
 
     `index`: `ClusterIndex.of(clusters, cluster_payers)`, built once for a day's drafts (built here when
-    None); the draft reads only the clusters of the customer's own payees from it.
+    None); the draft reads only the clusters of the customer's own payees from it. `prepared`: the rows are
+    already `prepare`d (a day's drafts prepare every alerted customer's rows in one pass).
     """
     customer_id = str(score["customer_id"])
-    txns = _prepared(transactions, as_of)
+    txns = transactions.reset_index(drop=True) if prepared else prepare(transactions, as_of)
     index = index if index is not None else ClusterIndex.of(clusters, cluster_payers)
     cluster_of, facts, others = index.view(customer_id, txns["counterparty_id"])
     own_confirmed = customer_id in index.confirmed
@@ -204,8 +206,9 @@ def _prior_decision(decision: Mapping[str, Any] | None, case_txns: pd.DataFrame)
 # --- transactions and grounds -----------------------------------------------------------------------------
 
 
-def _prepared(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """The look-back's rows (`as_of - 365 <= booking_date < as_of`), sorted, flags as plain booleans."""
+def prepare(transactions: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The look-back's rows (`as_of - 365 <= booking_date < as_of`), sorted by booking time and txn_id
+    (stable), flags as plain booleans. Of several customers' rows, each customer's rows in that order."""
     txns = transactions.copy()
     txns["booked_at"] = pd.to_datetime(txns["booked_at"], utc=True)
     txns["booking_date"] = pd.to_datetime(txns["booking_date"]).dt.date

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -96,13 +96,18 @@ class Context:
     own_confirmed: bool = False
     # The reported payments (boolean mask over txns): set by `restrict`, so a context ground counts only them.
     within: pd.Series | None = None
+    # Masks of the look-back windows, computed once per context (days -> mask); read through `window`.
+    _windows: dict[int, pd.Series] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def is_hub(self, cluster: str) -> bool:
         """The cluster is a hub (`is_hub` in the clusters table), never a facilitator cluster."""
         return bool(self.cluster_facts.get(cluster, {}).get("is_hub") or False)
 
     def window(self, days: int) -> pd.Series:
-        return self.txns["booking_date"] >= self.as_of - timedelta(days=days)
+        """The rows booked in the `days` before `as_of` (a new Series each call)."""
+        if days not in self._windows:
+            self._windows[days] = self.txns["booking_date"] >= self.as_of - timedelta(days=days)
+        return self._windows[days].copy()
 
     def p2p(self, days: int) -> pd.Series:
         mask = self.txns["is_p2p"] & self.window(days)
