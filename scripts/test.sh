@@ -15,4 +15,4 @@ if [ ! -x /usr/bin/chromium ]; then
   exit 1
 fi
 echo "==> running the tests"
-exec .venv/bin/python -m pytest -q --durations=15 "$@"
+exec .venv/bin/python -m pytest -q --durations=30 "$@"
