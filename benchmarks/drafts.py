@@ -38,17 +38,24 @@ GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _inputs(out: Path, as_of: date, path: Path) -> evidence.CaseInputs:
     if path.exists():
+        if path.stat().st_uid != os.getuid() or path.stat().st_mode & 0o077:
+            raise SystemExit(f"drafts: error: {path} is not this user's owner-only file; not read")
         with path.open("rb") as handle:
             loaded: evidence.CaseInputs = pickle.load(handle)  # our own file, written below
+        if loaded.as_of != as_of:
+            raise SystemExit(f"drafts: error: {path} holds the inputs of {loaded.as_of}, not of {as_of}")
         return loaded
     import bantay.spark
 
     settings = settings_module.load(output_root=out, demo=True)
     spark = bantay.spark.session(settings)
     inputs = evidence.load(spark, settings, as_of, evidence.read_alerts(spark, settings, as_of))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_name(path.name + ".partial")  # renamed once whole: a crash leaves no half file
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         pickle.dump(inputs, handle)
+    os.replace(partial, path)
+    spark.stop()  # the builds below are timed without a JVM beside them
     return inputs
 
 

@@ -94,6 +94,18 @@ def isolated(case_id: str, score: Any, make: Callable[[], T]) -> T | FailedCase:
         return FailedCase.of(case_id, score, error)
 
 
+def _day_wide(what: str, make: Callable[[], T]) -> T | None:
+    """`make()`, done once for the day's drafts, or None when it raised: each case then does its part alone,
+    so that a fault in one customer's rows fails that case only (`isolated`)."""
+    try:
+        return make()
+    except Exception as error:  # any fault: the cases redo this part one by one, and the faulty one fails
+        logger.warning(
+            "drafts: %s for the whole day failed (%s); each case does its own", what, type(error).__name__
+        )
+        return None
+
+
 def draft_scored(
     spark: Any,
     settings: Settings,
@@ -121,12 +133,17 @@ def build_drafts(
     case_ids = {str(c): build.case_id(str(c), as_of) for c in inputs.scores["customer_id"]}
     customers = {str(row["customer_id"]): row for row in inputs.customers.to_dict("records")}
     # Every alerted customer's rows prepared in one pass (look-back, order, flags), then split by customer.
-    rows = build.prepare(inputs.transactions, as_of)
+    # A fault in some customer's rows: each case prepares its own rows, so that only its case fails.
+    prepared = _day_wide("the rows' preparation", partial(build.prepare, inputs.transactions, as_of))
+    rows = inputs.transactions if prepared is None else prepared
     by_customer = dict(tuple(rows.groupby(rows["customer_id"].astype(str), sort=False)))
     empty = rows.iloc[0:0]
     decisions = {str(row["customer_id"]): row for row in inputs.decisions.to_dict("records")}
     catalogue = build.feature_catalogue()
-    index = build.ClusterIndex.of(inputs.clusters, inputs.cluster_payers)  # once for the day's drafts
+    # Built once for the day's drafts; should it fail, each case builds its own (and fails alone, as below).
+    index = _day_wide(
+        "the payee cluster index", partial(build.ClusterIndex.of, inputs.clusters, inputs.cluster_payers)
+    )
     institution = case.institution_for_forms(settings.institution.model_dump(), settings.demo)
     drafts: list[dict[str, Any]] = []
     failed: list[FailedCase] = []
@@ -151,7 +168,7 @@ def build_drafts(
                 goaml=config,
                 decision=decisions.get(customer_id),
                 index=index,
-                prepared=True,
+                prepared=prepared is not None,
             ),
         )
         if isinstance(made, FailedCase):

@@ -134,3 +134,46 @@ def test_build_draft_names_earlier_payments_to_reported_payees():
         "also paid the same payees or payee clusters 1 time before 2025-02-05 (k0)"
     )
     assert when in narrative.narrative(draft)
+
+
+def test_a_days_drafts_prepared_together_equal_each_alone_and_a_faulty_customer_fails_alone(tmp_path):
+    # The day's drafts prepare every customer's rows in one pass and index the clusters once. c8's draft is
+    # the same whether the day's pass works (c9 fine) or fails (c9's rows hold a flag that is no boolean,
+    # so every case prepares its own rows and only c9's case fails).
+    from datetime import UTC
+
+    from sar_world import AS_OF, GENERATED_AT
+
+    from bantay import settings as settings_module
+    from bantay.jobs import draft_cases
+    from bantay.sar import evidence, goaml
+
+    def day(night: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+        c9 = [{**_txn("z1", 20, 23, "35.00", "P7", "PH"), "customer_id": "c9", "is_night": night}]
+        inputs = evidence.CaseInputs(
+            as_of=AS_OF,
+            scores=pd.DataFrame([
+                {"customer_id": c, "score": s, "rank": r, "model_version": "1", "reasons": []}
+                for c, s, r in (("c8", 0.8, 1), ("c9", 0.7, 2))
+            ]),
+            customers=pd.DataFrame([
+                {"customer_id": c, "residence_country": "GB", "timezone": "Europe/London"}
+                for c in ("c8", "c9")
+            ]),
+            transactions=pd.DataFrame([*ROWS, *c9], columns=list(TXN_COLUMNS)),
+            clusters=CLUSTERS,
+            cluster_payers=PAYERS,
+        )
+        settings = settings_module.load(output_root=tmp_path, demo=True)
+        config = goaml.load_config(settings.goaml_config)
+        return draft_cases.build_drafts(inputs, settings, GENERATED_AT.replace(tzinfo=UTC), config)
+
+    together, none_failed = day(True)
+    alone, failed = day("yes")
+    assert none_failed == [] and [d["model"]["rank"] for d in together] == [1, 2]
+    assert [f.case_id for f in failed] == [together[1]["case_id"]]
+    assert failed[0].reason.startswith("TypeError")
+    assert alone == together[:1]
+    c8 = together[0]
+    assert [t["txn_id"] for t in c8["transactions"]] == ["n1", "f1", "n2", "n3"]
+    assert {c["cluster_id"]: c["other_customer_ids"] for c in c8["clusters"]} == {"KF": ["c5"]}
