@@ -226,7 +226,9 @@ class ClusterIndex:
     """The payee clusters of a day's drafts, indexed once (a draft reads only its own payees' clusters).
 
     From the clusters table (`counterparty_id, cluster_id` and the cluster's attributes, repeated on each of
-    its payee rows) and the cluster payers (`cluster_id, customer_id, confirmed`)."""
+    its payee rows) and the cluster payers (`cluster_id, customer_id, confirmed`). A payee belongs to one
+    cluster (connected components); a table listing it under two would have its last row win, for the
+    payees' `cluster_id` and the clusters listed alike."""
 
     cluster_of: Mapping[str, str]  # counterparty_id -> cluster_id
     facts: Mapping[str, Mapping[str, Any]]  # cluster_id -> the cluster's attributes (its first row's scalars)
