@@ -237,6 +237,16 @@ def _variant(
         fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, recipe)
         return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
             "book_columns": len(book)}
+    if name == "book_usd_dated":
+        # As book_usd, but each training row ranked among the unlabelled book rows nearest its own date
+        # (`DATED_REFERENCE` of them), the book of about that day, as a scored day is ranked among its own.
+        book = book_columns(specs, BOOK_UNITS["usd"])
+        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
+        dated = ranks.ranked_near_dates(frame, book, unlabelled & in_book(frame), DATED_REFERENCE,
+                                        keep_raw=False)
+        fitted = fit.fit_frame(dated, specs, recipe)
+        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
+            "book_columns": len(book)}
     if name == "pu_weight":
         fitted = fit.fit_frame(frame, specs, recipe)
         confirmed = fitted.evaluation["label"].to_numpy() == 1
@@ -252,8 +262,9 @@ MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "prior_margin_gated": gated_margin, "prior_margin_shares": shares_logit,
 }
 BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
+DATED_REFERENCE = 500  # book_usd_dated: the unlabelled book rows nearest a training row's date it is ranked in
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
-            *BOOK_VARIANTS)
+            *BOOK_VARIANTS, "book_usd_dated")
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:

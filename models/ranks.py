@@ -76,6 +76,43 @@ def ranked(frame: pd.DataFrame, ranked_columns: Sequence[str], reference: np.nda
     return out
 
 
+def nearest_dates(dates: np.ndarray, reference_dates: np.ndarray, size: int) -> dict[Any, np.ndarray]:
+    """For each distinct date of `dates`, a mask of the `reference_dates` nearest to it: the `size` closest
+    (in days, before or after), with every row as close as the last one taken (ties all in), or all of them
+    when there are fewer. `dates` and `reference_dates` are arrays of `datetime.date`."""
+    ordinal = np.array([d.toordinal() for d in reference_dates], dtype=np.int64)
+    out: dict[Any, np.ndarray] = {}
+    for day in sorted(set(dates.tolist())):
+        distance = np.abs(ordinal - day.toordinal())
+        if len(distance) <= size:
+            out[day] = np.ones(len(distance), dtype=bool)
+            continue
+        out[day] = distance <= np.partition(distance, size - 1)[size - 1]
+    return out
+
+
+def ranked_near_dates(frame: pd.DataFrame, ranked_columns: Sequence[str], reference: np.ndarray,
+                      size: int, keep_raw: bool = True) -> pd.DataFrame:
+    """`ranked`, with each row ranked among the `size` reference rows nearest to its own `as_of` (ties in)
+    instead of among all of them: the book of (about) the row's date, as scoring ranks a day's customers among
+    that day's book. Rows are ranked date by date; the raw values are kept as in `ranked`."""
+    reference = np.asarray(reference, dtype=bool)
+    dates = frame["as_of"].to_numpy()
+    near = nearest_dates(dates, dates[reference], size)
+    out = frame.copy()
+    for column in ranked_columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        book = values[reference]
+        result = np.full(len(values), np.nan)
+        for day, mask in near.items():
+            rows = dates == day
+            result[rows] = rank_values(values[rows], book[mask])
+        if keep_raw:
+            out[RAW_PREFIX + column] = values
+        out[column] = result
+    return out
+
+
 def raw(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with every ranked column's raw value back in place (a frame without raw values: as it is)."""
     kept = [c for c in frame.columns if c.startswith(RAW_PREFIX)]
