@@ -292,7 +292,11 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     `update_clusters` from date to date was no faster (about 14 s a date). docs/performance.md has the
     profile of the one-pass aggregates against one plan per grid date.
     """
-    points = points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
+    # Materialised once (a few rows a point): the dates, every feature family and the spine read it.
+    points = (
+        points.select("customer_id", F.col("as_of").cast("date").alias("as_of")).distinct()
+        .localCheckpoint(eager=True)
+    )
     dates = sorted(row["as_of"] for row in points.select("as_of").distinct().collect())
     if not dates:
         return spark.createDataFrame([], table_schema())

@@ -220,10 +220,13 @@ def training_rows(
     size = min(max(recipe.unlabelled_ratio * (counts[0] + counts[1]), recipe.unlabelled_min),
                recipe.unlabelled_max)
     population = ledger.read_validated(spark, settings.output_root, "transactions", before=as_of)
+    # Materialised once: the points feed every family of features and the join below, and each reading of
+    # the plan would redo the lead points' state scan and the unlabelled sample's scan and sort.
     points = (
         decision_points(labelled)
         .unionByName(paying_lead_points(spark, settings, lead_points(labelled, recipe), recipe, store))
         .unionByName(decision_points(unlabelled_points(population, labelled, dates, size, recipe)))
+        .localCheckpoint(eager=True)
     )
     features = store.features_for_points(spark, settings, points.select("customer_id", "as_of"))
     missing = [c for c in columns if c not in features.columns]
