@@ -43,7 +43,7 @@ def test_ranks_near_dates_by_hand():
     frame = pd.DataFrame({
         "as_of": [date(2025, 3, d) for d in (1, 2, 10, 20, 2, 19)],
         "n_p2p_365d": [1.0] * 6,
-        "p2p_usd_90d": [10.0, 20.0, 30.0, 40.0, 25.0, 35.0],
+        "p2p_usd_90d": [10.0, 20.0, 30.0, 40.0, 25.0, 25.0],
     })
     reference = np.array([True, True, True, False, False, False])
     near = ranks.nearest_dates(frame["as_of"].to_numpy(), frame["as_of"].to_numpy()[reference], 2)
@@ -51,11 +51,11 @@ def test_ranks_near_dates_by_hand():
     assert near[date(2025, 3, 2)].tolist() == [True, True, False]
     assert near[date(2025, 3, 19)].tolist() == [False, True, True]
     out = ranks.ranked_near_dates(frame, ["p2p_usd_90d"], reference, 2)
-    # 2 March ranks among 10, 20; 19 March among 20, 30; 1 and 10 March (the reference rows themselves):
-    # 1 March among 10, 20 (distances 0, 1); 10 March among 30 and 20 (distances 0, 8).
-    assert out["p2p_usd_90d"].tolist() == [0.5, 1.0, 1.0, 1.0, 1.0, 1.0]
+    # 2 March ranks among 10, 20; 19 March among 20, 30 (25 is half way: 0.5, where all three reference rows
+    # would give 2/3 and the two earliest 1.0); 1 March among 10, 20; 10 and 20 March among 20, 30.
+    assert out["p2p_usd_90d"].tolist() == [0.5, 1.0, 1.0, 1.0, 1.0, 0.5]
     assert ranks.ranked_near_dates(frame, ["p2p_usd_90d"], reference, 3)["p2p_usd_90d"].tolist() == \
-        pytest.approx([1 / 3, 2 / 3, 1.0, 1.0, 2 / 3, 1.0])
+        pytest.approx([1 / 3, 2 / 3, 1.0, 1.0, 2 / 3, 2 / 3])
     # Ties in distance are all taken: 6 March is 4 days from both 2 and 10 March, so size 1 takes both.
     tied = ranks.nearest_dates(np.array([date(2025, 3, 6)]), np.array([date(2025, 3, 2), date(2025, 3, 10),
                                                                          date(2025, 3, 20)]), 1)
