@@ -262,7 +262,7 @@ MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
     "prior_margin_gated": gated_margin, "prior_margin_shares": shares_logit,
 }
 BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
-DATED_REFERENCE = 500  # book_usd_dated: the unlabelled book rows nearest a training row's date it is ranked in
+DATED_REFERENCE = 500  # book_usd_dated: how many unlabelled book rows nearest its date a row is ranked in
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
             *BOOK_VARIANTS, "book_usd_dated")
 
