@@ -237,6 +237,15 @@ def _variant(
         fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, recipe)
         return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
             "book_columns": len(book)}
+    if name == "book_usd_spread":
+        # As book_usd, with fewer features offered to each tree and each split (`SPREAD`), so that no single
+        # indicator of the training world carries the score alone (the daters' diagnostic, 2026-12-07).
+        book = book_columns(specs, BOOK_UNITS["usd"])
+        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
+        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs,
+                               replace(recipe, **SPREAD))
+        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
+            "book_columns": len(book)}
     if name == "book_usd_dated":
         # As book_usd, but each training row ranked among the unlabelled book rows nearest its own date
         # (`DATED_REFERENCE` of them), the book of about that day, as a scored day is ranked among its own.
@@ -263,8 +272,9 @@ MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
 }
 BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
 DATED_REFERENCE = 500  # book_usd_dated: how many unlabelled book rows nearest its date a row is ranked in
+SPREAD = {"colsample_bytree": 0.6, "colsample_bynode": 0.5}  # book_usd_spread (the recipe: 0.9 and 0.7)
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
-            *BOOK_VARIANTS, "book_usd_dated")
+            *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread")
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:
