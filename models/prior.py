@@ -242,8 +242,8 @@ def _variant(
         # indicator of the training world carries the score alone (the daters' diagnostic, 2026-12-07).
         book = book_columns(specs, BOOK_UNITS["usd"])
         unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
-        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs,
-                               replace(recipe, **SPREAD))
+        spread = replace(recipe, colsample_bytree=SPREAD[0], colsample_bynode=SPREAD[1])
+        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, spread)
         return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
             "book_columns": len(book)}
     if name == "book_usd_dated":
@@ -272,7 +272,7 @@ MARGINS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
 }
 BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
 DATED_REFERENCE = 500  # book_usd_dated: how many unlabelled book rows nearest its date a row is ranked in
-SPREAD = {"colsample_bytree": 0.6, "colsample_bynode": 0.5}  # book_usd_spread (the recipe: 0.9 and 0.7)
+SPREAD = (0.6, 0.5)  # book_usd_spread's colsample_bytree and colsample_bynode (the recipe: 0.9 and 0.7)
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
             *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread")
 

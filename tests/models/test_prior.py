@@ -158,3 +158,22 @@ def test_book_variant_scores_a_world_whose_amounts_are_scaled_as_the_world_itsel
     np.testing.assert_allclose(scorer(scaled), scorer(frame))
     base, _ = prior._variant("base", frame, specs, fast_training)
     assert not np.allclose(base(scaled), base(frame))  # the absolute model moves with the amounts
+
+
+@pytest.mark.parametrize("name", ["book_usd_dated", "book_usd_spread"])
+def test_book_variants_measured_on_2026_12_07_score_amounts_in_the_book(store, fast_training, name):
+    from model_worlds import training_frame
+
+    from bantay.models import training_set
+
+    frame = training_frame(store["labels"])
+    specs = training_set.catalogue()
+    scorer, about = prior._variant(name, frame, specs, fast_training)
+    usd = prior.book_columns(specs, prior.BOOK_UNITS["usd"])
+    assert about["book_columns"] == len(usd)
+    scores = scorer(frame)
+    assert len(scores) == len(frame) and np.all((scores > 0) & (scores < 1))
+    np.testing.assert_allclose(scorer(frame.assign(**{c: frame[c] * 7.5 for c in usd})), scores)
+    if name == "book_usd_spread":  # fewer features offered per tree and split: another model
+        book, _ = prior._variant("book_usd", frame, specs, fast_training)
+        assert not np.allclose(book(frame), scores)
