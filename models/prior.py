@@ -229,31 +229,20 @@ def _variant(
         margin = MARGINS[name]
         booster = fit_custom(frame, specs, fit.weights(frame, recipe), margin(frame), recipe)
         return (lambda w: predict_custom(booster, w, specs, margin(w))), {}
-    if name in BOOK_VARIANTS:
+    if name in BOOK_VARIANTS or name in ("book_usd_spread", "book_usd_dated"):
         # Training's reference is the unlabelled sample (a random sample of the book over the training
         # period); a scored world's is its own feature table (the whole book on its date).
-        book = book_columns(specs, BOOK_UNITS[BOOK_VARIANTS[name]])
-        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
-        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, recipe)
-        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
-            "book_columns": len(book)}
-    if name == "book_usd_spread":
-        # As book_usd, with fewer features offered to each tree and each split (`SPREAD`), so that no single
-        # indicator of the training world carries the score alone (the daters' diagnostic, 2026-12-07).
-        book = book_columns(specs, BOOK_UNITS["usd"])
-        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
-        spread = replace(recipe, colsample_bytree=SPREAD[0], colsample_bynode=SPREAD[1])
-        fitted = fit.fit_frame(book_relative(frame, book, unlabelled & in_book(frame)), specs, spread)
-        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
-            "book_columns": len(book)}
-    if name == "book_usd_dated":
-        # As book_usd, but each training row ranked among the unlabelled book rows nearest its own date
+        book = book_columns(specs, BOOK_UNITS[BOOK_VARIANTS.get(name, "usd")])
+        reference = (frame["typology"] == evaluate.UNLABELLED).to_numpy() & in_book(frame)
+        if name == "book_usd_spread":
+            # Fewer features offered to each tree and each split (`SPREAD`), so that no single indicator of
+            # the training world carries the score alone (the daters' diagnostic, 2026-12-07).
+            recipe = replace(recipe, colsample_bytree=SPREAD[0], colsample_bynode=SPREAD[1])
+        # book_usd_dated: each training row ranked among the unlabelled book rows nearest its own date
         # (`DATED_REFERENCE` of them), the book of about that day, as a scored day is ranked among its own.
-        book = book_columns(specs, BOOK_UNITS["usd"])
-        unlabelled = (frame["typology"] == evaluate.UNLABELLED).to_numpy()
-        dated = ranks.ranked_near_dates(frame, book, unlabelled & in_book(frame), DATED_REFERENCE,
-                                        keep_raw=False)
-        fitted = fit.fit_frame(dated, specs, recipe)
+        training = (ranks.ranked_near_dates(frame, book, reference, DATED_REFERENCE, keep_raw=False)
+                    if name == "book_usd_dated" else book_relative(frame, book, reference))
+        fitted = fit.fit_frame(training, specs, recipe)
         return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
             "book_columns": len(book)}
     if name == "pu_weight":
