@@ -101,14 +101,14 @@ def ranked_near_dates(frame: pd.DataFrame, ranked_columns: Sequence[str], refere
     that day's book. Rows are ranked date by date; the raw values are kept as in `ranked`."""
     reference = np.asarray(reference, dtype=bool)
     dates = frame["as_of"].to_numpy()
-    near = nearest_dates(dates, dates[reference], size)
+    # Per date: its rows and its reference rows, found once for every column.
+    near = [(dates == day, mask) for day, mask in nearest_dates(dates, dates[reference], size).items()]
     out = frame.copy()
     for column in ranked_columns:
         values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         book = values[reference]
         result = np.full(len(values), np.nan)
-        for day, mask in near.items():
-            rows = dates == day
+        for rows, mask in near:
             result[rows] = rank_values(values[rows], book[mask])
         if keep_raw:
             out[RAW_PREFIX + column] = values

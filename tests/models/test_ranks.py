@@ -39,7 +39,7 @@ def test_ranks_by_hand():
 def test_ranks_near_dates_by_hand():
     from datetime import date
 
-    # Reference rows (all in the book) on 1, 2, 10 and 20 March; two rows to rank on 2 and 19 March.
+    # Reference rows (all in the book) on 1, 2 and 10 March; rows outside the reference on 20, 2 and 19 March.
     frame = pd.DataFrame({
         "as_of": [date(2025, 3, d) for d in (1, 2, 10, 20, 2, 19)],
         "n_p2p_365d": [1.0] * 6,
