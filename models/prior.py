@@ -123,6 +123,26 @@ def book_relative(frame: pd.DataFrame, columns: Sequence[str], reference: np.nda
 
 in_book = ranks.in_book
 
+# `night_gated`: the night shares (O5) count only for a customer with a breadth signal (O4 payees, O12 bursts
+# or F5 a cluster paid by a confirmed case); the daters' diagnostic, 2026-12-07.
+NIGHT_COLUMNS = ("share_p2p_night_30d", "share_p2p_night_90d", "share_p2p_night_365d", "share_out_night_90d")
+NIGHT_GATE_PAYEES = 3
+
+
+def night_gated(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with each night share set to 0 where the customer paid fewer than `NIGHT_GATE_PAYEES` payees in
+    90 days, made no burst payment and paid no cluster of a confirmed case (missing values stay missing; the
+    input is not changed)."""
+
+    def column(name: str) -> np.ndarray:
+        values = frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
+        return np.asarray(pd.to_numeric(values, errors="coerce").fillna(0), dtype="float64")
+
+    broad = ((column("n_payees_90d") >= NIGHT_GATE_PAYEES) | (column("share_p2p_burst_90d") > 0)
+             | (column("n_pay_confirmed_cluster_365d") > 0))
+    present = [c for c in NIGHT_COLUMNS if c in frame.columns]
+    return frame.assign(**{c: frame[c].where(broad | frame[c].isna(), 0.0) for c in present})
+
 
 @dataclass(frozen=True)
 class _Spec:
@@ -229,7 +249,7 @@ def _variant(
         margin = MARGINS[name]
         booster = fit_custom(frame, specs, fit.weights(frame, recipe), margin(frame), recipe)
         return (lambda w: predict_custom(booster, w, specs, margin(w))), {}
-    if name in BOOK_VARIANTS or name in ("book_usd_spread", "book_usd_dated"):
+    if name in BOOK_VARIANTS or name in ("book_usd_spread", "book_usd_dated", "book_usd_night_gated"):
         # Training's reference is the unlabelled sample (a random sample of the book over the training
         # period); a scored world's is its own feature table (the whole book on its date).
         book = book_columns(specs, BOOK_UNITS[BOOK_VARIANTS.get(name, "usd")])
@@ -242,9 +262,11 @@ def _variant(
         # (`DATED_REFERENCE` of them), the book of about that day, as a scored day is ranked among its own.
         training = (ranks.ranked_near_dates(frame, book, reference, DATED_REFERENCE, keep_raw=False)
                     if name == "book_usd_dated" else book_relative(frame, book, reference))
-        fitted = fit.fit_frame(training, specs, recipe)
-        return (lambda w: fit.predict(fitted.production, book_relative(w, book, in_book(w)), columns)), {
-            "book_columns": len(book)}
+        gate: Callable[[pd.DataFrame], pd.DataFrame] = (
+            night_gated if name == "book_usd_night_gated" else (lambda w: w))
+        fitted = fit.fit_frame(gate(training), specs, recipe)
+        return (lambda w: fit.predict(fitted.production, gate(book_relative(w, book, in_book(w))),
+                                      columns)), {"book_columns": len(book)}
     if name == "pu_weight":
         fitted = fit.fit_frame(frame, specs, recipe)
         confirmed = fitted.evaluation["label"].to_numpy() == 1
@@ -263,7 +285,7 @@ BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
 DATED_REFERENCE = 500  # book_usd_dated: how many unlabelled book rows nearest its date a row is ranked in
 SPREAD = (0.6, 0.5)  # book_usd_spread's colsample_bytree and colsample_bynode (the recipe: 0.9 and 0.7)
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
-            *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread")
+            *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread", "book_usd_night_gated")
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:

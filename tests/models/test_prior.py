@@ -160,7 +160,25 @@ def test_book_variant_scores_a_world_whose_amounts_are_scaled_as_the_world_itsel
     assert not np.allclose(base(scaled), base(frame))  # the absolute model moves with the amounts
 
 
-@pytest.mark.parametrize("name", ["book_usd_dated", "book_usd_spread"])
+def test_night_gated_keeps_night_shares_only_with_breadth_by_hand():
+    frame = pd.DataFrame({
+        "share_p2p_night_90d": [0.5, 0.5, 0.5, 0.5, np.nan, 0.4],
+        "share_p2p_night_365d": [0.3, 0.3, 0.3, 0.3, 0.2, 0.1],
+        "n_payees_90d": [2, 3, 1, 1, 1, np.nan],
+        "share_p2p_burst_90d": [0.0, 0.0, 0.2, 0.0, 0.0, np.nan],
+        "n_pay_confirmed_cluster_365d": [0, 0, 0, 2, 0, np.nan],
+    })
+    gated = prior.night_gated(frame)
+    # Row 0: two payees, no burst, no confirmed cluster: no night signal. Rows 1-3: three payees, a burst, a
+    # confirmed cluster. Row 4: a missing night share stays missing. Row 5: nothing known: gated.
+    assert gated["share_p2p_night_90d"].tolist()[:4] == [0.0, 0.5, 0.5, 0.5]
+    assert np.isnan(gated["share_p2p_night_90d"].iloc[4]) and gated["share_p2p_night_90d"].iloc[5] == 0.0
+    assert gated["share_p2p_night_365d"].tolist() == [0.0, 0.3, 0.3, 0.3, 0.0, 0.0]
+    assert frame["share_p2p_night_90d"].iloc[0] == 0.5  # the input is not changed
+    assert "share_out_night_90d" not in gated.columns  # absent columns are not added
+
+
+@pytest.mark.parametrize("name", ["book_usd_dated", "book_usd_spread", "book_usd_night_gated"])
 def test_book_variants_measured_on_2026_12_07_score_amounts_in_the_book(store, fast_training, name):
     from model_worlds import training_frame
 
@@ -177,3 +195,29 @@ def test_book_variants_measured_on_2026_12_07_score_amounts_in_the_book(store, f
     if name == "book_usd_spread":  # fewer features offered per tree and split: another model
         book, _ = prior._variant("book_usd", frame, specs, fast_training)
         assert not np.allclose(book(frame), scores)
+
+
+def test_night_gated_variant_learns_no_night_share_without_breadth(store, fast_training):
+    from model_worlds import SEPARATOR, training_frame
+
+    from bantay.models import training_set
+
+    # The night share tells payers from look-alikes here (the separator moved into it), and nobody has a
+    # breadth signal: book_usd learns the night share, the gated variant cannot see it.
+    frame = training_frame(store["labels"])
+    noise = np.random.default_rng(3).uniform(0, 1, len(frame))
+    night = frame.assign(share_p2p_night_90d=frame[SEPARATOR], **{SEPARATOR: noise}, n_payees_90d=1,
+                         share_p2p_burst_90d=0.0, n_pay_confirmed_cluster_365d=0)
+    specs = training_set.catalogue()
+    gated, _ = prior._variant("book_usd_night_gated", night, specs, fast_training)
+    plain, _ = prior._variant("book_usd", night, specs, fast_training)
+    flipped = night.assign(share_p2p_night_90d=1 - night["share_p2p_night_90d"])
+    assert not np.allclose(plain(flipped), plain(night))
+    np.testing.assert_allclose(gated(flipped), gated(night))  # it never saw a night share
+    # Trained where everybody has breadth, it learns the night share; scoring gates too: the night share of a
+    # customer without breadth does not move its score.
+    broad = night.assign(n_payees_90d=5)
+    learned, _ = prior._variant("book_usd_night_gated", broad, specs, fast_training)
+    assert not np.allclose(learned(broad.assign(share_p2p_night_90d=flipped["share_p2p_night_90d"])),
+                           learned(broad))
+    np.testing.assert_allclose(learned(flipped), learned(night))
