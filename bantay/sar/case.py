@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from bantay.errors import BantayError
-from bantay.sar import austrac, fincen, fintrac, goaml, html, nca
+from bantay.sar import austrac, fincen, fintrac, goaml, html, nca, structure
 
 DRAFT_SCHEMA_FILE = "draft.schema.json"
 
@@ -65,26 +61,13 @@ def _positive_int(value: Any) -> bool:
     return text.isdigit() and int(text) >= 1
 
 
-@cache
-def draft_schema() -> dict[str, Any]:
-    with (
-        resources.files("bantay.sar")
-        .joinpath("schemas", DRAFT_SCHEMA_FILE)
-        .open("r", encoding="utf-8") as handle
-    ):
-        schema: dict[str, Any] = json.load(handle)
-    return schema
-
-
 def validate_draft(draft: Mapping[str, Any]) -> None:
     """Raise DraftSchemaError naming the case and the failing path (never the value: it may be personal)."""
-    validator = jsonschema.Draft202012Validator(draft_schema())
-    error = next(iter(sorted(validator.iter_errors(draft), key=lambda e: list(e.absolute_path))), None)
+    error = structure.first_error(DRAFT_SCHEMA_FILE, draft)
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise DraftSchemaError(
-            f"case {draft.get('case_id')}: draft.json fails its schema at {where} ({error.validator})"
-        )
+        where, keyword = error
+        case_id = draft.get("case_id")
+        raise DraftSchemaError(f"case {case_id}: draft.json fails its schema at {where} ({keyword})")
 
 
 def render_forms(

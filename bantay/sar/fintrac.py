@@ -6,7 +6,7 @@ the people and businesses involved (`definitions`: the subject as conductor and 
 beneficiary), and one transaction per reported payment with its starting action (amount sent, the subject's
 account, the session's public IP) and completing action (the payee, the payee's account or wallet, the value
 in Canadian dollars at the ledger's rate of the day). docs/formats.md says which field rules are verified.
-Checked against `schemas/fintrac_str.schema.json` (structure only) with the pinned jsonschema.
+Checked against `schemas/fintrac_str.schema.json` (structure only, `bantay.sar.structure`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from bantay.errors import BantayError
-from bantay.sar import fincen
+from bantay.sar import fincen, structure
 from bantay.sar.fincen import split_name, subject_accounts
 from bantay.sar.fx import Rates
 from bantay.sar.goaml import business_kind, hub_payees, is_business
@@ -52,23 +48,12 @@ class FintracStructureError(BantayError):
     """A FINTRAC STR does not match the structure the reporting API takes (a bug: say which case)."""
 
 
-@cache
-def schema() -> dict[str, Any]:
-    """The structural JSON schema of the STR (the subset Bantay writes)."""
-    with resources.files("bantay.sar").joinpath("schemas", SCHEMA_FILE).open("r", encoding="utf-8") as handle:
-        loaded: dict[str, Any] = json.load(handle)
-    return loaded
-
-
 def validate(report: Mapping[str, Any], case_id: str) -> None:
     """Raise FintracStructureError naming the case and the failing path (never the value)."""
-    validator = jsonschema.Draft202012Validator(schema())
-    error = next(iter(sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))), None)
+    error = structure.first_error(SCHEMA_FILE, report)
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise FintracStructureError(
-            f"case {case_id}: FINTRAC STR fails its structure at {where} ({error.validator})"
-        )
+        where, keyword = error
+        raise FintracStructureError(f"case {case_id}: FINTRAC STR fails its structure at {where} ({keyword})")
 
 
 def build(draft: Mapping[str, Any]) -> bytes:

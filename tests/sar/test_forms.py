@@ -282,6 +282,26 @@ def test_validate_draft_rejects_a_broken_draft():
         case.validate_draft(draft)
 
 
+def test_first_structure_error_names_path_and_keyword_in_path_order():
+    from bantay.sar import structure
+
+    draft = _draft(_travel_rows()[:3])
+    assert structure.first_error(case.DRAFT_SCHEMA_FILE, draft) is None
+    broken = json.loads(json.dumps(draft))
+    del broken["case_id"]
+    assert structure.first_error(case.DRAFT_SCHEMA_FILE, broken) == ("(root)", "required")
+    # Two faults in the transactions: the lower index comes first (2 before 10 as numbers, not as text).
+    rows = [json.loads(json.dumps(broken["transactions"][0])) for _ in range(11)]
+    rows[10]["txn_id"], rows[2]["txn_id"] = 5, 6
+    listed = {**draft, "transactions": rows}
+    assert structure.first_error(case.DRAFT_SCHEMA_FILE, listed) == ("transactions/2/txn_id", "type")
+    with pytest.raises(case.DraftSchemaError) as raised:
+        case.validate_draft(listed)
+    # The path and the keyword, never the value.
+    expected = f"case {draft['case_id']}: draft.json fails its schema at transactions/2/txn_id (type)"
+    assert str(raised.value) == expected
+
+
 def test_goaml_config_override_and_schema(tmp_path: Path):
     override = tmp_path / "fiu.yaml"
     override.write_text("report_code: SAR\nindicators: [X1, X2]\ntransmode_codes: {remittance: MT}\n")
