@@ -136,6 +136,32 @@ def _layout_changed(spark: SparkSession, settings: Settings) -> bool:
     return bool(recorded != state_layout(spark))
 
 
+def _validated_days(settings: Settings, start: date, before: date) -> dict[date, float]:
+    """The validated booking days start <= day < before and their partitions' modification times."""
+    days = _partition_days(ledger.validated_path(settings.output_root, "transactions"))
+    return {day: mtime for day, mtime in days.items() if start <= day < before}
+
+
+def _stale_days(settings: Settings, validated: dict[date, float]) -> list[date]:
+    """The days of `validated` whose state is missing or older than their validated partition (the `daily`
+    table marks a day done: a day without p2p rows has no p2p partition)."""
+    done = _partition_days(state_path(settings, "daily"))
+    return sorted(d for d, t in validated.items() if d not in done or t > done[d])
+
+
+def p2p_rows_for(spark: SparkSession, settings: Settings, start: date, before: date) -> DataFrame:
+    """The p2p rows (`state.p2p_rows`) of booking days start <= day < before: read from the state when it
+    holds every validated day of the range as validated now (as `update_state` left it), else derived from
+    the validated transactions by the same code (a rerun of a day the state no longer matches)."""
+    validated = _validated_days(settings, start, before)
+    if validated and not _stale_days(settings, validated) and not _layout_changed(spark, settings):
+        return read_state(spark, settings, "p2p", start, before)
+    txns = ledger.read_validated(spark, settings.output_root, "transactions", start=start, before=before)
+    txns = txns.withColumn("booking_date", F.col("booking_date").cast("date"))
+    fx_rates = ledger.read_validated(spark, settings.output_root, "fx_rates")
+    return state.p2p_rows(txns, read_customers(spark, settings), fx_rates)
+
+
 def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:
     """State rows with start <= booking_date < before (empty frame when the state holds none)."""
     base = state_path(settings, table)
@@ -182,15 +208,8 @@ def update_state(
     if not full and _layout_changed(spark, settings):
         logger.warning("features: the state was written with another layout; rebuilding it whole")
         full = True
-    validated = {
-        day: mtime
-        for day, mtime in _partition_days(ledger.validated_path(settings.output_root, "transactions")).items()
-        if start <= day < before
-    }
-    done = _partition_days(state_path(settings, "daily"))
-    todo = (
-        sorted(validated) if full else sorted(d for d, t in validated.items() if d not in done or t > done[d])
-    )
+    validated = _validated_days(settings, start, before)
+    todo = sorted(validated) if full else _stale_days(settings, validated)
     if not todo:
         logger.info("features: state up to date (%d days)", len(validated))
         return []

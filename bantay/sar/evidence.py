@@ -65,8 +65,9 @@ class CaseInputs:
     customers: pd.DataFrame  # KYC of alerted customers
     transactions: pd.DataFrame  # alerted customers' transactions in the 365 days before as_of, with flags
     clusters: pd.DataFrame  # cluster rows of the payees alerted customers paid (may be empty)
-    # cluster_id, customer_id, confirmed: every customer paying those clusters in the window, confirmed 1
-    # when its latest label decided before as_of is 1 (`network.confirmed_payers`, as the features use it)
+    # cluster_id, customer_id, confirmed: every customer paying those clusters by cross-border p2p payment in
+    # the window (the network features' rows), confirmed 1 when its latest label decided before as_of is 1
+    # (`network.confirmed_payers`, as the features use it)
     cluster_payers: pd.DataFrame
     # customer_id, label (1 confirmed, 0 cleared), decided_at (UTC), case_id (None for the ledger's labels):
     # each alerted customer's latest decision before as_of (`decisions`), for the draft to state
@@ -129,7 +130,7 @@ def load(spark: SparkSession, settings: Settings, as_of: date, alerts: pd.DataFr
     transactions = flagged.select(*TXN_COLUMNS).toPandas()
     customers_pd = alerted_customers.toPandas()
 
-    clusters_pd, payers_pd = _clusters(spark, settings, as_of, txns, transactions)
+    clusters_pd, payers_pd = _clusters(spark, settings, as_of, transactions)
     decided = decisions(spark, settings, as_of, ids)
     logger.info(
         "draft inputs for %s: %d alerts, %d transactions, %d cluster rows",
@@ -153,7 +154,7 @@ def _with_rates(txns: DataFrame, fx: DataFrame, reporting_currency: str) -> Data
 
 
 def _clusters(
-    spark: SparkSession, settings: Settings, as_of: date, txns: DataFrame, own: pd.DataFrame
+    spark: SparkSession, settings: Settings, as_of: date, own: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame({"counterparty_id": pd.Series(dtype=str), "cluster_id": pd.Series(dtype=str)})
     payers_empty = pd.DataFrame(
@@ -178,9 +179,11 @@ def _clusters(
     members = spark.createDataFrame(
         involved_pd[["counterparty_id", "cluster_id"]], "counterparty_id string, cluster_id string"
     )
+    # The payers of those clusters by cross-border p2p payment in the look-back: the rows the network features
+    # count, from the feature state (`store.p2p_rows_for`) rather than a scan of the year's transactions.
+    p2p = store.p2p_rows_for(spark, settings, as_of - timedelta(days=LOOKBACK_DAYS), as_of)
     payers = (
-        txns.where(F.col("direction") == "out")
-        .join(F.broadcast(members), on="counterparty_id", how="inner")
+        p2p.join(F.broadcast(members), on="counterparty_id", how="inner")
         .select("cluster_id", "customer_id")
         .distinct()
         .join(network.confirmed_payers(_labels(spark, settings), as_of), on="customer_id", how="left")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from _sender_rows import labels, transactions, txn, write_validated
-from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table
+from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table, revalidate_day
 
 from bantay import ledger
 from bantay.cases import labels as case_labels
@@ -41,6 +41,29 @@ def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
     layout = out / "state" / "_layout.json"
     assert json.loads(layout.read_text())["layout"] == store.state_layout(spark)
     assert layout.stat().st_mode & 0o777 == 0o600
+
+
+def test_p2p_rows_for_read_the_state_while_it_is_current_else_the_validated_rows(spark, built, tmp_path):
+    out = copy_out(built["full"], tmp_path / "out")
+    settings = features_settings(out)
+    start = AS_OF - timedelta(days=365)
+
+    def rows(frame) -> list[tuple]:
+        return sorted(tuple(r) for r in frame.select(*sorted(frame.columns)).collect())
+
+    state_rows = rows(store.read_state(spark, settings, "p2p", start, AS_OF))
+    current = store.p2p_rows_for(spark, settings, start, AS_OF)
+    assert rows(current) == state_rows and len(state_rows) > 3
+    assert "/state/p2p/" in current.inputFiles()[0]  # read from the state, not derived
+    # A day validated again after the state was written: derived from the validated rows by the same code,
+    # with the new payment, and equal to the state that the next features run writes.
+    day = AS_OF - timedelta(days=2)
+    revalidate_day(spark, out, day, [txn("c3", f"{day}T20:00:00", 30.0, payee="P", payee_name="Ana Reyes")])
+    derived = store.p2p_rows_for(spark, settings, start, AS_OF)
+    assert not any("/state/p2p/" in f for f in derived.inputFiles())
+    assert len(rows(derived)) == len(state_rows) + 1
+    build_features.run(settings, AS_OF)
+    assert rows(store.read_state(spark, settings, "p2p", start, AS_OF)) == rows(derived)
 
 
 @pytest.fixture(scope="module")
