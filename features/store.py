@@ -15,8 +15,8 @@ The state's layout (the two tables' schemas, derived from the code) is fingerpri
 OUT/state/_layout.json: when a new version of Bantay adds or changes a state column, the next update rebuilds
 the state whole instead of reading old days without that column.
 
-Used by the features job (one as-of date) and by training
-(`features_for_points`, `p2p_counts_at`: many points, each as of its own date).
+Used by the features job (one as-of date), by training (`features_for_points`, `p2p_counts_at`: many
+points, each as of its own date) and by drafting (`p2p_rows_for`: the p2p rows behind a cluster's payers).
 """
 
 from __future__ import annotations
@@ -150,16 +150,25 @@ def _stale_days(settings: Settings, validated: dict[date, float]) -> list[date]:
 
 
 def p2p_rows_for(spark: SparkSession, settings: Settings, start: date, before: date) -> DataFrame:
-    """The p2p rows (`state.p2p_rows`) of booking days start <= day < before: read from the state when it
-    holds every validated day of the range as validated now (as `update_state` left it), else derived from
-    the validated transactions by the same code (a rerun of a day the state no longer matches)."""
+    """The p2p rows (`state.p2p_rows`) of booking days start <= day < before, as `update_state` would leave
+    them: the state's rows of every day it holds as validated now, and the days it does not (a day validated
+    again after the features ran, a day without rows, another state layout) derived from the validated
+    transactions by the same code."""
     validated = _validated_days(settings, start, before)
-    if validated and not _stale_days(settings, validated) and not _layout_changed(spark, settings):
-        return read_state(spark, settings, "p2p", start, before)
-    txns = ledger.read_validated(spark, settings.output_root, "transactions", start=start, before=before)
-    txns = txns.withColumn("booking_date", F.col("booking_date").cast("date"))
+    stale = sorted(validated) if _layout_changed(spark, settings) else _stale_days(settings, validated)
+    current = read_state(spark, settings, "p2p", start, before)
+    if not stale:
+        return current
+    txns = ledger.read_validated(
+        spark, settings.output_root, "transactions", start=stale[0], before=stale[-1] + timedelta(days=1)
+    )
+    txns = txns.withColumn("booking_date", F.col("booking_date").cast("date")).where(
+        F.col("booking_date").isin(stale)
+    )
     fx_rates = ledger.read_validated(spark, settings.output_root, "fx_rates")
-    return state.p2p_rows(txns, read_customers(spark, settings), fx_rates)
+    derived = state.p2p_rows(txns, read_customers(spark, settings), fx_rates)
+    kept = current.where(~F.col("booking_date").isin(stale))
+    return kept.unionByName(derived)
 
 
 def read_state(spark: SparkSession, settings: Settings, table: str, start: date, before: date) -> DataFrame:

@@ -123,20 +123,24 @@ def book_relative(frame: pd.DataFrame, columns: Sequence[str], reference: np.nda
 
 in_book = ranks.in_book
 
-# `night_gated`: the night shares (O5) count only for a customer with a breadth signal (O4 payees, O12 bursts
-# or F5 a cluster paid by a confirmed case); the daters' diagnostic, 2026-12-07.
+# `night_gated` (benchmark variant book_usd_night_gated, measured 2026-12-07 and not kept): the night shares
+# (O5) count only for a customer with a breadth signal (O4 payees, O12 bursts or F5 a confirmed cluster).
 NIGHT_COLUMNS = ("share_p2p_night_30d", "share_p2p_night_90d", "share_p2p_night_365d", "share_out_night_90d")
 NIGHT_GATE_PAYEES = 3
+NIGHT_GATE_COLUMNS = ("n_payees_90d", "share_p2p_burst_90d", "n_pay_confirmed_cluster_365d")
 
 
 def night_gated(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with each night share set to 0 where the customer paid fewer than `NIGHT_GATE_PAYEES` payees in
     90 days, made no burst payment and paid no cluster of a confirmed case (missing values stay missing; the
-    input is not changed)."""
+    input is not changed). Raises KeyError when a breadth column is absent (a renamed feature would otherwise
+    gate every night share silently)."""
+    missing = [c for c in NIGHT_GATE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise KeyError(f"night_gated needs the breadth columns {', '.join(missing)}")
 
     def column(name: str) -> np.ndarray:
-        values = frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
-        return np.asarray(pd.to_numeric(values, errors="coerce").fillna(0), dtype="float64")
+        return np.asarray(pd.to_numeric(frame[name], errors="coerce").fillna(0), dtype="float64")
 
     broad = ((column("n_payees_90d") >= NIGHT_GATE_PAYEES) | (column("share_p2p_burst_90d") > 0)
              | (column("n_pay_confirmed_cluster_365d") > 0))

@@ -2,7 +2,9 @@
 
 Each schema (a file of `bantay/sar/schemas/`) is read and compiled once per process with the pinned
 jsonschema-rs; `first_error` names the first error by instance path: the path and the failing keyword, never
-the value (it may be personal).
+the value (it may be personal). The instances must hold plain JSON values (str, int, float, bool, None, lists
+and dicts), as the builders make them: jsonschema-rs refuses numpy scalars and dates (ValueError), and a NaN
+is no number.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def _validator(name: str) -> jsonschema_rs.Draft202012Validator:
 
 def first_error(name: str, instance: Mapping[str, Any]) -> tuple[str, str] | None:
     """(path, keyword) of `instance`'s first error against `schemas/<name>` in instance-path order (the path
-    "/"-joined, "(root)" for the top), or None when it is valid."""
+    "/"-joined, "(root)" for the top; the keyword is the last step of the error's schema path), or None when
+    it is valid. Several errors at one path come in jsonschema-rs's order."""
     errors = sorted(_validator(name).iter_errors(instance), key=lambda e: _order(e.instance_path))
     if not errors:
         return None

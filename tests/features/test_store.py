@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from _sender_rows import labels, transactions, txn, write_validated
 from _store_world import AS_OF, LABELS, copy_out, features_settings, make_out, read_table, revalidate_day
+from pyspark.sql import functions as F
 
 from bantay import ledger
 from bantay.cases import labels as case_labels
-from bantay.features import catalogue, network, payees, store
+from bantay.features import catalogue, network, payees, state, store
 from bantay.jobs import build_features
 from bantay.models import training_set
 from bantay.models.recipe import RECIPE
@@ -43,7 +44,7 @@ def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
     assert layout.stat().st_mode & 0o777 == 0o600
 
 
-def test_p2p_rows_for_read_the_state_while_it_is_current_else_the_validated_rows(spark, built, tmp_path):
+def test_p2p_rows_for_read_the_state_where_it_is_current_and_derive_the_other_days(spark, built, tmp_path):
     out = copy_out(built["full"], tmp_path / "out")
     settings = features_settings(out)
     start = AS_OF - timedelta(days=365)
@@ -51,19 +52,27 @@ def test_p2p_rows_for_read_the_state_while_it_is_current_else_the_validated_rows
     def rows(frame) -> list[tuple]:
         return sorted(tuple(r) for r in frame.select(*sorted(frame.columns)).collect())
 
-    state_rows = rows(store.read_state(spark, settings, "p2p", start, AS_OF))
+    def sources(frame) -> set[str]:
+        return {"state" if "/state/p2p/" in f else f.split("/")[-2] for f in frame.inputFiles()}
+
+    # Current: the state alone, and its rows are what the validated rows give by the same code.
     current = store.p2p_rows_for(spark, settings, start, AS_OF)
-    assert rows(current) == state_rows and len(state_rows) > 3
-    assert "/state/p2p/" in current.inputFiles()[0]  # read from the state, not derived
-    # A day validated again after the state was written: derived from the validated rows by the same code,
-    # with the new payment, and equal to the state that the next features run writes.
+    validated = ledger.read_validated(spark, out, "transactions", start=start, before=AS_OF)
+    fx_rates = ledger.read_validated(spark, out, "fx_rates")
+    recomputed = state.p2p_rows(validated.withColumn("booking_date", F.col("booking_date").cast("date")),
+                                store.read_customers(spark, settings), fx_rates)
+    assert sources(current) == {"state"} and len(rows(current)) > 3
+    assert rows(current) == rows(recomputed)
+    # A day validated again after the state was written: that day derived from its validated rows (with the
+    # new payment), the others from the state; equal to the state the next features run writes.
     day = AS_OF - timedelta(days=2)
     revalidate_day(spark, out, day, [txn("c3", f"{day}T20:00:00", 30.0, payee="P", payee_name="Ana Reyes")])
     derived = store.p2p_rows_for(spark, settings, start, AS_OF)
-    assert not any("/state/p2p/" in f for f in derived.inputFiles())
-    assert len(rows(derived)) == len(state_rows) + 1
+    assert "state" in sources(derived) and f"booking_date={day}" in sources(derived)
+    assert len(rows(derived)) == len(rows(current)) + 1
     build_features.run(settings, AS_OF)
     assert rows(store.read_state(spark, settings, "p2p", start, AS_OF)) == rows(derived)
+    assert sources(store.p2p_rows_for(spark, settings, start, AS_OF)) == {"state"}
 
 
 @pytest.fixture(scope="module")

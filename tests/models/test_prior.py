@@ -176,6 +176,8 @@ def test_night_gated_keeps_night_shares_only_with_breadth_by_hand():
     assert gated["share_p2p_night_365d"].tolist() == [0.0, 0.3, 0.3, 0.3, 0.0, 0.0]
     assert frame["share_p2p_night_90d"].iloc[0] == 0.5  # the input is not changed
     assert "share_out_night_90d" not in gated.columns  # absent columns are not added
+    with pytest.raises(KeyError, match="share_p2p_burst_90d"):
+        prior.night_gated(frame.drop(columns="share_p2p_burst_90d"))
 
 
 @pytest.mark.parametrize("name", ["book_usd_dated", "book_usd_spread", "book_usd_night_gated"])

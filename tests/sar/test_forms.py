@@ -282,7 +282,7 @@ def test_validate_draft_rejects_a_broken_draft():
         case.validate_draft(draft)
 
 
-def test_first_structure_error_names_path_and_keyword_in_path_order():
+def test_first_error_names_path_and_keyword_in_path_order():
     from bantay.sar import structure
 
     draft = _draft(_travel_rows()[:3])
