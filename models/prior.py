@@ -253,7 +253,8 @@ def _variant(
         margin = MARGINS[name]
         booster = fit_custom(frame, specs, fit.weights(frame, recipe), margin(frame), recipe)
         return (lambda w: predict_custom(booster, w, specs, margin(w))), {}
-    if name in BOOK_VARIANTS or name in ("book_usd_spread", "book_usd_dated", "book_usd_night_gated"):
+    if name in BOOK_VARIANTS or name in ("book_usd_spread", "book_usd_dated", "book_usd_night_gated",
+                                         "book_usd_lead1"):
         # Training's reference is the unlabelled sample (a random sample of the book over the training
         # period); a scored world's is its own feature table (the whole book on its date).
         book = book_columns(specs, BOOK_UNITS[BOOK_VARIANTS.get(name, "usd")])
@@ -262,6 +263,9 @@ def _variant(
             # Fewer features offered to each tree and each split (`SPREAD`), so that no single indicator of
             # the training world carries the score alone (the daters' diagnostic, 2026-12-07).
             recipe = replace(recipe, colsample_bytree=SPREAD[0], colsample_bynode=SPREAD[1])
+        if name == "book_usd_lead1":
+            # The payers' lead points (their earlier, shorter states) weigh as much as their decisions.
+            recipe = replace(recipe, lead_weight=1.0)
         # book_usd_dated: each training row ranked among the unlabelled book rows nearest its own date
         # (`DATED_REFERENCE` of them), the book of about that day, as a scored day is ranked among its own.
         training = (ranks.ranked_near_dates(frame, book, reference, DATED_REFERENCE, keep_raw=False)
@@ -289,7 +293,7 @@ BOOK_VARIANTS = {"book_usd": "usd", "book_all": "all"}
 DATED_REFERENCE = 500  # book_usd_dated: how many unlabelled book rows nearest its date a row is ranked in
 SPREAD = (0.6, 0.5)  # book_usd_spread's colsample_bytree and colsample_bynode (the recipe: 0.9 and 0.7)
 VARIANTS = ("base", "with_sex_age", "prior_only", "prior_feature", "prior_margin", "pu_weight", *MARGINS,
-            *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread", "book_usd_night_gated")
+            *BOOK_VARIANTS, "book_usd_dated", "book_usd_spread", "book_usd_night_gated", "book_usd_lead1")
 
 
 def top_share(scores: np.ndarray, budget: float) -> np.ndarray:

@@ -180,13 +180,18 @@ def test_night_gated_keeps_night_shares_only_with_breadth_by_hand():
         prior.night_gated(frame.drop(columns="share_p2p_burst_90d"))
 
 
-@pytest.mark.parametrize("name", ["book_usd_dated", "book_usd_spread", "book_usd_night_gated"])
+@pytest.mark.parametrize(
+    "name", ["book_usd_dated", "book_usd_spread", "book_usd_night_gated", "book_usd_lead1"]
+)
 def test_book_variants_measured_on_2026_12_07_score_amounts_in_the_book(store, fast_training, name):
     from model_worlds import training_frame
 
     from bantay.models import training_set
 
     frame = training_frame(store["labels"])
+    if name == "book_usd_lead1":  # every other payer row a lead point, which the variant weighs as 1, not 0.5
+        payer_rows = frame.index[frame["label"] == 1][::2]
+        frame.loc[payer_rows, "lead_days"] = 14
     specs = training_set.catalogue()
     scorer, about = prior._variant(name, frame, specs, fast_training)
     usd = prior.book_columns(specs, prior.BOOK_UNITS["usd"])
@@ -194,7 +199,7 @@ def test_book_variants_measured_on_2026_12_07_score_amounts_in_the_book(store, f
     scores = scorer(frame)
     assert len(scores) == len(frame) and np.all((scores > 0) & (scores < 1))
     np.testing.assert_allclose(scorer(frame.assign(**{c: frame[c] * 7.5 for c in usd})), scores)
-    if name == "book_usd_spread":  # fewer features offered per tree and split: another model
+    if name in ("book_usd_spread", "book_usd_lead1"):  # fewer features per split, or weights: another model
         book, _ = prior._variant("book_usd", frame, specs, fast_training)
         assert not np.allclose(book(frame), scores)
 
