@@ -308,7 +308,10 @@ def checksums(
     """The checksums of the outputs present: a run of the validation steps alone hashes only theirs."""
     from bantay.io import catalogue
 
-    sums: dict[str, Any] = {"validate_day": validation_checksum(out, d + timedelta(days=1))}
+    day_run = catalogue.partition(out, "validate_runs", d + timedelta(days=1)) / "summary.json"
+    sums: dict[str, Any] = {
+        "validate_day": validation_checksum(out, d + timedelta(days=1)) if day_run.is_file() else None
+    }
     if set(steps) <= {"validate_full", "validate_day"}:
         return sums
     # An output that no step of this run (nor the reused root) wrote has no checksum (None).
