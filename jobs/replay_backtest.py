@@ -49,6 +49,7 @@ from tqdm import tqdm
 from bantay.backtest import measures, report
 from bantay.backtest import oracle as oracle_module
 from bantay.cases import db, ingest, store, users
+from bantay.cases import labels as case_labels
 from bantay.cases.models import CONFIRMED, OPEN_STATES, AuditEvent, Case, User
 from bantay.errors import ConfigError, TooFewLabelsError
 from bantay.io import catalogue, files
@@ -57,7 +58,7 @@ from bantay.settings import Settings
 logger = logging.getLogger(__name__)
 
 INVESTIGATOR, APPROVER = "backtest-investigator", "backtest-approver"
-BELOW_LINE = "below_line_sample"  # the audit action that marks a below-the-line case
+BELOW_LINE = case_labels.BELOW_LINE_SAMPLE  # the audit action that marks a below-the-line case
 BAND_FACTOR = 10  # the below-the-line band: this many times the day's capacity, ranked just under the line
 DECISION_HOUR = time(12)  # a decision due on day X is approved at noon UTC of X
 REPLAY_STATE = ("scores", "cases", "workbench", "case_labels", "backtest")

@@ -15,6 +15,10 @@ logged before holdout models existed are judged by their registered model. The d
 is returned as a dict and recorded on the version (tag `promotion_decision`, and its description). A promoted
 version gets its model card (`bantay.models.card.write`), whose folder the decision names (`model_card`).
 
+When the evaluation set records each label's origin, the decision also reports both PR-AUCs on the rows no
+model chose (the ledger's labels, below-the-line samples, the unlabelled sample): alerted cases' labels were
+chosen by the champion of their day, which favours it. Reported, not deciding.
+
 Only a model, version or alias that does not exist counts as missing (no champion yet); a store that cannot
 be reached or read raises `RegistryError`, so that nothing trains and promotes because a database was down.
 """
@@ -41,6 +45,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import average_precision_score
 from sqlalchemy.exc import SQLAlchemyError
 
+from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError, ModelError, RegistryError, TooFewLabelsError
 from bantay.io import files
 from bantay.models import baseline, ranks
@@ -52,6 +57,9 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 EVAL_ARTIFACT_DIR = "evaluation"
 EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
+# Evaluation rows whose label no model chose: the ledger's labels, below-the-line samples, the unlabelled
+# sample.
+UNCHOSEN_ORIGINS = (*case_labels.UNCHOSEN, case_labels.UNLABELLED_SAMPLE)
 HOLDOUT_ARTIFACT_DIR = "holdout"
 HOLDOUT_ARTIFACT = f"{HOLDOUT_ARTIFACT_DIR}/model.ubj"
 # What the model card and monitoring read back (`bantay.models.validation` makes them; no customer id).
@@ -281,6 +289,38 @@ def booster_scores(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
     return booster.predict(matrix).astype("float64")
 
 
+def _unchosen_comparison(
+    evaluation: pd.DataFrame, labels: np.ndarray, challenger: np.ndarray, baseline_scores: np.ndarray | None
+) -> dict[str, Any]:
+    """The gate's PR-AUCs again on the evaluation rows no model chose (`UNCHOSEN_ORIGINS`: the ledger's own
+    labels, below-the-line samples, the unlabelled sample), reported beside the decision, which stays on
+    every row: the labels of alerted cases were chosen by the champion of their day, which favours the
+    champion. Empty for an evaluation set logged without origins; the PR-AUCs are null without both classes
+    (or without baseline scores)."""
+    if "origin" not in evaluation.columns:
+        return {}
+    unchosen = evaluation["origin"].isin(UNCHOSEN_ORIGINS).to_numpy()
+    positives = int(labels[unchosen].sum())
+    both = 0 < positives < int(unchosen.sum())
+    return {
+        "unchosen_rows": int(unchosen.sum()),
+        "unchosen_positives": positives,
+        "challenger_pr_auc_unchosen": pr_auc(labels[unchosen], challenger[unchosen]) if both else None,
+        "baseline_pr_auc_unchosen": (
+            pr_auc(labels[unchosen], baseline_scores[unchosen])
+            if both and baseline_scores is not None else None),
+    }
+
+
+def _unchosen_reason(decision: dict[str, Any]) -> str:
+    """The reason's sentence on the rows no model chose, when both PR-AUCs could be computed."""
+    challenger, other = decision.get("challenger_pr_auc_unchosen"), decision.get("baseline_pr_auc_unchosen")
+    if challenger is None or other is None:
+        return ""
+    return (f"; on the {decision['unchosen_rows']} rows no model chose ({decision['unchosen_positives']} "
+            f"confirmed; reported, not deciding): {challenger:.4f} against {other:.4f}")
+
+
 def promote(settings: Settings, version: str | None = None, force: bool = False) -> dict[str, Any]:
     """Run the promotion gate for `version` (default: the challenger); return and record the decision."""
     mlflow_client = client(settings)
@@ -331,9 +371,12 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
             champion_scores = None
         decision["baseline_pr_auc"] = (
             pr_auc(labels, champion_scores) if champion_scores is not None else float("nan"))
+        baseline_scores = champion_scores
     else:
         decision["baseline"] = "rules"
-        decision["baseline_pr_auc"] = pr_auc(labels, baseline.score(ranks.raw(evaluation)))
+        baseline_scores = baseline.score(ranks.raw(evaluation))
+        decision["baseline_pr_auc"] = pr_auc(labels, baseline_scores)
+    decision |= _unchosen_comparison(evaluation, labels, challenger_scores, baseline_scores)
     gain = decision["challenger_pr_auc"] - decision["baseline_pr_auc"]
     better = gain >= settings.promotion_margin
     decision["promoted"] = bool(better or force)
@@ -343,6 +386,7 @@ def promote(settings: Settings, version: str | None = None, force: bool = False)
         f"({decision['baseline_pr_auc']:.4f}) by the margin {settings.promotion_margin:.4f} "
         f"on the challenger's evaluation set ({decision['eval_rows']} rows), holdout models"
         + ("; promoted by force" if force and not better else "")
+        + _unchosen_reason(decision)
     )
     if decision["promoted"]:
         mlflow_client.set_registered_model_alias(name, CHAMPION, str(candidate.version))

@@ -4,11 +4,11 @@ A run holds: tags `as_of`, `ledger_fingerprint`, `code_version`, `feature_list_h
 the recipe and the row counts as params; the metrics (model, rules baseline, labels-only variant); plots of
 the holdout model on the evaluation set; the training and evaluation inputs (feature columns and label
 only); the evaluation set as `evaluation/eval_set.parquet` (feature columns, label, typology, decision
-date; for a book-relative model the amount columns hold ranks and `book_raw__<column>` the amounts, so that
-the gate scores every version in its own terms); the holdout booster as `holdout/model.ubj`; for the model
-card, the holdout predictions (`evaluation/holdout_predictions.parquet`: scores, label, typology, decision
-date, segment columns), the segment table and the label counts by decision month (`lineage/labels.parquet`);
-for daily monitoring, the
+date, the label's origin when training knows it; for a book-relative model the amount columns hold ranks
+and `book_raw__<column>` the amounts, so that the gate scores every version in its own terms); the holdout
+booster as `holdout/model.ubj`; for the model card, the holdout predictions
+(`evaluation/holdout_predictions.parquet`: scores, label, typology, decision date, segment columns), the
+segment table and the label counts by decision month (`lineage/labels.parquet`); for daily monitoring, the
 reference bins of the score and of every feature (`monitoring/reference.json`: deciles over the book as of
 the training date, scored by the registered refit); and the refit as the registered model (signature, an
 input example of feature columns: the amount columns as ranks when book-relative, which the model's metadata
@@ -139,6 +139,7 @@ def log_run(
             # With the raw amounts beside a book-relative model's ranks (the gate scores each version in its
             # own terms: `ranks.model_input`).
             kept = [c for c in evaluation.columns if c.startswith(ranks.RAW_PREFIX)]
+            kept += [c for c in ("origin",) if c in evaluation.columns]  # the label's origin (the gate's)
             evaluation[[*columns, *kept, "label", "typology", "as_of"]].to_parquet(path, index=False)
             mlflow.log_artifact(str(path), artifact_path=registry.EVAL_ARTIFACT_DIR)
             holdout = Path(folder) / Path(registry.HOLDOUT_ARTIFACT).name

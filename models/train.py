@@ -12,6 +12,7 @@ recipe: docs/experiments.md.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time as clock
 from collections.abc import Sequence
@@ -69,6 +70,9 @@ def run(
     else:
         fitted = fit.fit_frame(training_set.to_frame(table), specs, recipe)
     table.unpersist()
+    # Each evaluation row's label origin, for the gate's comparison on the labels no model chose.
+    fitted = dataclasses.replace(fitted, evaluation=training_set.with_origin(
+        fitted.evaluation, training_set.label_origins(spark, settings)))
     book = training_set.book_features(spark, settings, as_of, [spec.name for spec in specs], recipe, store)
     result = _evaluate_and_log(settings, as_of, specs, fitted, recipe, book)
     result["seconds"] = round(clock.monotonic() - started, 1)

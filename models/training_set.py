@@ -190,6 +190,35 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
     return case_labels.with_decided(spark, labels, settings.output_root)
 
 
+UNKNOWN_ORIGIN = "unknown"  # a workbench decision written before label files recorded their origin
+
+
+def label_origins(spark: SparkSession, settings: Settings) -> pd.DataFrame:
+    """`customer_id, as_of, origin`: where each customer's label of each decision date came from (the latest
+    decision of that date): `ledger`, `alert`, `below_line_sample` (`bantay.cases.labels.origins`)."""
+    labels = ledger.read_validated(spark, settings.output_root, "labels")
+    frame: pd.DataFrame = case_labels.origins(spark, labels, settings.output_root).select(
+        "customer_id", F.to_date("decided_at").alias("as_of"), "decided_at", "origin"
+    ).toPandas()
+    latest = frame.sort_values(["customer_id", "as_of", "decided_at", "origin"]).drop_duplicates(
+        ["customer_id", "as_of"], keep="last"
+    )
+    return latest[["customer_id", "as_of", "origin"]].reset_index(drop=True)
+
+
+def with_origin(points: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
+    """`points` (`customer_id, as_of, typology`, decision points) with `origin`: the label's origin
+    (`label_origins`), `unlabelled_sample` for the unlabelled sample, UNKNOWN_ORIGIN when not recorded."""
+    keys = origins.assign(as_of=pd.to_datetime(origins["as_of"]).dt.date)
+    found = points[["customer_id"]].assign(as_of=pd.to_datetime(points["as_of"]).dt.date).merge(
+        keys, on=["customer_id", "as_of"], how="left"
+    )
+    origin = found["origin"].to_numpy(dtype=object)
+    origin[(points["typology"] == evaluate.UNLABELLED).to_numpy()] = case_labels.UNLABELLED_SAMPLE
+    origin[pd.isna(origin)] = UNKNOWN_ORIGIN
+    return points.assign(origin=origin)
+
+
 def residence(spark: SparkSession, settings: Settings) -> DataFrame:
     """`customer_id, residence_country` of the validated KYC snapshot (no rows when there is none)."""
     try:

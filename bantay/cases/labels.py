@@ -5,6 +5,11 @@ Each approval writes one Parquet file OUT/case_labels/<case id>-<approval time>.
 (inconclusive decisions are not labels); `decided_at` is the approval time (UTC); `typology` the outcome in
 the ledger's words (`typology_of`: confirmed, or the look-alike cleared as, e.g. `sextortion_victim`).
 Training reads them next to the ledger's validated labels with `with_decided` (latest decision wins).
+
+A label file also records the case's `origin`: `alert` for a case opened from the day's alerts,
+`below_line_sample` for a case sampled just under the alert line (casework: below-the-line cases stay
+flagged). `origins` gives every label's origin, `ledger` for the ledger's own labels, so that the promotion
+gate can also compare models on the labels no model chose (`bantay.models.registry.promote`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 STAMP = "%Y%m%dT%H%M%S%fZ"  # the approval time in a label file's name (UTC, microseconds)
+ORIGIN = "origin"
+ALERT, BELOW_LINE_SAMPLE, LEDGER = "alert", "below_line_sample", "ledger"  # a label's origins
+UNCHOSEN = (LEDGER, BELOW_LINE_SAMPLE)  # labels of customers no model put above the line
+UNLABELLED_SAMPLE = "unlabelled_sample"  # training's unlabelled sample, as an evaluation row's origin
 
 
 def typology_of(outcome: str) -> str:
@@ -41,9 +50,19 @@ def labels_path(output_root: Path) -> Path:
 
 
 def write_decision(
-    output_root: Path, *, case_id: str, customer_id: str, label: int, decided_at: datetime, typology: str
+    output_root: Path,
+    *,
+    case_id: str,
+    customer_id: str,
+    label: int,
+    decided_at: datetime,
+    typology: str,
+    origin: str = ALERT,
 ) -> Path:
-    """Write one approved decision as a label file (0600 in a 0700 folder)."""
+    """Write one approved decision as a label file (0600 in a 0700 folder): the contract's `labels` columns
+    and the case's `origin` (ALERT or BELOW_LINE_SAMPLE)."""
+    if origin not in (ALERT, BELOW_LINE_SAMPLE):
+        raise ValueError(f"unknown label origin {origin!r}")
     folder = files.private_dir(labels_path(output_root))
     stamp = decided_at.astimezone(UTC)
     table = pa.Table.from_pylist(
@@ -53,9 +72,10 @@ def write_decision(
                 "label": int(label),
                 "decided_at": stamp,
                 "typology": typology,
+                ORIGIN: origin,
             }
         ],
-        schema=ledger.arrow_schema("labels"),
+        schema=ledger.arrow_schema("labels").append(pa.field(ORIGIN, pa.string())),
     )
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
@@ -104,3 +124,24 @@ def with_decided(spark: SparkSession, labels: DataFrame | None, output_root: Pat
     decided = decided.select(*columns)
     both = decided if labels is None else labels.select(*columns).unionByName(decided)
     return both.dropDuplicates(["customer_id", "decided_at", "label"])
+
+
+def origins(spark: SparkSession, labels: DataFrame | None, output_root: Path) -> DataFrame:
+    """`customer_id, decided_at, origin` of every label: LEDGER for the ledger's `labels` (None when absent),
+    the file's origin for the workbench's decisions (null in files written before origins were recorded)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    schema = "customer_id string, decided_at timestamp, origin string"
+    parts = [] if labels is None else [
+        labels.select("customer_id", "decided_at", F.lit(LEDGER).alias(ORIGIN))
+    ]
+    folder = labels_path(output_root)
+    if files.has_parquet(folder):
+        fields = [*ledger.SCHEMAS["labels"].fields, T.StructField(ORIGIN, T.StringType())]
+        decided = spark.read.schema(T.StructType(fields)).parquet(str(folder))
+        parts.append(decided.select("customer_id", "decided_at", ORIGIN))
+    if not parts:
+        return spark.createDataFrame([], schema)
+    both = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
+    return both.dropDuplicates(["customer_id", "decided_at", ORIGIN])

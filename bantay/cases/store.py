@@ -277,6 +277,7 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
     if case.outcome != INCONCLUSIVE:
         case_id, customer_id = case.id, case.customer_id
         label, typology = 1 if case.outcome == CONFIRMED else 0, labels.typology_of(str(case.outcome))
+        origin = labels.BELOW_LINE_SAMPLE if below_line_sample(session, case_id) else labels.ALERT
         # Written once the approval is committed: a rolled-back approval leaves no label behind.
         _after_commit(
             session,
@@ -287,9 +288,18 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
                 label=label,
                 decided_at=stamp,
                 typology=typology,
+                origin=origin,
             ),
         )
     return case
+
+
+def below_line_sample(session: Session, case_id: str) -> bool:
+    """Whether the case was opened as a below-the-line sample (its `BELOW_LINE_SAMPLE` audit event)."""
+    marked = select(AuditEvent.id).where(
+        (AuditEvent.case_id == case_id) & (AuditEvent.action == labels.BELOW_LINE_SAMPLE)
+    )
+    return session.scalar(marked.limit(1)) is not None
 
 
 def _after_commit(session: Session, run: Callable[[], object]) -> None:

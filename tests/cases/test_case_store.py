@@ -117,8 +117,23 @@ def test_approval_writes_a_label_in_the_contract_format(factory: sessionmaker[Se
     assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
     rows = pq.read_table(files[0]).to_pylist()
     assert rows == [
-        {"customer_id": "c1", "label": 0, "decided_at": approved_at, "typology": "family_remittance"}
+        {"customer_id": "c1", "label": 0, "decided_at": approved_at, "typology": "family_remittance",
+         "origin": "alert"}
     ]
+
+
+def test_a_below_the_line_case_labels_its_origin(factory: sessionmaker[Session], tmp_path: Path):
+    out = tmp_path / "out"
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team, outcome="confirmed")
+        # A case opened as a below-the-line sample carries this audit event (the backtest's sampler writes
+        # it).
+        store.audit(session, "backtest", labels.BELOW_LINE_SAMPLE, case.id, None, {"rank": 412})
+        assert store.below_line_sample(session, case.id)
+        store.approve(session, case, team["cy"], out)
+    (written,) = labels.labels_path(out).glob("*.parquet")
+    assert pq.read_table(written).to_pylist()[0]["origin"] == "below_line_sample"
 
 
 def test_workflow_rules(factory: sessionmaker[Session], tmp_path: Path):

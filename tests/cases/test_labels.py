@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from cases_support import PASSWORD, draft
 
 from bantay import ledger
@@ -88,3 +91,25 @@ def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_p
     assert labels.with_decided(spark, None, tmp_path / "empty") is None
     only_decided = labels.with_decided(spark, None, out)  # no ledger labels: the decisions alone
     assert [(r["customer_id"], r["label"]) for r in only_decided.collect()] == [("c1", 1)]
+
+
+def test_origins_name_the_ledger_the_alerts_and_the_samples_below_the_line(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    when = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
+    labels.write_decision(out, case_id="C-20250301-0000000001", customer_id="c1", label=1, decided_at=when,
+                          typology="confirmed")
+    labels.write_decision(out, case_id="C-20250301-0000000002", customer_id="c2", label=0, decided_at=when,
+                          typology="cleared", origin=labels.BELOW_LINE_SAMPLE)
+    # A label file written before origins were recorded: the contract's four columns only.
+    old = pa.Table.from_pylist([{"customer_id": "c3", "label": 0, "decided_at": when, "typology": "cleared"}],
+                               schema=ledger.arrow_schema("labels"))
+    pq.write_table(old, labels.labels_path(out) / "C-20250301-0000000003-20250302T093000000000Z.parquet")
+    ledger_labels = spark.createDataFrame(
+        [("c4", 1, datetime(2025, 1, 10, 9, 0), "ocse_payer")], ledger.SCHEMAS["labels"]
+    )
+    rows = {r["customer_id"]: r["origin"] for r in labels.origins(spark, ledger_labels, out).collect()}
+    assert rows == {"c1": "alert", "c2": "below_line_sample", "c3": None, "c4": "ledger"}
+    assert labels.origins(spark, None, tmp_path / "empty").count() == 0
+    with pytest.raises(ValueError, match="unknown label origin"):
+        labels.write_decision(out, case_id="C-X", customer_id="c5", label=1, decided_at=when,
+                              typology="confirmed", origin="guess")

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -14,11 +15,12 @@ import pytest
 import xgboost as xgb
 from mlflow.tracking import MlflowClient
 from model_worlds import CUTOFF, blind_before, training_frame
+from sklearn.metrics import average_precision_score
 
 from bantay import cli
 from bantay import settings as settings_module
 from bantay.errors import MissingArtefactError, ModelError, RegistryError
-from bantay.models import registry, train, training_set
+from bantay.models import baseline, ranks, registry, train, training_set
 
 
 def test_promote_moves_the_champion_only_for_a_better_model(store, fast_training):
@@ -96,6 +98,39 @@ def test_the_gate_judges_holdout_models_on_decisions_the_champion_has_not_seen(s
     judged = registry.promote(settings, version=second["version"])
     assert judged["eval_rows_seen_by_champion"] == int((decided < cut).sum()) > 0
     assert judged["eval_rows"] == int((decided >= cut).sum())
+
+
+def test_the_gate_reports_both_models_on_the_labels_no_model_chose(store, fast_training):
+    settings = store["settings"]
+    specs = training_set.catalogue()
+    frame = training_frame(store["labels"])
+    labelled = frame["typology"] != "unlabelled"
+    # Every other labelled customer's label came from an alert; the others from the ledger.
+    ledger_rows = labelled & (frame.groupby("typology").cumcount() % 2 == 0)
+    origin = np.where(~labelled, "unlabelled_sample", np.where(ledger_rows, "ledger", "alert"))
+    trained = train.train_frame(settings, CUTOFF, frame.assign(origin=origin), specs, fast_training)
+    evaluation = registry.evaluation_set(settings, trained["run_id"])
+    assert set(evaluation["origin"]) <= {"alert", "ledger", "unlabelled_sample"}
+
+    decision = registry.promote(settings)
+    unchosen = evaluation["origin"].isin(["ledger", "below_line_sample", "unlabelled_sample"]).to_numpy()
+    labels = evaluation["label"].to_numpy()
+    holdout = registry.holdout_booster(settings, MlflowClient(settings.tracking_uri).get_model_version(
+        "bantay-ocse", trained["version"]))
+    challenger = registry.booster_scores(holdout, evaluation)
+    rules = baseline.score(ranks.raw(evaluation))
+    assert decision["unchosen_rows"] == int(unchosen.sum()) < len(evaluation)
+    assert decision["unchosen_positives"] == int(labels[unchosen].sum()) > 0
+    assert decision["challenger_pr_auc_unchosen"] == pytest.approx(
+        average_precision_score(labels[unchosen], challenger[unchosen]))
+    assert decision["baseline_pr_auc_unchosen"] == pytest.approx(
+        average_precision_score(labels[unchosen], rules[unchosen]))
+    # The decision itself is on every row, as before; the reason reports the other comparison.
+    assert decision["challenger_pr_auc"] == pytest.approx(average_precision_score(labels, challenger))
+    assert f"on the {int(unchosen.sum())} rows no model chose" in decision["reason"]
+    html = (Path(decision["model_card"]) / "model_card.html").read_text()
+    assert "On the labels no model chose" in html
+    assert f"{decision['challenger_pr_auc_unchosen']:.4f} against" in html
 
 
 def _register_tiny_model(settings, alias: str) -> str:

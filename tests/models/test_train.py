@@ -34,6 +34,10 @@ def test_run_registers_a_challenger_and_logs_the_evaluation(spark, world):
     evaluation = registry.evaluation_set(world["settings"], result["run_id"])
     assert "customer_id" not in evaluation.columns
     assert len(evaluation) == result["rows_eval"]
+    # Every label of this world is the ledger's own; the unlabelled sample is named as such.
+    unlabelled = evaluation["typology"] == "unlabelled"
+    assert set(evaluation.loc[unlabelled, "origin"]) == {"unlabelled_sample"}
+    assert set(evaluation.loc[~unlabelled, "origin"]) == {"ledger"} and (~unlabelled).any()
     # What lifts each typology: the holdout model's mean contributions over the evaluation rows of each.
     logged = client.download_artifacts(result["run_id"], "evaluation/contributions_by_typology.json",
                                        str(world["tmp"]))

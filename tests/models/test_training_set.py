@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 from model_worlds import CUTOFF, PAYING_FROM, customer_id, write_validated
 
 from bantay.cases import labels as case_labels
@@ -125,3 +126,21 @@ def test_sex_and_age_are_in_the_feature_table_but_no_model_input():
     assert "age_years" not in inputs and "is_male" not in inputs
     assert {"age_years", "is_male"} <= set(model_columns())  # still written, for reporting
     assert inputs == [c for c in model_columns() if c not in ("age_years", "is_male")]
+
+
+def test_with_origin_names_each_evaluation_row_where_its_label_came_from():
+    points = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d", "e"],
+        "as_of": [date(2025, 5, 1), date(2025, 5, 2), date(2025, 5, 3), date(2025, 5, 4), date(2025, 5, 5)],
+        "typology": ["confirmed", "cleared", "unlabelled", "confirmed", "confirmed"],
+    })
+    origins = pd.DataFrame({
+        "customer_id": ["a", "b", "d", "e"],
+        # d's label of another day is not the label of this point
+        "as_of": [date(2025, 5, 1), date(2025, 5, 2), date(2025, 4, 1), date(2025, 5, 5)],
+        "origin": ["alert", "below_line_sample", "ledger", None],
+    })
+    marked = training_set.with_origin(points, origins)
+    assert marked["origin"].tolist() == [
+        "alert", "below_line_sample", "unlabelled_sample", "unknown", "unknown"]
+    assert marked.drop(columns="origin").equals(points)
