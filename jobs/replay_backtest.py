@@ -287,6 +287,7 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
         validate_ledger.run(replay, day)
         features = build_features.run(replay, day)
         trained = promoted = False
+        gate: dict[str, Any] = {}
         due = last_trained is None or (
             knobs.retrain_every_days > 0 and (day - last_trained).days >= knobs.retrain_every_days
         )
@@ -295,7 +296,8 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
             try:
                 version = train.run(replay, day, promote=False)["version"]
                 trained = True
-                promoted = bool(registry.promote(replay, version=str(version))["promoted"])
+                gate = registry.promote(replay, version=str(version))
+                promoted = bool(gate["promoted"])
             except TooFewLabelsError as error:  # too few labels, or none new to evaluate on: scorer kept
                 logger.warning("backtest: no training as of %s: %s", day, error)
         model_uri = score_customers.scorer_uri(replay, None)
@@ -317,12 +319,22 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
             "as_of": day, "customers": customers, "capacity_above_line": above, "capacity_below_line": below,
             "cases_new": int(opened) - sampled, "cases_below_line": sampled, "decisions": decisions,
             "open_cases": int(open_now), "model": _scorer_label(replay, model_uri),
-            "trained": trained, "promoted": promoted,
+            "trained": trained, "promoted": promoted, **gate_figures(gate),
         })
     # Decisions due by the last replayed day's end, so that the figures see every decision inside the window.
     final = decide_due(factory, root, truth, knobs, knobs.end + timedelta(days=1), people)
     daily[-1]["decisions"] += final
     return finish(spark, replay, factory, knobs, truth_frame, pd.DataFrame(daily), began)
+
+
+GATE_FIGURES = ("challenger_pr_auc", "baseline_pr_auc", "unchosen_rows", "challenger_pr_auc_unchosen",
+                "baseline_pr_auc_unchosen")
+
+
+def gate_figures(decision: dict[str, Any]) -> dict[str, Any]:
+    """A day's promotion decision as `gate_<figure>` columns of daily.csv (None on days without one): the
+    PR-AUCs on the whole evaluation set and on the labels no model chose (`registry.promote`)."""
+    return {f"gate_{name}": decision.get(name) for name in GATE_FIGURES}
 
 
 def _alerts(spark: SparkSession, settings: Settings, knobs: Knobs) -> pd.DataFrame:
@@ -385,7 +397,7 @@ def finish(
     target = catalogue.path(settings.output_root, "backtest")
     with files.atomic_dir(target) as staging:
         staging.mkdir(mode=catalogue.DIR_MODE)
-        files.write_private(staging / "report.html", report.html_page(params, figures, weeks, charts))
+        files.write_private(staging / "report.html", report.html_page(params, figures, weeks, charts, daily))
         for name, data in charts.items():
             files.write_private(staging / name, data)
         files.write_private(staging / "weekly.csv", weeks.to_csv(index=False, lineterminator="\n"))

@@ -131,10 +131,39 @@ def threshold_testing(params: Mapping[str, Any], figures: Mapping[str, Any]) -> 
     return lines
 
 
+def gate_table(daily: pd.DataFrame | None) -> str:
+    """The days that trained a model and what the promotion gate found: PR-AUC of the challenger and of what
+    it was compared with, on every evaluation row (the decision) and on the labels no model chose."""
+    columns = {
+        "as_of": "day", "promoted": "promoted", "gate_challenger_pr_auc": "challenger",
+        "gate_baseline_pr_auc": "compared with", "gate_unchosen_rows": "rows no model chose",
+        "gate_challenger_pr_auc_unchosen": "challenger there",
+        "gate_baseline_pr_auc_unchosen": "compared there",
+    }
+    if daily is None or "gate_challenger_pr_auc" not in daily.columns:
+        return "<p>No model was trained in this replay.</p>"
+    trained = daily[daily["trained"].astype(bool)]
+    if trained.empty:
+        return "<p>No model was trained in this replay.</p>"
+    shown = trained[list(columns)].rename(columns=columns)
+    shown["rows no model chose"] = shown["rows no model chose"].astype("Int64")
+    return (
+        "<p>The decision is taken on every evaluation row; the labels of alerted cases were chosen by the "
+        "champion of their day, which favours it, so the same comparison on the ledger's own labels, the "
+        "below-the-line samples and the unlabelled sample is shown beside it (empty without both classes "
+        "there).</p>" + _table(shown)
+    )
+
+
 def html_page(
-    params: Mapping[str, Any], figures: Mapping[str, Any], weeks: pd.DataFrame, pngs: Mapping[str, bytes]
+    params: Mapping[str, Any],
+    figures: Mapping[str, Any],
+    weeks: pd.DataFrame,
+    pngs: Mapping[str, bytes],
+    daily: pd.DataFrame | None = None,
 ) -> str:
-    """The report page: the replay's settings, the headline figures, the charts inline, the weekly table."""
+    """The report page: the replay's settings, the headline figures, the charts inline, the retraining days'
+    gate figures (`daily`), the weekly table."""
     def rows(mapping: Mapping[str, Any]) -> str:
         return "".join(
             f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_value(v))}</td></tr>"
@@ -162,6 +191,7 @@ retraining through the promotion gate. Days count from a payer's first suspiciou
 <h2>Settings</h2><table>{rows(params)}</table>
 <h2>Figures</h2><table>{rows(figures)}</table>
 <h2>Charts</h2>{images}
+<h2>Retraining and the promotion gate</h2>{gate_table(daily)}
 <h2>Week by week</h2>{_table(weeks)}
 </body></html>
 """

@@ -159,3 +159,24 @@ def test_threshold_testing_says_where_the_line_sat() -> None:
     assert len(report.threshold_testing({"min_alert_score": 0.2}, {**figures, "cases_above_line": 200})) == 3
     page = report.html_page({"min_alert_score": 0.2}, figures, pd.DataFrame({"week": [1]}), {})
     assert "<h2>Threshold testing</h2><p>Above the line: 14 new cases" in page
+
+
+def test_the_report_shows_each_retraining_days_gate_figures():
+    from bantay.backtest import report
+    from bantay.jobs.replay_backtest import gate_figures
+
+    decision = {"promoted": True, "challenger_pr_auc": 0.81, "baseline_pr_auc": 0.4, "unchosen_rows": 52,
+                "challenger_pr_auc_unchosen": 0.55, "baseline_pr_auc_unchosen": 0.61}
+    daily = pd.DataFrame([
+        {"as_of": date(2025, 5, 1), "trained": True, "promoted": True, **gate_figures(decision)},
+        {"as_of": date(2025, 5, 2), "trained": False, "promoted": False, **gate_figures({})},
+    ])
+    assert pd.isna(daily.loc[1, "gate_challenger_pr_auc"])
+    table = report.gate_table(daily)
+    assert table.count("</tr>") == 2  # the header and the one day that trained
+    for shown in ("2025-05-01", "0.810", "0.400", "52", "0.550", "0.610"):
+        assert f"<td>{shown}</td>" in table
+    assert "No model was trained" in report.gate_table(daily.iloc[1:])
+    assert "No model was trained" in report.gate_table(None)
+    page = report.html_page({}, {}, pd.DataFrame({"week": [1]}), {}, daily)
+    assert "<h2>Retraining and the promotion gate</h2>" in page and "<td>0.550</td>" in page
