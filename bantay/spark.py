@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
@@ -21,8 +23,7 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     """Return the active session or build one: `local[*]` unless the settings (or spark-submit) name a master.
 
     UTC session time zone (timestamps in the ledger are UTC; local hours use each row's IANA zone),
-    Arrow for pandas conversion, adaptive execution to coalesce small shuffles, uncompressed in-memory caches,
-    quiet logs.
+    Arrow for pandas conversion, adaptive execution to coalesce small shuffles, quiet logs.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -50,10 +51,6 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "1024",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.parquet.compression.codec": "zstd",
-        # Cached frames (the validator's flagged tables above all) are kept uncompressed in memory: choosing
-        # and applying a compression scheme per column cost more CPU than the cache saves in memory (5.2M
-        # transactions: 1.58 GB instead of 1.17 GB, validation 0.85x; docs/performance.md).
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "false",
         "spark.driver.memory": settings.spark_driver_memory,
@@ -67,3 +64,25 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     spark.sparkContext.setLogLevel("ERROR")
     logger.info("spark session on %s", spark.sparkContext.master)
     return spark
+
+
+UNCOMPRESSED_CACHE = "spark.sql.inMemoryColumnarStorage.compressed"
+
+
+@contextlib.contextmanager
+def uncompressed_caches(spark: SparkSession) -> Iterator[None]:
+    """Inside the block, frames cached by the session are kept uncompressed in memory, unless the setting
+    was given at launch (`--conf`), which is left as given.
+
+    For the validator's flagged tables: choosing and applying a compression scheme per column of every cached
+    batch cost more CPU than the cache saves in memory (5.2M transactions: 1.58 GB cached instead of 1.17 GB,
+    `validate` 0.83x; docs/performance.md). Measured for validation only, so set only there.
+    """
+    if spark.sparkContext.getConf().contains(UNCOMPRESSED_CACHE):
+        yield
+        return
+    spark.conf.set(UNCOMPRESSED_CACHE, "false")
+    try:
+        yield
+    finally:
+        spark.conf.unset(UNCOMPRESSED_CACHE)

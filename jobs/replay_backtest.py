@@ -327,13 +327,13 @@ def run(settings: Settings, knobs: Knobs) -> dict[str, Any]:
     return finish(spark, replay, factory, knobs, truth_frame, pd.DataFrame(daily), began)
 
 
-GATE_FIGURES = ("challenger_pr_auc", "baseline_pr_auc", "unchosen_rows", "challenger_pr_auc_unchosen",
-                "baseline_pr_auc_unchosen")
+GATE_FIGURES = ("baseline", "challenger_pr_auc", "baseline_pr_auc", "unchosen_rows", "unchosen_positives",
+                "challenger_pr_auc_unchosen", "baseline_pr_auc_unchosen")
 
 
 def gate_figures(decision: dict[str, Any]) -> dict[str, Any]:
     """A day's promotion decision as `gate_<figure>` columns of daily.csv (None on days without one): the
-    PR-AUCs on the whole evaluation set and on the labels no model chose (`registry.promote`)."""
+    PR-AUCs on the whole evaluation set and on the labels not from alerts (`registry.promote`)."""
     return {f"gate_{name}": decision.get(name) for name in GATE_FIGURES}
 
 

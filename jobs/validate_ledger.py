@@ -105,7 +105,7 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     gx_results: dict[str, dict[str, Any]] = {}
     cached: list[DataFrame] = []
     # Every output is staged here and swapped into place only when all tables are written and checked.
-    with contextlib.ExitStack() as swaps:
+    with bantay.spark.uncompressed_caches(spark), contextlib.ExitStack() as swaps:
         try:
             customers = _flag(raw["customers"], "customers", rules["customers"], cached)
             known = customers.where(F.col(quarantine.RULE).isNull()).select(

@@ -15,9 +15,11 @@ logged before holdout models existed are judged by their registered model. The d
 is returned as a dict and recorded on the version (tag `promotion_decision`, and its description). A promoted
 version gets its model card (`bantay.models.card.write`), whose folder the decision names (`model_card`).
 
-When the evaluation set records each label's origin, the decision also reports both PR-AUCs on the rows no
-model chose (the ledger's labels, below-the-line samples, the unlabelled sample): alerted cases' labels were
-chosen by the champion of their day, which favours it. Reported, not deciding.
+When the evaluation set records each label's origin, the decision also reports both PR-AUCs on the rows not
+from alerts (the ledger's labels, below-the-line samples, the unlabelled sample): alerted cases' labels were
+chosen by the champion of their day, which favours it. Reported, not deciding, and not free of bias either:
+below-the-line samples are drawn just under the champion's line (where its scores are flat), and the ledger's
+labels favour whatever system chose the bank's earlier cases (rules, at the first gate).
 
 Only a model, version or alias that does not exist counts as missing (no champion yet); a store that cannot
 be reached or read raises `RegistryError`, so that nothing trains and promotes because a database was down.
@@ -57,8 +59,8 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 EVAL_ARTIFACT_DIR = "evaluation"
 EVAL_ARTIFACT = f"{EVAL_ARTIFACT_DIR}/eval_set.parquet"
-# Evaluation rows whose label no model chose: the ledger's labels, below-the-line samples, the unlabelled
-# sample.
+# Evaluation rows whose label did not come from an alerted case: the ledger's labels, below-the-line
+# samples, the unlabelled sample.
 UNCHOSEN_ORIGINS = (*case_labels.UNCHOSEN, case_labels.UNLABELLED_SAMPLE)
 HOLDOUT_ARTIFACT_DIR = "holdout"
 HOLDOUT_ARTIFACT = f"{HOLDOUT_ARTIFACT_DIR}/model.ubj"
@@ -292,7 +294,7 @@ def booster_scores(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
 def _unchosen_comparison(
     evaluation: pd.DataFrame, labels: np.ndarray, challenger: np.ndarray, baseline_scores: np.ndarray | None
 ) -> dict[str, Any]:
-    """The gate's PR-AUCs again on the evaluation rows no model chose (`UNCHOSEN_ORIGINS`: the ledger's own
+    """The gate's PR-AUCs again on the evaluation rows not from alerts (`UNCHOSEN_ORIGINS`: the ledger's own
     labels, below-the-line samples, the unlabelled sample), reported beside the decision, which stays on
     every row: the labels of alerted cases were chosen by the champion of their day, which favours the
     champion. Empty for an evaluation set logged without origins; the PR-AUCs are null without both classes
@@ -313,11 +315,11 @@ def _unchosen_comparison(
 
 
 def _unchosen_reason(decision: dict[str, Any]) -> str:
-    """The reason's sentence on the rows no model chose, when both PR-AUCs could be computed."""
+    """The reason's sentence on the rows not from alerts, when both PR-AUCs could be computed."""
     challenger, other = decision.get("challenger_pr_auc_unchosen"), decision.get("baseline_pr_auc_unchosen")
     if challenger is None or other is None:
         return ""
-    return (f"; on the {decision['unchosen_rows']} rows no model chose ({decision['unchosen_positives']} "
+    return (f"; on the {decision['unchosen_rows']} rows not from alerts ({decision['unchosen_positives']} "
             f"confirmed; reported, not deciding): {challenger:.4f} against {other:.4f}")
 
 

@@ -70,9 +70,9 @@ def run(
     else:
         fitted = fit.fit_frame(training_set.to_frame(table), specs, recipe)
     table.unpersist()
-    # Each evaluation row's label origin, for the gate's comparison on the labels no model chose.
+    # Each evaluation row's label origin, for the gate's comparison on the labels not from alerts.
     fitted = dataclasses.replace(fitted, evaluation=training_set.with_origin(
-        fitted.evaluation, training_set.label_origins(spark, settings)))
+        fitted.evaluation, training_set.label_origins(spark, settings, as_of)))
     book = training_set.book_features(spark, settings, as_of, [spec.name for spec in specs], recipe, store)
     result = _evaluate_and_log(settings, as_of, specs, fitted, recipe, book)
     result["seconds"] = round(clock.monotonic() - started, 1)

@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from bantay import ledger
@@ -70,15 +70,25 @@ class FeatureStore(Protocol):
         ...
 
 
-def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
-    """`customer_id, as_of, label, typology`: each customer's latest label decided before `as_of` (UTC)."""
-    latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").desc())
-    default_typology = F.when(F.col("label") == 1, "confirmed").otherwise("cleared")
+def _latest_before(labels: DataFrame, as_of: date, *tie_break: Column) -> DataFrame:
+    """Each customer's latest usable label (0 or 1) decided before `as_of` (UTC): the later decision, then
+    the confirmed one, then `tie_break`."""
+    latest = Window.partitionBy("customer_id").orderBy(
+        F.col("decided_at").desc(), F.col("label").desc(), *tie_break
+    )
     return (
         labels.where(F.col("decided_at") < F.lit(datetime.combine(as_of, time.min)))
         .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
         .withColumn("_n", F.row_number().over(latest))
         .where(F.col("_n") == 1)
+    )
+
+
+def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
+    """`customer_id, as_of, label, typology`: each customer's latest label decided before `as_of` (UTC)."""
+    default_typology = F.when(F.col("label") == 1, "confirmed").otherwise("cleared")
+    return (
+        _latest_before(labels, as_of)
         .select(
             "customer_id",
             F.to_date("decided_at").alias("as_of"),
@@ -191,27 +201,38 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
 
 
 UNKNOWN_ORIGIN = "unknown"  # a workbench decision written before label files recorded their origin
+# Where two sources hold the same decision, the first of these is its origin.
+ORIGIN_PREFERENCE = (case_labels.ALERT, case_labels.BELOW_LINE_SAMPLE, case_labels.LEDGER)
 
 
-def label_origins(spark: SparkSession, settings: Settings) -> pd.DataFrame:
-    """`customer_id, as_of, origin`: where each customer's label of each decision date came from (the latest
-    decision of that date): `ledger`, `alert`, `below_line_sample` (`bantay.cases.labels.origins`)."""
+def label_origins(spark: SparkSession, settings: Settings, as_of: date) -> pd.DataFrame:
+    """`customer_id, as_of, origin`: the origin of the label `labelled_points` takes for each customer before
+    `as_of` (the same rows, the same order; `bantay.cases.labels.origins`). Where two sources hold the same
+    decision, an alert's origin is preferred, then a below-the-line sample's, then the ledger's: a label an
+    alert could have chosen is never counted as one not from an alert."""
     labels = ledger.read_validated(spark, settings.output_root, "labels")
-    frame: pd.DataFrame = case_labels.origins(spark, labels, settings.output_root).select(
-        "customer_id", F.to_date("decided_at").alias("as_of"), "decided_at", "origin"
+    preference = F.lit(len(ORIGIN_PREFERENCE))  # unrecorded origins last
+    for rank, origin in reversed(list(enumerate(ORIGIN_PREFERENCE))):
+        preference = F.when(F.col("origin") == origin, F.lit(rank)).otherwise(preference)
+    chosen = _latest_before(case_labels.origins(spark, labels, settings.output_root), as_of, preference)
+    frame: pd.DataFrame = chosen.select(
+        "customer_id", F.to_date("decided_at").alias("as_of"), "origin"
     ).toPandas()
-    latest = frame.sort_values(["customer_id", "as_of", "decided_at", "origin"]).drop_duplicates(
-        ["customer_id", "as_of"], keep="last"
-    )
-    return latest[["customer_id", "as_of", "origin"]].reset_index(drop=True)
+    return frame
+
+
+def _day(value: Any) -> Any:
+    """A date, from a date, a datetime or a pandas Timestamp (no nanosecond range involved)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def with_origin(points: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
     """`points` (`customer_id, as_of, typology`, decision points) with `origin`: the label's origin
-    (`label_origins`), `unlabelled_sample` for the unlabelled sample, UNKNOWN_ORIGIN when not recorded."""
-    keys = origins.assign(as_of=pd.to_datetime(origins["as_of"]).dt.date)
-    found = points[["customer_id"]].assign(as_of=pd.to_datetime(points["as_of"]).dt.date).merge(
-        keys, on=["customer_id", "as_of"], how="left"
+    (`label_origins`, one row per customer and date), `unlabelled_sample` for the unlabelled sample,
+    UNKNOWN_ORIGIN when not recorded. Same rows, same order."""
+    keys = origins.assign(as_of=origins["as_of"].map(_day))
+    found = points[["customer_id"]].assign(as_of=points["as_of"].map(_day)).merge(
+        keys, on=["customer_id", "as_of"], how="left", validate="many_to_one"
     )
     origin = found["origin"].to_numpy(dtype=object)
     origin[(points["typology"] == evaluate.UNLABELLED).to_numpy()] = case_labels.UNLABELLED_SAMPLE

@@ -133,10 +133,11 @@ def threshold_testing(params: Mapping[str, Any], figures: Mapping[str, Any]) -> 
 
 def gate_table(daily: pd.DataFrame | None) -> str:
     """The days that trained a model and what the promotion gate found: PR-AUC of the challenger and of what
-    it was compared with, on every evaluation row (the decision) and on the labels no model chose."""
+    it was compared with, on every evaluation row (the decision) and on the labels not from alerts."""
     columns = {
-        "as_of": "day", "promoted": "promoted", "gate_challenger_pr_auc": "challenger",
-        "gate_baseline_pr_auc": "compared with", "gate_unchosen_rows": "rows no model chose",
+        "as_of": "day", "promoted": "promoted", "gate_baseline": "compared with",
+        "gate_challenger_pr_auc": "challenger", "gate_baseline_pr_auc": "compared",
+        "gate_unchosen_rows": "rows not from alerts", "gate_unchosen_positives": "confirmed there",
         "gate_challenger_pr_auc_unchosen": "challenger there",
         "gate_baseline_pr_auc_unchosen": "compared there",
     }
@@ -146,12 +147,14 @@ def gate_table(daily: pd.DataFrame | None) -> str:
     if trained.empty:
         return "<p>No model was trained in this replay.</p>"
     shown = trained[list(columns)].rename(columns=columns)
-    shown["rows no model chose"] = shown["rows no model chose"].astype("Int64")
+    for count in ("rows not from alerts", "confirmed there"):
+        shown[count] = shown[count].astype("Int64")
     return (
         "<p>The decision is taken on every evaluation row; the labels of alerted cases were chosen by the "
         "champion of their day, which favours it, so the same comparison on the ledger's own labels, the "
-        "below-the-line samples and the unlabelled sample is shown beside it (empty without both classes "
-        "there).</p>" + _table(shown)
+        "below-the-line samples (drawn just under its line) and the unlabelled sample is shown beside it "
+        "(empty without both classes there). A day that trained without figures had no decisions the "
+        "champion had not seen.</p>" + _table(shown)
     )
 
 

@@ -9,7 +9,7 @@ Training reads them next to the ledger's validated labels with `with_decided` (l
 A label file also records the case's `origin`: `alert` for a case opened from the day's alerts,
 `below_line_sample` for a case sampled just under the alert line (casework: below-the-line cases stay
 flagged). `origins` gives every label's origin, `ledger` for the ledger's own labels, so that the promotion
-gate can also compare models on the labels no model chose (`bantay.models.registry.promote`).
+gate can also compare models on the labels not from alerts (`bantay.models.registry.promote`).
 """
 
 from __future__ import annotations
@@ -127,21 +127,22 @@ def with_decided(spark: SparkSession, labels: DataFrame | None, output_root: Pat
 
 
 def origins(spark: SparkSession, labels: DataFrame | None, output_root: Path) -> DataFrame:
-    """`customer_id, decided_at, origin` of every label: LEDGER for the ledger's `labels` (None when absent),
-    the file's origin for the workbench's decisions (null in files written before origins were recorded)."""
+    """`customer_id, label, decided_at, origin` of every label: LEDGER for the ledger's `labels` (None when
+    absent), the file's origin for the workbench's decisions (null in files written before origins were
+    recorded)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    schema = "customer_id string, decided_at timestamp, origin string"
+    schema = "customer_id string, label int, decided_at timestamp, origin string"
     parts = [] if labels is None else [
-        labels.select("customer_id", "decided_at", F.lit(LEDGER).alias(ORIGIN))
+        labels.select("customer_id", "label", "decided_at", F.lit(LEDGER).alias(ORIGIN))
     ]
     folder = labels_path(output_root)
     if files.has_parquet(folder):
         fields = [*ledger.SCHEMAS["labels"].fields, T.StructField(ORIGIN, T.StringType())]
         decided = spark.read.schema(T.StructType(fields)).parquet(str(folder))
-        parts.append(decided.select("customer_id", "decided_at", ORIGIN))
+        parts.append(decided.select("customer_id", "label", "decided_at", ORIGIN))
     if not parts:
         return spark.createDataFrame([], schema)
     both = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
-    return both.dropDuplicates(["customer_id", "decided_at", ORIGIN])
+    return both.dropDuplicates(["customer_id", "label", "decided_at", ORIGIN])

@@ -165,8 +165,9 @@ def test_the_report_shows_each_retraining_days_gate_figures():
     from bantay.backtest import report
     from bantay.jobs.replay_backtest import gate_figures
 
-    decision = {"promoted": True, "challenger_pr_auc": 0.81, "baseline_pr_auc": 0.4, "unchosen_rows": 52,
-                "challenger_pr_auc_unchosen": 0.55, "baseline_pr_auc_unchosen": 0.61}
+    decision = {"promoted": True, "baseline": "rules", "challenger_pr_auc": 0.81, "baseline_pr_auc": 0.4,
+                "unchosen_rows": 52, "unchosen_positives": 3, "challenger_pr_auc_unchosen": 0.55,
+                "baseline_pr_auc_unchosen": 0.61}
     daily = pd.DataFrame([
         {"as_of": date(2025, 5, 1), "trained": True, "promoted": True, **gate_figures(decision)},
         {"as_of": date(2025, 5, 2), "trained": False, "promoted": False, **gate_figures({})},
@@ -174,7 +175,7 @@ def test_the_report_shows_each_retraining_days_gate_figures():
     assert pd.isna(daily.loc[1, "gate_challenger_pr_auc"])
     table = report.gate_table(daily)
     assert table.count("</tr>") == 2  # the header and the one day that trained
-    for shown in ("2025-05-01", "0.810", "0.400", "52", "0.550", "0.610"):
+    for shown in ("2025-05-01", "rules", "0.810", "0.400", "52", "3", "0.550", "0.610"):
         assert f"<td>{shown}</td>" in table
     assert "No model was trained" in report.gate_table(daily.iloc[1:])
     assert "No model was trained" in report.gate_table(None)

@@ -161,7 +161,7 @@ def test_report_written_and_logged_without_customer_ids(replay: dict[str, Any]) 
     page = (folder / "report.html").read_text()
     assert "Week by week" in page and page.count("data:image/png;base64,") == 4
     # The first day trained from the world's labels and went through the gate: its figures are in daily.csv
-    # and in the report's table (the labels no model chose are the ledger's own and the unlabelled sample).
+    # and in the report's table (the labels not from alerts are the ledger's own and the unlabelled sample).
     daily = pd.read_csv(folder / "daily.csv")
     first = daily.iloc[0]
     assert bool(first["trained"]) and 0 < first["gate_challenger_pr_auc"] <= 1

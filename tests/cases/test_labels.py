@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -113,3 +114,38 @@ def test_origins_name_the_ledger_the_alerts_and_the_samples_below_the_line(spark
     with pytest.raises(ValueError, match="unknown label origin"):
         labels.write_decision(out, case_id="C-X", customer_id="c5", label=1, decided_at=when,
                               typology="confirmed", origin="guess")
+
+
+def test_label_origins_follow_the_point_training_takes_and_prefer_an_alert_on_a_tie(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    same = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
+    # c1: the same decision in the ledger and from an alerted case, at the same time: counted as an alert's.
+    labels.write_decision(out, case_id="C-20250301-0000000001", customer_id="c1", label=1, decided_at=same,
+                          typology="confirmed")
+    # c2: a below-the-line sample decided before the cut-off, then an alerted case's decision after it.
+    labels.write_decision(out, case_id="C-20250301-0000000002", customer_id="c2", label=0, decided_at=same,
+                          typology="cleared", origin=labels.BELOW_LINE_SAMPLE)
+    labels.write_decision(out, case_id="C-20250401-0000000003", customer_id="c2", label=1,
+                          decided_at=datetime(2025, 4, 2, 8, 0, tzinfo=UTC), typology="confirmed")
+    # c3: a file written before origins were recorded.
+    old = pa.Table.from_pylist([{"customer_id": "c3", "label": 0, "decided_at": same, "typology": "cleared"}],
+                               schema=ledger.arrow_schema("labels"))
+    pq.write_table(old, labels.labels_path(out) / "C-20250301-0000000004-20250302T093000000000Z.parquet")
+    spark.createDataFrame(
+        [("c1", 1, same.replace(tzinfo=None), "ocse_payer"),
+         ("c4", 0, datetime(2025, 2, 1, 12, 0), "cleared")],
+        ledger.SCHEMAS["labels"],
+    ).write.parquet(str(ledger.validated_path(out, "labels")))
+    found = training_set.label_origins(spark, settings_module.load(output_root=out), date(2025, 4, 1))
+    rows = {r.customer_id: (r.as_of, r.origin) for r in found.itertuples()}
+    assert rows == {
+        "c1": (date(2025, 3, 2), "alert"),
+        "c2": (date(2025, 3, 2), "below_line_sample"),
+        "c3": (date(2025, 3, 2), None),
+        "c4": (date(2025, 2, 1), "ledger"),
+    }
+    points = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "as_of": [r[0] for r in rows.values()],
+                           "typology": ["confirmed", "cleared", "cleared", "cleared"]}, index=[7, 3, 9, 1])
+    marked = training_set.with_origin(points, found)
+    assert marked["origin"].tolist() == ["alert", "below_line_sample", "unknown", "ledger"]
+    assert marked.index.tolist() == [7, 3, 9, 1]

@@ -127,9 +127,9 @@ def test_the_gate_reports_both_models_on_the_labels_no_model_chose(store, fast_t
         average_precision_score(labels[unchosen], rules[unchosen]))
     # The decision itself is on every row, as before; the reason reports the other comparison.
     assert decision["challenger_pr_auc"] == pytest.approx(average_precision_score(labels, challenger))
-    assert f"on the {int(unchosen.sum())} rows no model chose" in decision["reason"]
+    assert f"on the {int(unchosen.sum())} rows not from alerts" in decision["reason"]
     html = (Path(decision["model_card"]) / "model_card.html").read_text()
-    assert "On the labels no model chose" in html
+    assert "On the labels not from alerts" in html
     assert f"{decision['challenger_pr_auc_unchosen']:.4f} against" in html
 
 
