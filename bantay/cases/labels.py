@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 STAMP = "%Y%m%dT%H%M%S%fZ"  # the approval time in a label file's name (UTC, microseconds)
 ORIGIN = "origin"
 ALERT, BELOW_LINE_SAMPLE, LEDGER = "alert", "below_line_sample", "ledger"  # a label's origins
-UNCHOSEN = (LEDGER, BELOW_LINE_SAMPLE)  # labels of customers no model put above the line
+UNCHOSEN = (LEDGER, BELOW_LINE_SAMPLE)  # label origins other than an alerted case
 UNLABELLED_SAMPLE = "unlabelled_sample"  # training's unlabelled sample, as an evaluation row's origin
 
 
