@@ -201,8 +201,6 @@ def training_labels(spark: SparkSession, settings: Settings) -> DataFrame:
 
 
 UNKNOWN_ORIGIN = "unknown"  # a workbench decision written before label files recorded their origin
-# Where two sources hold the same decision, the first of these is its origin.
-ORIGIN_PREFERENCE = (case_labels.ALERT, case_labels.BELOW_LINE_SAMPLE, case_labels.LEDGER)
 
 
 def label_origins(spark: SparkSession, settings: Settings, as_of: date) -> pd.DataFrame:
@@ -211,9 +209,9 @@ def label_origins(spark: SparkSession, settings: Settings, as_of: date) -> pd.Da
     decision, an alert's origin is preferred, then a below-the-line sample's, then the ledger's: a label an
     alert could have chosen is never counted as one not from an alert."""
     labels = ledger.read_validated(spark, settings.output_root, "labels")
-    preference = F.lit(len(ORIGIN_PREFERENCE))  # unrecorded origins last
-    for rank, origin in reversed(list(enumerate(ORIGIN_PREFERENCE))):
-        preference = F.when(F.col("origin") == origin, F.lit(rank)).otherwise(preference)
+    origin = F.col("origin")
+    preference = (F.when(origin == case_labels.ALERT, 0).when(origin == case_labels.BELOW_LINE_SAMPLE, 1)
+                  .when(origin == case_labels.LEDGER, 2).otherwise(3))  # unrecorded origins last
     chosen = _latest_before(case_labels.origins(spark, labels, settings.output_root), as_of, preference)
     frame: pd.DataFrame = chosen.select(
         "customer_id", F.to_date("decided_at").alias("as_of"), "origin"

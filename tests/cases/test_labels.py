@@ -94,17 +94,23 @@ def test_decisions_join_the_ledger_labels_latest_wins_point_in_time(spark, tmp_p
     assert [(r["customer_id"], r["label"]) for r in only_decided.collect()] == [("c1", 1)]
 
 
-def test_origins_name_the_ledger_the_alerts_and_the_samples_below_the_line(spark, tmp_path: Path):
-    out = tmp_path / "out"
-    when = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
+def _mixed_origins(out: Path, when: datetime) -> None:
+    """c1 from an alerted case, c2 a below-the-line sample, c3 a file written before origins were recorded
+    (the contract's four columns only), all decided at `when`."""
     labels.write_decision(out, case_id="C-20250301-0000000001", customer_id="c1", label=1, decided_at=when,
                           typology="confirmed")
     labels.write_decision(out, case_id="C-20250301-0000000002", customer_id="c2", label=0, decided_at=when,
                           typology="cleared", origin=labels.BELOW_LINE_SAMPLE)
-    # A label file written before origins were recorded: the contract's four columns only.
     old = pa.Table.from_pylist([{"customer_id": "c3", "label": 0, "decided_at": when, "typology": "cleared"}],
                                schema=ledger.arrow_schema("labels"))
-    pq.write_table(old, labels.labels_path(out) / "C-20250301-0000000003-20250302T093000000000Z.parquet")
+    stamp = when.strftime(labels.STAMP)
+    pq.write_table(old, labels.labels_path(out) / f"C-20250301-0000000003-{stamp}.parquet")
+
+
+def test_origins_name_the_ledger_the_alerts_and_the_samples_below_the_line(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    when = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
+    _mixed_origins(out, when)
     ledger_labels = spark.createDataFrame(
         [("c4", 1, datetime(2025, 1, 10, 9, 0), "ocse_payer")], ledger.SCHEMAS["labels"]
     )
@@ -119,18 +125,11 @@ def test_origins_name_the_ledger_the_alerts_and_the_samples_below_the_line(spark
 def test_label_origins_follow_the_point_training_takes_and_prefer_an_alert_on_a_tie(spark, tmp_path: Path):
     out = tmp_path / "out"
     same = datetime(2025, 3, 2, 9, 30, tzinfo=UTC)
-    # c1: the same decision in the ledger and from an alerted case, at the same time: counted as an alert's.
-    labels.write_decision(out, case_id="C-20250301-0000000001", customer_id="c1", label=1, decided_at=same,
-                          typology="confirmed")
-    # c2: a below-the-line sample decided before the cut-off, then an alerted case's decision after it.
-    labels.write_decision(out, case_id="C-20250301-0000000002", customer_id="c2", label=0, decided_at=same,
-                          typology="cleared", origin=labels.BELOW_LINE_SAMPLE)
+    # c1 is also in the ledger at the same time (below): counted as the alert's. c2's later alerted decision
+    # is after the cut-off. c3 has no recorded origin.
+    _mixed_origins(out, same)
     labels.write_decision(out, case_id="C-20250401-0000000003", customer_id="c2", label=1,
                           decided_at=datetime(2025, 4, 2, 8, 0, tzinfo=UTC), typology="confirmed")
-    # c3: a file written before origins were recorded.
-    old = pa.Table.from_pylist([{"customer_id": "c3", "label": 0, "decided_at": same, "typology": "cleared"}],
-                               schema=ledger.arrow_schema("labels"))
-    pq.write_table(old, labels.labels_path(out) / "C-20250301-0000000004-20250302T093000000000Z.parquet")
     spark.createDataFrame(
         [("c1", 1, same.replace(tzinfo=None), "ocse_payer"),
          ("c4", 0, datetime(2025, 2, 1, 12, 0), "cleared")],
