@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     case_store_url: str | None = Field(
         default=None, description="case store database URL; default SQLite under OUT/workbench"
     )
+    draft_workers: int = Field(
+        default=0,
+        ge=0,
+        description="processes building and rendering a day's drafts (0: one per CPU; 1: in the job's own)",
+    )
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
     institution: Institution = Institution()

@@ -4,6 +4,10 @@ Reads OUT/scores/as_of=D (alerts), the validated transactions (365 days before D
 and OUT/clusters/as_of=D; writes OUT/cases/as_of=D/ whole: it is built in a staging
 folder and swapped in, so a rerun replaces the day's cases and drops cases no longer alerted.
 
+The drafts are built and rendered in `settings.draft_workers` processes (`bantay.pool`; one per CPU by
+default) once the day has MIN_CHUNK alerts per chunk for two chunks at least; fewer are drafted in this
+process. Either way the drafts, their order and every file written are the same.
+
 One case that cannot be built or rendered (any exception) does not stop the others: its folder holds only
 `error.txt` (one line: the error's type and message), the day's index lists it as failed with that reason,
 every other case is written and the day swapped in as usual, and then the job raises `DraftsFailedError`
@@ -26,7 +30,7 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 import bantay.spark
-from bantay import ledger
+from bantay import ledger, pool
 from bantay.cases import ingest
 from bantay.errors import BantayError
 from bantay.io import catalogue, files
@@ -44,6 +48,9 @@ class DraftsFailedError(BantayError):
     """Some cases of the day could not be drafted; every other case was written."""
 
 
+MIN_CHUNK = 32  # cases per worker task: the drafts of a smaller day are made in the job's own process
+
+
 @dataclass(frozen=True)
 class FailedCase:
     """A case whose draft could not be built or rendered: its id, its score (for the index) and the reason."""
@@ -51,13 +58,18 @@ class FailedCase:
     case_id: str
     score: float | None
     reason: str
+    error_type: str = ""
 
     @classmethod
     def of(cls, case_id: str, score: Any, error: Exception) -> FailedCase:
         # Private files only (the case folder and the day's index): the message may quote a value.
         reason = display(f"{type(error).__name__}: {error}", 500)
-        logger.error("draft of case %s failed (%s); the other cases go on", case_id, type(error).__name__)
-        return cls(case_id, None if score is None else float(score), reason)
+        return cls(case_id, None if score is None else float(score), reason, type(error).__name__)
+
+    def log(self) -> None:
+        """One line in the job's log: the case id and the error type (never the message: it may quote a
+        value)."""
+        logger.error("draft of case %s failed (%s); the other cases go on", self.case_id, self.error_type)
 
 
 def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: datetime | None = None) -> Path:
@@ -144,38 +156,79 @@ def build_drafts(
     index = _day_wide(
         "the payee cluster index", partial(build.ClusterIndex.of, inputs.clusters, inputs.cluster_payers)
     )
-    institution = case.institution_for_forms(settings.institution.model_dump(), settings.demo)
-    drafts: list[dict[str, Any]] = []
-    failed: list[FailedCase] = []
+    shared = _DayInputs(
+        as_of=as_of,
+        generated_at=generated_at,
+        clusters=inputs.clusters,
+        cluster_payers=inputs.cluster_payers,
+        case_ids=case_ids,
+        institution=case.institution_for_forms(settings.institution.model_dump(), settings.demo),
+        reporting_currency=settings.reporting_currency,
+        catalogue=catalogue,
+        goaml=config,
+        index=index,
+        prepared=prepared is not None,
+    )
+    cases = []
     for score in inputs.scores.to_dict("records"):
         customer_id = str(score["customer_id"])
-        made = isolated(
-            case_ids[customer_id],
-            score.get("score"),
-            partial(
-                build.build_draft,
-                as_of=as_of,
-                generated_at=generated_at,
-                score=score,
-                customer=customers.get(customer_id, {"customer_id": customer_id}),
-                transactions=by_customer.get(customer_id, empty),
-                clusters=inputs.clusters,
-                cluster_payers=inputs.cluster_payers,
-                case_ids=case_ids,
-                institution=institution,
-                reporting_currency=settings.reporting_currency,
-                catalogue=catalogue,
-                goaml=config,
-                decision=decisions.get(customer_id),
-                index=index,
-                prepared=prepared is not None,
-            ),
-        )
-        if isinstance(made, FailedCase):
-            failed.append(made)
-        else:
-            drafts.append(made)
-    return drafts, failed
+        customer = customers.get(customer_id, {"customer_id": customer_id})
+        cases.append((score, customer, by_customer.get(customer_id, empty), decisions.get(customer_id)))
+    made = pool.map_ordered(_build_one, shared, cases, _workers(settings), MIN_CHUNK)
+    failed = [m for m in made if isinstance(m, FailedCase)]
+    for failure in failed:
+        failure.log()
+    return [m for m in made if not isinstance(m, FailedCase)], failed
+
+
+@dataclass(frozen=True)
+class _DayInputs:
+    """What every draft of the day reads (sent once to each worker)."""
+
+    as_of: date
+    generated_at: datetime
+    clusters: pd.DataFrame
+    cluster_payers: pd.DataFrame
+    case_ids: dict[str, str]
+    institution: dict[str, Any]
+    reporting_currency: str
+    catalogue: dict[str, build.FeatureInfo]
+    goaml: dict[str, Any]
+    index: build.ClusterIndex | None
+    prepared: bool
+
+
+def _build_one(
+    day: _DayInputs, case_inputs: tuple[dict[str, Any], Any, pd.DataFrame, dict[str, Any] | None]
+) -> dict[str, Any] | FailedCase:
+    """One alert's draft (`build.build_draft`), or its FailedCase."""
+    score, customer, rows, decision = case_inputs
+    return isolated(
+        day.case_ids[str(score["customer_id"])],
+        score.get("score"),
+        partial(
+            build.build_draft,
+            as_of=day.as_of,
+            generated_at=day.generated_at,
+            score=score,
+            customer=customer,
+            transactions=rows,
+            clusters=day.clusters,
+            cluster_payers=day.cluster_payers,
+            case_ids=day.case_ids,
+            institution=day.institution,
+            reporting_currency=day.reporting_currency,
+            catalogue=day.catalogue,
+            goaml=day.goaml,
+            decision=decision,
+            index=day.index,
+            prepared=day.prepared,
+        ),
+    )
+
+
+def _workers(settings: Settings) -> int:
+    return settings.draft_workers or pool.cpu_count()
 
 
 def _attach_rates(
@@ -220,15 +273,13 @@ def write_cases(
     folder.mkdir(mode=catalogue.DIR_MODE, exist_ok=True)
     written: list[dict[str, Any]] = []
     failed_here: list[FailedCase] = []
-    for draft in drafts:
-        forms = isolated(
-            draft["case_id"],
-            draft["model"]["score"],
-            partial(case.render_forms, draft, config, settings.goaml_xsd, pdf=pdf),
-        )
-        if isinstance(forms, FailedCase):
-            failed_here.append(forms)
+    rendering = _Rendering(config, settings.goaml_xsd, pdf)
+    for rendered in pool.map_ordered(_render_one, rendering, drafts, _workers(settings), MIN_CHUNK):
+        if isinstance(rendered, FailedCase):
+            rendered.log()
+            failed_here.append(rendered)
             continue
+        draft, forms = rendered
         case_dir = folder / draft["case_id"]
         case_dir.mkdir(mode=catalogue.DIR_MODE)
         for name, content in forms.items():
@@ -251,6 +302,27 @@ def write_cases(
     files.write_private(folder / "network.png", batch.network_png(network))
     files.make_private(folder)  # whatever the umask
     return failed_here
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What rendering any draft of the day reads (sent once to each worker)."""
+
+    goaml: dict[str, Any]
+    goaml_xsd: Path | None
+    pdf: bool
+
+
+def _render_one(
+    rendering: _Rendering, draft: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, bytes]] | FailedCase:
+    """The case's files by name, with the draft as rendered (`case.render_forms` records the forms' clips and
+    omissions in it), or its FailedCase."""
+
+    def render() -> tuple[dict[str, Any], dict[str, bytes]]:
+        return draft, case.render_forms(draft, rendering.goaml, rendering.goaml_xsd, pdf=rendering.pdf)
+
+    return isolated(draft["case_id"], draft["model"]["score"], render)
 
 
 def _csv(frame: pd.DataFrame) -> str:

@@ -229,7 +229,7 @@ def open_below_line(
     config = goaml.load_config(settings.goaml_config)
     drafts, failed = draft_cases.draft_scored(spark, settings, day, rows, moment, config)
     for fault in failed:  # a sampled customer whose draft cannot be built is not reviewed; say which
-        logger.warning("below-the-line case %s not opened: %s", fault.case_id, fault.reason)
+        logger.warning("below-the-line case %s not opened (%s)", fault.case_id, fault.error_type)
     ranks = dict(zip(rows["customer_id"].astype(str), rows["rank"].astype(int), strict=True))
     with store.replay_clock(moment), factory.begin() as session:
         ingest.ingest_drafts(session, day, drafts)

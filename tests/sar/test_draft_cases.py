@@ -411,3 +411,50 @@ def test_cluster_index_gives_each_draft_its_own_payees_clusters_only():
     assert cluster_of == {"P3": "K1"} and set(facts) == {"K1"} and others == {"K1": 2}
     empty = build.ClusterIndex.of(clusters.iloc[0:0], payers.iloc[0:0])
     assert empty.view("c1", pd.Series(["P1"])) == ({}, {}, {})
+
+
+def test_drafts_made_in_worker_processes_equal_those_made_in_the_job(
+    spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """Two worker processes (one case per chunk) build and render the same drafts, in the same order, with
+    the same failure, as the job's own process; every file of the day is byte for byte the same, and the
+    failed case is logged by the job, not lost in a worker."""
+    from datetime import datetime
+
+    from sar_world import txn, world
+
+    from bantay.jobs import draft_cases
+    from bantay.sar import evidence, goaml
+
+    made = world(tmp_path / "out")
+    sek = txn("s1", "cust-sek", datetime(2025, 2, 12, 10, 0), "500.00", "USD", "P9", "Lita Ramos", "PH")
+    made.transactions.append({**sek, "currency": "SEK", "amount_usd": 47.5})
+    made.customers.append({**made.customers[0], "customer_id": "cust-sek", "full_name": "Sven Example"})
+    made.scores.insert(1, {**made.scores[1], "customer_id": "cust-sek", "score": 0.7, "rank": 2})
+    made.write()
+    settings = draft_settings(made.out)
+    config = goaml.load_config(None)
+    stamp = GENERATED_AT.replace(tzinfo=UTC)
+    inputs = evidence.load(spark, settings, AS_OF, evidence.read_alerts(spark, settings, AS_OF))
+    monkeypatch.setattr(draft_cases, "MIN_CHUNK", 1)
+    built, written = {}, {}
+    for workers in (1, 2):
+        chosen = settings.model_copy(update={"draft_workers": workers})
+        drafts, failed = draft_cases.build_drafts(inputs, chosen, stamp, config)
+        draft_cases._attach_rates(spark, chosen, AS_OF, drafts, config)
+        built[workers] = json.dumps(drafts, sort_keys=True)
+        folder = tmp_path / f"workers-{workers}"
+        caplog.clear()
+        with caplog.at_level("ERROR", logger="bantay"):
+            failed_here = draft_cases.write_cases(folder, drafts, chosen, AS_OF, stamp, config, False, failed)
+        assert failed == [] and [f.case_id for f in failed_here] == [build.case_id("cust-sek", AS_OF)]
+        assert [r.getMessage() for r in caplog.records] == [
+            f"draft of case {failed_here[0].case_id} failed (FxRateError); the other cases go on"
+        ]
+        written[workers] = {
+            str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+        }
+    assert sorted(d["case_id"] for d in json.loads(built[2])) == sorted([C1, C2, failed_here[0].case_id])
+    assert built[1] == built[2]
+    assert len(written[2]) == 2 * 7 + 1 + 5  # two cases' seven files, the failed case's error.txt, the views
+    assert written[1] == written[2]
