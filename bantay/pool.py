@@ -1,22 +1,27 @@
-"""Map a function over items in worker processes, in order, in contiguous chunks, with the state every item
-needs sent once to each worker.
+"""Map a function over items in worker processes, in order, in contiguous chunks.
 
 `map_ordered(fn, shared, items, workers, min_chunk)` returns `[fn(shared, item) for item in items]`. With one
 worker, or too few items to give two chunks of `min_chunk`, it runs in this process; otherwise in a pool of
-`spawn`ed processes (a fresh interpreter each: never a fork of a process holding a JVM gateway and its
-threads), each receiving `shared` once and then chunks of items. `fn` must be a module-level function and
+`workers` `spawn`ed processes (fresh interpreters: never a fork of a process holding a JVM gateway and its
+threads), each task a chunk of items with `shared`. The pool is started once per process and worker count
+and kept for the next call (a backtest drafts every replayed day), then shut down at exit.
+
+`fn` must be a module-level function whose module is light to import (each worker imports it once), and
 `shared`, the items and the results picklable. An exception `fn` lets out, or a worker that dies, is raised
-here: callers that must go on past one item's fault catch it inside `fn`.
+here (a dead worker's pool is dropped: the next call starts a new one); callers that must go on past one
+item's fault catch it inside `fn`.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise, repeat
-from typing import Any, TypeVar
+from typing import TypeVar
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -24,7 +29,7 @@ R = TypeVar("R")
 
 CHUNKS_PER_WORKER = 4  # small enough chunks that a slow one does not leave the other workers idle for long
 
-_shared: Any = None  # in a worker: the `shared` value its pool was started with
+_pools: dict[int, ProcessPoolExecutor] = {}  # by worker count; shut down at exit (`shutdown`)
 
 
 def cpu_count() -> int:
@@ -53,20 +58,33 @@ def map_ordered(
     chunks = bounds(len(items), workers, min_chunk)
     if len(chunks) == 1:
         return [fn(shared, item) for item in items]
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_share,
-        initargs=(shared,),
-    ) as pool:
-        parts = list(pool.map(_run_chunk, repeat(fn), [items[start:stop] for start, stop in chunks]))
+    executor = _pool(workers)
+    try:
+        parts = list(
+            executor.map(_run_chunk, repeat(fn), repeat(shared), [items[a:b] for a, b in chunks])
+        )
+    except BrokenProcessPool:
+        _pools.pop(workers, None)
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
     return [result for part in parts for result in part]
 
 
-def _share(shared: Any) -> None:
-    global _shared
-    _shared = shared
+def _pool(workers: int) -> ProcessPoolExecutor:
+    if workers not in _pools:
+        _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return _pools[workers]
 
 
-def _run_chunk(fn: Callable[[Any, T], R], items: Sequence[T]) -> list[R]:
-    return [fn(_shared, item) for item in items]
+def shutdown() -> None:
+    """Stop the pools this process started (at exit; a test may call it to start afresh)."""
+    while _pools:
+        _, executor = _pools.popitem()
+        executor.shutdown(wait=True)
+
+
+atexit.register(shutdown)
+
+
+def _run_chunk(fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
+    return [fn(shared, item) for item in items]

@@ -20,7 +20,6 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -34,8 +33,7 @@ from bantay import ledger, pool
 from bantay.cases import ingest
 from bantay.errors import BantayError
 from bantay.io import catalogue, files
-from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml
-from bantay.sar.text import display
+from bantay.sar import austrac, batch, build, case, evidence, fintrac, fx, goaml, per_case
 from bantay.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,27 +47,6 @@ class DraftsFailedError(BantayError):
 
 
 MIN_CHUNK = 32  # cases per worker task: the drafts of a smaller day are made in the job's own process
-
-
-@dataclass(frozen=True)
-class FailedCase:
-    """A case whose draft could not be built or rendered: its id, its score (for the index) and the reason."""
-
-    case_id: str
-    score: float | None
-    reason: str
-    error_type: str = ""
-
-    @classmethod
-    def of(cls, case_id: str, score: Any, error: Exception) -> FailedCase:
-        # Private files only (the case folder and the day's index): the message may quote a value.
-        reason = display(f"{type(error).__name__}: {error}", 500)
-        return cls(case_id, None if score is None else float(score), reason, type(error).__name__)
-
-    def log(self) -> None:
-        """One line in the job's log: the case id and the error type (never the message: it may quote a
-        value)."""
-        logger.error("draft of case %s failed (%s); the other cases go on", self.case_id, self.error_type)
 
 
 def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: datetime | None = None) -> Path:
@@ -98,14 +75,6 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
     return target
 
 
-def isolated(case_id: str, score: Any, make: Callable[[], T]) -> T | FailedCase:
-    """`make()`, or the FailedCase of the exception it raised: one case never stops the day's others."""
-    try:
-        return make()
-    except Exception as error:  # any fault of one case, a bug included: the case records it, the day goes on
-        return FailedCase.of(case_id, score, error)
-
-
 def _day_wide(what: str, make: Callable[[], T]) -> T | None:
     """`make()`, done once for the day's drafts, or None when it raised: each case then does its part alone,
     so that a fault in one customer's rows fails that case only (`isolated`)."""
@@ -125,7 +94,7 @@ def draft_scored(
     scored: pd.DataFrame,
     generated_at: datetime,
     config: dict[str, Any],
-) -> tuple[list[dict[str, Any]], list[FailedCase]]:
+) -> tuple[list[dict[str, Any]], list[per_case.FailedCase]]:
     """The drafts of the score rows `scored` of `as_of` (the day's alerts, or a backtest's below-the-line
     sample), with the rates their forms convert with, and the rows whose draft could not be built; none for
     no rows."""
@@ -139,7 +108,7 @@ def draft_scored(
 
 def build_drafts(
     inputs: evidence.CaseInputs, settings: Settings, generated_at: datetime, config: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[FailedCase]]:
+) -> tuple[list[dict[str, Any]], list[per_case.FailedCase]]:
     """One draft per alert, pure given the inputs; the alerts whose draft could not be built apart."""
     as_of = inputs.as_of
     case_ids = {str(c): build.case_id(str(c), as_of) for c in inputs.scores["customer_id"]}
@@ -156,7 +125,7 @@ def build_drafts(
     index = _day_wide(
         "the payee cluster index", partial(build.ClusterIndex.of, inputs.clusters, inputs.cluster_payers)
     )
-    shared = _DayInputs(
+    shared = per_case.DayInputs(
         as_of=as_of,
         generated_at=generated_at,
         clusters=inputs.clusters,
@@ -174,57 +143,11 @@ def build_drafts(
         customer_id = str(score["customer_id"])
         customer = customers.get(customer_id, {"customer_id": customer_id})
         cases.append((score, customer, by_customer.get(customer_id, empty), decisions.get(customer_id)))
-    made = pool.map_ordered(_build_one, shared, cases, _workers(settings), MIN_CHUNK)
-    failed = [m for m in made if isinstance(m, FailedCase)]
+    made = pool.map_ordered(per_case.build_one, shared, cases, _workers(settings), MIN_CHUNK)
+    failed = [m for m in made if isinstance(m, per_case.FailedCase)]
     for failure in failed:
         failure.log()
-    return [m for m in made if not isinstance(m, FailedCase)], failed
-
-
-@dataclass(frozen=True)
-class _DayInputs:
-    """What every draft of the day reads (sent once to each worker)."""
-
-    as_of: date
-    generated_at: datetime
-    clusters: pd.DataFrame
-    cluster_payers: pd.DataFrame
-    case_ids: dict[str, str]
-    institution: dict[str, Any]
-    reporting_currency: str
-    catalogue: dict[str, build.FeatureInfo]
-    goaml: dict[str, Any]
-    index: build.ClusterIndex | None
-    prepared: bool
-
-
-def _build_one(
-    day: _DayInputs, case_inputs: tuple[dict[str, Any], Any, pd.DataFrame, dict[str, Any] | None]
-) -> dict[str, Any] | FailedCase:
-    """One alert's draft (`build.build_draft`), or its FailedCase."""
-    score, customer, rows, decision = case_inputs
-    return isolated(
-        day.case_ids[str(score["customer_id"])],
-        score.get("score"),
-        partial(
-            build.build_draft,
-            as_of=day.as_of,
-            generated_at=day.generated_at,
-            score=score,
-            customer=customer,
-            transactions=rows,
-            clusters=day.clusters,
-            cluster_payers=day.cluster_payers,
-            case_ids=day.case_ids,
-            institution=day.institution,
-            reporting_currency=day.reporting_currency,
-            catalogue=day.catalogue,
-            goaml=day.goaml,
-            decision=decision,
-            index=day.index,
-            prepared=day.prepared,
-        ),
-    )
+    return [m for m in made if not isinstance(m, per_case.FailedCase)], failed
 
 
 def _workers(settings: Settings) -> int:
@@ -235,15 +158,25 @@ def _attach_rates(
     spark: Any, settings: Settings, as_of: date, drafts: list[dict[str, Any]], config: dict[str, Any]
 ) -> None:
     """Record in each draft the rates its forms convert with (goAML local currency, AUD, CAD)."""
-    if not drafts:
-        return
+    if drafts:
+        attach_rates(drafts, rate_table(spark, settings, as_of), settings, config)
+
+
+def rate_table(spark: Any, settings: Settings, as_of: date) -> pd.DataFrame:
+    """The validated FX rates a day's drafts may convert with: the look-back, and a week before it."""
     start = as_of - timedelta(days=evidence.LOOKBACK_DAYS + 7)  # a week more: the latest rate before day 1
-    table = (
+    return pd.DataFrame(
         ledger.read_validated(spark, settings.output_root, "fx_rates")
         .where((F.col("rate_date") >= F.lit(start)) & (F.col("rate_date") < F.lit(as_of)))
         .select("rate_date", "currency", "usd_per_unit")
         .toPandas()
     )
+
+
+def attach_rates(
+    drafts: list[dict[str, Any]], table: pd.DataFrame, settings: Settings, config: dict[str, Any]
+) -> None:
+    """Record in each draft the rates of `table` (`rate_table`) its forms convert with."""
     index = fx.RateIndex.of(table)
     targets = {
         settings.reporting_currency,
@@ -263,8 +196,8 @@ def write_cases(
     generated_at: datetime,
     config: dict[str, Any],
     pdf: bool,
-    failed: list[FailedCase] | None = None,
-) -> list[FailedCase]:
+    failed: list[per_case.FailedCase] | None = None,
+) -> list[per_case.FailedCase]:
     """Write each case folder (0700, files 0600) and the batch views into `folder`.
 
     A case whose forms cannot be rendered, and each of `failed` (drafts that could not be built), gets a
@@ -272,10 +205,10 @@ def write_cases(
     Returns the cases that failed here."""
     folder.mkdir(mode=catalogue.DIR_MODE, exist_ok=True)
     written: list[dict[str, Any]] = []
-    failed_here: list[FailedCase] = []
-    rendering = _Rendering(config, settings.goaml_xsd, pdf)
-    for rendered in pool.map_ordered(_render_one, rendering, drafts, _workers(settings), MIN_CHUNK):
-        if isinstance(rendered, FailedCase):
+    failed_here: list[per_case.FailedCase] = []
+    rendering = per_case.Rendering(config, settings.goaml_xsd, pdf)
+    for rendered in pool.map_ordered(per_case.render_one, rendering, drafts, _workers(settings), MIN_CHUNK):
+        if isinstance(rendered, per_case.FailedCase):
             rendered.log()
             failed_here.append(rendered)
             continue
@@ -302,27 +235,6 @@ def write_cases(
     files.write_private(folder / "network.png", batch.network_png(network))
     files.make_private(folder)  # whatever the umask
     return failed_here
-
-
-@dataclass(frozen=True)
-class _Rendering:
-    """What rendering any draft of the day reads (sent once to each worker)."""
-
-    goaml: dict[str, Any]
-    goaml_xsd: Path | None
-    pdf: bool
-
-
-def _render_one(
-    rendering: _Rendering, draft: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, bytes]] | FailedCase:
-    """The case's files by name, with the draft as rendered (`case.render_forms` records the forms' clips and
-    omissions in it), or its FailedCase."""
-
-    def render() -> tuple[dict[str, Any], dict[str, bytes]]:
-        return draft, case.render_forms(draft, rendering.goaml, rendering.goaml_xsd, pdf=rendering.pdf)
-
-    return isolated(draft["case_id"], draft["model"]["score"], render)
 
 
 def _csv(frame: pd.DataFrame) -> str:
