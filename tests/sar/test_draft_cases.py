@@ -325,25 +325,31 @@ def test_related_spend_is_evidence_never_reported_property(drafted: Path):
     assert '<a href="#txn-t5">t5</a>' in page
 
 
-def test_one_failing_case_does_not_stop_the_others(
-    spark, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-):
-    """A customer whose forms cannot be rendered (a payment in SEK, a currency the FX table lacks: AUSTRAC's
-    AUD conversion has no rate) gets a folder with error.txt and a failed row in the index; c1 and c2 are
-    drafted in full, the day is swapped in whole, and the command exits 1 with one line."""
+def _world_with_a_failing_case(out: Path) -> World:
+    """The drafts' world with a third alert, cust-sek, whose forms cannot be rendered (written)."""
     from datetime import datetime
 
     from sar_world import txn, world
 
-    from bantay import cli
-
-    made = world(tmp_path / "out")
+    made = world(out)
     sek = txn("s1", "cust-sek", datetime(2025, 2, 12, 10, 0), "500.00", "USD", "P9", "Lita Ramos", "PH")
     made.transactions.append({**sek, "currency": "SEK", "amount_usd": 47.5})
     made.customers.append({**made.customers[0], "customer_id": "cust-sek", "full_name": "Sven Example"})
     # c2's reason (the median payment to individuals abroad) puts the SEK payment behind a ground.
     made.scores.insert(1, {**made.scores[1], "customer_id": "cust-sek", "score": 0.7, "rank": 2})
     made.write()
+    return made
+
+
+def test_one_failing_case_does_not_stop_the_others(
+    spark, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+):
+    """A customer whose forms cannot be rendered (a payment in SEK, a currency the FX table lacks: AUSTRAC's
+    AUD conversion has no rate) gets a folder with error.txt and a failed row in the index; c1 and c2 are
+    drafted in full, the day is swapped in whole, and the command exits 1 with one line."""
+    from bantay import cli
+
+    made = _world_with_a_failing_case(tmp_path / "out")
     failing = build.case_id("cust-sek", AS_OF)
     argv = ["draft", "--ledger", str(tmp_path / "ledger"), "--out", str(made.out), "--as-of", "2025-03-01"]
     with caplog.at_level("INFO", logger="bantay"):
@@ -419,19 +425,10 @@ def test_drafts_made_in_worker_processes_equal_those_made_in_the_job(
     """Two worker processes (one case per chunk) build and render the same drafts, in the same order, with
     the same failure, as the job's own process; every file of the day is byte for byte the same, and the
     failed case is logged by the job, not lost in a worker."""
-    from datetime import datetime
-
-    from sar_world import txn, world
-
     from bantay.jobs import draft_cases
     from bantay.sar import evidence, goaml
 
-    made = world(tmp_path / "out")
-    sek = txn("s1", "cust-sek", datetime(2025, 2, 12, 10, 0), "500.00", "USD", "P9", "Lita Ramos", "PH")
-    made.transactions.append({**sek, "currency": "SEK", "amount_usd": 47.5})
-    made.customers.append({**made.customers[0], "customer_id": "cust-sek", "full_name": "Sven Example"})
-    made.scores.insert(1, {**made.scores[1], "customer_id": "cust-sek", "score": 0.7, "rank": 2})
-    made.write()
+    made = _world_with_a_failing_case(tmp_path / "out")
     settings = draft_settings(made.out)
     config = goaml.load_config(None)
     stamp = GENERATED_AT.replace(tzinfo=UTC)
