@@ -1,41 +1,43 @@
-"""Map a function over items in worker processes, in order, in contiguous chunks.
+"""Map a function over items in worker processes, in order, in contiguous chunks (joblib's loky backend).
 
 `map_ordered(fn, shared, items, workers, min_chunk)` returns `[fn(shared, item) for item in items]`. With one
-worker, or too few items to give two chunks of `min_chunk`, it runs in this process; otherwise in a pool of
-`workers` `spawn`ed processes (fresh interpreters: never a fork of a process holding a JVM gateway and its
-threads), each task a chunk of items with `shared`. The pool is started once per process and worker count
-and kept for the next call (a backtest drafts every replayed day), then shut down at exit.
+worker, or too few items to give two chunks of `min_chunk`, it runs in this process; otherwise each chunk of
+items goes with `shared` to one of `workers` loky processes. Loky starts fresh interpreters (never a fork of a
+process holding a JVM gateway and its threads) that do not import this process's `__main__`, keeps them for
+the next call (a backtest drafts every replayed day), and lets them exit after five idle minutes, so none
+outlives its parent for long; a worker that dies is replaced on the next call.
 
-`fn` must be a module-level function whose module is light to import (each worker imports it once), and
-`shared`, the items and the results picklable. An exception `fn` lets out, or a worker that dies, is raised
-here (a dead worker's pool is dropped: the next call starts a new one); callers that must go on past one
-item's fault catch it inside `fn`.
+`fn` must be a module-level function, and `shared`, the items and the results picklable (`shared` is sent
+with every chunk: keep it small). An exception `fn` lets out is raised here; a worker that dies raises
+WorkerDiedError. Callers that must go on past one item's fault catch it inside `fn`.
 """
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from itertools import pairwise, repeat
+from itertools import pairwise
 from typing import TypeVar
+
+from joblib import Parallel, cpu_count, delayed
+from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+from bantay.errors import BantayError
 
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
 CHUNKS_PER_WORKER = 4  # small enough chunks that a slow one does not leave the other workers idle for long
+MAX_DEFAULT_WORKERS = 8  # one per CPU by default, but no more: each worker holds its own interpreter
 
-_pools: dict[int, ProcessPoolExecutor] = {}  # by worker count; shut down at exit (`shutdown`)
+
+class WorkerDiedError(BantayError):
+    """A worker process died (killed, out of memory, a crash in native code) before returning its chunk."""
 
 
-def cpu_count() -> int:
-    """CPUs this process may run on (its affinity where the platform says, else the machine's)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+def default_workers() -> int:
+    """One worker per CPU this process may use (affinity and container CPU quota), at most 8."""
+    return max(1, min(MAX_DEFAULT_WORKERS, int(cpu_count())))
 
 
 def bounds(n_items: int, workers: int, min_chunk: int) -> list[tuple[int, int]]:
@@ -58,32 +60,15 @@ def map_ordered(
     chunks = bounds(len(items), workers, min_chunk)
     if len(chunks) == 1:
         return [fn(shared, item) for item in items]
-    executor = _pool(workers)
+    parallel = Parallel(n_jobs=min(workers, len(chunks)), backend="loky", batch_size=1)
     try:
-        parts = list(
-            executor.map(_run_chunk, repeat(fn), repeat(shared), [items[a:b] for a, b in chunks])
-        )
-    except BrokenProcessPool:
-        _pools.pop(workers, None)
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
+        parts = parallel(delayed(_run_chunk)(fn, shared, items[start:stop]) for start, stop in chunks)
+    except TerminatedWorkerError as error:
+        raise WorkerDiedError(
+            f"a worker process died before returning its part of {len(items)} items "
+            f"({type(error).__name__}); nothing of this call is kept"
+        ) from error
     return [result for part in parts for result in part]
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    if workers not in _pools:
-        _pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    return _pools[workers]
-
-
-def shutdown() -> None:
-    """Stop the pools this process started (at exit; a test may call it to start afresh)."""
-    while _pools:
-        _, executor = _pools.popitem()
-        executor.shutdown(wait=True)
-
-
-atexit.register(shutdown)
 
 
 def _run_chunk(fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:

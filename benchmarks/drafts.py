@@ -10,9 +10,10 @@ owner-only: it holds the alerted customers' rows). Every call then builds the dr
 data; no Spark) at a fixed generation time, in W processes (`draft_workers`; 0: one per CPU, 1: this
 process), and with `--forms` renders and writes every case's files as the job does
 (`draft_cases.write_cases`, into a temporary folder). It prints one JSON line: alerts, drafts built, failed,
-cluster rows, cluster payer rows, the seconds of each build (and of each rendering), and the sha256 of the
-drafts (keys sorted) and of the files written (names and bytes). The same FILE run by two checkouts, or
-with two worker counts, compares their drafting time, and their drafts and files byte for byte.
+cluster rows, cluster payer rows, the pickled size of the day's payee cluster index (what every worker task
+carries besides its cases), the seconds of each build (and of each rendering), and the sha256 of the drafts
+(keys sorted) and of the files written (names and bytes). The same FILE run by two checkouts, or with two
+worker counts, compares their drafting time, and their drafts and files byte for byte.
 """
 
 from __future__ import annotations
@@ -33,24 +34,17 @@ import pickle
 import tempfile
 import time
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from bantay import settings as settings_module
+from bantay.jobs import draft_cases
+from bantay.sar import build, evidence, goaml
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from bantay.sar import evidence
-
-# The draft job is imported inside the functions: the worker processes import this script again (as the
-# `bantay` command's workers import its light script), and should not pay for Spark's modules twice.
 GENERATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _inputs(out: Path, as_of: date, path: Path) -> tuple[evidence.CaseInputs, pd.DataFrame]:
-    from bantay.jobs import draft_cases
-    from bantay.sar import evidence
-
     if path.exists():
         if path.stat().st_uid != os.getuid() or path.stat().st_mode & 0o077:
             raise SystemExit(f"drafts: error: {path} is not this user's owner-only file; not read")
@@ -84,9 +78,6 @@ def _files_sha256(folder: Path) -> str:
 
 
 def main() -> None:
-    from bantay.jobs import draft_cases
-    from bantay.sar import goaml
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="output root that `bantay score` wrote")
     parser.add_argument("--as-of", type=date.fromisoformat, required=True)
@@ -121,12 +112,14 @@ def main() -> None:
                 )
                 forms_seconds.append(round(time.perf_counter() - started, 3))
                 files_digest = _files_sha256(day)
+    index_bytes = len(pickle.dumps(build.ClusterIndex.of(inputs.clusters, inputs.cluster_payers)))
     report = {
         "alerts": len(inputs.scores),
         "drafts": built,
         "failed": failed,
         "cluster_rows": len(inputs.clusters),
         "cluster_payer_rows": len(inputs.cluster_payers),
+        "cluster_index_bytes": index_bytes,
         "seconds": seconds,
         "sha256": digest,
         **({"forms_seconds": forms_seconds, "files_sha256": files_digest} if args.forms else {}),

@@ -4,9 +4,10 @@ Reads OUT/scores/as_of=D (alerts), the validated transactions (365 days before D
 and OUT/clusters/as_of=D; writes OUT/cases/as_of=D/ whole: it is built in a staging
 folder and swapped in, so a rerun replaces the day's cases and drops cases no longer alerted.
 
-The drafts are built and rendered in `settings.draft_workers` processes (`bantay.pool`; one per CPU by
-default) once the day has MIN_CHUNK alerts per chunk for two chunks at least; fewer are drafted in this
-process. Either way the drafts, their order and every file written are the same.
+The drafts are built and rendered in `settings.draft_workers` processes (`bantay.pool`; by default one per
+CPU, at most 8) once there are MIN_CHUNK cases per chunk for two chunks at least; fewer are drafted in this
+process. Either way the drafts, their order and every file written are the same. A worker process that dies
+(killed, out of memory) fails the day with `bantay.pool.WorkerDiedError` before anything is swapped in.
 
 One case that cannot be built or rendered (any exception) does not stop the others: its folder holds only
 `error.txt` (one line: the error's type and message), the day's index lists it as failed with that reason,
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -39,6 +40,8 @@ from bantay.settings import Settings
 logger = logging.getLogger(__name__)
 
 ERROR_FILE = "error.txt"
+R = TypeVar("R")
+S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -66,7 +69,7 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
     logger.info("drafted %d cases for %s in %s", n_cases - len(failed), as_of, target)
     ingest.ingest_day(settings.output_root, as_of, target, settings.case_store_url)  # cases across days
     if failed:
-        kinds = Counter(f.reason.split(":", 1)[0] for f in failed)
+        kinds = Counter(f.error_type for f in failed)
         raise DraftsFailedError(
             f"{len(failed)} of {n_cases} drafts for {as_of} failed "
             f"({', '.join(f'{kind} x{n}' for kind, n in sorted(kinds.items()))}); the others are written: "
@@ -77,7 +80,7 @@ def run(settings: Settings, as_of: date, pdf: bool = False, generated_at: dateti
 
 def _day_wide(what: str, make: Callable[[], T]) -> T | None:
     """`make()`, done once for the day's drafts, or None when it raised: each case then does its part alone,
-    so that a fault in one customer's rows fails that case only (`isolated`)."""
+    so that a fault in one customer's rows fails that case only (`per_case.isolated`)."""
     try:
         return make()
     except Exception as error:  # any fault: the cases redo this part one by one, and the faulty one fails
@@ -128,8 +131,9 @@ def build_drafts(
     shared = per_case.DayInputs(
         as_of=as_of,
         generated_at=generated_at,
-        clusters=inputs.clusters,
-        cluster_payers=inputs.cluster_payers,
+        # With the index, no case reads the cluster tables: they are not sent to the workers.
+        clusters=inputs.clusters if index is None else inputs.clusters.iloc[0:0],
+        cluster_payers=inputs.cluster_payers if index is None else inputs.cluster_payers.iloc[0:0],
         case_ids=case_ids,
         institution=case.institution_for_forms(settings.institution.model_dump(), settings.demo),
         reporting_currency=settings.reporting_currency,
@@ -143,15 +147,24 @@ def build_drafts(
         customer_id = str(score["customer_id"])
         customer = customers.get(customer_id, {"customer_id": customer_id})
         cases.append((score, customer, by_customer.get(customer_id, empty), decisions.get(customer_id)))
-    made = pool.map_ordered(per_case.build_one, shared, cases, _workers(settings), MIN_CHUNK)
+    made = _in_workers(per_case.build_one, shared, cases, settings)
     failed = [m for m in made if isinstance(m, per_case.FailedCase)]
     for failure in failed:
         failure.log()
     return [m for m in made if not isinstance(m, per_case.FailedCase)], failed
 
 
-def _workers(settings: Settings) -> int:
-    return settings.draft_workers or pool.cpu_count()
+def _in_workers(fn: Callable[[S, T], R], shared: S, cases: Sequence[T], settings: Settings) -> list[R]:
+    """`pool.map_ordered` over the day's cases with the settings' worker count; a dead worker fails the day
+    in one line that says how to draft in one process."""
+    try:
+        return pool.map_ordered(
+            fn, shared, cases, settings.draft_workers or pool.default_workers(), MIN_CHUNK
+        )
+    except pool.WorkerDiedError as error:
+        raise pool.WorkerDiedError(
+            f"drafts: {error}; rerun, or set BANTAY_DRAFT_WORKERS=1 to draft in the job's own process"
+        ) from error
 
 
 def _attach_rates(
@@ -207,12 +220,14 @@ def write_cases(
     written: list[dict[str, Any]] = []
     failed_here: list[per_case.FailedCase] = []
     rendering = per_case.Rendering(config, settings.goaml_xsd, pdf)
-    for rendered in pool.map_ordered(per_case.render_one, rendering, drafts, _workers(settings), MIN_CHUNK):
+    renders = _in_workers(per_case.render_one, rendering, drafts, settings)
+    for draft, rendered in zip(drafts, renders, strict=True):
         if isinstance(rendered, per_case.FailedCase):
             rendered.log()
             failed_here.append(rendered)
             continue
-        draft, forms = rendered
+        forms, notes = rendered
+        draft.update(notes)  # what rendering recorded in the draft, the same whichever process rendered it
         case_dir = folder / draft["case_id"]
         case_dir.mkdir(mode=catalogue.DIR_MODE)
         for name, content in forms.items():

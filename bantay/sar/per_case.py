@@ -1,6 +1,7 @@
 """One case of a day's drafts, as the draft job or a worker process (`bantay.pool`) makes it: its draft built,
 its files rendered, and the failure of either kept as the case's FailedCase so that the day's other cases go
-on. What every case of the day reads comes in one value (`DayInputs`, `Rendering`), sent once per task."""
+on. What every case of the day reads comes in one value (`DayInputs`, `Rendering`), sent with each chunk of
+cases."""
 
 from __future__ import annotations
 
@@ -106,13 +107,18 @@ class Rendering:
     pdf: bool
 
 
+RENDER_NOTES = ("forms_omitted", "truncations")  # what `case.render_forms` records in the draft
+
+
 def render_one(
     rendering: Rendering, draft: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, bytes]] | FailedCase:
-    """The case's files by name, with the draft as rendered (`case.render_forms` records the forms' clips and
-    omissions in it), or its FailedCase."""
+) -> tuple[dict[str, bytes], dict[str, Any]] | FailedCase:
+    """The case's files by name and what rendering recorded in the draft (`RENDER_NOTES`: the forms' clips
+    and omissions; the caller puts them in its own draft, which a worker only has a copy of), or its
+    FailedCase."""
 
-    def render() -> tuple[dict[str, Any], dict[str, bytes]]:
-        return draft, case.render_forms(draft, rendering.goaml, rendering.goaml_xsd, pdf=rendering.pdf)
+    def render() -> tuple[dict[str, bytes], dict[str, Any]]:
+        forms = case.render_forms(draft, rendering.goaml, rendering.goaml_xsd, pdf=rendering.pdf)
+        return forms, {key: draft[key] for key in RENDER_NOTES}
 
     return isolated(draft["case_id"], draft["model"]["score"], render)

@@ -419,12 +419,14 @@ def test_cluster_index_gives_each_draft_its_own_payees_clusters_only():
     assert empty.view("c1", pd.Series(["P1"])) == ({}, {}, {})
 
 
-def test_drafts_made_in_worker_processes_equal_those_made_in_the_job(
+def test_build_drafts_and_write_cases_in_workers_equal_those_in_the_job(
     spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
     """Two worker processes (one case per chunk) build and render the same drafts, in the same order, with
-    the same failure, as the job's own process; every file of the day is byte for byte the same, and the
-    failed case is logged by the job, not lost in a worker."""
+    the same failures (c2 cannot be built: a model reason whose contribution is no number; cust-sek cannot
+    be rendered), as the job's own process; every file of the day is byte for byte the same, the caller's
+    drafts hold what rendering recorded, and each failed case is logged by the job, not lost in a worker."""
+    from bantay import pool
     from bantay.jobs import draft_cases
     from bantay.sar import evidence, goaml
 
@@ -433,25 +435,33 @@ def test_drafts_made_in_worker_processes_equal_those_made_in_the_job(
     config = goaml.load_config(None)
     stamp = GENERATED_AT.replace(tzinfo=UTC)
     inputs = evidence.load(spark, settings, AS_OF, evidence.read_alerts(spark, settings, AS_OF))
+    c2_row = inputs.scores.index[inputs.scores["customer_id"] == "c2"][0]
+    inputs.scores.at[c2_row, "reasons"] = [{"code": "R1", "feature": "n_p2p_90d", "contribution": "n/a"}]
     monkeypatch.setattr(draft_cases, "MIN_CHUNK", 1)
+    assert len(pool.bounds(len(inputs.scores), 2, draft_cases.MIN_CHUNK)) == 3  # the workers' branch
+    sek = build.case_id("cust-sek", AS_OF)
     built, written = {}, {}
     for workers in (1, 2):
         chosen = settings.model_copy(update={"draft_workers": workers})
-        drafts, failed = draft_cases.build_drafts(inputs, chosen, stamp, config)
-        draft_cases._attach_rates(spark, chosen, AS_OF, drafts, config)
-        built[workers] = json.dumps(drafts, sort_keys=True)
-        folder = tmp_path / f"workers-{workers}"
         caplog.clear()
         with caplog.at_level("ERROR", logger="bantay"):
+            drafts, failed = draft_cases.build_drafts(inputs, chosen, stamp, config)
+            draft_cases._attach_rates(spark, chosen, AS_OF, drafts, config)
+            built[workers] = json.dumps(drafts, sort_keys=True)
+            folder = tmp_path / f"workers-{workers}"
             failed_here = draft_cases.write_cases(folder, drafts, chosen, AS_OF, stamp, config, False, failed)
-        assert failed == [] and [f.case_id for f in failed_here] == [build.case_id("cust-sek", AS_OF)]
+        assert [(f.case_id, f.error_type) for f in failed] == [(C2, "ValueError")]
+        assert [(f.case_id, f.error_type) for f in failed_here] == [(sek, "FxRateError")]
         assert [r.getMessage() for r in caplog.records] == [
-            f"draft of case {failed_here[0].case_id} failed (FxRateError); the other cases go on"
+            f"draft of case {C2} failed (ValueError); the other cases go on",
+            f"draft of case {sek} failed (FxRateError); the other cases go on",
         ]
+        assert [d["case_id"] for d in drafts] == [d["case_id"] for d in json.loads(built[workers])]
+        assert [d["case_id"] for d in drafts if "forms_omitted" in d] == [C1]  # recorded by its rendering
         written[workers] = {
             str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
         }
-    assert sorted(d["case_id"] for d in json.loads(built[2])) == sorted([C1, C2, failed_here[0].case_id])
+    assert sorted(d["case_id"] for d in json.loads(built[2])) == sorted([C1, sek])
     assert built[1] == built[2]
-    assert len(written[2]) == 2 * 7 + 1 + 5  # two cases' seven files, the failed case's error.txt, the views
+    assert len(written[2]) == 7 + 2 + 5  # c1's seven files, two failed cases' error.txt, the day's views
     assert written[1] == written[2]
