@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     draft_workers: int = Field(
         default=0,
         ge=0,
-        description="processes building and rendering a day's drafts (0: one per CPU, at most 8; 1: the job's own)",
+        description="processes building and rendering a day's drafts (0: one per CPU, at most 8; 1: the "
+        "job's own)",
     )
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
