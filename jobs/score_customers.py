@@ -16,7 +16,7 @@ import logging
 import math
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -51,12 +51,24 @@ def read_features(spark: SparkSession, settings: Settings, as_of: date) -> DataF
 
 
 def prior_scores(spark: SparkSession, settings: Settings, as_of: date) -> DataFrame | None:
-    """`customer_id, score, as_of` of every score table written before `as_of`, or None when there is none."""
+    """`customer_id, score, model_version, as_of` of the earlier score tables the re-alert rule can reach, or
+    None when there is none.
+
+    The rule reads a cleared customer's score at the last scoring on or before its decision, and only
+    decisions within `realert_cooldown_days` before `as_of` count: so the tables from that day on, and the
+    latest one before it (a decision on the cooldown's first day may fall after the last scoring before it).
+    A table scores every customer active in the year before it, so the latest table on or before a decision
+    holds a customer who was under review then. A day reads at most the cooldown's tables and one more,
+    however many days were scored before.
+    """
     base = scores_base(settings)
-    earlier = [folder for day, folder in files.partition_dates(base, "as_of").items() if day < as_of]
+    earlier = {day: folder for day, folder in files.partition_dates(base, "as_of").items() if day < as_of}
     if not earlier:
         return None
-    paths = [str(folder) for folder in earlier]
+    since = as_of - timedelta(days=settings.realert_cooldown_days)
+    before = [day for day in earlier if day <= since]
+    first = max(before) if before else min(earlier)
+    paths = [str(folder) for day, folder in sorted(earlier.items()) if day >= first]
     earlier_scores = spark.read.option("basePath", str(base)).parquet(*paths)
     version = F.col("model_version") if "model_version" in earlier_scores.columns else F.lit(None)
     return earlier_scores.select("customer_id", "score", version.cast("string").alias("model_version"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import mlflow
 import pytest
@@ -183,3 +183,31 @@ def test_run_writes_ranked_scores_with_reasons_and_holds_back_a_cleared_customer
     assert {r["model_version"] for r in rows.values()} == {str(model_path)}
     again = score_customers.run(settings, AS_OF, model_uri=str(model_path))
     assert {r["customer_id"]: r for r in spark.read.parquet(str(again)).collect()} == rows
+
+
+def test_prior_scores_reads_only_the_tables_the_cooldown_can_reach(spark, tmp_path):
+    out = tmp_path / "out"
+    schema = "customer_id string, score double, model_version string"
+    days_before = (300, 200, 185, 179, 10, 1)
+    for n, days in enumerate(days_before):
+        spark.createDataFrame([("c1", n / 10, "bantay-ocse/1")], schema) \
+            .write.parquet(str(out / "scores" / f"as_of={AS_OF - timedelta(days=days)}"))
+    spark.createDataFrame([("c1", 0.9, "bantay-ocse/1")], schema) \
+        .write.parquet(str(out / "scores" / f"as_of={AS_OF}"))          # today's: never an earlier score
+    settings = settings_module.load(output_root=out, realert_cooldown_days=180)
+
+    def read(as_of, settings=settings):
+        return sorted((r["as_of"], r["score"]) for r in
+                      score_customers.prior_scores(spark, settings, as_of).collect())
+
+    # A decision on the cooldown's first day (180 days back) reads the last table before it (185 days
+    # back); the older two cannot be any cleared customer's last score within the cooldown.
+    assert read(AS_OF) == [(AS_OF - timedelta(days=185), 0.2), (AS_OF - timedelta(days=179), 0.3),
+                           (AS_OF - timedelta(days=10), 0.4), (AS_OF - timedelta(days=1), 0.5)]
+    # A table on the cooldown's first day is the first one needed: nothing before it.
+    tomorrow = AS_OF + timedelta(days=1)
+    assert [day for day, _ in read(tomorrow)] == [AS_OF - timedelta(days=d) for d in (179, 10, 1, 0)]
+    # A cooldown longer than the history reads every earlier table; none before the first scoring: None.
+    longer = settings_module.load(output_root=out, realert_cooldown_days=400)
+    assert [day for day, _ in read(AS_OF, longer)] == [AS_OF - timedelta(days=d) for d in days_before]
+    assert score_customers.prior_scores(spark, settings, AS_OF - timedelta(days=300)) is None
