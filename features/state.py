@@ -94,8 +94,9 @@ def sender_columns(customers: DataFrame) -> DataFrame:
 def with_sender(txns: DataFrame, customers: DataFrame) -> DataFrame:
     """`txns` with the sender's KYC columns (`sender_columns`): the rows both state tables are built from
     (`p2p_from_rows`, `daily_from_rows`)."""
-    # Customers are one small row each: Spark broadcasts them under its size threshold.
-    return txns.join(sender_columns(customers), on="customer_id", how="inner")
+    # Customers are one small row each: broadcast even where Spark's estimate passes its 10 MB threshold
+    # (a book of a few hundred thousand), since a sort-merge join would shuffle and sort every transaction.
+    return txns.join(F.broadcast(sender_columns(customers)), on="customer_id", how="inner")
 
 
 def php_rates(fx_rates: DataFrame) -> DataFrame:
