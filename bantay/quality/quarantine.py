@@ -103,9 +103,9 @@ def _with_first_copy_rank(frame: DataFrame, key: Column, order: list[Column]) ->
 def _known(frame: DataFrame, key: Column, known_ids: DataFrame) -> DataFrame:
     """Add CUSTOMER_KNOWN: whether `key` is among `known_ids` (one column of unique ids); never null.
 
-    The ids are broadcast: a book's customer ids are a few MB (377,929 at 100M transactions), where a
-    sort-merge join would shuffle and sort every transaction by customer (10 GB at 50M rows, most of what
-    the full validation spilled).
+    The ids are broadcast, whatever Spark estimates their size: one column of a book's customers is small
+    beside its transactions, which a sort-merge join would shuffle and sort by customer (at 50M rows 10 GB
+    shuffled and all of the full validation's spill; docs/performance.md).
     """
     lookup = known_ids.select(F.col(known_ids.columns[0]).alias("__known_id")).distinct()
     joined = frame.join(F.broadcast(lookup), key == F.col("__known_id"), how="left")
