@@ -6,7 +6,7 @@ Where the validated copy lives and how it is written is decided by the output ca
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pyarrow as pa
@@ -117,6 +117,16 @@ _ARROW_TYPES: dict[T.DataType, pa.DataType] = {
     T.DoubleType(): pa.float64(),
     T.IntegerType(): pa.int32(),
 }
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC of `day`, time-zone aware: the cut-off "before D" on `decided_at` or `booked_at`.
+
+    Never a naive datetime in a Spark literal: PySpark turns one into an instant in the Python process's own
+    time zone, not the session's UTC, so on a driver in Toronto a naive midnight falls at 04:00 UTC and lets
+    the first hours of D in.
+    """
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def arrow_schema(table: str) -> pa.Schema:

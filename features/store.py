@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -199,8 +199,8 @@ def read_labels(spark: SparkSession, settings: Settings) -> DataFrame:
 
 
 def decided_before(labels: DataFrame, as_of: date) -> DataFrame:
-    """Labels decided strictly before midnight UTC of `as_of` (the session time zone is UTC)."""
-    return labels.where(F.col("decided_at") < F.lit(datetime(as_of.year, as_of.month, as_of.day)))
+    """Labels decided strictly before midnight UTC of `as_of`."""
+    return labels.where(F.col("decided_at") < F.lit(ledger.day_start(as_of)))
 
 
 # --- state ---

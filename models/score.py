@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ import xgboost as xgb
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from bantay import ledger
 from bantay.models import explain, ranks
 
 SCORED_SCHEMA = (
@@ -191,8 +192,8 @@ def realert_bars(
     `labels` has the contract columns; `prior_scores` has `customer_id, score, as_of` and, when known,
     `model_version` (earlier score tables); `version` is today's scorer (None: every earlier score counts).
     """
-    cut = datetime.combine(as_of, time.min)
-    since = datetime.combine(as_of - timedelta(days=cooldown_days), time.min)
+    cut = ledger.day_start(as_of)
+    since = ledger.day_start(as_of - timedelta(days=cooldown_days))
     latest = Window.partitionBy("customer_id").orderBy(F.col("decided_at").desc(), F.col("label").asc())
     cleared = (
         labels.where(F.col("decided_at") < F.lit(cut))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
@@ -77,7 +77,7 @@ def _latest_before(labels: DataFrame, as_of: date, *tie_break: Column) -> DataFr
         F.col("decided_at").desc(), F.col("label").desc(), *tie_break
     )
     return (
-        labels.where(F.col("decided_at") < F.lit(datetime.combine(as_of, time.min)))
+        labels.where(F.col("decided_at") < F.lit(ledger.day_start(as_of)))
         .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
         .withColumn("_n", F.row_number().over(latest))
         .where(F.col("_n") == 1)
