@@ -20,7 +20,10 @@ Re-alert rule: a customer whose latest label decided before D is 0 (investigated
 within `realert_cooldown_days` before D is alerted again only if its score reached its score at the last
 scoring on or before the decision day plus `realert_margin`. When no earlier score exists, or it was made by
 another scorer than today's (the rules before a first champion, or an earlier version: their scales differ),
-the bar is `min_alert_score + realert_margin`.
+the bar is `min_alert_score + realert_margin`. The earlier scores looked at are the score tables from the
+cooldown's first day on and the last one before it (`score_customers.prior_scores`): a customer absent from
+all of them (scored only more than a year before its decision, with no activity since) counts as never
+scored.
 """
 
 from __future__ import annotations

@@ -190,15 +190,17 @@ def test_prior_scores_reads_only_the_tables_the_cooldown_can_reach(spark, tmp_pa
     schema = "customer_id string, score double, model_version string"
     days_before = (300, 200, 185, 179, 10, 1)
     for n, days in enumerate(days_before):
-        spark.createDataFrame([("c1", n / 10, "bantay-ocse/1")], schema) \
+        dormant = [("dormant", 0.95, "bantay-ocse/1")] if days == 300 else []
+        rows = [("c1", n / 10, "bantay-ocse/1"), *dormant]
+        spark.createDataFrame(rows, schema) \
             .write.parquet(str(out / "scores" / f"as_of={AS_OF - timedelta(days=days)}"))
     spark.createDataFrame([("c1", 0.9, "bantay-ocse/1")], schema) \
         .write.parquet(str(out / "scores" / f"as_of={AS_OF}"))          # today's: never an earlier score
     settings = settings_module.load(output_root=out, realert_cooldown_days=180)
 
     def read(as_of, settings=settings):
-        return sorted((r["as_of"], r["score"]) for r in
-                      score_customers.prior_scores(spark, settings, as_of).collect())
+        rows = score_customers.prior_scores(spark, settings, as_of).collect()
+        return sorted((r["as_of"], r["score"]) for r in rows if r["customer_id"] == "c1")
 
     # A decision on the cooldown's first day (180 days back) reads the last table before it (185 days
     # back); the older two cannot be any cleared customer's last score within the cooldown.
@@ -207,6 +209,16 @@ def test_prior_scores_reads_only_the_tables_the_cooldown_can_reach(spark, tmp_pa
     # A table on the cooldown's first day is the first one needed: nothing before it.
     tomorrow = AS_OF + timedelta(days=1)
     assert [day for day, _ in read(tomorrow)] == [AS_OF - timedelta(days=d) for d in (179, 10, 1, 0)]
+    # A customer scored only before the tables read (no activity in the year before them) and cleared
+    # within the cooldown takes the bar of a customer never scored (the floor plus the margin), not 0.95 +
+    # the margin; c1 takes its last score on or before its decision (0.4, 10 days back).
+    labels = spark.createDataFrame(
+        [(c, 0, datetime(2025, 5, 25, 12), "cleared") for c in ("dormant", "c1")],
+        "customer_id string, label int, decided_at timestamp, typology string")
+    earlier = score_customers.prior_scores(spark, settings, AS_OF)
+    bars = score.realert_bars(labels, earlier, AS_OF, 180, 0.1, 0.2, "bantay-ocse/1")
+    assert {r["customer_id"]: round(r["required_score"], 9) for r in bars.collect()} == {"dormant": 0.3,
+                                                                                           "c1": 0.5}
     # A cooldown longer than the history reads every earlier table; none before the first scoring: None.
     longer = settings_module.load(output_root=out, realert_cooldown_days=400)
     assert [day for day, _ in read(AS_OF, longer)] == [AS_OF - timedelta(days=d) for d in days_before]
