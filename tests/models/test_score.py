@@ -202,8 +202,8 @@ def test_prior_scores_reads_only_the_tables_the_cooldown_can_reach(spark, tmp_pa
         rows = score_customers.prior_scores(spark, settings, as_of).collect()
         return sorted((r["as_of"], r["score"]) for r in rows if r["customer_id"] == "c1")
 
-    # A decision on the cooldown's first day (180 days back) reads the last table before it (185 days
-    # back); the older two cannot be any cleared customer's last score within the cooldown.
+    # A decision on the cooldown's first day (180 days back) needs the last table before it (185 days
+    # back); the two older tables are not read.
     assert read(AS_OF) == [(AS_OF - timedelta(days=185), 0.2), (AS_OF - timedelta(days=179), 0.3),
                            (AS_OF - timedelta(days=10), 0.4), (AS_OF - timedelta(days=1), 0.5)]
     # A table on the cooldown's first day is the first one needed: nothing before it.
