@@ -24,8 +24,9 @@ the executor CPU seconds its tasks used (`cpu_s`: on a shared machine a task wai
 says more about the load than about the code).
 
 Output checksums (`checksums`): the feature tables of D and D+1, the training table, the scores of D+1 and
-the drafts of D+1, each canonicalised (sorted rows, floats to 12 significant digits) and hashed, so that a
-change can show it left the results as they were; `validate_day` hashes what the daily validation wrote (the
+the drafts of D+1, each hashed whatever its row order (in DuckDB: the sum of the rows' hashes, floats at 12
+significant digits; since 2026-12-07 evening: not comparable with earlier runs' hashes), so that a change
+can show it left the results as they were; `validate_day` hashes what the daily validation wrote (the
 validated partitions of the days it processed and the reference tables, the quarantine of D+1 without its
 run_id, summary.json and GX's results without their run ids, times and generated ids).
 `--compare LABEL` prints the ratio of each figure to that run and whether every checksum is equal. Results:
@@ -59,7 +60,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -242,23 +242,43 @@ def _union_seconds(intervals: list[tuple[int, int]]) -> float:
 # ------------------------------------------------------------------------------------------- checksums
 
 
-def _canonical(frame: pd.DataFrame, keys: list[str]) -> str:
-    frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
-    frame = frame[sorted(frame.columns)]
-    digest = hashlib.sha256()
-    digest.update(",".join(frame.columns).encode())
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_float_dtype(values):
-            text = [("nan" if np.isnan(v) else f"{v:.12g}") for v in values.to_numpy()]
-        else:
-            text = [repr(v.tolist() if hasattr(v, "tolist") else v) for v in values]
-        digest.update("\x1f".join(text).encode())
+def _digest(relation: Any, exclude: tuple[str, ...] = ()) -> str:
+    """A hash of a table's rows whatever their order, in DuckDB (all cores, no Python per value): the sum
+    of each row's hash over its columns in name order, floats first rounded to 12 significant digits (so a
+    change of summation order in the last bits does not count), with the row count and the column names."""
+    types = dict(zip(relation.columns, relation.dtypes, strict=True))
+    columns = sorted(c for c in relation.columns if c not in exclude)
+
+    def value(name: str) -> str:
+        column = '"' + name.replace('"', '""') + '"'
+        if str(types[name]) in ("DOUBLE", "FLOAT"):
+            return (f"CASE WHEN {column} = 0 OR NOT isfinite({column}) THEN {column}::DOUBLE "
+                    f"ELSE round({column}::DOUBLE, (11 - floor(log10(abs({column}))))::INTEGER) END")
+        return column
+
+    rows, total = relation.aggregate(
+        f"count(*), coalesce(sum(hash({', '.join(value(c) for c in columns)})::HUGEINT), 0)"
+    ).fetchall()[0]
+    digest = hashlib.sha256(f"{','.join(columns)}|{rows}|{total}".encode())
     return digest.hexdigest()[:16]
 
 
-def _parquet(folder: Path) -> pd.DataFrame:
-    return pq.read_table(folder).to_pandas()
+def _duck() -> Any:
+    import duckdb
+
+    return duckdb.connect()
+
+
+def _parquet(con: Any, folder: Path) -> Any | None:
+    """The parquet files under `folder` (Hive partitions as columns) as a DuckDB relation; None if none."""
+    if not any(folder.rglob("*.parquet")):
+        return None
+    return con.read_parquet(str(folder / "**" / "*.parquet"), hive_partitioning=True)
+
+
+def _table_sum(con: Any, folder: Path, exclude: tuple[str, ...] = ()) -> str:
+    relation = _parquet(con, folder)
+    return "empty" if relation is None else _digest(relation, exclude)
 
 
 # Keys of a GX result that differ on every run: generated ids, run ids and times, the batch's load time.
@@ -283,22 +303,26 @@ def validation_checksum(out: Path, run_date: date) -> dict[str, Any]:
     digest = hashlib.sha256()
     digest.update(json.dumps(_without(summary, ("run_id", "seconds", "ledger", "quarantine", "validated")),
                              sort_keys=True).encode())
+    con = _duck()
     for table in ledger.TABLES:
         gx = json.loads((run_folder / f"gx_{table}.json").read_text())
         digest.update(json.dumps(_without(gx, _GX_VOLATILE), sort_keys=True).encode())
-        bad = _parquet(catalogue.partition(out, "quarantine", run_date, table=table))
-        bad = bad.drop(columns=["run_id"])
-        digest.update(_canonical(bad, sorted(c for c in bad.columns if c != "rules")).encode())
+        bad = catalogue.partition(out, "quarantine", run_date, table=table)
+        digest.update(_table_sum(con, bad, exclude=("run_id",)).encode())
         if table != "transactions":
-            good = _parquet(ledger.validated_path(out, table))
-            digest.update(_canonical(good, sorted(good.columns)).encode())
+            digest.update(_table_sum(con, ledger.validated_path(out, table)).encode())
     base = ledger.validated_path(out, "transactions")
+    days = sorted(summary["days"])
     rows = 0
-    for value in sorted(summary["days"]):
-        good = _parquet(base / f"{ledger.PARTITION_COLUMN}={value}")
-        rows += len(good)
-        digest.update(value.encode())
-        digest.update(_canonical(good, ["txn_id"]).encode())
+    if days:
+        relation = con.read_parquet(
+            [str(base / f"{ledger.PARTITION_COLUMN}={value}" / "*.parquet") for value in days],
+            hive_partitioning=True,
+        )
+        rows = relation.aggregate("count(*)").fetchall()[0][0]
+        digest.update(",".join(days).encode())
+        digest.update(_digest(relation).encode())
+    con.close()
     return {"rows": rows, "sha": digest.hexdigest()[:16]}
 
 
@@ -315,20 +339,24 @@ def checksums(
     if set(steps) <= {"validate_full", "validate_day"}:
         return sums
     # An output that no step of this run (nor the reused root) wrote has no checksum (None).
+    con = _duck()
+
+    def summed(folder: Path) -> dict[str, Any] | None:
+        relation = _parquet(con, folder) if folder.is_dir() else None
+        if relation is None:
+            return None
+        return {"rows": relation.aggregate("count(*)").fetchall()[0][0], "sha": _digest(relation)}
+
     for day, name in ((d, "features_full"), (d + timedelta(days=1), "features_day")):
-        folder = catalogue.partition(out, "features", day)
-        table = _parquet(folder) if folder.is_dir() else None
-        sums[name] = None if table is None else {
-            "rows": len(table), "sha": _canonical(table, ["customer_id"])
-        }
+        sums[name] = summed(catalogue.partition(out, "features", day))
     if training is not None:
-        keys = ["customer_id", "as_of"]
-        sums["training_table"] = {"rows": len(training), "sha": _canonical(training, keys)}
+        sums["training_table"] = {"rows": len(training), "sha": _digest(con.from_df(training))}
     folder = catalogue.partition(out, "scores", d + timedelta(days=1))
-    scores = _parquet(folder) if folder.is_dir() else None
-    sums["scores"] = None if scores is None else {
-        "rows": len(scores), "alerts": int(scores["alert"].sum()), "sha": _canonical(scores, ["customer_id"])
-    }
+    scores = summed(folder)
+    if scores is not None:
+        scores["alerts"] = _parquet(con, folder).aggregate("count(*) FILTER (WHERE alert)").fetchall()[0][0]
+    sums["scores"] = scores
+    con.close()
     cases = catalogue.partition(out, "cases", d + timedelta(days=1))
     digest = hashlib.sha256()
     drafts = sorted(cases.glob("*/draft.json"))
