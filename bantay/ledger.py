@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -127,6 +127,18 @@ def day_start(day: date) -> datetime:
     the first hours of D in.
     """
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def utc_day(timestamp: Column) -> Column:
+    """The UTC date of a timestamp column, whatever the session's time zone (`F.to_date` uses the session's:
+    Bantay's sessions are UTC, `bantay.spark.session`, but a label's date must not hang on that)."""
+    return F.date_from_unix_date(F.floor(F.unix_seconds(timestamp) / 86400).cast("int"))
+
+
+def before_day(timestamp: Column, day: Column) -> Column:
+    """`timestamp` is before midnight UTC of the date column `day`, whatever the session's time zone (a date
+    cast to a timestamp is midnight in the session's zone)."""
+    return F.unix_seconds(timestamp) < F.unix_date(day).cast("long") * 86400
 
 
 def arrow_schema(table: str) -> pa.Schema:

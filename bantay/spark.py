@@ -23,11 +23,12 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     """Return the active session or build one: `local[*]` unless the settings (or spark-submit) name a master.
 
     UTC session time zone (timestamps in the ledger are UTC; local hours use each row's IANA zone),
-    Arrow for pandas conversion, adaptive execution to coalesce small shuffles, quiet logs.
+    Arrow for pandas conversion, adaptive execution to coalesce small shuffles, quiet logs. The time zone is
+    the one setting a launch cannot override (`utc`).
     """
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active
+        return utc(active)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if "PYSPARK_GATEWAY_PORT" in os.environ:
         # Launched by spark-submit: attach to its JVM first, so that SparkConf sees --master and --conf.
@@ -63,6 +64,24 @@ def session(settings: Settings, app_name: str = "bantay") -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     logger.info("spark session on %s", spark.sparkContext.master)
+    return utc(spark)
+
+
+TIME_ZONE = "spark.sql.session.timeZone"
+
+
+def utc(spark: SparkSession) -> SparkSession:
+    """`spark` with its session time zone set to UTC, whatever a launch (`--conf`, a cluster's
+    spark-defaults.conf) or an earlier caller set.
+
+    Bantay's days are UTC days: a booking day is `to_date(booked_at)`, "before D" is before midnight UTC of D.
+    In another session zone a date cast to a timestamp is midnight there, so a label decided in the first
+    hours of D (UTC) would count as decided before D west of UTC: leakage into the features and training.
+    """
+    zone = spark.conf.get(TIME_ZONE)
+    if zone != "UTC":
+        logger.warning("spark.sql.session.timeZone was %s: Bantay sets UTC (its days are UTC days)", zone)
+        spark.conf.set(TIME_ZONE, "UTC")
     return spark
 
 

@@ -31,6 +31,7 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from bantay import ledger
 from bantay.features.common import FeatureSpec
 from bantay.features.payees import fold_text
 
@@ -156,15 +157,15 @@ def is_cash_pickup() -> Column:
 
 
 def confirmed_payers(labels: DataFrame, as_of: date) -> DataFrame:
-    """`customer_id, confirmed` (1 or 0): each customer's latest label decided before `as_of`."""
-    return _latest_label(labels.where(F.col("decided_at") < F.lit(as_of).cast("timestamp")), [])
+    """`customer_id, confirmed` (1 or 0): each customer's latest label decided before `as_of` (UTC)."""
+    return _latest_label(labels.where(F.col("decided_at") < F.lit(ledger.day_start(as_of))), [])
 
 
 def confirmed_payers_at(labels: DataFrame, dates: Sequence[date]) -> DataFrame:
     """`as_of, customer_id, confirmed`: `confirmed_payers(labels, as_of)` for every as_of of `dates`."""
     spark = labels.sparkSession
     grid = spark.createDataFrame([(day,) for day in sorted(set(dates))], "as_of date")
-    decided = F.col("decided_at") < F.col("as_of").cast("timestamp")
+    decided = ledger.before_day(F.col("decided_at"), F.col("as_of"))
     before = labels.join(F.broadcast(grid), decided, how="inner")
     return _latest_label(before, ["as_of"])
 

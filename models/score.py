@@ -202,7 +202,7 @@ def realert_bars(
         labels.where(F.col("decided_at") < F.lit(cut))
         .withColumn("_n", F.row_number().over(latest))
         .where((F.col("_n") == 1) & (F.col("label") == 0) & (F.col("decided_at") >= F.lit(since)))
-        .select("customer_id", F.to_date("decided_at").alias("decided_on"))
+        .select("customer_id", ledger.utc_day(F.col("decided_at")).alias("decided_on"))
     )
     if prior_scores is None:
         return cleared.select("customer_id", F.lit(min_score + margin).alias("required_score"))

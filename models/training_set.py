@@ -91,7 +91,7 @@ def labelled_points(labels: DataFrame, as_of: date) -> DataFrame:
         _latest_before(labels, as_of)
         .select(
             "customer_id",
-            F.to_date("decided_at").alias("as_of"),
+            ledger.utc_day(F.col("decided_at")).alias("as_of"),
             F.col("label").cast("int").alias("label"),
             F.coalesce(F.col("typology"), default_typology).alias("typology"),
         )
@@ -214,7 +214,7 @@ def label_origins(spark: SparkSession, settings: Settings, as_of: date) -> pd.Da
                   .when(origin == case_labels.LEDGER, 2).otherwise(3))  # unrecorded origins last
     chosen = _latest_before(case_labels.origins(spark, labels, settings.output_root), as_of, preference)
     frame: pd.DataFrame = chosen.select(
-        "customer_id", F.to_date("decided_at").alias("as_of"), "origin"
+        "customer_id", ledger.utc_day(F.col("decided_at")).alias("as_of"), "origin"
     ).toPandas()
     return frame
 

@@ -229,7 +229,7 @@ def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: Sequenc
         frames.append(decided.select(*columns, F.when(case != "", case).alias("case_id")))
     both = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
     before = both.where(
-        (F.col("decided_at") < F.lit(as_of).cast("timestamp"))
+        (F.col("decided_at") < F.lit(ledger.day_start(as_of)))
         & F.col("label").isNotNull()
         & F.col("customer_id").isin(list(ids))
     )

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bantay.features import store
+from bantay.features import network, store
 from bantay.models import score, training_set
 
 AS_OF = date(2025, 6, 1)
@@ -50,3 +50,37 @@ def test_the_re_alert_cooldown_starts_at_midnight_utc(spark, local_zone):
     # A cooldown of one day before 06-01: decisions from 05-31 00:00 UTC up to 06-01 00:00 UTC.
     bars = score.realert_bars(_labels(spark), None, AS_OF, cooldown_days=1, margin=0.1, min_score=0.2)
     assert [(r["customer_id"], round(r["required_score"], 9)) for r in bars.collect()] == [("before_d", 0.3)]
+
+
+# --- the Spark session's own time zone (a launch's --conf or a cluster's spark-defaults.conf) ---
+
+
+@pytest.fixture(params=["America/Toronto", "Asia/Manila"])
+def session_zone(request, spark):
+    spark.conf.set("spark.sql.session.timeZone", request.param)
+    yield request.param
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_label_cut_offs_hold_in_any_session_time_zone(spark, session_zone):
+    """A date cast to a timestamp is midnight in the session's zone: the cut-offs must not hang on it."""
+    labels = _labels(spark)
+    assert sorted(r["customer_id"] for r in network.confirmed_payers(labels, AS_OF).collect()) == [
+        "before_d", "before_window"]
+    at = network.confirmed_payers_at(labels, [AS_OF, date(2025, 5, 31)]).collect()
+    assert sorted((r["as_of"], r["customer_id"]) for r in at) == [
+        (date(2025, 5, 31), "before_window"), (AS_OF, "before_d"), (AS_OF, "before_window")]
+    # A decision's date (a training point's as_of, the re-alert rule's day) is its UTC date.
+    points = {r["customer_id"]: r["as_of"] for r in training_set.labelled_points(labels, AS_OF).collect()}
+    assert points == {"before_d": date(2025, 5, 31), "before_window": date(2025, 5, 30)}
+    bars = score.realert_bars(labels, None, AS_OF, cooldown_days=2, margin=0.1, min_score=0.2)
+    assert sorted(r["customer_id"] for r in bars.collect()) == ["before_d", "before_window"]
+
+
+def test_the_session_builder_sets_utc_whatever_was_set_before(spark, session_zone):
+    from bantay import settings as settings_module
+    from bantay.spark import session
+
+    assert spark.conf.get("spark.sql.session.timeZone") == session_zone
+    assert session(settings_module.load()) is spark
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
