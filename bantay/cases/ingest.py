@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
@@ -138,8 +138,13 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
 
 
 def continuing_customers(output_root: Path, as_of: date, url: str | None = None) -> list[str]:
-    """Customers an alert on `as_of` would not give a new case: an open case, or a filing within the
-    continuing-activity cadence. Scoring counts them outside the daily budget."""
+    """Customers an alert on `as_of` would not give a new case: a case open at the start of `as_of`, or a
+    filing within the continuing-activity cadence before it. Scoring counts them outside the daily budget.
+
+    As of the start of the day, not as of now, so that a rerun of a past day sees the cases as they were: a
+    case opened before `as_of` and closed (approved as cleared) or filed since was still open then. A case
+    closed with no approval time (not a workflow path) counts as closed.
+    """
     from bantay.cases.models import OPEN_STATES
 
     factory: sessionmaker[Session] = db.open_store(output_root, url)
@@ -147,10 +152,13 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     since = datetime.combine(as_of - timedelta(days=CONTINUING_ACTIVITY_DAYS - 1), datetime.min.time(), UTC)
     day_start = datetime.combine(as_of, datetime.min.time(), UTC)
     # Only cases opened or filed before `as_of`: a rerun of a day must not see the cases its first run opened.
+    open_then = or_(
+        Case.state.in_(OPEN_STATES),
+        and_(Case.state == "closed", Case.approved_at >= day_start),
+        and_(Case.state == "filed", Case.filed_at >= day_start),
+    )
     with factory() as session:
-        open_ids = session.scalars(
-            select(Case.customer_id).where(Case.state.in_(OPEN_STATES), Case.opened_on < as_of)
-        )
+        open_ids = session.scalars(select(Case.customer_id).where(open_then, Case.opened_on < as_of))
         filed_ids = session.scalars(
             select(Case.customer_id).where(
                 Case.state == "filed", Case.filed_at >= since, Case.filed_at < day_start

@@ -225,8 +225,25 @@ def test_continuing_customers_are_open_or_recently_filed(
         store.approve(session, case, session.get(type(team["ben"]), team["ben"].id), out)
         store.file(session, case, session.get(type(team["ana"]), team["ana"].id), "BSA-2", D1, "BSA E-Filing")
         filed_on = case.filed_at.date()
+    # A rerun of D1 + 1 sees c1 as it was then (open), not as it is now (filed since).
+    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1", "c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=89), store_url) == ["c1", "c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=90), store_url) == ["c2"]
+
+
+def test_a_rerun_of_a_past_day_sees_a_case_cleared_since_as_open(
+    factory: sessionmaker[Session], store_url: str, tmp_path: Path
+):
+    out = tmp_path / "out"
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team, "cleared_dating")  # c1, opened on D1
+        store.approve(session, case, team["ben"], out)
+        assert case.state == "closed"
+        closed_on = case.approved_at.date()
+    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1"]  # open on D1 + 1
+    assert ingest.continuing_customers(out, closed_on, store_url) == ["c1"]  # closed during that day
+    assert ingest.continuing_customers(out, closed_on + timedelta(days=1), store_url) == []
 
 
 def test_audit_trail_refuses_update_and_delete(factory: sessionmaker[Session]):
