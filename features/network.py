@@ -172,10 +172,12 @@ def confirmed_payers_at(labels: DataFrame, dates: Sequence[date]) -> DataFrame:
 
 def _latest_label(labels: DataFrame, keys: list[str]) -> DataFrame:
     return (
-        labels.where(F.col("label").isNotNull() & F.col("customer_id").isNotNull())
+        labels.where(F.col("customer_id").isNotNull())
         .groupBy(*keys, "customer_id")
         # Latest decision wins (a case reopened and cleared); ties by the higher label, to stay deterministic.
+        # A null label is a withdrawal (a reopened case's): the customer then has no label.
         .agg(F.max_by("label", F.struct("decided_at", "label")).alias("label"))
+        .where(F.col("label").isNotNull())
         .select(*keys, "customer_id", (F.col("label") == 1).cast("int").alias("confirmed"))
     )
 

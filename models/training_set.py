@@ -72,15 +72,17 @@ class FeatureStore(Protocol):
 
 def _latest_before(labels: DataFrame, as_of: date, *tie_break: Column) -> DataFrame:
     """Each customer's latest usable label (0 or 1) decided before `as_of` (UTC): the later decision, then
-    the confirmed one, then `tie_break`."""
+    the confirmed one, then `tie_break`; none where the latest is a withdrawal (a null label: a reopened
+    case's, `bantay.cases.labels.write_withdrawal`)."""
     latest = Window.partitionBy("customer_id").orderBy(
         F.col("decided_at").desc(), F.col("label").desc(), *tie_break
     )
+    usable = F.col("label").isin(0, 1) | F.col("label").isNull()
     return (
         labels.where(F.col("decided_at") < F.lit(ledger.day_start(as_of)))
-        .where(F.col("label").isin(0, 1) & F.col("customer_id").isNotNull())
+        .where(usable & F.col("customer_id").isNotNull())
         .withColumn("_n", F.row_number().over(latest))
-        .where(F.col("_n") == 1)
+        .where((F.col("_n") == 1) & F.col("label").isNotNull())
     )
 
 

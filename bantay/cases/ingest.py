@@ -2,6 +2,9 @@
 
 - A customer with an open case gets no new case: the day's draft is appended to the open case as
   continuing activity (one evidence day per as-of date; a rerun of the day replaces it, counted `reloaded`).
+  Once a decision is submitted (pending approval, approved) the new days are held: the approver approves,
+  and the filing is built from, the evidence the investigator decided on (`store.latest_draft`); sending the
+  decision back releases them.
 - A customer whose latest case was filed gets a continuing-activity review case once the regulator's
   cadence has passed since filing (FinCEN: 90 days); alerts inside it are kept on the filed case, not queued.
 - Anyone else (no case, or only closed ones: the scorer's re-alert rule already held them back) gets a
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
 from bantay.cases.models import Case, CaseDay
-from bantay.cases.store import audit, latest_filed_of, open_case_of, utcnow
+from bantay.cases.store import HOLDING_STATES, audit, latest_filed_of, open_case_of, utcnow
 from bantay.io import catalogue
 from bantay.sar.batch import ph_region
 
@@ -91,9 +94,10 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
         case = open_cases.get(customer_id) or session.get(Case, draft["case_id"])
         if case is not None:
             before = {"n_days": case.n_days, "last_seen_on": case.last_seen_on}
-            fresh = _put_day(session, case, as_of, draft, held=case.state == "filed")
+            held = case.state in HOLDING_STATES
+            fresh = _put_day(session, case, as_of, draft, held=held)
             case.n_days += int(fresh)
-            if case.state != "filed" and as_of >= case.last_seen_on:  # the latest day's score leads
+            if not held and as_of >= case.last_seen_on:  # the latest day's score leads
                 case.score, case.top_reason = facts["score"], facts["top_reason"]
                 case.payee_countries = facts["payee_countries"]
                 case.payee_regions = facts["payee_regions"]

@@ -6,6 +6,11 @@ Each approval writes one Parquet file OUT/case_labels/<case id>-<approval time>.
 the ledger's words (`typology_of`: confirmed, or the look-alike cleared as, e.g. `sextortion_victim`).
 Training reads them next to the ledger's validated labels with `with_decided` (latest decision wins).
 
+Reopening an approved case withdraws its label: `write_withdrawal` writes a file of the same layout with a
+null `label` (typology `withdrawn`) at the reopening time. Every reader keeps each customer's latest decision
+before its cut-off and then drops a withdrawn one, so as of a day before the reopening the label still
+counts (it was the decision then) and as of a day after it no longer does, until a new approval.
+
 A label file also records the case's `origin`: `alert` for a case opened from the day's alerts,
 `below_line_sample` for a case sampled just under the alert line (casework: below-the-line cases stay
 flagged). `origins` gives every label's origin, `ledger` for the ledger's own labels, so that the promotion
@@ -75,6 +80,23 @@ def write_decision(
                 ORIGIN: origin,
             }
         ],
+        schema=ledger.arrow_schema("labels").append(pa.field(ORIGIN, pa.string())),
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return files.write_private(folder / f"{case_id}-{stamp.strftime(STAMP)}.parquet", buffer.getvalue())
+
+
+WITHDRAWN = "withdrawn"  # the typology of a withdrawal (a reopened case's label taken back)
+
+
+def write_withdrawal(output_root: Path, *, case_id: str, customer_id: str, withdrawn_at: datetime) -> Path:
+    """Withdraw a reopened case's label from `withdrawn_at` on: a label file with a null `label`."""
+    folder = files.private_dir(labels_path(output_root))
+    stamp = withdrawn_at.astimezone(UTC)
+    table = pa.Table.from_pylist(
+        [{"customer_id": customer_id, "label": None, "decided_at": stamp, "typology": WITHDRAWN,
+          ORIGIN: ALERT}],
         schema=ledger.arrow_schema("labels").append(pa.field(ORIGIN, pa.string())),
     )
     buffer = io.BytesIO()

@@ -105,7 +105,8 @@ def snapshot(case: Case) -> dict[str, Any]:
         "n_days",
         "last_seen_on",
     )
-    return {name: getattr(case, name) for name in fields}
+    held = sum(1 for day in case.days if day.held)
+    return {**{name: getattr(case, name) for name in fields}, "held_days": held}
 
 
 def get_case(session: Session, case_id: str) -> Case:
@@ -116,10 +117,25 @@ def get_case(session: Session, case_id: str) -> Case:
     return case
 
 
+# A case in these states holds the evidence days added to it (`CaseDay.held`): they arrived after the decision
+# was submitted, so neither the approval nor the filing may rest on them.
+HOLDING_STATES = ("pending_approval", "approved", "filed")
+
+
 def latest_draft(case: Case) -> dict[str, Any]:
-    """The latest day's draft.json of a case."""
-    draft: dict[str, Any] = json.loads(case.days[-1].draft_json)
+    """The latest day's draft.json of a case among the days not held: the evidence decided on."""
+    days = [day for day in case.days if not day.held] or case.days
+    draft: dict[str, Any] = json.loads(days[-1].draft_json)
     return draft
+
+
+def _release_days(case: Case) -> int:
+    """Release the days held since the decision (back in review, they are evidence again); how many."""
+    released = 0
+    for day in case.days:
+        if day.held:
+            day.held, released = False, released + 1
+    return released
 
 
 def narrative_versions(session: Session, case: Case) -> list[NarrativeVersion]:
@@ -331,6 +347,7 @@ def refuse(session: Session, case: Case, user: User, reason: str) -> Case:
         case.state = "in_review"
         case.decided_by = case.decided_at = None
         case.decision_reason = f"sent back: {why}"
+        _release_days(case)
 
     return _change(session, case, user, "refuse", apply)
 
@@ -351,19 +368,32 @@ def file(
     return _change(session, case, user, "file", apply)
 
 
-def reopen(session: Session, case: Case, user: User, reason: str) -> Case:
-    """Reopen a closed or filed case for review, with a reason (the earlier decision stays in the audit)."""
+def reopen(session: Session, case: Case, user: User, reason: str, output_root: Path) -> Case:
+    """Reopen a closed or filed case for review, with a reason (the earlier decision stays in the audit).
+
+    The approved filing is no longer served, the days held since the decision are evidence again, and the
+    approval's training label is withdrawn from now on (`labels.write_withdrawal`) until a new approval."""
     _require(user, "investigator", "approver", "admin")
     _require_state(case, "closed", "filed")
     why = _reason(reason, "reopening")
+    labelled = case.approved_at is not None and case.outcome not in (None, INCONCLUSIVE)
+    stamp = utcnow()
 
     def apply() -> None:
         case.state = "in_review"
         case.assignee_id = user.id if user.role in ("investigator", "admin") else None
         case.outcome, case.decision_reason = None, f"reopened: {why}"
         case.decided_by = case.decided_at = case.approved_by = case.approved_at = None
+        case.fincen_xml = None  # an approved filing no longer backed by a decision is not served
+        _release_days(case)
 
-    return _change(session, case, user, "reopen", apply)
+    _change(session, case, user, "reopen", apply)
+    if labelled:
+        # The approval's training label is withdrawn from now on (written once the reopening is committed).
+        case_id, customer_id = case.id, case.customer_id
+        _after_commit(session, lambda: labels.write_withdrawal(
+            output_root, case_id=case_id, customer_id=customer_id, withdrawn_at=stamp))
+    return case
 
 
 def history(session: Session, case_id: str) -> list[AuditEvent]:

@@ -308,7 +308,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
             s, c, u, f.get("reference", ""), _date(f.get("ack_date", "")), f.get("channel", "")
         ),
     )
-    action("reopen", lambda s, c, u, f: store.reopen(s, c, u, f.get("reason", "")))
+    action("reopen", lambda s, c, u, f: store.reopen(s, c, u, f.get("reason", ""), output_root))
 
     @app.get("/metrics")
     def metrics_page(request: Request) -> Response:

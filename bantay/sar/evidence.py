@@ -229,14 +229,16 @@ def decisions(spark: SparkSession, settings: Settings, as_of: date, ids: Sequenc
         frames.append(decided.select(*columns, F.when(case != "", case).alias("case_id")))
     both = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
     before = both.where(
-        (F.col("decided_at") < F.lit(ledger.day_start(as_of)))
-        & F.col("label").isNotNull()
-        & F.col("customer_id").isin(list(ids))
+        (F.col("decided_at") < F.lit(ledger.day_start(as_of))) & F.col("customer_id").isin(list(ids))
     )
     latest = before.groupBy("customer_id").agg(
         F.max_by(F.struct("label", "decided_at", "case_id"), F.struct("decided_at", "label")).alias("d")
     )
-    frame: pd.DataFrame = latest.select("customer_id", "d.label", "d.decided_at", "d.case_id").toPandas()
+    # A null label is a withdrawal (a reopened case's label taken back): no earlier decision to report.
+    frame: pd.DataFrame = (
+        latest.where(F.col("d.label").isNotNull())
+        .select("customer_id", "d.label", "d.decided_at", "d.case_id").toPandas()
+    )
     if frame.empty:
         return _no_decisions()
     frame["decided_at"] = pd.to_datetime(frame["decided_at"], utc=True)

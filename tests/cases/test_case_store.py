@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -166,8 +167,8 @@ def test_workflow_rules(factory: sessionmaker[Session], tmp_path: Path):
         store.file(session, case, team["ana"], "BSA-123", D1 + timedelta(days=5), "BSA E-Filing")
         assert (case.state, case.fiu_reference) == ("filed", "BSA-123")
         with pytest.raises(TransitionError):
-            store.reopen(session, case, team["ana"], "")
-        store.reopen(session, case, team["ana"], "new information from law enforcement")
+            store.reopen(session, case, team["ana"], "", tmp_path)
+        store.reopen(session, case, team["ana"], "new information from law enforcement", tmp_path)
         assert case.state == "in_review" and case.outcome is None
         actions = [e.action for e in store.history(session, case.id)]
         assert actions == [
@@ -229,6 +230,33 @@ def test_continuing_customers_are_open_or_recently_filed(
     assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1", "c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=89), store_url) == ["c1", "c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=90), store_url) == ["c2"]
+
+
+def test_days_after_the_decision_are_held_from_the_approval_and_released_when_sent_back(
+    factory: sessionmaker[Session], tmp_path: Path
+):
+    later = D1 + timedelta(days=1)
+    with factory.begin() as session:
+        team = _team(session)
+        case = _decided(session, team)  # c1, decided on D1's evidence, pending approval
+        score = case.score
+        assert ingest.ingest_drafts(session, later, [draft("c1", later, score=0.5)])["appended"] == 1
+        assert [(d.as_of, d.held) for d in case.days] == [(D1, False), (later, True)]
+        assert (store.latest_draft(case)["as_of"], case.score) == (D1.isoformat(), score)
+        assert store.snapshot(case)["held_days"] == 1
+        store.refuse(session, case, team["ben"], "look at the new day first")
+        assert [d.held for d in case.days] == [False, False]
+        assert store.latest_draft(case)["as_of"] == later.isoformat()
+        refused = store.history(session, case.id)[-1]
+        assert (json.loads(refused.before)["held_days"], json.loads(refused.after)["held_days"]) == (1, 0)
+        store.decide(session, case, team["ana"], "confirmed", "both days")
+        store.submit(session, case, team["ana"])
+        store.approve(session, case, team["ben"], tmp_path)
+        # Approved and waiting to be filed: a new day is held, the filing stays the decided evidence's.
+        third = later + timedelta(days=1)
+        ingest.ingest_drafts(session, third, [draft("c1", third)])
+        assert [d.held for d in case.days] == [False, False, True]
+        assert store.latest_draft(case)["as_of"] == later.isoformat()
 
 
 def test_a_rerun_of_a_past_day_sees_a_case_cleared_since_as_open(

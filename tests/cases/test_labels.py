@@ -10,11 +10,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cases_support import PASSWORD, draft
+from sqlalchemy import select
 
 from bantay import ledger
 from bantay import settings as settings_module
 from bantay.cases import db, ingest, labels, store, users
+from bantay.cases.models import User
+from bantay.features import network
 from bantay.models import training_set
+from bantay.sar import evidence
 
 D1 = date(2025, 3, 1)
 
@@ -148,3 +152,54 @@ def test_label_origins_follow_the_point_training_takes_and_prefer_an_alert_on_a_
     marked = training_set.with_origin(points, found)
     assert marked["origin"].tolist() == ["alert", "below_line_sample", "unknown", "ledger"]
     assert marked.index.tolist() == [7, 3, 9, 1]
+
+
+def test_a_reopened_case_withdraws_its_label_from_the_reopening_on(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    approved = _approve_confirmed(out)  # c1 confirmed, with an earlier cleared label in the ledger
+    spark.createDataFrame(
+        [("c1", 0, datetime(2025, 1, 10, 9, 0), "cleared")], ledger.SCHEMAS["labels"]
+    ).write.parquet(str(ledger.validated_path(out, "labels")))
+    # A withdrawal three days after the approval, as `store.reopen` writes one.
+    reopened = approved + timedelta(days=3)
+    labels.write_withdrawal(out, case_id=draft("c1", D1)["case_id"], customer_id="c1", withdrawn_at=reopened)
+    combined = training_set.training_labels(spark, settings_module.load(output_root=out))
+    day = approved.astimezone(UTC).date()
+
+    def points(as_of: date) -> list[tuple]:
+        rows = training_set.labelled_points(combined, as_of).collect()
+        return [(r["customer_id"], r["label"]) for r in rows]
+
+    def confirmed(as_of: date) -> list[tuple]:
+        rows = network.confirmed_payers(combined, as_of).collect()
+        return [(r["customer_id"], r["confirmed"]) for r in rows]
+
+    assert points(day + timedelta(days=1)) == [("c1", 1)] == confirmed(day + timedelta(days=1))
+    # After the reopening no label at all: not the confirmation taken back, not the older clearance either.
+    assert points(day + timedelta(days=4)) == [] == confirmed(day + timedelta(days=4))
+    settings = settings_module.load(output_root=out)
+    assert training_set.label_origins(spark, settings, day + timedelta(days=4)).empty
+    assert list(evidence.decisions(spark, settings, day + timedelta(days=1), ["c1"])["label"]) == [1]
+    assert evidence.decisions(spark, settings, day + timedelta(days=4), ["c1"]).empty
+
+
+def test_store_reopen_writes_the_withdrawal_and_stops_serving_the_filing(spark, tmp_path: Path):
+    out = tmp_path / "out"
+    _approve_confirmed(out)
+    factory = db.open_store(out)
+    with factory.begin() as session:
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        assert case.fincen_xml is not None
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+        store.file(session, case, ana, "BSA-1", D1, "BSA E-Filing")
+        store.reopen(session, case, ana, "the subject is a victim, not a payer", out)
+    with factory() as session:
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        assert (case.state, case.fincen_xml, case.outcome) == ("in_review", None, None)
+    factory.kw["bind"].dispose()
+    written = pq.read_table(labels.labels_path(out)).to_pylist()
+    decided = sorted((r["label"], r["typology"]) for r in written if r["label"] is not None)
+    assert decided == [(1, "confirmed")]
+    assert [r["typology"] for r in written if r["label"] is None] == [labels.WITHDRAWN]
+    combined = labels.with_decided(spark, None, out)  # no ledger labels here: the decisions alone
+    assert training_set.labelled_points(combined, date.today() + timedelta(days=2)).count() == 0
