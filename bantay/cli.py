@@ -384,12 +384,20 @@ def review(
         str, typer.Option("--host", help="Address to bind (keep 127.0.0.1 unless behind a proxy).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            envvar="BANTAY_REVIEW_SECURE_COOKIES",
+            help="Mark the sign-in cookies Secure: always when users reach the workbench over HTTPS.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the investigators' workbench on the case store (queue, cases, four-eyes approval, filing)."""
     from bantay.review import app as web
 
     settings = _settings(None, out)
-    web.serve(settings.output_root, settings.case_store_url, host, port)
+    web.serve(settings.output_root, settings.case_store_url, host, port, secure_cookies=secure_cookies)
 
 
 def main(argv: list[str] | None = None) -> int:

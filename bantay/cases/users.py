@@ -76,15 +76,28 @@ def authenticate(factory: sessionmaker[Session], username: str, password: str) -
         return user
 
 
+# One answer to every failed sign-in (unknown user, wrong password, locked account), after the same work (one
+# password hash check): neither the text nor the time tells which names exist or which accounts are locked.
+REFUSED = (
+    f"wrong user name or password (after {MAX_FAILURES} failures in a row an account is locked for "
+    f"{LOCK_MINUTES} minutes)"
+)
+
+
+def _dummy_check(password: str) -> None:
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
 def _check(session: Session, username: str, password: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
-        raise AuthenticationError("wrong user name or password")
+        _dummy_check(password)
+        raise AuthenticationError(REFUSED)
     now = _now()
     if user.locked_until is not None and _aware(user.locked_until) > now:
-        raise AuthenticationError("account locked after repeated failures; try again later")
+        _dummy_check(password)
+        raise AuthenticationError(REFUSED)
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -93,7 +106,7 @@ def _check(session: Session, username: str, password: str) -> User:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
             audit(session, user.username, "locked_out", after={"minutes": LOCK_MINUTES})
-        raise AuthenticationError("wrong user name or password") from None
+        raise AuthenticationError(REFUSED) from None
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bantay.cases import db, metrics, store, users
@@ -160,7 +161,11 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         if not cookie or not _same(values.get("csrf", ""), cookie):
             raise CsrfError("the sign-in form is missing its security token: reload the page")
         try:
-            user = users.authenticate(factory, values.get("username", ""), values.get("password", ""))
+            # The password hash check takes a fraction of a second of CPU by design: in a worker thread, so
+            # that a flood of sign-ins cannot hold every other request behind it.
+            user = await run_in_threadpool(
+                users.authenticate, factory, values.get("username", ""), values.get("password", "")
+            )
         except AuthenticationError as error:
             token = secrets.token_urlsafe(32)
             response = page(request, "login.html", 401, csrf=token, error=str(error), me=None)
@@ -368,10 +373,13 @@ def _date(value: str) -> date:
         raise TransitionError("the acknowledgment date must be YYYY-MM-DD") from None
 
 
-def serve(output_root: Path, url: str | None, host: str, port: int) -> None:
-    """Run the workbench with uvicorn (no access log: it would hold client addresses)."""
+def serve(output_root: Path, url: str | None, host: str, port: int, secure_cookies: bool = False) -> None:
+    """Run the workbench with uvicorn (no access log: it would hold client addresses). `secure_cookies`
+    marks the cookies Secure: set it whenever users reach the workbench over HTTPS (a proxy in front)."""
     import uvicorn
 
-    app = create_app(output_root, url)
+    if not secure_cookies and host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("workbench bound to %s without --secure-cookies: serve it only behind HTTPS", host)
+    app = create_app(output_root, url, secure_cookies=secure_cookies)
     logger.info("workbench on http://%s:%d", host, port)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False)

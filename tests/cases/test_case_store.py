@@ -294,7 +294,9 @@ def test_lock_out_after_repeated_failures(factory: sessionmaker[Session]):
     for _ in range(users.MAX_FAILURES):
         with pytest.raises(AuthenticationError, match="wrong"):
             users.authenticate(factory, "ana", "wrong password!")
-    with pytest.raises(AuthenticationError, match="locked"):
+    with pytest.raises(AuthenticationError, match="locked") as locked:
         users.authenticate(factory, "ana", PASSWORD)  # the right password, but locked
-    with pytest.raises(AuthenticationError, match="wrong"):
+    with pytest.raises(AuthenticationError, match="wrong") as unknown:
         users.authenticate(factory, "nobody", PASSWORD)
+    # The same answer for a locked account and a name that does not exist: no way to tell names that exist.
+    assert str(locked.value) == str(unknown.value) == users.REFUSED

@@ -182,3 +182,59 @@ def test_case_page_plots_supporting_rows_apart_from_reported_payments(
     assert [d.rsplit(" ", 1)[1].rstrip(")") for d in dots] == ["t1", "t2", "t3", "t4"]
     assert len(squares) == 1 and squares[0].endswith("(supporting, not reported: t5)")
     assert "blue square: supporting row, not reported" in plot
+
+
+def _served_app(monkeypatch: pytest.MonkeyPatch, out, secure_cookies: bool):
+    """The app `bantay review` would serve (uvicorn not started)."""
+    import uvicorn
+
+    from bantay.review import app as web
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.setdefault("app", app))
+    web.serve(out, None, "127.0.0.1", 8000, secure_cookies=secure_cookies)
+    return served["app"]
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_served_behind_https_the_cookies_are_secure(monkeypatch: pytest.MonkeyPatch, out, secure: bool):
+    client = TestClient(_served_app(monkeypatch, out, secure), base_url="https://wb", follow_redirects=False)
+    login = client.get("/login")
+    assert ("secure" in login.headers["set-cookie"].lower()) is secure
+    form = {"csrf": csrf_of(login.text), "username": "ana", "password": PASSWORD}
+    signed = client.post("/login", data=form)
+    assert signed.status_code == 303
+    assert ("secure" in signed.headers["set-cookie"].lower()) is secure
+
+
+def test_a_slow_sign_in_does_not_hold_other_requests(monkeypatch: pytest.MonkeyPatch, out):
+    """The password check runs in a worker thread: a flood of sign-ins cannot stall the event loop."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from bantay.cases import users
+    from bantay.review.app import create_app
+
+    def slow(*args, **kwargs):
+        time.sleep(1.5)
+        raise users.AuthenticationError(users.REFUSED)
+
+    monkeypatch.setattr(users, "authenticate", slow)
+    app = create_app(out)
+
+    async def both() -> float:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            login = await client.get("/login")
+            data = {"csrf": csrf_of(login.text), "username": "ana", "password": "wrong password"}
+            started = time.perf_counter()
+            signing = asyncio.create_task(client.post("/login", data=data))
+            await asyncio.sleep(0.1)  # the sign-in is inside its password check now
+            assert (await client.get("/style.css")).status_code == 200
+            waited = time.perf_counter() - started
+            assert (await signing).status_code == 401
+            return waited
+
+    assert asyncio.run(both()) < 1.0
