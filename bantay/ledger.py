@@ -6,6 +6,7 @@ Where the validated copy lives and how it is written is decided by the output ca
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -127,6 +128,27 @@ def day_start(day: date) -> datetime:
     the first hours of D in.
     """
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# A day partition's folder name holds its date as YYYY-MM-DD and nothing else: Spark's date cast would also
+# take `2025-3-1` or `2025-03-01T00:00`, Python's `date.fromisoformat` `20250301`; one strict form for both,
+# so a folder the writer cannot place on a day is quarantined by the validator, never half-accepted.
+DAY_NAME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def partition_day(value: str) -> date | None:
+    """The date a day partition's name holds (`DAY_NAME`), or None."""
+    if re.fullmatch(DAY_NAME, value) is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def partition_day_column(column: Column) -> Column:
+    """`partition_day` for a string column (null where the name is not a day)."""
+    return F.when(column.rlike(DAY_NAME), column.try_cast("date"))
 
 
 def utc_day(timestamp: Column) -> Column:

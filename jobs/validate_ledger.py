@@ -195,10 +195,7 @@ def _partition_values(folder: Path) -> list[str]:
 
 
 def _as_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return ledger.partition_day(value)
 
 
 def partition_days(folder: Path) -> set[date]:

@@ -134,7 +134,7 @@ def prepare(
     frame = frame.select("*", *typed_columns(frame, table))
     if table == "transactions":
         assert known_customers is not None and fx_rates is not None
-        frame = frame.withColumn(BOOKING_DAY, F.col(ledger.PARTITION_COLUMN).try_cast("date"))
+        frame = frame.withColumn(BOOKING_DAY, ledger.partition_day_column(F.col(ledger.PARTITION_COLUMN)))
         amount = F.col("amount").cast("string").try_cast("double") if "amount" in raw.columns else F.lit(None)
         frame = frame.withColumn(AMOUNT_NUMBER, amount.cast("double"))
         contract = [

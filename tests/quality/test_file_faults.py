@@ -202,3 +202,25 @@ def test_a_file_spark_cannot_read_past_the_checks_stops_with_one_line(
     assert message.startswith(f"{_day(root, D2) / 'brotli.parquet'}: Spark cannot read this ledger file (")
     assert "\n" not in message and "nothing was replaced" in message
     assert not (out / "validated").exists() or not any((out / "validated").rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("name", ["2025-3-2", "2025-03-02T00:00", "20250302", "2025-03-02 "])
+def test_a_day_folder_named_other_than_yyyy_mm_dd_is_quarantined_whole(
+    spark: SparkSession, tmp_path: Path, name: str
+) -> None:
+    """Spark's date cast takes some of these names and Python's `date.fromisoformat` others: a row must never
+    pass the checks on one reading and be dropped by the writer on the other."""
+    root = write_ledger(tmp_path / "ledger", "parquet")
+    odd = root / "transactions" / f"booking_date={name}"
+    odd.mkdir()
+    pq.write_table(pa.Table.from_pylist([txn("T60", ts(D2, 10), "r60")], schema=ARROW["transactions"]),
+                   odd / "part-0.parquet")
+    out = tmp_path / "out"
+    summary = validate_ledger.run(_settings(root, out), AS_OF)
+    counts = summary["tables"]["transactions"]
+    assert counts["read"] == counts["accepted"] + counts["quarantined"]
+    bad = spark.read.parquet(str(out / "quarantine" / "table=transactions" / f"run_date={AS_OF}"))
+    row = bad.where(F.col("reference") == "r60").first()
+    assert row is not None and row["rule"] == "booked_at_not_partition_date"
+    accepted = {row["reference"] for row in ledger.read_validated(spark, out, "transactions").collect()}
+    assert accepted == ACCEPTED_FIRST_RUN  # D2's own folder as it was, nothing replaced by the odd one
