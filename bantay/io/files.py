@@ -139,18 +139,29 @@ def atomic_dir(target: Path, mode: int = DIR_MODE) -> Iterator[Path]:
     """Yield an empty staging folder beside `target`; on success swap it into place, on error remove it.
 
     The staging and trash folders start with `_`, so that Spark and every listing here never read them.
-    Staging folders of this target left by a killed run are removed first.
+    Staging folders of this target left by a killed run are removed first. A body that writes nothing swaps
+    in an empty folder; a staging folder removed while the body ran (another writer's sweep, which the
+    output root's lock exists to prevent) stops the swap with an error instead: a marker file beside it
+    (`_live.NAME.ID`), removed by the same sweeps, tells the two apart.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging_root = target.parent / STAGING
     staging_root.mkdir(mode=DIR_MODE, exist_ok=True)
     # Folders of an earlier write of this target that was killed (one writer per output root: none is live).
-    for leftover in [*staging_root.glob(f"{target.name}.*"), *staging_root.glob(f"_old.{target.name}.*")]:
-        shutil.rmtree(leftover, ignore_errors=True)
-    staging = staging_root / f"{target.name}.{uuid.uuid4().hex}"
+    for pattern in (f"{target.name}.*", f"_old.{target.name}.*", f"_live.{target.name}.*"):
+        for leftover in staging_root.glob(pattern):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+    name = f"{target.name}.{uuid.uuid4().hex}"
+    staging, live = staging_root / name, staging_root / f"_live.{name}"
+    live.touch(mode=FILE_MODE)
     try:
         yield staging
+        if not live.exists():
+            raise OSError(f"{target}: its staging folder was removed while it was written (another writer?)")
         if not staging.exists():
             staging.mkdir(mode=mode)
         os.chmod(staging, mode)
@@ -162,6 +173,7 @@ def atomic_dir(target: Path, mode: int = DIR_MODE) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        live.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             staging_root.rmdir()
 

@@ -68,6 +68,31 @@ def test_atomic_dir_swaps_in_whole_and_keeps_the_old_on_error(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["as_of=2025-03-01"]  # staging removed
 
 
+def test_a_staging_folder_swept_while_written_stops_the_swap(tmp_path):
+    """Another writer's sweep (`lock.clear_staging`, or a write of the same target) removing the staging
+    folder mid-write must not swap in an empty folder as if the body had written nothing."""
+    from bantay.io import lock
+
+    target = tmp_path / "as_of=2025-03-01"
+    with files.atomic_dir(target) as staging:
+        staging.mkdir()
+        (staging / "part.txt").write_text("first")
+    with pytest.raises(OSError, match="removed while it was written"), files.atomic_dir(target) as staging:
+        staging.mkdir()
+        (staging / "part.txt").write_text("second")
+        assert lock.clear_staging(tmp_path) == 1
+    assert _tree(tmp_path) == {"as_of=2025-03-01/part.txt": "first"}
+    with pytest.raises(OSError, match="removed while it was written"), files.atomic_dir(target) as staging:
+        staging.mkdir()
+        with files.atomic_dir(target) as other:  # a second writer of the same target sweeps the first's
+            other.mkdir()
+            (other / "part.txt").write_text("other")
+    assert _tree(tmp_path) == {"as_of=2025-03-01/part.txt": "other"}
+    with files.atomic_dir(target):
+        pass  # a body that writes nothing still swaps in an empty folder
+    assert _tree(tmp_path) == {} and target.is_dir()
+
+
 def test_make_private_and_write_private_are_owner_only(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "f.txt").write_text("x")
