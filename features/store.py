@@ -234,6 +234,11 @@ def update_state(
         # (measured at 1M transactions, docs/performance.md), so each table reads the validated days.
         rows = state.with_sender(txns, read_customers(spark, settings))
         frames = {"p2p": state.p2p_from_rows(rows, fx_rates), "daily": state.daily_from_rows(rows)}
+        if full:
+            # The two tables are swapped one after the other: until both are, no layout is recorded, so a
+            # run killed between the swaps leaves a state the next update rebuilds whole (`_layout_changed`)
+            # instead of one whose `daily` marks days done that the new `p2p` lacks.
+            _layout_path(settings).unlink(missing_ok=True)
         for table in STATE_TABLES:
             frame = frames[table].repartition("booking_date")
             if full:

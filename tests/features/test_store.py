@@ -44,6 +44,29 @@ def test_state_from_an_older_layout_is_rebuilt_not_read(spark, built, tmp_path):
     assert layout.stat().st_mode & 0o777 == 0o600
 
 
+def test_a_full_rebuild_killed_between_its_two_swaps_is_rebuilt_whole_next_time(
+    spark, built, tmp_path, monkeypatch
+):
+    out = copy_out(built["full"], tmp_path / "out")
+    settings = features_settings(out)
+    assert not store._layout_changed(spark, settings)
+    swap = store.files.atomic_dir
+
+    def killed_at_daily(target):
+        if target == store.state_path(settings, "daily"):
+            raise KeyboardInterrupt("killed")  # after the p2p table was swapped in
+        return swap(target)
+
+    monkeypatch.setattr(store.files, "atomic_dir", killed_at_daily)
+    with pytest.raises(KeyboardInterrupt):
+        store.update_state(spark, settings, AS_OF - timedelta(days=365), AS_OF, full=True)
+    monkeypatch.undo()
+    assert store._layout_changed(spark, settings)  # so the next update rebuilds both tables whole
+    days = store.update_state(spark, settings, AS_OF - timedelta(days=365), AS_OF)
+    assert days == sorted(store._validated_days(settings, AS_OF - timedelta(days=365), AS_OF))
+    assert not store._layout_changed(spark, settings)
+
+
 def test_p2p_rows_for_read_the_state_where_it_is_current_and_derive_the_other_days(spark, built, tmp_path):
     out = copy_out(built["full"], tmp_path / "out")
     settings = features_settings(out)
