@@ -52,7 +52,9 @@ def run(settings: Settings, as_of: date) -> dict[str, Any]:
     if name != settings.model_name or not number.isdigit():
         raise ModelError(f"{scores_path}: scored by {versions[0]}, not a version of {settings.model_name}; "
                          "monitoring compares registered versions with their training reference")
-    version = registry.client(settings).get_model_version(name, number)
+    version = registry.model_version(settings, name, number)
+    if version is None:
+        raise ModelError(f"{scores_path}: scored by {versions[0]}, which the model registry no longer holds")
     if version.run_id is None:
         raise ModelError(f"{versions[0]}: no MLflow run, so no training reference to compare with")
     reference = registry.run_json(settings, version.run_id, registry.REFERENCE_ARTIFACT)

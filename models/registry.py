@@ -166,6 +166,12 @@ def alias_version(settings: Settings, alias: str) -> ModelVersion | None:
     return _version_by_alias(settings, client(settings), settings.model_name, alias)
 
 
+def model_version(settings: Settings, name: str, number: str) -> ModelVersion | None:
+    """Version `number` of registered model `name`; None when the registry has no such version
+    (RegistryError when the store cannot be read)."""
+    return _ask(settings, lambda: client(settings).get_model_version(name, number))
+
+
 def has_champion(settings: Settings) -> bool:
     """Whether a version of the model holds alias `champion`."""
     return alias_version(settings, CHAMPION) is not None

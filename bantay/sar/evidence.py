@@ -161,10 +161,13 @@ def _clusters(
         {"cluster_id": pd.Series(dtype=str), "customer_id": pd.Series(dtype=str),
          "confirmed": pd.Series(dtype="int64")}
     )
-    clusters = _read_partition(spark, partition(settings, "clusters", as_of))
+    folder = partition(settings, "clusters", as_of)
+    if not folder.is_dir():
+        # The features job writes the day's clusters with its table (empty when no payee was paid): without
+        # them a draft would lose its network grounds without a word.
+        raise MissingArtefactError(f"{folder}: no payee clusters; run `bantay features --as-of {as_of}`")
+    clusters = _read_partition(spark, folder)
     if clusters is None or own.empty:
-        if clusters is None:
-            logger.warning("no payee clusters for %s: drafts list payees without clusters", as_of)
         return empty, payers_empty
     payees = spark.createDataFrame(
         pd.DataFrame({"counterparty_id": own["counterparty_id"].dropna().astype(str).unique()}),

@@ -121,6 +121,16 @@ def test_a_day_without_payments_abroad_divides_by_nothing(spark, champion):
     assert summary["status"] == "warning" and "null rate moved" in summary["reason"]
 
 
+def test_scores_of_a_version_the_registry_no_longer_holds_stop_with_one_line(spark, champion):
+    from bantay.errors import ModelError
+
+    settings = champion["settings"]
+    _write_day(spark, settings, _ordinary(300))
+    MlflowClient(tracking_uri=settings.tracking_uri).delete_model_version("bantay-ocse", "1")
+    with pytest.raises(ModelError, match="scored by bantay-ocse/1, which the model registry no longer holds"):
+        monitor_model.run(settings, DAY)
+
+
 def test_an_empty_day_and_the_thresholds(champion):
     settings = champion["settings"]
     reference = registry.run_json(settings, registry.alias_version(settings, "challenger").run_id,

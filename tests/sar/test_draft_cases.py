@@ -204,6 +204,21 @@ def test_rerun_replaces_the_day_and_removes_cases_no_longer_alerted(spark, sar_w
     assert k1["other_case_ids"] == [] and k1["other_customer_ids"] == ["c2", "c3"]
 
 
+def test_a_day_without_its_payee_clusters_stops_with_one_line(spark, sar_world: World, tmp_path: Path):
+    """Drafts without the day's clusters would lose their network grounds silently: the job stops instead."""
+    import shutil
+
+    from bantay.errors import MissingArtefactError
+    from bantay.io import catalogue
+    from bantay.jobs import draft_cases
+
+    out = tmp_path / "out"
+    shutil.copytree(sar_world.out, out)
+    shutil.rmtree(catalogue.partition(out, "clusters", AS_OF))
+    with pytest.raises(MissingArtefactError, match="no payee clusters; run `bantay features"):
+        draft_cases.run(draft_settings(out), AS_OF, generated_at=GENERATED_AT.replace(tzinfo=UTC))
+
+
 def test_grounds_are_the_activity_that_holds_strongest_first(drafted: Path):
     draft = load_draft(drafted / C1)
     grounds = {i["code"]: i["txn_ids"] for i in draft["indicators"]}
