@@ -9,6 +9,11 @@
   cadence has passed since filing (FinCEN: 90 days); alerts inside it are kept on the filed case, not queued.
 - Anyone else (no case, or only closed ones: the scorer's re-alert rule already held them back) gets a
   new case with the draft's id.
+
+A day's folder is the whole day: loading it again (a rerun of the day) first takes back what an earlier
+load of that day put in the store for customers the day no longer alerts (`withdraw_absent`): a case the
+day opened that nobody has touched goes, and any other case loses that day's evidence. Every such change is
+in the audit trail.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
-from bantay.cases.models import Case, CaseDay
-from bantay.cases.store import HOLDING_STATES, audit, latest_filed_of, open_case_of, utcnow
+from bantay.cases.models import Case, CaseDay, NarrativeVersion, Note
+from bantay.cases.store import HOLDING_STATES, audit, latest_filed_of, open_case_of, snapshot, utcnow
 from bantay.io import catalogue
 from bantay.sar.batch import ph_region
 
@@ -173,23 +178,71 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     return found
 
 
+def withdraw_absent(session: Session, as_of: date, customers: set[str]) -> int:
+    """Take back what an earlier load of `as_of` put in the store for customers not in `customers` (the
+    day's alerts now): a case opened that day and untouched since (new, unassigned, no note, no narrative
+    edit, that day's evidence only) is removed; any other case loses its evidence of that day (a case left
+    with none keeps it: a person has worked on it). Returns how many cases changed."""
+    changed = 0
+    days = session.scalars(select(CaseDay).where(CaseDay.as_of == as_of)).all()
+    for day in days:
+        case = day.case
+        if case.customer_id in customers:
+            continue
+        before = snapshot(case)
+        untouched = (
+            case.opened_on == as_of
+            and case.state == "new"
+            and case.assignee_id is None
+            and session.scalars(select(Note.id).where(Note.case_id == case.id)).first() is None
+            and session.scalars(
+                select(NarrativeVersion.id).where(NarrativeVersion.case_id == case.id)
+            ).first() is None
+        )
+        if untouched and len(case.days) == 1:
+            session.delete(day)
+            session.delete(case)
+            audit(session, ACTOR, "withdrawn_by_rerun", case.id, before, {"as_of": as_of})
+        elif len(case.days) > 1:
+            case.days.remove(day)
+            session.delete(day)
+            case.n_days = len(case.days)
+            case.last_seen_on = max(d.as_of for d in case.days)
+            latest = [d for d in case.days if not d.held] or list(case.days)
+            facts = _facts(json.loads(max(latest, key=lambda d: d.as_of).draft_json))
+            case.score, case.top_reason = facts["score"], facts["top_reason"]
+            case.payee_countries, case.payee_regions = facts["payee_countries"], facts["payee_regions"]
+            after = {**snapshot(case), "as_of": as_of}
+            audit(session, ACTOR, "day_withdrawn_by_rerun", case.id, before, after)
+        else:
+            logger.warning("case %s: no longer alerted on %s, kept (it has been worked on)", case.id, as_of)
+            continue
+        changed += 1
+    session.flush()
+    return changed
+
+
 def ingest_day(
     output_root: Path, as_of: date, day_dir: Path | None = None, url: str | None = None
 ) -> dict[str, int]:
-    """Load OUT/cases/as_of=D into the case store at `url` (default: the output root's store)."""
+    """Load OUT/cases/as_of=D into the case store at `url` (default: the output root's store); a second
+    load of the same day first withdraws what the day no longer holds (`withdraw_absent`)."""
     folder = day_dir or catalogue.partition(output_root, "cases", as_of)
     factory: sessionmaker[Session] = db.open_store(output_root, url)
+    drafts = read_drafts(folder)
     with factory.begin() as session:
-        counts = ingest_drafts(session, as_of, read_drafts(folder))
+        withdrawn = withdraw_absent(session, as_of, {str(d["subject"]["customer_id"]) for d in drafts})
+        counts = {**ingest_drafts(session, as_of, drafts), "withdrawn": withdrawn}
     factory.kw["bind"].dispose()
     logger.info(
         "case store for %s: %d new cases, %d appended to open cases, %d reloaded, %d held on filed cases, "
-        "%d continuing-activity reviews",
+        "%d continuing-activity reviews, %d withdrawn (no longer alerted)",
         as_of,
         counts["new"],
         counts["appended"],
         counts["reloaded"],
         counts["held"],
         counts["continuing_review"],
+        counts["withdrawn"],
     )
     return counts

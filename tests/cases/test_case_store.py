@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from bantay.cases.errors import (
     TransitionError,
 )
 from bantay.cases.models import AuditEvent, Case, CaseDay
+from bantay.io import catalogue
 from bantay.sar import fincen
 
 D1 = date(2025, 3, 1)
@@ -51,6 +53,7 @@ def test_ingest_customer_alerted_three_days_running_has_one_case_with_three_days
             "reloaded": 0,
             "held": 0,
             "continuing_review": 0,
+            "withdrawn": 0,
         }
     # a rerun of day 2 replaces that day's evidence: still three days
     assert ingest.ingest_day(out, D1 + timedelta(days=1), url=store_url)["reloaded"] == 1
@@ -257,6 +260,33 @@ def test_days_after_the_decision_are_held_from_the_approval_and_released_when_se
         ingest.ingest_drafts(session, third, [draft("c1", third)])
         assert [d.held for d in case.days] == [False, False, True]
         assert store.latest_draft(case)["as_of"] == later.isoformat()
+
+
+def test_a_rerun_of_a_day_takes_back_what_the_day_no_longer_alerts(
+    factory: sessionmaker[Session], store_url: str, tmp_path: Path
+):
+    out, later = tmp_path / "out", D1 + timedelta(days=1)
+
+    def load(as_of: date, drafts: list) -> dict[str, int]:
+        shutil.rmtree(catalogue.partition(out, "cases", as_of), ignore_errors=True)  # the job replaces a day
+        return ingest.ingest_day(out, as_of, write_day(out, as_of, drafts), url=store_url)
+
+    load(D1, [draft("c1", D1, score=0.9), draft("c2", D1), draft("c3", D1)])
+    load(later, [draft("c1", later, score=0.6)])
+    with factory.begin() as session:
+        store.claim(session, store.get_case(session, draft("c3", D1)["case_id"]), _team(session)["ana"])
+    # Rerun of D1: c2 and c3 no longer alerted. c2's untouched case goes; c3's, claimed, stays.
+    assert load(D1, [draft("c1", D1, score=0.9)])["withdrawn"] == 1
+    # Rerun of the later day: nobody alerted; c1 loses that day's evidence and its facts go back to D1's.
+    assert load(later, [])["withdrawn"] == 1
+    with factory() as session:
+        cases = {c.customer_id: c for c in session.scalars(select(Case))}
+        assert sorted(cases) == ["c1", "c3"]
+        c1 = cases["c1"]
+        assert ([d.as_of for d in c1.days], c1.n_days, c1.last_seen_on) == ([D1], 1, D1)
+        assert c1.score == pytest.approx(0.9)
+        actions = [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions.count("withdrawn_by_rerun") == 1 and actions.count("day_withdrawn_by_rerun") == 1
 
 
 def test_a_rerun_of_a_past_day_sees_a_case_cleared_since_as_open(
