@@ -30,7 +30,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
 from bantay.cases.models import Case, CaseDay, NarrativeVersion, Note
-from bantay.cases.store import HOLDING_STATES, audit, latest_filed_of, open_case_of, snapshot, utcnow
+from bantay.cases.store import (
+    HOLDING_STATES,
+    audit,
+    latest_filed_of,
+    open_case_of,
+    restore_labels,
+    snapshot,
+    utcnow,
+)
 from bantay.io import catalogue
 from bantay.sar.batch import ph_region
 
@@ -233,6 +241,7 @@ def ingest_day(
     with factory.begin() as session:
         withdrawn = withdraw_absent(session, as_of, {str(d["subject"]["customer_id"]) for d in drafts})
         counts = {**ingest_drafts(session, as_of, drafts), "withdrawn": withdrawn}
+        restore_labels(session, output_root)
     factory.kw["bind"].dispose()
     logger.info(
         "case store for %s: %d new cases, %d appended to open cases, %d reloaded, %d held on filed cases, "

@@ -68,7 +68,7 @@ def write_decision(
     and the case's `origin` (ALERT or BELOW_LINE_SAMPLE)."""
     if origin not in (ALERT, BELOW_LINE_SAMPLE):
         raise ValueError(f"unknown label origin {origin!r}")
-    folder = files.private_dir(labels_path(output_root))
+    files.private_dir(labels_path(output_root))
     stamp = decided_at.astimezone(UTC)
     table = pa.Table.from_pylist(
         [
@@ -84,7 +84,13 @@ def write_decision(
     )
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    return files.write_private(folder / f"{case_id}-{stamp.strftime(STAMP)}.parquet", buffer.getvalue())
+    return files.write_private(decision_path(output_root, case_id, stamp), buffer.getvalue())
+
+
+def decision_path(output_root: Path, case_id: str, decided_at: datetime) -> Path:
+    """The label file of case `case_id`'s decision approved at `decided_at` (`write_decision`)."""
+    stamp = decided_at.astimezone(UTC) if decided_at.tzinfo else decided_at.replace(tzinfo=UTC)
+    return labels_path(output_root) / f"{case_id}-{stamp.strftime(STAMP)}.parquet"
 
 
 WITHDRAWN = "withdrawn"  # the typology of a withdrawal (a reopened case's label taken back)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -36,6 +37,8 @@ from bantay.cases.models import (
     Note,
     User,
 )
+
+logger = logging.getLogger(__name__)
 
 CASE_ID = re.compile(r"^C-\d{8}-[0-9a-f]{10}$")
 MAX_TEXT = 20_000  # characters in a note, reason or narrative (FinCEN's narrative holds 17,000)
@@ -308,6 +311,35 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
             ),
         )
     return case
+
+
+def restore_labels(session: Session, output_root: Path) -> int:
+    """Write the label file of every approved decision that has none, as `approve` would have (same name,
+    content and origin); how many. An approval is committed first and its label written after: a process
+    killed in between leaves an approved case without its label, which the next daily load restores."""
+    labelled = (CONFIRMED, *CLEARED)
+    approved = session.scalars(
+        select(Case).where(Case.approved_at.is_not(None), Case.outcome.in_(labelled)).order_by(Case.id)
+    )
+    restored = 0
+    for case in approved:
+        assert case.approved_at is not None  # the query's condition
+        stamp = case.approved_at if case.approved_at.tzinfo else case.approved_at.replace(tzinfo=UTC)
+        if labels.decision_path(output_root, case.id, stamp).exists():
+            continue
+        origin = labels.BELOW_LINE_SAMPLE if below_line_sample(session, case.id) else labels.ALERT
+        labels.write_decision(
+            output_root,
+            case_id=case.id,
+            customer_id=case.customer_id,
+            label=1 if case.outcome == CONFIRMED else 0,
+            decided_at=stamp,
+            typology=labels.typology_of(str(case.outcome)),
+            origin=origin,
+        )
+        logger.warning("case %s: its approved decision had no label file; written now", case.id)
+        restored += 1
+    return restored
 
 
 def below_line_sample(session: Session, case_id: str) -> bool:

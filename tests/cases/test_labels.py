@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cases_support import PASSWORD, draft
+from cases_support import PASSWORD, draft, write_day
 from sqlalchemy import select
 
 from bantay import ledger
@@ -203,3 +203,32 @@ def test_store_reopen_writes_the_withdrawal_and_stops_serving_the_filing(spark, 
     assert [r["typology"] for r in written if r["label"] is None] == [labels.WITHDRAWN]
     combined = labels.with_decided(spark, None, out)  # no ledger labels here: the decisions alone
     assert training_set.labelled_points(combined, date.today() + timedelta(days=2)).count() == 0
+
+
+def test_an_approval_whose_label_was_never_written_gets_it_at_the_next_load(tmp_path: Path, monkeypatch):
+    out = tmp_path / "out"
+    real = labels.write_decision
+
+    def disk_full(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(labels, "write_decision", disk_full)
+    with pytest.raises(OSError, match="no space"):
+        _approve_confirmed(out)  # the approval commits, then its label write fails
+    monkeypatch.setattr(labels, "write_decision", real)
+    factory = db.open_store(out)
+    with factory() as session:
+        case = store.get_case(session, draft("c1", D1)["case_id"])
+        assert case.state == "approved" and case.approved_at is not None
+        approved = case.approved_at
+    assert not labels.labels_path(out).exists() or not any(labels.labels_path(out).iterdir())
+    # The next day's load restores it, as the approval would have written it; once.
+    later = D1 + timedelta(days=1)
+    ingest.ingest_day(out, later, write_day(out, later, []))
+    with factory.begin() as session:
+        assert store.restore_labels(session, out) == 0
+    factory.kw["bind"].dispose()
+    written = pq.read_table(labels.labels_path(out)).to_pylist()
+    assert [(r["customer_id"], r["label"], r["typology"], r["origin"]) for r in written] == [
+        ("c1", 1, "confirmed", labels.ALERT)]
+    assert written[0]["decided_at"].replace(tzinfo=UTC) == approved.replace(tzinfo=UTC)
