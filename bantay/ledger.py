@@ -147,8 +147,9 @@ def partition_day(value: str) -> date | None:
 
 
 def partition_day_column(column: Column) -> Column:
-    """`partition_day` for a string column (null where the name is not a day)."""
-    return F.when(column.rlike(DAY_NAME), column.try_cast("date"))
+    """`partition_day` for a string column (null where the name is not a day). The length too: Java's `$`
+    also matches before a final line break, which Python's `fullmatch` does not."""
+    return F.when(column.rlike(DAY_NAME) & (F.length(column) == 10), column.try_cast("date"))
 
 
 def utc_day(timestamp: Column) -> Column:

@@ -147,7 +147,8 @@ def decision_points(points: DataFrame) -> DataFrame:
 def unlabelled_points(
     population: DataFrame, labelled: DataFrame, dates: Sequence[date], size: int, recipe: Recipe = RECIPE
 ) -> DataFrame:
-    """A deterministic sample of `size` customers of `population` without a label, each on a pseudo date.
+    """A deterministic sample of `size` customers of `population` not in `labelled` (the customers with any
+    decision before the cut-off), each on a pseudo date.
 
     Customers are ordered by a seeded hash of their id (a reproducible random order); each gets one of the
     labelled decision `dates`, picked by a second hash.
@@ -259,7 +260,11 @@ def training_rows(
 ) -> DataFrame:
     """`training_table` as a Spark frame (cached): `customer_id, as_of, label, typology, decided_on,
     lead_days` and the features."""
-    labelled = labelled_points(training_labels(spark, settings), as_of).cache()
+    decisions = training_labels(spark, settings)
+    labelled = labelled_points(decisions, as_of).cache()
+    # Left out of the unlabelled sample: every customer with any decision before the cut-off, a withdrawn
+    # one included (a reopened case's customer is unknown, not a known negative).
+    decided = decisions.where(F.col("decided_at") < F.lit(ledger.day_start(as_of))).select("customer_id")
     counts = {row["label"]: row["count"] for row in labelled.groupBy("label").count().collect()}
     if counts.get(1, 0) < 2 * recipe.min_positives or counts.get(0, 0) < recipe.min_positives:
         raise TooFewLabelsError(
@@ -275,7 +280,7 @@ def training_rows(
     points = (
         decision_points(labelled)
         .unionByName(paying_lead_points(spark, settings, lead_points(labelled, recipe), recipe, store))
-        .unionByName(decision_points(unlabelled_points(population, labelled, dates, size, recipe)))
+        .unionByName(decision_points(unlabelled_points(population, decided, dates, size, recipe)))
         .localCheckpoint(eager=True)
     )
     features = store.features_for_points(spark, settings, points.select("customer_id", "as_of"))

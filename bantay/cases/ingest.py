@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bantay.cases import db
@@ -87,13 +87,16 @@ def _put_day(session: Session, case: Case, as_of: date, draft: dict[str, Any], h
     if day is None:
         day = CaseDay(case_id=case.id, as_of=as_of)
         case.days.append(day)
-    day.draft_case_id, day.score, day.held, day.draft_json = (
-        draft["case_id"],
-        draft["model"].get("score"),
-        held,
-        text,
-    )
+    day.draft_case_id, day.score, day.draft_json = draft["case_id"], draft["model"].get("score"), text
+    if fresh:  # a reloaded day keeps its flag: a day decided on stays evidence, a held one stays held
+        day.held = held
     return fresh
+
+
+def _case_of_day(session: Session, draft: dict[str, Any]) -> Case | None:
+    """The case that holds this draft's day (loaded before: a rerun), whatever its state now."""
+    day = session.scalars(select(CaseDay).where(CaseDay.draft_case_id == draft["case_id"])).first()
+    return None if day is None else day.case
 
 
 def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -> dict[str, int]:
@@ -104,7 +107,10 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
     open_cases = open_case_of(session, customers)
     for draft, customer_id in zip(drafts, customers, strict=True):
         facts = _facts(draft)
-        case = open_cases.get(customer_id) or session.get(Case, draft["case_id"])
+        # The case holding this customer's day already (a rerun of the day), even if it has closed since.
+        case = (
+            open_cases.get(customer_id) or session.get(Case, draft["case_id"]) or _case_of_day(session, draft)
+        )
         if case is not None:
             before = {"n_days": case.n_days, "last_seen_on": case.last_seen_on}
             held = case.state in HOLDING_STATES
@@ -158,9 +164,9 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     """Customers an alert on `as_of` would not give a new case: a case open at the start of `as_of`, or a
     filing within the continuing-activity cadence before it. Scoring counts them outside the daily budget.
 
-    As of the start of the day, not as of now, so that a rerun of a past day sees the cases as they were: a
-    case opened before `as_of` and closed (approved as cleared) or filed since was still open then. A case
-    closed with no approval time (not a workflow path) counts as closed.
+    A case counts as open when it is open now or when an earlier load of `as_of` appended that day to it (a
+    rerun of the day sees the cases its first run continued, even if closed or filed since); only cases
+    opened before `as_of`, so a rerun does not see the cases its first run opened.
     """
     from bantay.cases.models import OPEN_STATES
 
@@ -169,11 +175,8 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     since = datetime.combine(as_of - timedelta(days=CONTINUING_ACTIVITY_DAYS - 1), datetime.min.time(), UTC)
     day_start = datetime.combine(as_of, datetime.min.time(), UTC)
     # Only cases opened or filed before `as_of`: a rerun of a day must not see the cases its first run opened.
-    open_then = or_(
-        Case.state.in_(OPEN_STATES),
-        and_(Case.state == "closed", Case.approved_at >= day_start),
-        and_(Case.state == "filed", Case.filed_at >= day_start),
-    )
+    continued = select(CaseDay.id).where(CaseDay.case_id == Case.id, CaseDay.as_of == as_of).exists()
+    open_then = or_(Case.state.in_(OPEN_STATES), continued)
     with factory() as session:
         open_ids = session.scalars(select(Case.customer_id).where(open_then, Case.opened_on < as_of))
         filed_ids = session.scalars(
@@ -186,16 +189,18 @@ def continuing_customers(output_root: Path, as_of: date, url: str | None = None)
     return found
 
 
-def withdraw_absent(session: Session, as_of: date, customers: set[str]) -> int:
-    """Take back what an earlier load of `as_of` put in the store for customers not in `customers` (the
-    day's alerts now): a case opened that day and untouched since (new, unassigned, no note, no narrative
-    edit, that day's evidence only) is removed; any other case loses its evidence of that day (a case left
-    with none keeps it: a person has worked on it). Returns how many cases changed."""
+def withdraw_absent(session: Session, as_of: date, present: set[str]) -> int:
+    """Take back what an earlier load of `as_of` put in the store for drafts the day no longer holds
+    (`present`: the case ids of the day's folders, failed drafts included). A case opened that day and
+    untouched since (new, unassigned, no note, no narrative edit, that day's evidence only) is removed; a
+    case still in review (new, in review) loses that day's evidence, and so does any case whose day of
+    `as_of` was held (never decided on). A day a decision rests on (submitted, approved, filed, closed) is
+    kept: it is the record of that decision. Returns how many cases changed."""
     changed = 0
     days = session.scalars(select(CaseDay).where(CaseDay.as_of == as_of)).all()
     for day in days:
         case = day.case
-        if case.customer_id in customers:
+        if day.draft_case_id in present:
             continue
         before = snapshot(case)
         untouched = (
@@ -211,19 +216,20 @@ def withdraw_absent(session: Session, as_of: date, customers: set[str]) -> int:
             session.delete(day)
             session.delete(case)
             audit(session, ACTOR, "withdrawn_by_rerun", case.id, before, {"as_of": as_of})
-        elif len(case.days) > 1:
+        elif len(case.days) > 1 and (case.state in ("new", "in_review") or day.held):
             case.days.remove(day)
             session.delete(day)
             case.n_days = len(case.days)
             case.last_seen_on = max(d.as_of for d in case.days)
-            latest = [d for d in case.days if not d.held] or list(case.days)
-            facts = _facts(json.loads(max(latest, key=lambda d: d.as_of).draft_json))
-            case.score, case.top_reason = facts["score"], facts["top_reason"]
-            case.payee_countries, case.payee_regions = facts["payee_countries"], facts["payee_regions"]
+            if not day.held:
+                latest = [d for d in case.days if not d.held] or list(case.days)
+                facts = _facts(json.loads(max(latest, key=lambda d: d.as_of).draft_json))
+                case.score, case.top_reason = facts["score"], facts["top_reason"]
+                case.payee_countries, case.payee_regions = facts["payee_countries"], facts["payee_regions"]
             after = {**snapshot(case), "as_of": as_of}
             audit(session, ACTOR, "day_withdrawn_by_rerun", case.id, before, after)
         else:
-            logger.warning("case %s: no longer alerted on %s, kept (it has been worked on)", case.id, as_of)
+            logger.warning("case %s: not alerted on %s any more; its day kept (worked on)", case.id, as_of)
             continue
         changed += 1
     session.flush()
@@ -238,9 +244,11 @@ def ingest_day(
     folder = day_dir or catalogue.partition(output_root, "cases", as_of)
     factory: sessionmaker[Session] = db.open_store(output_root, url)
     drafts = read_drafts(folder)
+    present = {path.name for path in Path(folder).glob("C-*") if path.is_dir()}  # failed drafts too
     with factory.begin() as session:
-        withdrawn = withdraw_absent(session, as_of, {str(d["subject"]["customer_id"]) for d in drafts})
+        withdrawn = withdraw_absent(session, as_of, present)
         counts = {**ingest_drafts(session, as_of, drafts), "withdrawn": withdrawn}
+    with factory.begin() as session:  # apart: a label that cannot be written leaves the day's load in place
         restore_labels(session, output_root)
     factory.kw["bind"].dispose()
     logger.info(

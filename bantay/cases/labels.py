@@ -2,8 +2,9 @@
 
 Each approval writes one Parquet file OUT/case_labels/<case id>-<approval time>.parquet with the columns
 `customer_id, label, decided_at, typology`: label 1 for a confirmed case, 0 for one cleared as a look-alike
-(inconclusive decisions are not labels); `decided_at` is the approval time (UTC); `typology` the outcome in
-the ledger's words (`typology_of`: confirmed, or the look-alike cleared as, e.g. `sextortion_victim`).
+(inconclusive decisions are not labels; a null label is a withdrawal, below); `decided_at` is the approval
+time (UTC); `typology` the outcome in the ledger's words (`typology_of`: confirmed, or the look-alike cleared
+as, e.g. `sextortion_victim`).
 Training reads them next to the ledger's validated labels with `with_decided` (latest decision wins).
 
 Reopening an approved case withdraws its label: `write_withdrawal` writes a file of the same layout with a

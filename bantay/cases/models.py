@@ -137,7 +137,8 @@ class CaseDay(Base):
     as_of: Mapped[date] = mapped_column(Date)
     draft_case_id: Mapped[str] = mapped_column(String(40))
     score: Mapped[float | None] = mapped_column(Float)
-    # True for a filed case's customer alerted inside the continuing-activity cadence: kept, not queued.
+    # True for a day that arrived after the case's decision was submitted (pending approval, approved, filed:
+    # `store.HOLDING_STATES`): kept as evidence of later activity, but neither approved nor filed on.
     held: Mapped[bool] = mapped_column(Boolean, default=False)
     draft_json: Mapped[str] = mapped_column(Text)
 

@@ -132,6 +132,12 @@ def latest_draft(case: Case) -> dict[str, Any]:
     return draft
 
 
+def filing_of(case: Case) -> bytes | None:
+    """The FinCEN file to serve: the approved one, while the case is approved or filed (a reopened case keeps
+    its earlier file as a record, unserved until a new approval replaces it)."""
+    return case.fincen_xml if case.state in ("approved", "filed") else None
+
+
 def _release_days(case: Case) -> int:
     """Release the days held since the decision (back in review, they are evidence again); how many."""
     released = 0
@@ -403,8 +409,9 @@ def file(
 def reopen(session: Session, case: Case, user: User, reason: str, output_root: Path) -> Case:
     """Reopen a closed or filed case for review, with a reason (the earlier decision stays in the audit).
 
-    The approved filing is no longer served, the days held since the decision are evidence again, and the
-    approval's training label is withdrawn from now on (`labels.write_withdrawal`) until a new approval."""
+    The FinCEN file stays stored but is not served (`filing_of`), the days held since the decision are
+    evidence again, and the approval's training label is withdrawn from now on (`labels.write_withdrawal`)
+    until a new approval."""
     _require(user, "investigator", "approver", "admin")
     _require_state(case, "closed", "filed")
     why = _reason(reason, "reopening")
@@ -416,8 +423,7 @@ def reopen(session: Session, case: Case, user: User, reason: str, output_root: P
         case.assignee_id = user.id if user.role in ("investigator", "admin") else None
         case.outcome, case.decision_reason = None, f"reopened: {why}"
         case.decided_by = case.decided_at = case.approved_by = case.approved_at = None
-        case.fincen_xml = None  # an approved filing no longer backed by a decision is not served
-        _release_days(case)
+        _release_days(case)  # the filing stays stored (a record); it is served only while approved or filed
 
     _change(session, case, user, "reopen", apply)
     if labelled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
@@ -149,12 +150,14 @@ def atomic_dir(target: Path, mode: int = DIR_MODE) -> Iterator[Path]:
     staging_root = target.parent / STAGING
     staging_root.mkdir(mode=DIR_MODE, exist_ok=True)
     # Folders of an earlier write of this target that was killed (one writer per output root: none is live).
-    for pattern in (f"{target.name}.*", f"_old.{target.name}.*", f"_live.{target.name}.*"):
-        for leftover in staging_root.glob(pattern):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+    mine = re.compile(rf"(_old\.|_live\.)?{re.escape(target.name)}\.[0-9a-f]+")
+    for leftover in staging_root.iterdir():
+        if not mine.fullmatch(leftover.name):
+            continue  # another target's (`a` must not sweep `a.b`'s)
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
     name = f"{target.name}.{uuid.uuid4().hex}"
     staging, live = staging_root / name, staging_root / f"_live.{name}"
     live.touch(mode=FILE_MODE)

@@ -272,6 +272,7 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
                 earlier=store.customer_cases(session, case),
                 shared=store.cases_sharing_clusters(session, case),
                 days=case.days,
+                filing=store.filing_of(case) is not None,
                 json=json,
             )
 
@@ -280,10 +281,11 @@ def create_app(output_root: Path, url: str | None = None, secure_cookies: bool =
         with factory() as session:
             signed_in(session, request)
             case = store.get_case(session, case_id)
-            if case.fincen_xml is None:
+            xml = store.filing_of(case)
+            if xml is None:
                 raise CaseNotFoundError("no FinCEN file: the case has no approved confirmed decision")
             return Response(
-                case.fincen_xml,
+                xml,
                 media_type="application/xml",
                 headers={"Content-Disposition": f'attachment; filename="{case.id}_fincen_sar.xml"'},
             )

@@ -229,8 +229,8 @@ def test_continuing_customers_are_open_or_recently_filed(
         store.approve(session, case, session.get(type(team["ben"]), team["ben"].id), out)
         store.file(session, case, session.get(type(team["ana"]), team["ana"].id), "BSA-2", D1, "BSA E-Filing")
         filed_on = case.filed_at.date()
-    # A rerun of D1 + 1 sees c1 as it was then (open), not as it is now (filed since).
-    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1", "c2"]
+    # c1 is filed now and no load of D1 + 1 continued its case: a new alert there counts against the budget.
+    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=89), store_url) == ["c1", "c2"]
     assert ingest.continuing_customers(out, filed_on + timedelta(days=90), store_url) == ["c2"]
 
@@ -275,6 +275,12 @@ def test_a_rerun_of_a_day_takes_back_what_the_day_no_longer_alerts(
     load(later, [draft("c1", later, score=0.6)])
     with factory.begin() as session:
         store.claim(session, store.get_case(session, draft("c3", D1)["case_id"]), _team(session)["ana"])
+    # Rerun of D1 where c2's draft failed (its folder holds only the error): still alerted, nothing withdrawn.
+    shutil.rmtree(catalogue.partition(out, "cases", D1))
+    failed = write_day(out, D1, [draft("c1", D1, score=0.9)]) / draft("c2", D1)["case_id"]
+    failed.mkdir()
+    (failed / "error.txt").write_text("the draft failed")
+    assert ingest.ingest_day(out, D1, failed.parent, url=store_url)["withdrawn"] == 0
     # Rerun of D1: c2 and c3 no longer alerted. c2's untouched case goes; c3's, claimed, stays.
     assert load(D1, [draft("c1", D1, score=0.9)])["withdrawn"] == 1
     # Rerun of the later day: nobody alerted; c1 loses that day's evidence and its facts go back to D1's.
@@ -289,19 +295,25 @@ def test_a_rerun_of_a_day_takes_back_what_the_day_no_longer_alerts(
         assert actions.count("withdrawn_by_rerun") == 1 and actions.count("day_withdrawn_by_rerun") == 1
 
 
-def test_a_rerun_of_a_past_day_sees_a_case_cleared_since_as_open(
+def test_a_rerun_of_a_past_day_sees_the_cases_its_first_run_continued(
     factory: sessionmaker[Session], store_url: str, tmp_path: Path
 ):
-    out = tmp_path / "out"
+    out, later = tmp_path / "out", D1 + timedelta(days=1)
     with factory.begin() as session:
         team = _team(session)
-        case = _decided(session, team, "cleared_dating")  # c1, opened on D1
+        case = _decided(session, team, "cleared_dating")  # c1, opened on D1, pending approval
+        assert ingest.ingest_drafts(session, later, [draft("c1", later)])["appended"] == 1  # held
         store.approve(session, case, team["ben"], out)
         assert case.state == "closed"
-        closed_on = case.approved_at.date()
-    assert ingest.continuing_customers(out, D1 + timedelta(days=1), store_url) == ["c1"]  # open on D1 + 1
-    assert ingest.continuing_customers(out, closed_on, store_url) == ["c1"]  # closed during that day
-    assert ingest.continuing_customers(out, closed_on + timedelta(days=1), store_url) == []
+    # The first run of D1 + 1 continued c1's case: its rerun does too, though the case has closed since.
+    assert ingest.continuing_customers(out, later, store_url) == ["c1"]
+    assert ingest.continuing_customers(out, later + timedelta(days=1), store_url) == []  # closed
+    with factory.begin() as session:
+        # Reloading D1 + 1 goes back into that case (its held day stays held), no second case is opened.
+        assert ingest.ingest_drafts(session, later, [draft("c1", later)])["reloaded"] == 1
+        assert [c.id for c in session.scalars(select(Case))] == [case.id]
+        days = store.get_case(session, case.id).days
+        assert [(d.as_of, d.held) for d in days] == [(D1, False), (later, True)]
 
 
 def test_audit_trail_refuses_update_and_delete(factory: sessionmaker[Session]):
