@@ -12,8 +12,8 @@
 
 A day's folder is the whole day: loading it again (a rerun of the day) first takes back what an earlier
 load of that day put in the store for customers the day no longer alerts (`withdraw_absent`): a case the
-day opened that nobody has touched goes, and any other case loses that day's evidence. Every such change is
-in the audit trail.
+day opened that nobody has touched goes, a case in review loses that day's evidence, and a day a decision
+rests on stays. Every such change is in the audit trail.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
 
 
 def continuing_customers(output_root: Path, as_of: date, url: str | None = None) -> list[str]:
-    """Customers an alert on `as_of` would not give a new case: a case open at the start of `as_of`, or a
+    """Customers an alert on `as_of` would not give a new case: an open case opened before `as_of`, or a
     filing within the continuing-activity cadence before it. Scoring counts them outside the daily budget.
 
     A case counts as open when it is open now or when an earlier load of `as_of` appended that day to it (a

@@ -325,7 +325,10 @@ def restore_labels(session: Session, output_root: Path) -> int:
     killed in between leaves an approved case without its label, which the next daily load restores."""
     labelled = (CONFIRMED, *CLEARED)
     approved = session.scalars(
-        select(Case).where(Case.approved_at.is_not(None), Case.outcome.in_(labelled)).order_by(Case.id)
+        select(Case)
+        .options(load_only(Case.id, Case.customer_id, Case.outcome, Case.approved_at))  # no filing blobs
+        .where(Case.approved_at.is_not(None), Case.outcome.in_(labelled))
+        .order_by(Case.id)
     )
     restored = 0
     for case in approved:
