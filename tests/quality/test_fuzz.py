@@ -557,6 +557,11 @@ def _alert_everyone(out: Path, customer_ids: list[str]) -> None:
     folder = out / "scores" / f"as_of={AS_OF.isoformat()}"
     folder.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist(scores, schema=schema), folder / "part-0.parquet")
+    # The day's payee clusters as `bantay features` writes them when no payees link (drafting needs them).
+    clusters = out / "clusters" / f"as_of={AS_OF.isoformat()}"
+    clusters.mkdir(parents=True)
+    empty = pa.schema([("counterparty_id", pa.string()), ("cluster_id", pa.string())])
+    pq.write_table(pa.Table.from_pylist([], schema=empty), clusters / "part-0.parquet")
 
 
 @pytest.mark.slow
