@@ -93,10 +93,14 @@ def _put_day(session: Session, case: Case, as_of: date, draft: dict[str, Any], h
     return fresh
 
 
-def _case_of_day(session: Session, draft: dict[str, Any]) -> Case | None:
-    """The case that holds this draft's day (loaded before: a rerun), whatever its state now."""
-    day = session.scalars(select(CaseDay).where(CaseDay.draft_case_id == draft["case_id"])).first()
-    return None if day is None else day.case
+def _cases_of_days(session: Session, drafts: list[dict[str, Any]]) -> dict[str, Case]:
+    """The cases that already hold these drafts' days (loaded before: a rerun), by draft case id, whatever
+    their state now; one query for the day."""
+    ids = [str(d["case_id"]) for d in drafts]
+    if not ids:
+        return {}
+    days = session.scalars(select(CaseDay).where(CaseDay.draft_case_id.in_(ids)))
+    return {day.draft_case_id: day.case for day in days}
 
 
 def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -> dict[str, int]:
@@ -105,12 +109,12 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
     now = utcnow()  # the wall clock, or the replayed moment in a backtest
     customers = [str(d["subject"]["customer_id"]) for d in drafts]
     open_cases = open_case_of(session, customers)
+    holding = _cases_of_days(session, drafts)
     for draft, customer_id in zip(drafts, customers, strict=True):
         facts = _facts(draft)
         # The case holding this customer's day already (a rerun of the day), even if it has closed since.
-        case = (
-            open_cases.get(customer_id) or session.get(Case, draft["case_id"]) or _case_of_day(session, draft)
-        )
+        draft_id = str(draft["case_id"])
+        case = open_cases.get(customer_id) or session.get(Case, draft_id) or holding.get(draft_id)
         if case is not None:
             before = {"n_days": case.n_days, "last_seen_on": case.last_seen_on}
             held = case.state in HOLDING_STATES
