@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import Param
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-from bantay.errors import BantayError
+from bantay.errors import BantayError, OutputLockedError
 
 if TYPE_CHECKING:
     from bantay.settings import Settings
@@ -31,11 +31,26 @@ PARAMS = {
 
 @contextlib.contextmanager
 def fail_fast() -> Iterator[None]:
-    """Turn bad input into a failure without retries; leave every other error to the retry policy."""
+    """Turn bad input into a failure without retries; leave every other error to the retry policy.
+
+    An output root held by another writer is no bad input: the task fails with its one line and is retried.
+    """
     try:
         yield
+    except OutputLockedError as error:
+        raise AirflowException(f"OutputLockedError: {' '.join(str(error).split())}") from None
     except BantayError as error:
         raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
+
+
+def writing(settings: Settings) -> contextlib.AbstractContextManager[Any]:
+    """The output root's lock, held for a task's work as every `bantay` command holds it: a task and a
+    command (or a task of the other DAG) never write the same root at once, and a task taking the lock fresh
+    sweeps the staging folders killed runs left. A root held by a live run fails the task with one line
+    (`OutputLockedError`), and the retry policy tries again later."""
+    from bantay.io.lock import output_lock
+
+    return output_lock(settings.output_root)
 
 
 def jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,9 @@ task starts its own Spark driver, `local[*]` by default; BANTAY_SPARK_MASTER=spa
 k8s://...) sends the same jobs to a cluster, the task process being the driver. The Spark tasks share the
 pool `bantay_spark` (create it once: `airflow pools set bantay_spark 1 "Bantay Spark jobs"`; without it the
 scheduler queues them for ever), so that no more Spark jobs run at once than the machine holds; set
-BANTAY_AIRFLOW_POOL to use another pool. Bad input (`bantay.errors.BantayError`) fails the task at once,
+BANTAY_AIRFLOW_POOL to use another pool. Each task holds the output root's lock while it writes, as every
+`bantay` command does: a task that finds the root held by a live run (a command, the other DAG) fails with
+that one line and is retried. Bad input (`bantay.errors.BantayError`) fails the task at once,
 without retries, with the one-line reason; anything else (a lost executor, a full disk) is retried with
 exponential back-off.
 """
@@ -46,6 +48,7 @@ from bantay.airflow_tasks import fail_fast as _fail_fast
 from bantay.airflow_tasks import jsonable as _jsonable
 from bantay.airflow_tasks import run_date as _as_of
 from bantay.airflow_tasks import run_settings as _settings
+from bantay.airflow_tasks import writing as _writing
 from bantay.io import files
 
 # Logical assets: the concrete folders depend on the settings of the run and go into each event's `extra`.
@@ -119,8 +122,9 @@ def bantay_daily() -> None:
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            summary = job.run(settings, as_of)
-            fingerprint = _labels_fingerprint(settings.ledger, settings.output_root, as_of)
+            with _writing(settings):
+                summary = job.run(settings, as_of)
+                fingerprint = _labels_fingerprint(settings.ledger, settings.output_root, as_of)
         context["outlet_events"][VALIDATED].extra = {
             "as_of": as_of.isoformat(),
             "out": str(settings.output_root),
@@ -141,7 +145,8 @@ def bantay_daily() -> None:
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            path = str(job.run(settings, as_of))
+            with _writing(settings):
+                path = str(job.run(settings, as_of))
         context["outlet_events"][FEATURES].extra = {"as_of": as_of.isoformat(), "path": path}
         return path
 
@@ -154,7 +159,8 @@ def bantay_daily() -> None:
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            path = str(job.run(settings, as_of))  # the champion; the rules while there is none
+            with _writing(settings):
+                path = str(job.run(settings, as_of))  # the champion; the rules while there is none
         context["outlet_events"][SCORES].extra = {"as_of": as_of.isoformat(), "path": path}
         return path
 
@@ -166,7 +172,8 @@ def bantay_daily() -> None:
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            path = str(job.run(settings, as_of))
+            with _writing(settings):
+                path = str(job.run(settings, as_of))
         context["outlet_events"][CASES].extra = {"as_of": as_of.isoformat(), "path": path}
         return path
 
@@ -179,7 +186,8 @@ def bantay_daily() -> None:
         context = get_current_context()
         with _fail_fast():
             settings, as_of = _settings(context), _as_of(context)
-            summary = _jsonable(job.run(settings, as_of))
+            with _writing(settings):
+                summary = _jsonable(job.run(settings, as_of))
         context["outlet_events"][MONITORING].extra = {
             "as_of": as_of.isoformat(), "status": summary["status"], "report": summary["report"],
         }

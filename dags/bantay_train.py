@@ -12,8 +12,8 @@ challenger's evaluation set. The daily DAG always scores with `champion` (the do
 none). Too few labels to train (a new bank's cold start, or a latest quarter of decisions without a
 confirmed one) is not a fault: `train` is skipped with the reason, and with it `promote`; so is `promote`
 when the challenger's evaluation set holds no decision the champion has not seen. Settings, the
-`bantay_spark` pool and the failure policy are as in `bantay_daily` (both take them from
-`bantay.airflow_tasks`).
+`bantay_spark` pool, the output root's lock and the failure policy are as in `bantay_daily` (both take them
+from `bantay.airflow_tasks`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from bantay.airflow_tasks import fail_fast as _fail_fast
 from bantay.airflow_tasks import jsonable as _jsonable
 from bantay.airflow_tasks import run_date as _run_date
 from bantay.airflow_tasks import run_settings as _settings
+from bantay.airflow_tasks import writing as _writing
 from bantay.errors import TooFewLabelsError
 from bantay.io import catalogue, files
 
@@ -108,7 +109,8 @@ def bantay_train() -> None:
             settings = _settings(context)
             as_of = _training_as_of(context, settings.output_root)
             try:
-                summary = job.run(settings, as_of, promote=False)
+                with _writing(settings):
+                    summary = job.run(settings, as_of, promote=False)
             except TooFewLabelsError as error:  # not a fault: the day's scorer stays, and says which
                 from bantay.models import registry
 
@@ -129,10 +131,12 @@ def bantay_train() -> None:
         context = get_current_context()
         version = trained.get("version")
         with _fail_fast():
+            settings = _settings(context)
             try:
-                decision = _jsonable(
-                    registry.promote(_settings(context), version=None if version is None else str(version))
-                )
+                with _writing(settings):
+                    decision = _jsonable(
+                        registry.promote(settings, version=None if version is None else str(version))
+                    )
             except TooFewLabelsError as error:  # no decision the champion has not seen: it stays
                 raise AirflowSkipException(f"no promotion: {' '.join(str(error).split())}") from None
         context["outlet_events"][MODEL].extra = _plain(decision)

@@ -5,14 +5,17 @@ Reads LEDGER (Parquet or CSV), writes
   OUT/validated/{customers,fx_rates,labels}/   whole tables, typed, replaced every run
   OUT/quarantine/table=T/run_date=D/           bad rows as read, with rule, rules, run_date, run_id
   OUT/runs/validate/run_date=D/                summary.json and GX's gx_<table>.json
-Days processed for run date D: every booking day < D without a validated partition, plus D-1 always; with
-`full`, every day < D. Days >= D are never read. Reference tables are validated first, because transactions
+Days processed for run date D: every booking day < D without a validated partition, plus D-1 always, plus
+every validated day whose ledger files changed since it was validated (a file added, replaced or removed: the
+names, sizes and modification times of its files, kept in OUT/validated/_sources.json); with `full`, every day
+< D. Days >= D are never read. Reference tables are validated first, because transactions
 and labels must name an accepted customer and transactions need an accepted FX rate.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -87,9 +90,21 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     if not root.is_dir():
         raise LedgerLayoutError(f"{root}: ledger root does not exist (or is not a folder)")
     validated_days = partition_days(ledger.validated_path(out, "transactions"))
-    ledger_days = _partition_values(root / "transactions")
+    ledger_folders = files.partitions(root / "transactions", PARTITION)
+    ledger_days = list(ledger_folders)
     run_folder = catalogue.partition(out, "validate_runs", as_of)
-    days = days_to_process(ledger_days, validated_days, as_of, full, _days_of_earlier_run(run_folder))
+    # Taken before anything is read: a file landing during the run makes its day change again next run.
+    sources = {value: day_sources(folder) for value, folder in ledger_folders.items()
+               if (day := _as_date(value)) is not None and day < as_of}
+    recorded = recorded_sources(out)
+    changed = changed_days(sources, recorded, validated_days)
+    if changed and not full:
+        logger.warning(
+            "validate %s: the ledger files of %d validated booking day(s) changed since they were validated "
+            "(%s); validating them again", as_of, len(changed), ", ".join(sorted(changed)),
+        )
+    again = _days_of_earlier_run(run_folder) | changed
+    days = days_to_process(ledger_days, validated_days, as_of, full, again)
     logger.info(
         "validate %s: %d booking day(s) to process (%s)", as_of, len(days), "full" if full else "incremental"
     )
@@ -182,16 +197,14 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
         for table, result in gx_results.items():
             files.write_json(staging / f"gx_{table}.json", result)
         files.write_json(staging / "summary.json", summary)
+    # After every swap: a run killed before this line leaves the old fingerprints, so its days count as
+    # changed and the next run validates them again.
+    _record_sources(out, sources, recorded, days, validated_days)
     logger.info("validate %s done in %.1fs (run %s)", as_of, summary["seconds"], run_id)
     return summary
 
 
 # ---------------------------------------------------------------------------------------------------- days
-
-
-def _partition_values(folder: Path) -> list[str]:
-    """The values of `booking_date=...` folders under `folder`, as written."""
-    return list(files.partitions(folder, PARTITION))
 
 
 def _as_date(value: str) -> date | None:
@@ -208,12 +221,13 @@ def days_to_process(
     validated_days: set[date],
     as_of: date,
     full: bool,
-    earlier: frozenset[str] = frozenset(),
+    again: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Partition values to read: days < as_of not yet validated, plus as_of - 1; every day < as_of if full.
 
-    `earlier` are the days an earlier run for the same as_of processed: a rerun processes them again, because
-    it replaces that run's quarantine partition, which must keep holding their bad rows. A folder whose name
+    `again` are days to process again: the days an earlier run for the same as_of processed (a rerun replaces
+    that run's quarantine partition, which must keep holding their bad rows), and validated days whose ledger
+    files changed since (`changed_days`). A folder whose name
     is not a date is read on every run: its rows cannot be placed on a day, so they are quarantined
     (`booked_at_not_partition_date`) rather than silently skipped.
     """
@@ -222,11 +236,56 @@ def days_to_process(
         day = _as_date(value)
         if (
             day is None
-            or value in earlier
+            or (value in again and day < as_of)
             or (day < as_of and (full or day not in validated_days or day == as_of - timedelta(days=1)))
         ):
             chosen.append(value)
     return chosen
+
+
+def day_sources(folder: Path) -> str:
+    """Fingerprint of a ledger day folder: sha256 over its visible files' relative names, sizes and
+    modification times (as rsync and make judge a change); what a validated day was read from."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if not files.is_hidden(p.relative_to(folder))):
+        if path.is_file():
+            info = path.stat()
+            digest.update(f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def recorded_sources(out: Path) -> dict[str, str]:
+    """The fingerprint of each validated booking day's ledger files when it was validated, by day value."""
+    path = catalogue.path(out, "validated_sources")
+    if not path.is_file():
+        return {}
+    recorded: dict[str, str] = json.loads(path.read_text()).get("days", {})
+    return recorded
+
+
+def changed_days(
+    sources: dict[str, str], recorded: dict[str, str], validated_days: set[date]
+) -> frozenset[str]:
+    """Validated days whose ledger files differ from the ones they were validated from. A day validated by a
+    version of Bantay that kept no fingerprint has none to compare with: it counts as unchanged."""
+    return frozenset(
+        value
+        for value, fingerprint in sources.items()
+        if _as_date(value) in validated_days and value in recorded and recorded[value] != fingerprint
+    )
+
+
+def _record_sources(
+    out: Path, sources: dict[str, str], recorded: dict[str, str], days: list[str], validated_days: set[date]
+) -> None:
+    """Keep the fingerprints of the days this run validated, and a first one for validated days without."""
+    done = set(days)
+    kept = dict(recorded)
+    for value, fingerprint in sources.items():
+        if value in done or (value not in kept and _as_date(value) in validated_days):
+            kept[value] = fingerprint
+    if kept != recorded:
+        files.write_json(catalogue.path(out, "validated_sources"), {"days": dict(sorted(kept.items()))})
 
 
 def _days_of_earlier_run(run_folder: Path) -> frozenset[str]:

@@ -33,14 +33,15 @@ from bantay.cases.models import Case, CaseDay, NarrativeVersion, Note
 from bantay.cases.store import (
     HOLDING_STATES,
     audit,
+    draft_facts,
     latest_filed_of,
     open_case_of,
+    refresh_facts,
     restore_labels,
     snapshot,
     utcnow,
 )
 from bantay.io import catalogue
-from bantay.sar.batch import ph_region
 
 logger = logging.getLogger(__name__)
 
@@ -55,28 +56,6 @@ def read_drafts(day_dir: Path) -> list[dict[str, Any]]:
     for path in sorted(Path(day_dir).glob("C-*/draft.json")):
         drafts.append(json.loads(path.read_text(encoding="utf-8")))
     return drafts
-
-
-def _facts(draft: dict[str, Any]) -> dict[str, Any]:
-    reasons = draft["model"].get("reasons") or []
-    payees = draft.get("payees", [])
-    countries = sorted({str(p["country"]) for p in payees if p.get("country")})
-    cluster_region = {
-        c["cluster_id"]: c.get("attributes", {}).get("region") for c in draft.get("clusters", [])
-    }
-    regions = sorted(
-        {
-            ph_region(p.get("city"), cluster_region.get(p.get("cluster_id") or ""))
-            for p in payees
-            if p.get("country") == "PH"
-        }
-    )
-    return {
-        "score": draft["model"].get("score"),
-        "top_reason": str(reasons[0]["code"])[:64] if reasons else None,
-        "payee_countries": ",".join(countries)[:255],
-        "payee_regions": ",".join(regions)[:255],
-    }
 
 
 def _put_day(session: Session, case: Case, as_of: date, draft: dict[str, Any], held: bool) -> bool:
@@ -111,7 +90,7 @@ def ingest_drafts(session: Session, as_of: date, drafts: list[dict[str, Any]]) -
     open_cases = open_case_of(session, customers)
     holding = _cases_of_days(session, drafts)
     for draft, customer_id in zip(drafts, customers, strict=True):
-        facts = _facts(draft)
+        facts = draft_facts(draft)
         # The case holding this customer's day already (a rerun of the day), even if it has closed since.
         draft_id = str(draft["case_id"])
         case = open_cases.get(customer_id) or session.get(Case, draft_id) or holding.get(draft_id)
@@ -226,10 +205,7 @@ def withdraw_absent(session: Session, as_of: date, present: set[str]) -> int:
             case.n_days = len(case.days)
             case.last_seen_on = max(d.as_of for d in case.days)
             if not day.held:
-                latest = [d for d in case.days if not d.held] or list(case.days)
-                facts = _facts(json.loads(max(latest, key=lambda d: d.as_of).draft_json))
-                case.score, case.top_reason = facts["score"], facts["top_reason"]
-                case.payee_countries, case.payee_regions = facts["payee_countries"], facts["payee_regions"]
+                refresh_facts(case)
             after = {**snapshot(case), "as_of": as_of}
             audit(session, ACTOR, "day_withdrawn_by_rerun", case.id, before, after)
         else:

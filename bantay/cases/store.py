@@ -79,11 +79,12 @@ def audit(
     case_id: str | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Append one audit event (the table refuses updates and deletes)."""
+    """Append one audit event (the table refuses updates and deletes), at `at` (default: now)."""
     session.add(
         AuditEvent(
-            at=utcnow(),
+            at=at or utcnow(),
             actor=actor,
             case_id=case_id,
             action=action,
@@ -139,12 +140,50 @@ def filing_of(case: Case) -> bytes | None:
 
 
 def _release_days(case: Case) -> int:
-    """Release the days held since the decision (back in review, they are evidence again); how many."""
+    """Release the days held since the decision (back in review, they are evidence again); how many. The
+    queue's facts (score, top reason, payee countries and regions) follow the latest day again."""
     released = 0
     for day in case.days:
         if day.held:
             day.held, released = False, released + 1
+    if released:
+        refresh_facts(case)
     return released
+
+
+def draft_facts(draft: Mapping[str, Any]) -> dict[str, Any]:
+    """What the queue shows of a case from one day's draft: score, top reason, payee countries and regions."""
+    from bantay.sar.batch import ph_region  # matplotlib and pandas: only when a draft is read
+
+    reasons = draft["model"].get("reasons") or []
+    payees = draft.get("payees", [])
+    countries = sorted({str(p["country"]) for p in payees if p.get("country")})
+    cluster_region = {
+        c["cluster_id"]: c.get("attributes", {}).get("region") for c in draft.get("clusters", [])
+    }
+    regions = sorted(
+        {
+            ph_region(p.get("city"), cluster_region.get(p.get("cluster_id") or ""))
+            for p in payees
+            if p.get("country") == "PH"
+        }
+    )
+    return {
+        "score": draft["model"].get("score"),
+        "top_reason": str(reasons[0]["code"])[:64] if reasons else None,
+        "payee_countries": ",".join(countries)[:255],
+        "payee_regions": ",".join(regions)[:255],
+    }
+
+
+def refresh_facts(case: Case) -> None:
+    """Set the case's queue facts from its latest day not held back (the latest day if all are)."""
+    if not case.days:
+        return
+    latest = max([d for d in case.days if not d.held] or list(case.days), key=lambda d: d.as_of)
+    facts = draft_facts(json.loads(latest.draft_json))
+    case.score, case.top_reason = facts["score"], facts["top_reason"]
+    case.payee_countries, case.payee_regions = facts["payee_countries"], facts["payee_regions"]
 
 
 def narrative_versions(session: Session, case: Case) -> list[NarrativeVersion]:
@@ -186,11 +225,18 @@ def _reason(text: str | None, what: str) -> str:
     return cleaned
 
 
-def _change(session: Session, case: Case, user: User, action: str, apply: Callable[[], None]) -> Case:
+def _change(
+    session: Session,
+    case: Case,
+    user: User,
+    action: str,
+    apply: Callable[[], None],
+    at: datetime | None = None,
+) -> Case:
     before = snapshot(case)
     apply()
-    case.updated_at = utcnow()
-    audit(session, user.username, action, case.id, before, snapshot(case))
+    case.updated_at = at or utcnow()
+    audit(session, user.username, action, case.id, before, snapshot(case), at=case.updated_at)
     session.flush()
     return case
 
@@ -321,8 +367,9 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
 
 def restore_labels(session: Session, output_root: Path) -> int:
     """Write the label file of every approved decision that has none, as `approve` would have (same name,
-    content and origin); how many. An approval is committed first and its label written after: a process
-    killed in between leaves an approved case without its label, which the next daily load restores."""
+    content and origin), and the withdrawal of every reopened labelled decision that has none, as `reopen`
+    would have; how many. A decision is committed first and its label file written after: a process killed
+    in between leaves the store and the labels apart, which the next daily load mends."""
     labelled = (CONFIRMED, *CLEARED)
     approved = session.scalars(
         select(Case)
@@ -347,6 +394,28 @@ def restore_labels(session: Session, output_root: Path) -> int:
             origin=origin,
         )
         logger.warning("case %s: its approved decision had no label file; written now", case.id)
+        restored += 1
+    return restored + _restore_withdrawals(session, output_root)
+
+
+def _restore_withdrawals(session: Session, output_root: Path) -> int:
+    """Write the withdrawal of every reopening of a labelled, approved decision that has none (the reopen
+    event's time names it, as in `reopen`); how many."""
+    labelled = (CONFIRMED, *CLEARED)
+    query = select(AuditEvent).where(AuditEvent.action == "reopen").order_by(AuditEvent.id)
+    restored = 0
+    for reopening in session.scalars(query):
+        before = json.loads(reopening.before or "{}")
+        if before.get("approved_by") is None or before.get("outcome") not in labelled:
+            continue
+        stamp = reopening.at if reopening.at.tzinfo else reopening.at.replace(tzinfo=UTC)
+        case = session.get(Case, reopening.case_id) if reopening.case_id else None
+        if case is None or labels.decision_path(output_root, case.id, stamp).exists():
+            continue
+        labels.write_withdrawal(
+            output_root, case_id=case.id, customer_id=case.customer_id, withdrawn_at=stamp
+        )
+        logger.warning("case %s: its reopening had no label withdrawal; written now", case.id)
         restored += 1
     return restored
 
@@ -428,9 +497,10 @@ def reopen(session: Session, case: Case, user: User, reason: str, output_root: P
         case.decided_by = case.decided_at = case.approved_by = case.approved_at = None
         _release_days(case)  # the filing stays stored (a record); it is served only while approved or filed
 
-    _change(session, case, user, "reopen", apply)
+    _change(session, case, user, "reopen", apply, at=stamp)
     if labelled:
-        # The approval's training label is withdrawn from now on (written once the reopening is committed).
+        # The approval's training label is withdrawn from now on (written once the reopening is committed;
+        # the audit event's time names the file, so `restore_labels` can write it if this write is lost).
         case_id, customer_id = case.id, case.customer_id
         _after_commit(session, lambda: labels.write_withdrawal(
             output_root, case_id=case_id, customer_id=customer_id, withdrawn_at=stamp))

@@ -58,6 +58,8 @@ DATASETS: dict[str, Dataset] = {
         Dataset("validated_labels", "validated/labels", None, "accepted labels, replaced every run"),
         Dataset("quarantine", "quarantine/table={table}", "run_date", "bad rows as read, with their rule"),
         Dataset("validate_runs", "runs/validate", "run_date", "summary.json and GX results of each run"),
+        Dataset("validated_sources", "validated/_sources.json", None,
+                "per validated booking day, a fingerprint of the ledger files it was read from"),
         Dataset("state_p2p", "state/p2p", "booking_date", "feature state: slim cross-border p2p rows"),
         Dataset("state_daily", "state/daily", "booking_date",
                 "feature state: per customer-day aggregates (a day's partition marks the day done)"),

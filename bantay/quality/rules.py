@@ -122,6 +122,8 @@ def customer_rules(as_of: date) -> tuple[Rule, ...]:
         Rule("residence_country_invalid", "residence_country", _not_in("residence_country", country_codes())),
         Rule("timezone_invalid", "timezone", _not_in("timezone", timezone_names())),
         Rule("gender_invalid", "gender", typed("gender").isNotNull() & ~typed("gender").isin(*GENDERS)),
+        # Not in the generator's list: the contract requires it, and a value that does not parse is no date.
+        Rule("onboarded_at_invalid", "onboarded_at", _missing("onboarded_at")),
     )
 
 

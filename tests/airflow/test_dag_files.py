@@ -130,6 +130,17 @@ def test_fail_fast_turns_bad_input_into_one_line_failure_without_retry() -> None
     # Anything else is not bad input: it keeps its type, so the retry policy applies.
     with pytest.raises(OSError), daily._fail_fast():
         raise OSError("disk full")
+    # A root another live run writes is no bad input either: one line, and the task is retried.
+    from airflow.sdk.exceptions import AirflowException
+
+    from bantay.errors import OutputLockedError
+
+    with pytest.raises(AirflowException) as locked, daily._fail_fast():
+        raise OutputLockedError("/o: in use by another bantay run (pid 7 on h since s);\nwait for it")
+    assert type(locked.value) is AirflowException
+    assert str(locked.value) == (
+        "OutputLockedError: /o: in use by another bantay run (pid 7 on h since s); wait for it"
+    )
 
 
 def test_as_of_is_the_data_interval_end_as_a_utc_date() -> None:

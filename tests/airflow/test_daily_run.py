@@ -246,6 +246,38 @@ def test_bantay_daily_missing_table_fails_in_validate_and_leaves_earlier_days(
     assert reason in captured.out + captured.err
 
 
+def test_a_day_waits_for_the_writer_holding_the_output_root(
+    world: dict[str, Any], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A `bantay` command on another host holds OUT: the day's first task stops with the holder's one line,
+    as a retryable failure (no AirflowFailException), and writes nothing."""
+    from bantay.io import lock
+
+    out = world["out"]
+    before = _files(out)
+    held = out / lock.LOCK_NAME
+    held.write_text(json.dumps({"pid": 4242, "host": "another-host", "since": "2025-04-01T09:00:00Z"}))
+    day = AS_OF + timedelta(days=1)
+    dag = _dag("bantay_daily")
+    for task in dag.tasks:  # dag.test() would wait out the retry delay: try once, the policy is tested apart
+        task.retries = 0
+    try:
+        run = dag.test(logical_date=_utc(day), run_conf=world["conf"])
+    finally:
+        held.unlink()
+    tasks = {ti.task_id: (str(ti.state), ti.try_number) for ti in run.get_task_instances()}
+
+    assert str(run.state) == "failed"
+    assert tasks["validate_ledger"] == ("failed", 1)
+    assert {tasks[t][0] for t in DAILY_TASKS[1:]} == {"upstream_failed"}
+    assert _files(out) == before
+    assert not (out / "runs" / "validate" / f"run_date={day}").exists()
+    captured = capfd.readouterr()
+    assert f"OutputLockedError: {out.resolve()}: in use by another bantay run (pid 4242 on another-host" in (
+        captured.out + captured.err
+    )
+
+
 def test_a_bank_with_too_few_labels_is_scored_by_the_rules(world: dict[str, Any]) -> None:
     """Cold start: the same ledger with two decisions, a new output root. Training is skipped with the reason
     (and promotion with it); the daily run scores by the documented rules and drafts their alerts, and its

@@ -250,6 +250,7 @@ def test_days_after_the_decision_are_held_from_the_approval_and_released_when_se
         store.refuse(session, case, team["ben"], "look at the new day first")
         assert [d.held for d in case.days] == [False, False]
         assert store.latest_draft(case)["as_of"] == later.isoformat()
+        assert case.score == pytest.approx(0.5)  # the queue shows the released latest day's score
         refused = store.history(session, case.id)[-1]
         assert (json.loads(refused.before)["held_days"], json.loads(refused.after)["held_days"]) == (1, 0)
         store.decide(session, case, team["ana"], "confirmed", "both days")

@@ -233,3 +233,38 @@ def test_an_approval_whose_label_was_never_written_gets_it_at_the_next_load(tmp_
     assert [(r["customer_id"], r["label"], r["typology"], r["origin"]) for r in written] == [
         ("c1", 1, "confirmed", labels.ALERT)]
     assert written[0]["decided_at"].replace(tzinfo=UTC) == approved.replace(tzinfo=UTC)
+
+
+def test_a_reopening_whose_withdrawal_was_never_written_gets_it_at_the_next_load(tmp_path: Path, monkeypatch):
+    out = tmp_path / "out"
+    approved = _approve_confirmed(out)
+    real = labels.write_withdrawal
+
+    def disk_full(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(labels, "write_withdrawal", disk_full)
+    factory = db.open_store(out)
+    case_id = draft("c1", D1)["case_id"]
+    with pytest.raises(OSError, match="no space"), factory.begin() as session:
+        case = store.get_case(session, case_id)
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+        store.file(session, case, ana, "BSA-1", D1, "BSA E-Filing")
+        store.reopen(session, case, ana, "the subject is a victim, not a payer", out)  # committed, then fails
+    monkeypatch.setattr(labels, "write_withdrawal", real)
+    with factory() as session:
+        assert store.get_case(session, case_id).state == "in_review"
+        reopened_at = session.scalars(select(store.AuditEvent.at).where(
+            store.AuditEvent.case_id == case_id, store.AuditEvent.action == "reopen")).one()
+    assert [r["label"] for r in pq.read_table(labels.labels_path(out)).to_pylist()] == [1]  # still in force
+    # The next day's load writes the withdrawal the reopening lost, at the reopening's time; once.
+    later = D1 + timedelta(days=1)
+    ingest.ingest_day(out, later, write_day(out, later, []))
+    with factory.begin() as session:
+        assert store.restore_labels(session, out) == 0
+    factory.kw["bind"].dispose()
+    written = sorted(pq.read_table(labels.labels_path(out)).to_pylist(), key=lambda r: r["decided_at"])
+    assert [(r["customer_id"], r["label"], r["typology"]) for r in written] == [
+        ("c1", 1, "confirmed"), ("c1", None, labels.WITHDRAWN)]
+    assert written[0]["decided_at"].replace(tzinfo=UTC) == approved.replace(tzinfo=UTC)
+    assert written[1]["decided_at"].replace(tzinfo=UTC) == reopened_at.replace(tzinfo=UTC)

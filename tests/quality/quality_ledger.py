@@ -64,6 +64,7 @@ CUSTOMERS = [
     customer("C14", "k11", timezone="Mars/Olympus_Mons"),  # timezone_invalid
     customer("C15", "k12", gender="Q"),  # gender_invalid
     customer("C16", "k13", nationality="XX", gender="Q"),  # two rules: quarantined once, under the first
+    customer("C17", "k14", onboarded_at=None),  # onboarded_at_invalid: missing
 ]
 BAD_CUSTOMERS = {
     "k05": ["customer_id_null"],
@@ -75,6 +76,7 @@ BAD_CUSTOMERS = {
     "k11": ["timezone_invalid"],
     "k12": ["gender_invalid"],
     "k13": ["nationality_invalid", "gender_invalid"],
+    "k14": ["onboarded_at_invalid"],
 }
 
 FX_RATES = [

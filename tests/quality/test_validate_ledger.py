@@ -37,6 +37,12 @@ from bantay.jobs import validate_ledger
 RUN_COLUMNS = ["rule", "rules", "run_date", "run_id"]
 
 
+def pa_concat(tables: list[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.concat_tables(tables)
+
+
 def _settings(root: Path, out: Path) -> settings.Settings:
     return settings.load(
         ledger_root=root, output_root=out, spark_master="local[2]", spark_shuffle_partitions=2
@@ -111,7 +117,7 @@ def test_run_conserves_rows_and_counts_per_rule(parquet_run: tuple[Path, dict]) 
     _, summary = parquet_run
     expected = {
         "transactions": (19, 5, 14),
-        "customers": (13, 4, 9),
+        "customers": (14, 4, 10),
         "fx_rates": (13, 9, 4),
         "labels": (5, 2, 3),
     }
@@ -265,6 +271,53 @@ def test_run_next_day_processes_only_the_new_day_and_catches_old_txn_ids(
     txns = ledger.read_validated(spark, out, "transactions")
     assert {r["reference"] for r in txns.collect()} == ACCEPTED_FIRST_RUN | {"r30"}
     assert txns.count() == txns.select("txn_id").distinct().count()
+
+
+def test_a_file_landing_late_in_a_validated_day_is_validated_by_the_next_run(
+    spark: SparkSession, parquet_run: tuple[Path, dict], tmp_path: Path
+) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    base, _ = parquet_run
+    root, out = tmp_path / "ledger", tmp_path / "out"
+    shutil.copytree(base / "ledger", root)  # modification times kept: the copy is the ledger as validated
+    shutil.copytree(base / "out", out)
+    folder = root / "transactions" / "booking_date=2025-03-01"
+    rows = pq.read_table(next(folder.glob("*.parquet")))
+    row = rows.filter(pc.equal(rows["reference"], "r01"))
+    late = row.set_column(rows.schema.get_field_index("txn_id"), "txn_id", [["T-late"]])
+    late = late.set_column(rows.schema.get_field_index("reference"), "reference", [["late1"]])
+    copy = row.set_column(rows.schema.get_field_index("reference"), "reference", [["z-late-copy"]])
+    pq.write_table(pa_concat([late, copy]), folder / "late-file.parquet")
+    day2 = out / "validated" / "transactions" / "booking_date=2025-03-02"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in day2.iterdir())
+
+    summary = validate_ledger.run(_settings(root, out), D3 + timedelta(days=1))
+
+    # D1 again (its files changed), D3 as the new day; D2 untouched.
+    assert summary["days"] == ["2025-03-01", "2025-03-03"]
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in day2.iterdir()) == before
+    txns = ledger.read_validated(spark, out, "transactions")
+    assert {r["reference"] for r in txns.collect()} == ACCEPTED_FIRST_RUN | {"r30", "late1"}
+    assert txns.count() == txns.select("txn_id").distinct().count()
+    # The late copy of an id already in D1 is quarantined (the first copy by value is kept: r01).
+    found = _quarantined_by_marker(spark, out, D3 + timedelta(days=1))
+    assert found["transactions"]["z-late-copy"] == ["txn_id_duplicate"]
+    recorded = validate_ledger.recorded_sources(out)
+    assert sorted(recorded) == ["2025-03-01", "2025-03-02", "2025-03-03"]
+    assert recorded["2025-03-01"] == validate_ledger.day_sources(folder)
+    # Nothing changed since (and no new day): the next run validates no booking day again.
+    assert validate_ledger.run(_settings(root, out), D3 + timedelta(days=2))["days"] == []
+
+
+def test_changed_days_compare_fingerprints_of_validated_days_only() -> None:
+    sources = {"2025-03-01": "a", "2025-03-02": "b2", "2025-03-03": "c", "2025-03-04": "d"}
+    recorded = {"2025-03-01": "a", "2025-03-02": "b", "2025-03-03": "c0"}
+    # 03-03 changed but is not validated (it is processed as a missing day anyway); 03-04 has no record.
+    assert validate_ledger.changed_days(sources, recorded, {D1, D2}) == {"2025-03-02"}
+    # An output root validated before fingerprints were kept: nothing to compare with, nothing redone.
+    assert validate_ledger.changed_days(sources, {}, {D1, D2, D3}) == frozenset()
 
 
 def test_days_to_process_adds_missing_days_and_the_day_before() -> None:
