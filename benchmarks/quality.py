@@ -26,6 +26,10 @@ that ledger before the scored day), recall of payers with at most 4 payments in 
 share of the alerts (look-alike = any innocent kind but retail), confirmed labels, and the world's share of
 payers with at most 4 payments; `worlds_summary` gives the median and the worst world of each. Worlds that
 took part in a choice must not be the ones reported for it.
+`--train-labels truth` trains on the generator's truth instead of the training ledger's own decisions (a
+diagnostic of how far the labels limit the model, never a recipe): every payer confirmed and every
+look-alike cleared, each decided on a day drawn at random from the last `TRUTH_DECISION_DAYS` days before
+the cut-off; the ledger is read through a view (`ledger_<name>_truth`) whose other tables are links.
 `--variants` also refits the training set with each variant of `bantay.models.prior.VARIANTS` on the
 driver and ranks every scored world's customers by it (top 1% = alerts), so variants compare on the same
 features; `variants_summary` holds their median and worst. `--reuse-features` keeps each output folder's
@@ -63,6 +67,7 @@ from sklearn.metrics import average_precision_score
 # Payer activity bands for `recall_by_payments`: payments in the ledger (0 when all fell before onboarding).
 PAYMENT_BANDS = (-1, 2, 5, 10, 1_000_000)
 PAYMENT_BAND_NAMES = ("0-2", "3-5", "6-10", "11+")
+TRUTH_DECISION_DAYS = 60  # `--train-labels truth`: decisions spread over the window's last two months
 TARGETS = {"recall_at_budget": 0.9, "pr_auc_ratio_vs_rules": 2.0, "max_lookalike_alert_rate": 0.005}
 
 
@@ -253,6 +258,37 @@ def summarise(per_world: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def truth_view(ledger: Path, truth: Path, cutoff: date, seed: int) -> Path:
+    """A view of `ledger` whose labels are the generator's truth (see the module docstring): the other
+    tables linked, labels written anew. Returns the view's root."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    view = ledger.with_name(f"{ledger.name}_truth")
+    shutil.rmtree(view, ignore_errors=True)
+    view.mkdir()
+    for table in ("transactions", "customers", "fx_rates"):
+        (view / table).symlink_to((ledger / table).resolve(), target_is_directory=True)
+    kinds = pd.read_parquet(truth / "customers.parquet", columns=["customer_id", "kind"])
+    payer = kinds["kind"].eq("ocse_payer")
+    lookalike = ~kinds["kind"].isin(["ocse_payer", "retail", "unknown"])
+    chosen = kinds[payer | lookalike].sort_values("customer_id").reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    days_back = rng.integers(1, TRUTH_DECISION_DAYS + 1, size=len(chosen))
+    start = pd.Timestamp(cutoff, tz="UTC")
+    decided = [start - pd.Timedelta(days=int(d)) + pd.Timedelta(hours=12) for d in days_back]
+    is_payer = chosen["kind"].eq("ocse_payer")
+    table = pa.table({
+        "customer_id": pa.array(chosen["customer_id"].astype(str), pa.string()),
+        "label": pa.array(is_payer.astype(int), pa.int32()),
+        "decided_at": pa.array(decided, pa.timestamp("us", tz="UTC")),
+        "typology": pa.array(np.where(is_payer, "ocse_payer", "cleared"), pa.string()),
+    })
+    (view / "labels").mkdir()
+    pq.write_table(table, view / "labels" / "truth.parquet")
+    return view
+
+
 def _training_labels(spark: Any, settings: Any, truth: Path, cutoff: date) -> dict[str, int]:
     """How right the labels training saw are: training's own labelled customers
     (`training_set.labelled_points`: the latest validated label decided before `cutoff`) against the
@@ -296,6 +332,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="training variants to compare across the scored worlds (models/prior.py)")
     parser.add_argument("--reuse-features", action="store_true",
                         help="keep each scored output's features when they exist")
+    parser.add_argument("--train-labels", choices=("ledger", "truth"), default="ledger",
+                        help="train on the ledger's decisions, or on the generator's truth (a diagnostic)")
     args = parser.parse_args(argv)
 
     from bantay import log
@@ -312,13 +350,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"customers": args.customers, "days": args.days, "train_seed": args.train_seed,
                               "score_seeds": args.score_seed, "reused_validated": args.reuse_validated,
                               "train_world": args.train_world, "score_worlds": args.score_worlds,
-                              "train_customers": args.train_customers or args.customers}
+                              "train_customers": args.train_customers or args.customers,
+                              "train_labels": args.train_labels}
     times: dict[str, float] = {}
 
     name_a = "a" if args.train_world is None else f"a_w{args.train_world}"
     ledger_a, truth_a, times["generate_a"] = _ledger(work, name_a, args.train_customers or args.customers,
                                                      args.days, args.train_seed, args.end, args.train_world)
     cutoff = args.end + timedelta(days=1)
+    if args.train_labels == "truth":
+        ledger_a = truth_view(ledger_a, truth_a, cutoff, args.train_seed)
+        name_a = f"{name_a}_truth"
     # A fresh store each run: the registry's artifacts live under out_a, rebuilt here.
     out_a = work / f"out_{name_a}"
     reused = _fresh_output(out_a, args.reuse_validated)
