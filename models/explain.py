@@ -54,14 +54,11 @@ def feature_info(columns: Sequence[str]) -> dict[str, FeatureInfo]:
     return {column: known[column] for column in columns if column in known}
 
 
-def contributions(
-    booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, contributions without the bias column) for the feature columns of `frame`."""
+def contributions(booster: xgb.Booster, frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """TreeSHAP contributions (log-odds, without the bias column) of the feature columns of `frame`."""
     matrix = xgb.DMatrix(frame[list(columns)].astype("float64"), feature_names=list(columns))
-    scores = booster.predict(matrix)
     contribs = booster.predict(matrix, pred_contribs=True)[:, : len(columns)]
-    return scores.astype("float64"), contribs.astype("float64")
+    return contribs.astype("float64")
 
 
 def set_baseline(
@@ -83,7 +80,7 @@ def set_baseline(
         rows = rows.sample(n=max_rows, random_state=0)
     values = np.zeros(len(columns))
     if len(rows):
-        values = contributions(booster, rows, columns)[1].mean(axis=0)
+        values = contributions(booster, rows, columns).mean(axis=0)
     baseline = {column: round(float(value), 6) for column, value in zip(columns, values, strict=True)}
     booster.set_attr(**{BASELINE_ATTR: json.dumps(baseline, sort_keys=True)})
     return baseline

@@ -29,6 +29,7 @@ scored.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -92,9 +93,10 @@ def score_features(
         if explained is not None and len(day):
             # One prediction of the day serves the cut-off and the scores (at 377,928 customers each pass
             # of a 3,190-tree model took about a minute on the driver).
-            known = _booster(booster_raw).predict(_matrix(day, columns)).astype("float64")
+            known = _booster(booster_raw, driver_threads()).predict(_matrix(day, columns)).astype("float64")
             cutoff = _nth_highest(known, explained)
-        parts = list(_scorer(booster_raw, columns, top_k, list(ranked), cutoff, known)(iter([day])))
+        scorer = _scorer(booster_raw, columns, top_k, list(ranked), cutoff, known, driver_threads())
+        parts = list(scorer(iter([day])))
         spark = features.sparkSession
         if not parts:
             return spark.createDataFrame([], SCORED_SCHEMA)
@@ -112,11 +114,18 @@ def score_features(
     return table.mapInPandas(_score, SCORED_SCHEMA)
 
 
-def _booster(booster_raw: bytes) -> xgb.Booster:
+def _booster(booster_raw: bytes, threads: int = 1) -> xgb.Booster:
+    """The model for scoring: one thread in a Spark task (one task per core already), the driver's cores on
+    the driver. Each row's prediction and TreeSHAP values are the same floats whatever the thread count."""
     booster = xgb.Booster()
     booster.load_model(bytearray(booster_raw))
-    booster.set_param({"nthread": 1})  # one Spark task per core already; the same floats on the driver
+    booster.set_param({"nthread": threads})
     return booster
+
+
+def driver_threads() -> int:
+    """The cores this process may run on (the driver scores alone: no Spark task runs meanwhile)."""
+    return len(os.sched_getaffinity(0))
 
 
 def _matrix(batch: pd.DataFrame, columns: list[str]) -> xgb.DMatrix:
@@ -150,14 +159,16 @@ def _scorer(
     ranked: list[str],
     cutoff: float | None = None,
     known: np.ndarray | None = None,
+    threads: int = 1,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """Score pandas batches of `customer_id` + `columns` (ranks in the `ranked` columns, their raw values
     beside) with the booster: `customer_id, score, reasons` (reasons for the rows scored at least `cutoff`;
-    None: every row). `known`: the scores of a single batch, already predicted (the driver's path)."""
+    None: every row). `known`: the scores of a single batch, already predicted (the driver's path, which
+    also gives `threads`)."""
     info = explain.feature_info(columns)
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        booster = _booster(booster_raw)
+        booster = _booster(booster_raw, threads)
         reference = explain.baseline(booster, columns)
         for batch in batches:
             if batch.empty:
@@ -170,7 +181,7 @@ def _scorer(
             reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(batch))]
             if chosen.any():
                 rows = batch[chosen].reset_index(drop=True)
-                _, contribs = explain.contributions(booster, rows, columns)
+                contribs = explain.contributions(booster, rows, columns)
                 stated = ranks.raw(rows) if ranked else rows
                 standing = rows[ranked] if ranked else None
                 found = explain.top_reasons(contribs, stated, columns, info, top_k, reference, standing)
