@@ -43,14 +43,28 @@ def fail_fast() -> Iterator[None]:
         raise AirflowFailException(f"{type(error).__name__}: {' '.join(str(error).split())}") from None
 
 
-def writing(settings: Settings) -> contextlib.AbstractContextManager[Any]:
-    """The output root's lock, held for a task's work as every `bantay` command holds it: a task and a
+@contextlib.contextmanager
+def writing(settings: Settings, poll_seconds: float = 30.0) -> Iterator[None]:
+    """Hold the output root's lock for a task's work, as every `bantay` command holds it: a task and a
     command (or a task of the other DAG) never write the same root at once, and a task taking the lock fresh
-    sweeps the staging folders killed runs left. A root held by a live run fails the task with one line
+    sweeps the staging folders killed runs left. A root held by a live run is waited for, polling every
+    `poll_seconds`, up to `settings.lock_wait_minutes`; then the task fails with the holder's one line
     (`OutputLockedError`), and the retry policy tries again later."""
+    import time
+
     from bantay.io.lock import output_lock
 
-    return output_lock(settings.output_root)
+    deadline = time.monotonic() + 60 * settings.lock_wait_minutes
+    with contextlib.ExitStack() as held:
+        while True:
+            try:
+                held.enter_context(output_lock(settings.output_root))
+                break
+            except OutputLockedError:
+                if time.monotonic() + poll_seconds > deadline:
+                    raise
+                time.sleep(poll_seconds)
+        yield
 
 
 def jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="processes building and rendering a day's drafts (0: one per CPU, at most 8; 1: the "
         "job's own)",
     )
+    lock_wait_minutes: float = Field(
+        default=30,
+        ge=0,
+        description="how long an Airflow task waits for the output root's lock held by another live run "
+        "before it fails (and is retried)",
+    )
     goaml_config: Path | None = None
     goaml_xsd: Path | None = None
     institution: Institution = Institution()

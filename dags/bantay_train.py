@@ -123,7 +123,7 @@ def bantay_train() -> None:
         context["outlet_events"][CHALLENGER].extra = {"as_of": as_of.isoformat(), **_plain(summary)}
         return summary
 
-    @task(inlets=[CHALLENGER], outlets=[MODEL])
+    @task(pool=SPARK_POOL, inlets=[CHALLENGER], outlets=[MODEL])
     def promote(trained: dict[str, Any]) -> dict[str, Any]:
         """Promotion gate: move alias `champion` to the version just trained only if it beats the champion."""
         from bantay.models import registry

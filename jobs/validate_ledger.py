@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,8 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     root, out = settings.ledger, settings.output_root
     if not root.is_dir():
         raise LedgerLayoutError(f"{root}: ledger root does not exist (or is not a folder)")
-    validated_days = partition_days(ledger.validated_path(out, "transactions"))
+    validated_folders = files.partition_dates(ledger.validated_path(out, "transactions"), PARTITION)
+    validated_days = set(validated_folders)
     ledger_folders = files.partitions(root / "transactions", PARTITION)
     ledger_days = list(ledger_folders)
     run_folder = catalogue.partition(out, "validate_runs", as_of)
@@ -97,7 +99,7 @@ def _validate(settings: Settings, as_of: date, full: bool) -> dict[str, Any]:
     sources = {value: day_sources(folder) for value, folder in ledger_folders.items()
                if (day := _as_date(value)) is not None and day < as_of}
     recorded = recorded_sources(out)
-    changed = changed_days(sources, recorded, validated_days)
+    changed = changed_days(sources, recorded, validated_folders)
     if changed and not full:
         logger.warning(
             "validate %s: the ledger files of %d validated booking day(s) changed since they were validated "
@@ -243,15 +245,24 @@ def days_to_process(
     return chosen
 
 
-def day_sources(folder: Path) -> str:
-    """Fingerprint of a ledger day folder: sha256 over its visible files' relative names, sizes and
-    modification times (as rsync and make judge a change); what a validated day was read from."""
-    digest = hashlib.sha256()
+@dataclass(frozen=True)
+class DaySource:
+    """What a ledger day folder holds: `fingerprint`, sha256 over its visible files' relative names, sizes
+    and modification times (as rsync and make judge a change), and the latest of those times."""
+
+    fingerprint: str
+    newest_ns: int
+
+
+def day_sources(folder: Path) -> DaySource:
+    """The `DaySource` of a ledger day folder."""
+    digest, newest = hashlib.sha256(), 0
     for path in sorted(p for p in folder.rglob("*") if not files.is_hidden(p.relative_to(folder))):
         if path.is_file():
             info = path.stat()
             digest.update(f"{path.relative_to(folder)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+            newest = max(newest, info.st_mtime_ns)
+    return DaySource(digest.hexdigest(), newest)
 
 
 def recorded_sources(out: Path) -> dict[str, str]:
@@ -264,26 +275,38 @@ def recorded_sources(out: Path) -> dict[str, str]:
 
 
 def changed_days(
-    sources: dict[str, str], recorded: dict[str, str], validated_days: set[date]
+    sources: dict[str, DaySource], recorded: dict[str, str], validated: dict[date, Path]
 ) -> frozenset[str]:
-    """Validated days whose ledger files differ from the ones they were validated from. A day validated by a
-    version of Bantay that kept no fingerprint has none to compare with: it counts as unchanged."""
-    return frozenset(
-        value
-        for value, fingerprint in sources.items()
-        if _as_date(value) in validated_days and value in recorded and recorded[value] != fingerprint
-    )
+    """Validated days (`validated`: their partition folders) whose ledger files differ from the ones they were
+    validated from. A day without a recorded fingerprint (validated by a version of Bantay that kept none, or
+    by a run killed before it recorded them) counts as changed when one of its files is newer than its
+    validated partition."""
+    changed = set()
+    for value, source in sources.items():
+        day = _as_date(value)
+        if day not in validated:
+            continue
+        if value in recorded:
+            if recorded[value] != source.fingerprint:
+                changed.add(value)
+        elif source.newest_ns > validated[day].stat().st_mtime_ns:
+            changed.add(value)
+    return frozenset(changed)
 
 
 def _record_sources(
-    out: Path, sources: dict[str, str], recorded: dict[str, str], days: list[str], validated_days: set[date]
+    out: Path,
+    sources: dict[str, DaySource],
+    recorded: dict[str, str],
+    days: list[str],
+    validated_days: set[date],
 ) -> None:
     """Keep the fingerprints of the days this run validated, and a first one for validated days without."""
     done = set(days)
     kept = dict(recorded)
-    for value, fingerprint in sources.items():
+    for value, source in sources.items():
         if value in done or (value not in kept and _as_date(value) in validated_days):
-            kept[value] = fingerprint
+            kept[value] = source.fingerprint
     if kept != recorded:
         files.write_json(catalogue.path(out, "validated_sources"), {"days": dict(sorted(kept.items()))})
 

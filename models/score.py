@@ -29,7 +29,6 @@ scored.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from joblib import cpu_count
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -124,8 +124,9 @@ def _booster(booster_raw: bytes, threads: int = 1) -> xgb.Booster:
 
 
 def driver_threads() -> int:
-    """The cores this process may run on (the driver scores alone: no Spark task runs meanwhile)."""
-    return len(os.sched_getaffinity(0))
+    """The CPUs this process may use, its affinity and a container's CPU quota counted (joblib's count, as
+    `bantay.pool`): the driver scores alone, no Spark task runs meanwhile."""
+    return max(1, int(cpu_count()))
 
 
 def _matrix(batch: pd.DataFrame, columns: list[str]) -> xgb.DMatrix:

@@ -21,7 +21,7 @@ gate can also compare models on the labels not from alerts (`bantay.models.regis
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
@@ -109,6 +109,20 @@ def write_withdrawal(output_root: Path, *, case_id: str, customer_id: str, withd
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return files.write_private(folder / f"{case_id}-{stamp.strftime(STAMP)}.parquet", buffer.getvalue())
+
+
+def has_withdrawal(output_root: Path, case_id: str, at: datetime, slack: timedelta) -> bool:
+    """Whether case `case_id` has a withdrawal written at `at` or up to `slack` before it (a reopening by a
+    version of Bantay that stamped the file a moment before its audit event)."""
+    stamp = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    for path in sorted(labels_path(output_root).glob(f"{case_id}-*.parquet")):
+        if files.is_hidden(path.relative_to(labels_path(output_root))):
+            continue
+        if stamp - slack <= _approved_at(path) <= stamp:
+            typology = pq.read_table(path, columns=["typology"]).column("typology").to_pylist()
+            if typology == [WITHDRAWN]:
+                return True
+    return False
 
 
 def decided_files(output_root: Path, before: date) -> list[Path]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -398,6 +398,10 @@ def restore_labels(session: Session, output_root: Path) -> int:
     return restored + _restore_withdrawals(session, output_root)
 
 
+# Before the reopen event carried its withdrawal's time, the file was stamped a moment before the event.
+WITHDRAWAL_SLACK = timedelta(minutes=5)
+
+
 def _restore_withdrawals(session: Session, output_root: Path) -> int:
     """Write the withdrawal of every reopening of a labelled, approved decision that has none (the reopen
     event's time names it, as in `reopen`); how many."""
@@ -409,8 +413,13 @@ def _restore_withdrawals(session: Session, output_root: Path) -> int:
         if before.get("approved_by") is None or before.get("outcome") not in labelled:
             continue
         stamp = reopening.at if reopening.at.tzinfo else reopening.at.replace(tzinfo=UTC)
-        case = session.get(Case, reopening.case_id) if reopening.case_id else None
-        if case is None or labels.decision_path(output_root, case.id, stamp).exists():
+        if reopening.case_id is None or labels.has_withdrawal(output_root, reopening.case_id, stamp,
+                                                              WITHDRAWAL_SLACK):
+            continue
+        case = session.scalars(
+            select(Case).options(load_only(Case.id, Case.customer_id)).where(Case.id == reopening.case_id)
+        ).first()
+        if case is None:
             continue
         labels.write_withdrawal(
             output_root, case_id=case.id, customer_id=case.customer_id, withdrawn_at=stamp

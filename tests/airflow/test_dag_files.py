@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -109,6 +110,7 @@ def test_bantay_train_runs_on_new_labels_or_weekly_and_gates_promotion(airflow_h
     assert dag.get_task("train").downstream_task_ids == {"promote"}
     assert dag.get_task("train").pool == SPARK_POOL
     assert [o.name for o in dag.get_task("promote").outlets] == ["bantay_model"]
+    assert dag.get_task("promote").pool == SPARK_POOL  # it moves the alias the daily scoring reads
 
 
 def test_fail_fast_turns_bad_input_into_one_line_failure_without_retry() -> None:
@@ -141,6 +143,35 @@ def test_fail_fast_turns_bad_input_into_one_line_failure_without_retry() -> None
     assert str(locked.value) == (
         "OutputLockedError: /o: in use by another bantay run (pid 7 on h since s); wait for it"
     )
+
+
+def test_a_task_waits_for_the_output_root_then_holds_it(tmp_path: Path) -> None:
+    from bantay import airflow_tasks
+    from bantay import settings as settings_module
+    from bantay.errors import OutputLockedError
+    from bantay.io import lock
+
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; from bantay.io.lock import output_lock\n"
+         f"with output_lock({str(out)!r}):\n    print('held', flush=True); time.sleep(3)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        impatient = settings_module.load(output_root=out, lock_wait_minutes=0)
+        with pytest.raises(OutputLockedError, match=f"pid {holder.pid} "), airflow_tasks.writing(impatient):
+            pass
+        # Waiting: the holder lets go after 3 s; the task then holds the root itself.
+        started = datetime.now(UTC)
+        with airflow_tasks.writing(settings_module.load(output_root=out), poll_seconds=0.2):
+            held = json.loads((out / lock.LOCK_NAME).read_text())
+            assert held["pid"] == os.getpid()
+        assert (datetime.now(UTC) - started).total_seconds() < 30
+        assert not (out / lock.LOCK_NAME).exists()  # released on leaving
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_as_of_is_the_data_interval_end_as_a_utc_date() -> None:

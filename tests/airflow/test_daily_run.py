@@ -247,10 +247,10 @@ def test_bantay_daily_missing_table_fails_in_validate_and_leaves_earlier_days(
 
 
 def test_a_day_waits_for_the_writer_holding_the_output_root(
-    world: dict[str, Any], capfd: pytest.CaptureFixture[str]
+    world: dict[str, Any], capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A `bantay` command on another host holds OUT: the day's first task stops with the holder's one line,
-    as a retryable failure (no AirflowFailException), and writes nothing."""
+    as a retryable failure (tried again, where bad input fails at once), and writes nothing."""
     from bantay.io import lock
 
     out = world["out"]
@@ -258,9 +258,10 @@ def test_a_day_waits_for_the_writer_holding_the_output_root(
     held = out / lock.LOCK_NAME
     held.write_text(json.dumps({"pid": 4242, "host": "another-host", "since": "2025-04-01T09:00:00Z"}))
     day = AS_OF + timedelta(days=1)
+    monkeypatch.setenv("BANTAY_LOCK_WAIT_MINUTES", "0")  # no waiting for the holder: fail at once
     dag = _dag("bantay_daily")
-    for task in dag.tasks:  # dag.test() would wait out the retry delay: try once, the policy is tested apart
-        task.retries = 0
+    for task in dag.tasks:  # one retry, without the production delay
+        task.retries, task.retry_delay = 1, timedelta(0)
     try:
         run = dag.test(logical_date=_utc(day), run_conf=world["conf"])
     finally:
@@ -268,7 +269,7 @@ def test_a_day_waits_for_the_writer_holding_the_output_root(
     tasks = {ti.task_id: (str(ti.state), ti.try_number) for ti in run.get_task_instances()}
 
     assert str(run.state) == "failed"
-    assert tasks["validate_ledger"] == ("failed", 1)
+    assert tasks["validate_ledger"] == ("failed", 2)  # retried (bad input would fail on its first try)
     assert {tasks[t][0] for t in DAILY_TASKS[1:]} == {"upstream_failed"}
     assert _files(out) == before
     assert not (out / "runs" / "validate" / f"run_date={day}").exists()

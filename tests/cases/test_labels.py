@@ -197,6 +197,7 @@ def test_store_reopen_writes_the_withdrawal_and_stops_serving_the_filing(spark, 
         case = store.get_case(session, draft("c1", D1)["case_id"])
         assert (case.state, case.outcome, store.filing_of(case)) == ("in_review", None, None)
         assert case.fincen_xml is not None  # the filed report stays stored, as a record
+        assert store.restore_labels(session, out) == 0  # the withdrawal written is the one a restore names
     factory.kw["bind"].dispose()
     written = pq.read_table(labels.labels_path(out)).to_pylist()
     decided = sorted((r["label"], r["typology"]) for r in written if r["label"] is not None)
@@ -268,3 +269,29 @@ def test_a_reopening_whose_withdrawal_was_never_written_gets_it_at_the_next_load
         ("c1", 1, "confirmed"), ("c1", None, labels.WITHDRAWN)]
     assert written[0]["decided_at"].replace(tzinfo=UTC) == approved.replace(tzinfo=UTC)
     assert written[1]["decided_at"].replace(tzinfo=UTC) == reopened_at.replace(tzinfo=UTC)
+
+
+def test_a_withdrawal_stamped_before_its_reopen_event_is_not_written_twice(tmp_path: Path):
+    """Stores reopened by an earlier version: the withdrawal's name is a moment before the audit event."""
+    out = tmp_path / "out"
+    _approve_confirmed(out)
+    factory = db.open_store(out)
+    case_id = draft("c1", D1)["case_id"]
+    with factory.begin() as session:
+        case = store.get_case(session, case_id)
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+        store.file(session, case, ana, "BSA-1", D1, "BSA E-Filing")
+        store.reopen(session, case, ana, "the subject is a victim, not a payer", out)
+    with factory.begin() as session:
+        reopened_at = session.scalars(select(store.AuditEvent.at).where(
+            store.AuditEvent.case_id == case_id, store.AuditEvent.action == "reopen")).one()
+    stamp = reopened_at.replace(tzinfo=UTC)
+    written = labels.decision_path(out, case_id, stamp)
+    written.rename(labels.decision_path(out, case_id, stamp - timedelta(microseconds=70)))  # as it was named
+    with factory.begin() as session:
+        assert store.restore_labels(session, out) == 0
+        # A withdrawal far from the event is no stand-in: the reopening's own is written.
+        labels.decision_path(out, case_id, stamp - timedelta(microseconds=70)).rename(
+            labels.decision_path(out, case_id, stamp - timedelta(hours=1)))
+        assert store.restore_labels(session, out) == 1
+    factory.kw["bind"].dispose()

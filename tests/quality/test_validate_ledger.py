@@ -306,18 +306,32 @@ def test_a_file_landing_late_in_a_validated_day_is_validated_by_the_next_run(
     assert found["transactions"]["z-late-copy"] == ["txn_id_duplicate"]
     recorded = validate_ledger.recorded_sources(out)
     assert sorted(recorded) == ["2025-03-01", "2025-03-02", "2025-03-03"]
-    assert recorded["2025-03-01"] == validate_ledger.day_sources(folder)
+    assert recorded["2025-03-01"] == validate_ledger.day_sources(folder).fingerprint
     # Nothing changed since (and no new day): the next run validates no booking day again.
     assert validate_ledger.run(_settings(root, out), D3 + timedelta(days=2))["days"] == []
 
 
-def test_changed_days_compare_fingerprints_of_validated_days_only() -> None:
-    sources = {"2025-03-01": "a", "2025-03-02": "b2", "2025-03-03": "c", "2025-03-04": "d"}
-    recorded = {"2025-03-01": "a", "2025-03-02": "b", "2025-03-03": "c0"}
-    # 03-03 changed but is not validated (it is processed as a missing day anyway); 03-04 has no record.
-    assert validate_ledger.changed_days(sources, recorded, {D1, D2}) == {"2025-03-02"}
-    # An output root validated before fingerprints were kept: nothing to compare with, nothing redone.
-    assert validate_ledger.changed_days(sources, {}, {D1, D2, D3}) == frozenset()
+def test_changed_days_compare_fingerprints_and_else_times(tmp_path: Path) -> None:
+    import os
+
+    folders = {}
+    for day in (D1, D2, D3):
+        folders[day] = tmp_path / f"booking_date={day}"
+        folders[day].mkdir()
+        os.utime(folders[day], ns=(2_000, 2_000))  # validated at t = 2000 ns
+
+    def source(fingerprint: str, newest: int) -> validate_ledger.DaySource:
+        return validate_ledger.DaySource(fingerprint, newest)
+
+    sources = {"2025-03-01": source("a", 1_000), "2025-03-02": source("b2", 1_000),
+               "2025-03-03": source("c", 3_000), "2025-03-04": source("d", 3_000)}
+    recorded = {"2025-03-01": "a", "2025-03-02": "b"}
+    # 03-02's files differ from its record; 03-03 has no record but a file newer than its partition (a run
+    # killed before it recorded, or an output root validated before records were kept); 03-04 is no
+    # validated day (processed as a missing day anyway).
+    assert validate_ledger.changed_days(sources, recorded, folders) == {"2025-03-02", "2025-03-03"}
+    # No record and nothing newer than the partition: unchanged (its fingerprint is then recorded).
+    assert validate_ledger.changed_days({"2025-03-03": source("c", 1_500)}, {}, folders) == frozenset()
 
 
 def test_days_to_process_adds_missing_days_and_the_day_before() -> None:
