@@ -111,16 +111,30 @@ def write_withdrawal(output_root: Path, *, case_id: str, customer_id: str, withd
     return files.write_private(folder / f"{case_id}-{stamp.strftime(STAMP)}.parquet", buffer.getvalue())
 
 
-def has_withdrawal(output_root: Path, case_id: str, at: datetime, slack: timedelta) -> bool:
-    """Whether case `case_id` has a withdrawal written at `at` or up to `slack` before it (a reopening by a
-    version of Bantay that stamped the file a moment before its audit event)."""
+def times_by_case(output_root: Path) -> dict[str, list[tuple[datetime, Path]]]:
+    """Every workbench label file by case id, with the decision time in its name; one listing."""
+    found: dict[str, list[tuple[datetime, Path]]] = {}
+    for path in files.visible_files(labels_path(output_root)):
+        case_id = path.stem.rsplit("-", 1)[0]
+        found.setdefault(case_id, []).append((_approved_at(path), path))
+    return found
+
+
+def has_label_near(
+    index: dict[str, list[tuple[datetime, Path]]],
+    case_id: str,
+    at: datetime,
+    slack: timedelta,
+    withdrawal: bool,
+) -> bool:
+    """Whether case `case_id` has a label file (a withdrawal, or a decision) stamped at `at` or up to `slack`
+    before it: a decision recorded by a version of Bantay that stamped its file a moment before its audit
+    event. `index`: `times_by_case`."""
     stamp = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
-    for path in sorted(labels_path(output_root).glob(f"{case_id}-*.parquet")):
-        if files.is_hidden(path.relative_to(labels_path(output_root))):
-            continue
-        if stamp - slack <= _approved_at(path) <= stamp:
+    for written, path in index.get(case_id, []):
+        if stamp - slack <= written <= stamp:
             typology = pq.read_table(path, columns=["typology"]).column("typology").to_pylist()
-            if typology == [WITHDRAWN]:
+            if (typology == [WITHDRAWN]) == withdrawal:
                 return True
     return False
 

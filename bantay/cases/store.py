@@ -344,7 +344,7 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
         case.fincen_xml = xml
         case.state = "approved" if case.outcome == CONFIRMED else "closed"
 
-    _change(session, case, user, "approve", apply)
+    _change(session, case, user, "approve", apply, at=stamp)  # the event's time names the label file
     if case.outcome != INCONCLUSIVE:
         case_id, customer_id = case.id, case.customer_id
         label, typology = 1 if case.outcome == CONFIRMED else 0, labels.typology_of(str(case.outcome))
@@ -367,9 +367,10 @@ def approve(session: Session, case: Case, user: User, output_root: Path) -> Case
 
 def restore_labels(session: Session, output_root: Path) -> int:
     """Write the label file of every approved decision that has none, as `approve` would have (same name,
-    content and origin), and the withdrawal of every reopened labelled decision that has none, as `reopen`
-    would have; how many. A decision is committed first and its label file written after: a process killed
-    in between leaves the store and the labels apart, which the next daily load mends."""
+    content and origin), also for decisions reopened since, and the withdrawal of every reopened labelled
+    decision that has none, as `reopen` would have; how many. A decision is committed first and its label file
+    written after: a process killed in between leaves the store and the labels apart, which the next daily
+    load mends."""
     labelled = (CONFIRMED, *CLEARED)
     approved = session.scalars(
         select(Case)
@@ -395,36 +396,53 @@ def restore_labels(session: Session, output_root: Path) -> int:
         )
         logger.warning("case %s: its approved decision had no label file; written now", case.id)
         restored += 1
-    return restored + _restore_withdrawals(session, output_root)
+    return restored + _restore_from_events(session, output_root)
 
 
-# Before the reopen event carried its withdrawal's time, the file was stamped a moment before the event.
-WITHDRAWAL_SLACK = timedelta(minutes=5)
+# Before an approval's or a reopening's audit event carried its label file's time, the file was stamped a
+# moment before the event.
+EVENT_SLACK = timedelta(minutes=5)
 
 
-def _restore_withdrawals(session: Session, output_root: Path) -> int:
-    """Write the withdrawal of every reopening of a labelled, approved decision that has none (the reopen
-    event's time names it, as in `reopen`); how many."""
+def _restore_from_events(session: Session, output_root: Path) -> int:
+    """Write the label file of every labelled approval and the withdrawal of every reopening of one that
+    has none, from the audit trail (the event's time names the file, as in `approve` and `reopen`): an
+    approval reopened since is no approved case any more, yet its label held until the reopening. How many."""
     labelled = (CONFIRMED, *CLEARED)
-    query = select(AuditEvent).where(AuditEvent.action == "reopen").order_by(AuditEvent.id)
+    index = labels.times_by_case(output_root)
+    query = select(AuditEvent).where(AuditEvent.action.in_(("approve", "reopen"))).order_by(AuditEvent.id)
     restored = 0
-    for reopening in session.scalars(query):
-        before = json.loads(reopening.before or "{}")
-        if before.get("approved_by") is None or before.get("outcome") not in labelled:
+    for entry in session.scalars(query):
+        reopening = entry.action == "reopen"
+        decided = json.loads((entry.before if reopening else entry.after) or "{}")
+        if decided.get("approved_by") is None or decided.get("outcome") not in labelled:
             continue
-        stamp = reopening.at if reopening.at.tzinfo else reopening.at.replace(tzinfo=UTC)
-        if reopening.case_id is None or labels.has_withdrawal(output_root, reopening.case_id, stamp,
-                                                              WITHDRAWAL_SLACK):
+        stamp = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+        if entry.case_id is None or labels.has_label_near(
+            index, entry.case_id, stamp, EVENT_SLACK, withdrawal=reopening
+        ):
             continue
         case = session.scalars(
-            select(Case).options(load_only(Case.id, Case.customer_id)).where(Case.id == reopening.case_id)
+            select(Case).options(load_only(Case.id, Case.customer_id)).where(Case.id == entry.case_id)
         ).first()
         if case is None:
             continue
-        labels.write_withdrawal(
-            output_root, case_id=case.id, customer_id=case.customer_id, withdrawn_at=stamp
-        )
-        logger.warning("case %s: its reopening had no label withdrawal; written now", case.id)
+        if reopening:
+            labels.write_withdrawal(output_root, case_id=case.id, customer_id=case.customer_id,
+                                    withdrawn_at=stamp)
+            logger.warning("case %s: its reopening had no label withdrawal; written now", case.id)
+        else:
+            outcome = str(decided["outcome"])
+            labels.write_decision(
+                output_root,
+                case_id=case.id,
+                customer_id=case.customer_id,
+                label=1 if outcome == CONFIRMED else 0,
+                decided_at=stamp,
+                typology=labels.typology_of(outcome),
+                origin=labels.BELOW_LINE_SAMPLE if below_line_sample(session, case.id) else labels.ALERT,
+            )
+            logger.warning("case %s: an approval reopened since had no label file; written now", case.id)
         restored += 1
     return restored
 

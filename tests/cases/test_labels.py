@@ -295,3 +295,34 @@ def test_a_withdrawal_stamped_before_its_reopen_event_is_not_written_twice(tmp_p
             labels.decision_path(out, case_id, stamp - timedelta(hours=1)))
         assert store.restore_labels(session, out) == 1
     factory.kw["bind"].dispose()
+
+
+def test_an_approval_lost_then_reopened_gets_its_label_back_from_the_audit_trail(tmp_path: Path, monkeypatch):
+    """The approval's label write failed, and the case was reopened before the next load: it is no approved
+    case any more, yet its label held from the approval to the reopening."""
+    out = tmp_path / "out"
+    real = labels.write_decision
+
+    def disk_full(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(labels, "write_decision", disk_full)
+    with pytest.raises(OSError, match="no space"):
+        _approve_confirmed(out)
+    monkeypatch.setattr(labels, "write_decision", real)
+    factory = db.open_store(out)
+    case_id = draft("c1", D1)["case_id"]
+    with factory.begin() as session:
+        case = store.get_case(session, case_id)
+        approved = case.approved_at
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+        store.file(session, case, ana, "BSA-1", D1, "BSA E-Filing")
+        store.reopen(session, case, ana, "the subject is a victim, not a payer", out)
+    later = D1 + timedelta(days=1)
+    ingest.ingest_day(out, later, write_day(out, later, []))
+    with factory.begin() as session:
+        assert store.restore_labels(session, out) == 0  # once
+    factory.kw["bind"].dispose()
+    written = sorted(pq.read_table(labels.labels_path(out)).to_pylist(), key=lambda r: r["decided_at"])
+    assert [(r["label"], r["typology"]) for r in written] == [(1, "confirmed"), (None, labels.WITHDRAWN)]
+    assert written[0]["decided_at"].replace(tzinfo=UTC) == approved.replace(tzinfo=UTC)
