@@ -7,9 +7,9 @@ Reads LEDGER (Parquet or CSV), writes
   OUT/runs/validate/run_date=D/                summary.json and GX's gx_<table>.json
 Days processed for run date D: every booking day < D without a validated partition, plus D-1 always, plus
 every validated day whose ledger files changed since it was validated (a file added, replaced or removed: the
-names, sizes and modification times of its files, kept in OUT/validated/_sources.json); with `full`, every day
-< D. Days >= D are never read. Reference tables are validated first, because transactions
-and labels must name an accepted customer and transactions need an accepted FX rate.
+names, sizes and modification times of its files, kept in OUT/validated/_sources.json); with `full`, every
+day < D. Days >= D are never read. Reference tables are validated first, because transactions and labels
+must name an accepted customer and transactions need an accepted FX rate.
 """
 
 from __future__ import annotations
@@ -229,9 +229,9 @@ def days_to_process(
 
     `again` are days to process again: the days an earlier run for the same as_of processed (a rerun replaces
     that run's quarantine partition, which must keep holding their bad rows), and validated days whose ledger
-    files changed since (`changed_days`). A folder whose name
-    is not a date is read on every run: its rows cannot be placed on a day, so they are quarantined
-    (`booked_at_not_partition_date`) rather than silently skipped.
+    files changed since (`changed_days`). A folder whose name is not a date is read on every run: its rows
+    cannot be placed on a day, so they are quarantined (`booked_at_not_partition_date`) rather than silently
+    skipped.
     """
     chosen = []
     for value in ledger_days:
