@@ -40,6 +40,18 @@ def _approve_confirmed(out: Path) -> datetime:
     return approved
 
 
+def _disk_full(*args, **kwargs):
+    raise OSError("no space left on device")
+
+
+def _approve_losing_its_label(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Approve c1's confirmed decision with its label write failing after the commit (killed, disk full)."""
+    monkeypatch.setattr(labels, "write_decision", _disk_full)
+    with pytest.raises(OSError, match="no space"):
+        _approve_confirmed(out)
+    monkeypatch.undo()
+
+
 def test_a_rolled_back_approval_writes_no_label(tmp_path: Path):
     out = tmp_path / "out"
     factory = db.open_store(out)
@@ -209,15 +221,7 @@ def test_store_reopen_writes_the_withdrawal_and_stops_serving_the_filing(spark, 
 
 def test_an_approval_whose_label_was_never_written_gets_it_at_the_next_load(tmp_path: Path, monkeypatch):
     out = tmp_path / "out"
-    real = labels.write_decision
-
-    def disk_full(*args, **kwargs):
-        raise OSError("no space left on device")
-
-    monkeypatch.setattr(labels, "write_decision", disk_full)
-    with pytest.raises(OSError, match="no space"):
-        _approve_confirmed(out)  # the approval commits, then its label write fails
-    monkeypatch.setattr(labels, "write_decision", real)
+    _approve_losing_its_label(out, monkeypatch)
     factory = db.open_store(out)
     with factory() as session:
         case = store.get_case(session, draft("c1", D1)["case_id"])
@@ -239,12 +243,7 @@ def test_an_approval_whose_label_was_never_written_gets_it_at_the_next_load(tmp_
 def test_a_reopening_whose_withdrawal_was_never_written_gets_it_at_the_next_load(tmp_path: Path, monkeypatch):
     out = tmp_path / "out"
     approved = _approve_confirmed(out)
-    real = labels.write_withdrawal
-
-    def disk_full(*args, **kwargs):
-        raise OSError("no space left on device")
-
-    monkeypatch.setattr(labels, "write_withdrawal", disk_full)
+    monkeypatch.setattr(labels, "write_withdrawal", _disk_full)
     factory = db.open_store(out)
     case_id = draft("c1", D1)["case_id"]
     with pytest.raises(OSError, match="no space"), factory.begin() as session:
@@ -252,7 +251,7 @@ def test_a_reopening_whose_withdrawal_was_never_written_gets_it_at_the_next_load
         ana = session.scalars(select(User).where(User.username == "ana")).one()
         store.file(session, case, ana, "BSA-1", D1, "BSA E-Filing")
         store.reopen(session, case, ana, "the subject is a victim, not a payer", out)  # committed, then fails
-    monkeypatch.setattr(labels, "write_withdrawal", real)
+    monkeypatch.undo()
     with factory() as session:
         assert store.get_case(session, case_id).state == "in_review"
         reopened_at = session.scalars(select(store.AuditEvent.at).where(
@@ -301,15 +300,7 @@ def test_an_approval_lost_then_reopened_gets_its_label_back_from_the_audit_trail
     """The approval's label write failed, and the case was reopened before the next load: it is no approved
     case any more, yet its label held from the approval to the reopening."""
     out = tmp_path / "out"
-    real = labels.write_decision
-
-    def disk_full(*args, **kwargs):
-        raise OSError("no space left on device")
-
-    monkeypatch.setattr(labels, "write_decision", disk_full)
-    with pytest.raises(OSError, match="no space"):
-        _approve_confirmed(out)
-    monkeypatch.setattr(labels, "write_decision", real)
+    _approve_losing_its_label(out, monkeypatch)
     factory = db.open_store(out)
     case_id = draft("c1", D1)["case_id"]
     with factory.begin() as session:
