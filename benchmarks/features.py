@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
             timings,
         )
     spark = spark_module.session(settings, app_name="bantay-benchmark")
-    from bantay.features import store
+    from bantay.features import spending, store
     from bantay.features.table import at_as_of, feature_table
     from bantay.io import catalogue, files
     from bantay.jobs import build_features, validate_ledger
@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> dict:
         p2p = store.read_state(spark, settings, "p2p", start, as_of)
         daily = store.read_state(spark, settings, "daily", start, as_of)
         customers = ledger.read_validated(spark, out, "customers")
-        table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers)
+        activity = spending.activity_features(at_as_of(daily, as_of))
+        table = feature_table(at_as_of(p2p, as_of), activity, customers)
         files.replace_partition(table, out / "bench_sender_features", "as_of", as_of)
 
     _timed("spark_full_sender_features", sender_only, timings)

@@ -1,23 +1,147 @@
 """Sender features over the per-customer-per-day aggregates of all traffic (O5 baseline, O8, O11, BASE).
 
 Input rows are `state.daily_rows` with an `as_of` column, limited to `as_of - 365 <= booking_date < as_of`.
-Each family is a list of aggregate columns and a DataFrame -> DataFrame function; the table runs them all in
-one groupBy.
+Every feature here is a function of sums of daily rows over a window of 30, 90 or 365 days (`SUMS`), so the
+families are computed in two steps: `window_totals` sums the daily rows per (customer_id, as_of), and
+`activity_from_totals` turns those sums into the catalogue's columns. The sums are exact (counts as longs,
+USD as `USD_TOTAL` decimals, summed in any order to the same value), which lets the feature store keep them
+as a running total from one as-of date to the next (`advance_totals`: the days entering and leaving each
+window, not the year) and still write the values a build from the whole look-back writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from bantay.features.common import in_window
-from bantay.features.payments import aggregate
+from bantay.features.common import KEYS, RELATED_GROUPS, in_window
+
+# USD totals are summed as decimals, not doubles: a running total (plus the day entering, minus the day
+# leaving) then equals a sum over the whole window bit for bit. Ten decimal places keep each day's USD
+# total to far below a cent, and 28 integer digits cannot overflow.
+USD_TOTAL = "decimal(38,10)"
 
 
-def _sum(value: str, days: int) -> Column:
-    return F.sum(F.when(in_window(days), F.col(value)).otherwise(0)).cast("double")
+@dataclass(frozen=True)
+class WindowSum:
+    """A sum over the daily rows of the last `days` days: column `<name>_<days>d` of the totals table."""
+
+    name: str
+    days: int
+    usd: bool = False
+    bit: int | None = None  # a day counts when this bit of its `related_groups` mask is set
+
+    @property
+    def column(self) -> str:
+        return f"{self.name}_{self.days}d"
+
+    def value(self) -> Column:
+        """The daily row's contribution, typed as the total is (long or `USD_TOTAL`), never null."""
+        if self.name == "active_days":
+            value = F.when(F.col("n_txn") > 0, 1).otherwise(0)
+        elif self.bit is not None:
+            value = F.shiftright(F.col("related_groups"), self.bit).bitwiseAND(1)
+        else:
+            value = F.col(self.name)
+        return F.coalesce(value.cast(USD_TOTAL if self.usd else "long"), self.zero())
+
+    def zero(self) -> Column:
+        return F.lit(0).cast(USD_TOTAL if self.usd else "long")
+
+
+_GROUP_BITS = tuple(WindowSum(f"related_group{bit}_days", 90, bit=bit) for bit in range(len(RELATED_GROUPS)))
+SUMS: tuple[WindowSum, ...] = (
+    WindowSum("n_related_card", 30),
+    WindowSum("n_related_card", 90),
+    WindowSum("related_card_usd", 90, usd=True),
+    *_GROUP_BITS,
+    WindowSum("n_airline", 90),
+    WindowSum("n_lodging_abroad", 90),
+    WindowSum("cash_in_destination_usd", 90, usd=True),
+    WindowSum("n_out_night", 90),
+    WindowSum("n_out", 90),
+    WindowSum("out_usd", 90, usd=True),
+    WindowSum("n_in", 90),
+    WindowSum("in_usd", 90, usd=True),
+    WindowSum("salary_like_in_usd", 90, usd=True),
+    WindowSum("n_card", 90),
+    WindowSum("active_days", 90),
+    WindowSum("active_days", 365),
+    WindowSum("n_p2p", 90),
+    WindowSum("p2p_usd", 90, usd=True),
+)
+# Every window is at least this long: a day booked within it of the next as_of enters every window at once.
+SHORTEST_WINDOW = min(spec.days for spec in SUMS)
+LONGEST_WINDOW = max(spec.days for spec in SUMS)
+
+
+# --- the sums ---
+
+
+def window_totals(daily: DataFrame) -> DataFrame:
+    """`customer_id, as_of` and every `SUMS` column, over each customer's daily rows of the look-back.
+
+    A customer has a row when it has a daily row in the 365 days before as_of (`active_days_365d` > 0)."""
+    return daily.groupBy(*KEYS).agg(
+        *[
+            F.sum(F.when(in_window(spec.days), spec.value()).otherwise(spec.zero())).alias(spec.column)
+            for spec in SUMS
+        ]
+    ).select(*KEYS, *_typed_sums())
+
+
+def advance_totals(previous: DataFrame, daily: DataFrame, since: date, as_of: date) -> DataFrame:
+    """The totals as of `as_of` from those as of `since` (`previous`, `window_totals`' columns; its as_of is
+    ignored) and the daily rows of the days entering and leaving each window (`days_to_advance`).
+
+    Each window of `days` days moves from [since - days, since) to [as_of - days, as_of): the days
+    [since, as_of) are added and the days [since - days, as_of - days) taken away. Needs
+    0 <= as_of - since <= `SHORTEST_WINDOW` (the two ranges never overlap). Customers left with no day in
+    the longest window drop out, as they do from `window_totals`."""
+    gap = (as_of - since).days
+    if not 0 <= gap <= SHORTEST_WINDOW:
+        raise ValueError(f"totals can move forward by 0 to {SHORTEST_WINDOW} days, not {gap}")
+    day = F.col("booking_date")
+    entering = day.between(F.lit(since), F.lit(as_of - timedelta(days=1)))
+
+    def change(spec: WindowSum) -> Column:
+        leaving = day.between(
+            F.lit(since - timedelta(days=spec.days)), F.lit(as_of - timedelta(days=spec.days + 1))
+        )
+        value = spec.value()
+        return F.when(entering, value).when(leaving, -value).otherwise(spec.zero()).alias(spec.column)
+
+    changes = daily.select("customer_id", *[change(spec) for spec in SUMS])
+    moved = (
+        previous.select("customer_id", *[spec.column for spec in SUMS])
+        .unionByName(changes)
+        .groupBy("customer_id")
+        .agg(*[F.sum(spec.column).alias(spec.column) for spec in SUMS])
+        .where(F.col(f"active_days_{LONGEST_WINDOW}d") > 0)
+    )
+    return moved.select("customer_id", F.lit(as_of).alias("as_of"), *_typed_sums())
+
+
+def days_to_advance(since: date, as_of: date) -> list[date]:
+    """The booking days `advance_totals` reads to move the totals from `since` to `as_of`."""
+    entering = {since + timedelta(days=n) for n in range((as_of - since).days)}
+    leaving = {day - timedelta(days=spec.days) for day in entering for spec in SUMS}
+    return sorted(entering | leaving)
+
+
+def _typed_sums() -> list[Column]:
+    return [F.col(spec.column).cast(USD_TOTAL if spec.usd else "long").alias(spec.column) for spec in SUMS]
+
+
+# --- the features, from the sums ---
+
+
+def _total(name: str, days: int) -> Column:
+    return F.col(f"{name}_{days}d").cast("double")
 
 
 def _ratio(numerator: Column, denominator: Column) -> Column:
@@ -27,40 +151,38 @@ def _ratio(numerator: Column, denominator: Column) -> Column:
 def related_spending_columns() -> list[Column]:
     """O8 card payments to adult, dating, VPN, digital-token and software merchants (30/90 days), and how
     many kinds of them (`RELATED_GROUPS`) the customer paid in 90 days."""
+    kinds = sum((F.when(F.col(spec.column) > 0, 1).otherwise(0) for spec in _GROUP_BITS), F.lit(0))
     return [
-        _sum("n_related_card", 30).alias("n_related_card_30d"),
-        _sum("n_related_card", 90).alias("n_related_card_90d"),
-        _sum("related_card_usd", 90).alias("related_card_usd_90d"),
-        F.bit_count(F.bit_or(F.when(in_window(90), F.col("related_groups")).otherwise(0)))
-        .cast("double")
-        .alias("n_related_groups_90d"),
+        _total("n_related_card", 30).alias("n_related_card_30d"),
+        _total("n_related_card", 90).alias("n_related_card_90d"),
+        _total("related_card_usd", 90).alias("related_card_usd_90d"),
+        kinds.cast("double").alias("n_related_groups_90d"),
     ]
 
 
 def travel_columns() -> list[Column]:
     """O11 travel (90 days): airline tickets, lodging abroad, cash withdrawn in a source country."""
     return [
-        _sum("n_airline", 90).alias("n_airline_90d"),
-        _sum("n_lodging_abroad", 90).alias("n_lodging_abroad_90d"),
-        _sum("cash_in_destination_usd", 90).alias("cash_in_destination_usd_90d"),
+        _total("n_airline", 90).alias("n_airline_90d"),
+        _total("n_lodging_abroad", 90).alias("n_lodging_abroad_90d"),
+        _total("cash_in_destination_usd", 90).alias("cash_in_destination_usd_90d"),
     ]
 
 
 def baseline_columns() -> list[Column]:
     """Baseline activity (90/365 days) and the night share of all outbound traffic (O5 baseline, ~10%)."""
-    active = F.col("n_txn") > 0
     return [
-        _ratio(_sum("n_out_night", 90), _sum("n_out", 90)).alias("share_out_night_90d"),
-        _sum("n_out", 90).alias("n_out_90d"),
-        _sum("out_usd", 90).alias("out_usd_90d"),
-        _sum("n_in", 90).alias("n_in_90d"),
-        _sum("in_usd", 90).alias("in_usd_90d"),
-        _sum("salary_like_in_usd", 90).alias("salary_like_in_usd_90d"),
-        _sum("n_card", 90).alias("n_card_90d"),
-        F.sum(F.when(in_window(90) & active, 1).otherwise(0)).cast("double").alias("n_active_days_90d"),
-        F.sum(F.when(in_window(365) & active, 1).otherwise(0)).cast("double").alias("n_active_days_365d"),
-        _ratio(_sum("n_p2p", 90), _sum("n_out", 90)).alias("share_out_p2p_90d"),
-        (_sum("p2p_usd", 90) / (_sum("in_usd", 90) + 1.0)).alias("p2p_usd_to_in_usd_90d"),
+        _ratio(_total("n_out_night", 90), _total("n_out", 90)).alias("share_out_night_90d"),
+        _total("n_out", 90).alias("n_out_90d"),
+        _total("out_usd", 90).alias("out_usd_90d"),
+        _total("n_in", 90).alias("n_in_90d"),
+        _total("in_usd", 90).alias("in_usd_90d"),
+        _total("salary_like_in_usd", 90).alias("salary_like_in_usd_90d"),
+        _total("n_card", 90).alias("n_card_90d"),
+        _total("active_days", 90).alias("n_active_days_90d"),
+        _total("active_days", 365).alias("n_active_days_365d"),
+        _ratio(_total("n_p2p", 90), _total("n_out", 90)).alias("share_out_p2p_90d"),
+        (_total("p2p_usd", 90) / (_total("in_usd", 90) + 1.0)).alias("p2p_usd_to_in_usd_90d"),
     ]
 
 
@@ -71,21 +193,28 @@ FAMILIES: tuple[Callable[[], list[Column]], ...] = (
 )
 
 
+def activity_from_totals(
+    totals: DataFrame, families: tuple[Callable[[], list[Column]], ...] = FAMILIES
+) -> DataFrame:
+    """`customer_id, as_of` and the families' columns (doubles) from `window_totals`' sums."""
+    return totals.select(*KEYS, *[column for family in families for column in family()])
+
+
 def related_spending(daily: DataFrame) -> DataFrame:
     """O8 (30/90 days). `daily`: daily rows with as_of; out: customer_id, as_of, O8 columns."""
-    return aggregate(daily, related_spending_columns())
+    return activity_from_totals(window_totals(daily), (related_spending_columns,))
 
 
 def travel(daily: DataFrame) -> DataFrame:
     """O11 (90 days)."""
-    return aggregate(daily, travel_columns())
+    return activity_from_totals(window_totals(daily), (travel_columns,))
 
 
 def baseline_activity(daily: DataFrame) -> DataFrame:
     """Baseline activity and outbound night share (90/365 days)."""
-    return aggregate(daily, baseline_columns())
+    return activity_from_totals(window_totals(daily), (baseline_columns,))
 
 
 def activity_features(daily: DataFrame) -> DataFrame:
-    """All daily-aggregate families in one groupBy: a row per (customer_id, as_of) with a row in 365 days."""
-    return aggregate(daily, [column for family in FAMILIES for column in family()])
+    """All daily-aggregate families: a row per (customer_id, as_of) with a daily row in the 365 days."""
+    return activity_from_totals(window_totals(daily))

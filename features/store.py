@@ -5,8 +5,9 @@ per-customer-day aggregates, both partitioned by booking_date). An update for D 
 validated days that are new or were re-validated since (a day whose validated partition is newer than its
 state partition), so the daily run for D+1 reads one validated day. The payee clusters of the last run are
 kept too (OUT/state/clusters/, with each payee's link keys), so that the next run resolves only the payees
-and clusters that changed. `full=True` rebuilds the state of the look-back and the clusters from scratch;
-both give the same table.
+and clusters that changed, and so are the activity families' window sums (OUT/state/activity/), which the
+next run moves forward by the days entering and leaving each window. `full=True` rebuilds the state of the
+look-back, the clusters and the window sums from scratch; both give the same table.
 
 Only validated transactions with booking_date < D and labels decided before D (UTC) are used: the validated
 labels and the workbench's approved decisions (`read_labels`).
@@ -37,9 +38,9 @@ from pyspark.sql import types as T
 from bantay import ledger
 from bantay.cases import labels as case_labels
 from bantay.errors import MissingArtefactError
-from bantay.features import catalogue, network, payees, state
+from bantay.features import catalogue, network, payees, spending, state
 from bantay.features.common import LOOKBACK_DAYS
-from bantay.features.table import at_points, feature_table
+from bantay.features.table import at_as_of, at_points, feature_table
 from bantay.io import catalogue as output_catalogue
 from bantay.io import files
 from bantay.settings import Settings
@@ -69,7 +70,7 @@ def stage(name: str, as_of: date | None = None) -> Iterator[None]:
 
 
 def state_path(settings: Settings, table: str) -> Path:
-    """The folder of state table `table` ("p2p", "daily" or "clusters")."""
+    """The folder of state table `table` ("p2p", "daily", "clusters" or "activity")."""
     return output_catalogue.path(settings.output_root, f"state_{table}")
 
 
@@ -253,6 +254,93 @@ def update_state(
     return todo
 
 
+# --- running window totals of the activity families ---
+
+
+TOTALS_VERSION = 1  # raise when what a `spending.SUMS` column counts changes without changing its name
+_TOTALS_RECORD = "_totals.json"  # inside the totals folder, so that it is swapped with the rows it describes
+
+
+def _totals_layout() -> str:
+    """Fingerprint of the totals' columns and windows (another layout is never advanced, only rebuilt)."""
+    sums = [[spec.column, spec.days, spec.usd, spec.bit] for spec in spending.SUMS]
+    payload = json.dumps({"version": TOTALS_VERSION, "sums": sums, "usd": spending.USD_TOTAL})
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _day_prints(settings: Settings, start: date, before: date) -> dict[str, str]:
+    """Per `daily` state day start <= day < before (ISO), a fingerprint of its files: names, sizes and
+    modification times. Spark names each written file after its job, so a day written again changes it."""
+    prints = {}
+    for day, folder in files.partition_dates(state_path(settings, "daily"), PARTITION).items():
+        if start <= day < before:
+            listing = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files.visible_files(folder)]
+            prints[day.isoformat()] = hashlib.sha256(json.dumps(listing).encode()).hexdigest()[:16]
+    return prints
+
+
+def _advance_from(settings: Settings, as_of: date) -> date | None:
+    """The as_of of the kept totals when they can be moved forward to `as_of`, else None (and why, logged).
+
+    They can when their layout is this code's, they are at most `spending.SHORTEST_WINDOW` days older than
+    `as_of` (not newer), and every `daily` state day of their look-back is as it was when they were summed:
+    a day validated again since, or a state rebuilt, sends the run back to summing the whole look-back."""
+    try:
+        record = json.loads((state_path(settings, "activity") / _TOTALS_RECORD).read_text())
+        since = date.fromisoformat(record["as_of"])
+        layout, recorded = record["layout"], record["days"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+    reason = None
+    if layout != _totals_layout():
+        reason = "they were written with another layout"
+    elif not 0 <= (as_of - since).days <= spending.SHORTEST_WINDOW:
+        reason = f"they are as of {since}"
+    elif _day_prints(settings, since - timedelta(days=LOOKBACK_DAYS), since) != recorded:
+        reason = "a day of their look-back was written again since"
+    if reason:
+        logger.info("features: activity totals summed over the look-back: %s", reason)
+        return None
+    return since
+
+
+def activity_features(spark: SparkSession, settings: Settings, as_of: date, full: bool = False) -> DataFrame:
+    """The activity families (`spending.FAMILIES`) as of `as_of`, from running window totals.
+
+    The totals of the last run are kept (OUT/state/activity/, with the as_of and a fingerprint of every
+    state day they summed) and moved forward by the days entering and leaving each window
+    (`spending.advance_totals`: a daily run reads four days of `daily` state, not a year); when they cannot
+    be (`_advance_from`), or with `full`, they are summed over the look-back (`spending.window_totals`).
+    The sums are exact, so both ways give the same values. Only state days before `as_of` are read."""
+    start = as_of - timedelta(days=LOOKBACK_DAYS)
+    target = state_path(settings, "activity")
+    since = None if full else _advance_from(settings, as_of)
+    if since is None:
+        totals = spending.window_totals(at_as_of(read_state(spark, settings, "daily", start, as_of), as_of))
+    else:
+        wanted = spending.days_to_advance(since, as_of)  # empty when the totals are already as of as_of
+        first = wanted[0] if wanted else as_of
+        changes = read_state(spark, settings, "daily", first, as_of).where(F.col("booking_date").isin(wanted))
+        previous = spark.read.schema(_totals_schema(spark)).parquet(str(target))
+        totals = spending.advance_totals(previous, changes, since, as_of)
+        logger.info("features: activity totals moved from %s by %d state day(s)", since, len(wanted))
+    with files.atomic_dir(target) as staging:
+        totals.write.parquet(str(staging))
+        days = _day_prints(settings, start, as_of)
+        record = {"as_of": as_of.isoformat(), "layout": _totals_layout(), "days": days}
+        files.write_json(staging / _TOTALS_RECORD, record)
+        files.make_private(staging)
+    return spending.activity_from_totals(spark.read.schema(_totals_schema(spark)).parquet(str(target)))
+
+
+def _totals_schema(spark: SparkSession) -> T.StructType:
+    """Schema of the running totals (`spending.window_totals`), derived from the code once per process."""
+    if "activity" not in _STATE_SCHEMAS:
+        empty = spark.createDataFrame([], state_schema(spark, "daily"))
+        _STATE_SCHEMAS["activity"] = spending.window_totals(at_as_of(empty, date(2000, 1, 1))).schema
+    return _STATE_SCHEMAS["activity"]
+
+
 # --- network (payee side, owned by features.payees / features.network) ---
 
 
@@ -356,7 +444,7 @@ def features_for_points(spark: SparkSession, settings: Settings, points: DataFra
     ).drop("grid_as_of")
     return feature_table(
         at_points(p2p, points),
-        at_points(daily, points),
+        spending.activity_features(at_points(daily, points)),
         read_customers(spark, settings),
         network_rows,
         spine=points,

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from bantay.features import catalogue, payments, spending
+from bantay.features import catalogue, payments
 from bantay.features.common import KEYS, LOOKBACK_DAYS
 from bantay.features.profile import kyc_profile
 
@@ -38,19 +38,19 @@ def at_points(rows: DataFrame, points: DataFrame) -> DataFrame:
 
 def feature_table(
     p2p: DataFrame,
-    daily: DataFrame,
+    activity: DataFrame,
     customers: DataFrame,
     network: DataFrame | None = None,
     spine: DataFrame | None = None,
 ) -> DataFrame:
     """Join every family into `customer_id, as_of, <catalogue.FEATURES in order as doubles>`.
 
-    `p2p` and `daily` are state rows with `as_of` (from `at_as_of` / `at_points`); `network` is
+    `p2p` is state rows with `as_of` (from `at_as_of` / `at_points`); `activity` the daily rows' families
+    (`spending.activity_features` of such rows, or the feature store's running totals); `network` is
     `customer_id, as_of` plus the network columns (absent: those columns are null). `spine` fixes the rows
     (training points); by default it is every customer with a transaction in the 365 days before as_of.
     Counts and USD totals are 0 when nothing matched; shares, ratios and medians stay null (undefined).
     """
-    activity = spending.activity_features(daily)
     sender = payments.p2p_features(payments.prepare(p2p))
     table = (
         activity

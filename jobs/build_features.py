@@ -39,7 +39,6 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
     store.update_state(spark, settings, start, as_of, full=full)
     customers = store.read_customers(spark, settings)
     p2p = store.read_state(spark, settings, "p2p", start, as_of)
-    daily = store.read_state(spark, settings, "daily", start, as_of)
     cached: list[DataFrame] = []
     with store.stage("network features", as_of):
         clusters = store.payee_clusters(spark, settings, p2p, reuse=not full)
@@ -47,7 +46,8 @@ def run(settings: Settings, as_of: date, full: bool = False) -> Path:
         network, clusters = store.network_features(settings, p2p, labels, as_of, clusters, cached)
         files.write_partition(clusters, settings.output_root, "clusters", as_of)
     with store.stage("feature table", as_of):
-        table = feature_table(at_as_of(p2p, as_of), at_as_of(daily, as_of), customers, network)
+        activity = store.activity_features(spark, settings, as_of, full=full)
+        table = feature_table(at_as_of(p2p, as_of), activity, customers, network)
         target = files.write_partition(table, settings.output_root, "features", as_of)
     for frame in cached:
         frame.unpersist()

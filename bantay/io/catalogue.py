@@ -64,6 +64,8 @@ DATASETS: dict[str, Dataset] = {
         Dataset("state_daily", "state/daily", "booking_date",
                 "feature state: per customer-day aggregates (a day's partition marks the day done)"),
         Dataset("state_clusters", "state/clusters", None, "payee clusters of the last features run"),
+        Dataset("state_activity", "state/activity", None,
+                "running window totals of the activity features as of the last features run"),
         Dataset("state_layout", "state/_layout.json", None, "fingerprint of the state tables' schemas"),
         Dataset("state_checkpoint", "state/_checkpoint", None, "Spark checkpoints of the cluster resolution"),
         Dataset("features", "features", "as_of", "the point-in-time feature table"),

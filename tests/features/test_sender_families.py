@@ -315,7 +315,7 @@ def test_kyc_profile_age_gender_tenure(spark, frames):
 
 def test_feature_table_one_row_in_catalogue_order(frames):
     p2p, daily, kyc = frames
-    table = feature_table(p2p, daily, kyc)
+    table = feature_table(p2p, spending.activity_features(daily), kyc)
     from bantay.features import catalogue
 
     assert table.columns == ["customer_id", "as_of", *catalogue.model_columns()]
