@@ -40,7 +40,8 @@ class WindowSum:
         return f"{self.name}_{self.days}d"
 
     def value(self) -> Column:
-        """The daily row's contribution, typed as the total is (long or `USD_TOTAL`), never null."""
+        """The daily row's contribution, typed as the total is (long or `USD_TOTAL`); null as 0 (the validated
+        layer has no null USD amount: a row without an FX rate is quarantined)."""
         if self.name == "active_days":
             value = F.when(F.col("n_txn") > 0, 1).otherwise(0)
         elif self.bit is not None:
@@ -85,13 +86,16 @@ LONGEST_WINDOW = max(spec.days for spec in SUMS)
 def window_totals(daily: DataFrame) -> DataFrame:
     """`customer_id, as_of` and every `SUMS` column, over each customer's daily rows of the look-back.
 
-    A customer has a row when it has a daily row in the 365 days before as_of (`active_days_365d` > 0)."""
-    return daily.groupBy(*KEYS).agg(
+    A customer has a row when it was active on a day of the 365 before as_of (`active_days_365d` > 0): every
+    customer with a daily row, since a daily row counts at least one transaction."""
+    sums = daily.groupBy(*KEYS).agg(
         *[
             F.sum(F.when(in_window(spec.days), spec.value()).otherwise(spec.zero())).alias(spec.column)
             for spec in SUMS
         ]
-    ).select(*KEYS, *_typed_sums())
+    )
+    # The same rule as `advance_totals`' (every daily row is an active day, so no customer is lost here).
+    return sums.where(F.col(f"active_days_{LONGEST_WINDOW}d") > 0).select(*KEYS, *_typed_sums())
 
 
 def advance_totals(previous: DataFrame, daily: DataFrame, since: date, as_of: date) -> DataFrame:

@@ -262,8 +262,9 @@ _TOTALS_RECORD = "_totals.json"  # inside the totals folder, so that it is swapp
 
 
 def _totals_layout() -> str:
-    """Fingerprint of the totals' columns and windows (another layout is never advanced, only rebuilt)."""
-    sums = [[spec.column, spec.days, spec.usd, spec.bit] for spec in spending.SUMS]
+    """Fingerprint of the totals' columns, windows and what each sums (the daily row's expression): totals of
+    another layout are never advanced, only summed again."""
+    sums = [[spec.column, spec.days, spec.usd, str(spec.value())] for spec in spending.SUMS]
     payload = json.dumps({"version": TOTALS_VERSION, "sums": sums, "usd": spending.USD_TOTAL})
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -289,7 +290,7 @@ def _advance_from(settings: Settings, as_of: date) -> date | None:
         record = json.loads((state_path(settings, "activity") / _TOTALS_RECORD).read_text())
         since = date.fromisoformat(record["as_of"])
         layout, recorded = record["layout"], record["days"]
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     reason = None
     if layout != _totals_layout():
@@ -309,11 +310,14 @@ def activity_features(spark: SparkSession, settings: Settings, as_of: date, full
 
     The totals of the last run are kept (OUT/state/activity/, with the as_of and a fingerprint of every
     state day they summed) and moved forward by the days entering and leaving each window
-    (`spending.advance_totals`: a daily run reads four days of `daily` state, not a year); when they cannot
+    (`spending.advance_totals`: a daily run reads the rows of four `daily` state days and the kept totals,
+    not the rows of a year; it still lists the year's state files for the fingerprints); when they cannot
     be (`_advance_from`), or with `full`, they are summed over the look-back (`spending.window_totals`).
     The sums are exact, so both ways give the same values. Only state days before `as_of` are read."""
     start = as_of - timedelta(days=LOOKBACK_DAYS)
     target = state_path(settings, "activity")
+    # Taken before the rows are read: the record must describe no newer file than the totals summed.
+    days = _day_prints(settings, start, as_of)
     since = None if full else _advance_from(settings, as_of)
     if since is None:
         totals = spending.window_totals(at_as_of(read_state(spark, settings, "daily", start, as_of), as_of))
@@ -326,19 +330,21 @@ def activity_features(spark: SparkSession, settings: Settings, as_of: date, full
         logger.info("features: activity totals moved from %s by %d state day(s)", since, len(wanted))
     with files.atomic_dir(target) as staging:
         totals.write.parquet(str(staging))
-        days = _day_prints(settings, start, as_of)
         record = {"as_of": as_of.isoformat(), "layout": _totals_layout(), "days": days}
         files.write_json(staging / _TOTALS_RECORD, record)
         files.make_private(staging)
     return spending.activity_from_totals(spark.read.schema(_totals_schema(spark)).parquet(str(target)))
 
 
+_TOTALS_SCHEMA: list[T.StructType] = []
+
+
 def _totals_schema(spark: SparkSession) -> T.StructType:
     """Schema of the running totals (`spending.window_totals`), derived from the code once per process."""
-    if "activity" not in _STATE_SCHEMAS:
+    if not _TOTALS_SCHEMA:
         empty = spark.createDataFrame([], state_schema(spark, "daily"))
-        _STATE_SCHEMAS["activity"] = spending.window_totals(at_as_of(empty, date(2000, 1, 1))).schema
-    return _STATE_SCHEMAS["activity"]
+        _TOTALS_SCHEMA.append(spending.window_totals(at_as_of(empty, date(2000, 1, 1))).schema)
+    return _TOTALS_SCHEMA[0]
 
 
 # --- network (payee side, owned by features.payees / features.network) ---

@@ -120,13 +120,52 @@ def test_activity_totals_are_summed_again_when_a_day_of_their_look_back_changed(
 def test_activity_totals_are_summed_again_for_an_earlier_or_distant_day_and_with_full(spark, world, caplog):
     caplog.set_level(logging.INFO, logger="bantay.features.store")
     _run(spark, world, FIRST + timedelta(days=3))
-    for as_of in (FIRST, FIRST + timedelta(days=3 + spending.SHORTEST_WINDOW + 1)):
+    for as_of in (FIRST, FIRST + timedelta(days=spending.SHORTEST_WINDOW + 1)):
         caplog.clear()
         assert _run(spark, world, as_of) == _sum_over_look_back(spark, world, as_of)
         assert "summed over the look-back: they are as of" in caplog.text
+    # With `full`, a day after the kept totals is summed over the look-back too.
+    _run(spark, world, FIRST)
     caplog.clear()
-    store.activity_features(spark, world, FIRST, full=True).collect()
+    as_of = FIRST + timedelta(days=1)
+    full = _by_customer(store.activity_features(spark, world, as_of, full=True))
     assert "moved from" not in caplog.text
+    assert full == _sum_over_look_back(spark, world, as_of)
+
+
+@pytest.fixture
+def dense(spark, tmp_path):
+    """Two customers active nearly every day for 440 days: every day entering or leaving a window has rows."""
+    out = tmp_path / "dense"
+    rows = []
+    for n in range(440):
+        day = FIRST - timedelta(days=400) + timedelta(days=n)
+        rows.append(_card("c1", day, round(1.01 * (n % 7 + 1), 2), ("7273", "4816", "5411", "6051")[n % 4]))
+        if n % 3:
+            rows.append(txn("c2", f"{day}T23:30:00", 10.0 + n % 5, direction="in", channel="bank_transfer",
+                            payee="employer", payee_name="Acme", country="GB"))
+        if n % 5 == 0:
+            rows.append(txn("c2", f"{day}T21:30:00", 3.33, payee="P", payee_name="Ana Reyes"))
+    write_validated(out, "transactions", transactions(spark, rows))
+    write_validated(out, "customers", customers(spark, [customer("c1"), customer("c2")]))
+    write_validated(out, "fx_rates", fx_rates(spark, [(FIRST, "PHP", 0.0175)]))
+    return features_settings(out)
+
+
+def test_activity_totals_moved_by_one_two_and_thirty_days_equal_the_sum_over_the_look_back(
+    spark, dense, caplog
+):
+    caplog.set_level(logging.INFO, logger="bantay.features.store")
+    _run(spark, dense, FIRST)
+    for gap in (1, 2, spending.SHORTEST_WINDOW):
+        as_of = FIRST + timedelta(days=gap)
+        caplog.clear()
+        moved = _run(spark, dense, as_of)
+        assert "moved from" in caplog.text
+        assert moved == _sum_over_look_back(spark, dense, as_of), gap
+        assert moved["c1"]["n_active_days_365d"] == 365.0
+        assert moved["c1"]["n_related_groups_90d"] == 3.0  # dating, VPN and adult tokens; groceries are none
+        _run(spark, dense, FIRST)  # back to the first day's totals for the next gap
 
 
 def test_advance_totals_refuses_a_move_backwards_or_past_the_shortest_window(spark):
@@ -140,6 +179,9 @@ def test_advance_totals_refuses_a_move_backwards_or_past_the_shortest_window(spa
 
 def test_days_to_advance_reads_the_days_entering_and_leaving_each_window():
     assert spending.days_to_advance(FIRST, FIRST) == []
+    assert spending.days_to_advance(FIRST, FIRST + timedelta(days=2)) == [
+        FIRST - timedelta(days=n) for n in (365, 364, 90, 89, 30, 29)
+    ] + [FIRST, FIRST + timedelta(days=1)]
     assert spending.days_to_advance(FIRST, FIRST + timedelta(days=1)) == [
         FIRST - timedelta(days=365),
         FIRST - timedelta(days=90),
