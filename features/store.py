@@ -264,8 +264,8 @@ _TOTALS_RECORD = "_totals.json"  # inside the totals folder, so that it is swapp
 def _totals_layout() -> str:
     """Fingerprint of the totals' columns, windows and what each sums (the daily row's expression): totals of
     another layout are never advanced, only summed again."""
-    sums = [[spec.column, spec.days, spec.usd, str(spec.value())] for spec in spending.SUMS]
-    payload = json.dumps({"version": TOTALS_VERSION, "sums": sums, "usd": spending.USD_TOTAL})
+    sums = [[name, spec.days, str(value)] for spec in spending.SUMS for name, value in spec.parts().items()]
+    payload = json.dumps({"version": TOTALS_VERSION, "sums": sums, "units": spending.FRACTION_UNITS})
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
