@@ -93,7 +93,7 @@ def test_activity_totals_moved_day_by_day_equal_the_sum_over_the_look_back(spark
         assert "moved from" in caplog.text
         assert moved == _sum_over_look_back(spark, world, as_of)
     assert moved["c1"]["n_related_card_30d"] == 1.0
-    # Summed as decimals: a sum of the two doubles would give 0.30000000000000004.
+    # Summed exactly (as longs): a sum of the two doubles would give 0.30000000000000004.
     assert moved["c3"]["out_usd_90d"] == 0.3
 
 
